@@ -1,0 +1,63 @@
+SHELL := /bin/bash
+# verinit: see README.md. Every target that needs system packages
+# installs them first (as root) through test/vm/prereqs.sh.
+
+GO        ?= go
+VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS   := -s -w -X main.version=$(VERSION)
+FUZZTIME  ?= 60s
+STATICCHECK_VERSION := v0.8.2
+# Packages that must never be linked into the init (size, attack surface).
+INIT_FORBIDDEN := net encoding/json text/template os/user crypto/tls
+
+.PHONY: build demo test unit vmtest bench fuzz lint size clean prereqs
+
+build: bin/init bin/verinit
+
+bin/init: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/init
+
+bin/verinit: FORCE
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $@ ./cmd/verinit
+
+FORCE:
+
+prereqs:
+	sh test/vm/prereqs.sh
+
+demo: prereqs build
+	bash test/vm/demo.sh
+
+test: prereqs lint size unit vmtest
+
+unit:
+	$(GO) test -count=1 ./...
+
+vmtest:
+	$(GO) test -count=1 -tags vm -timeout 45m -v ./test/vm
+
+bench: prereqs
+	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+
+fuzz:
+	@for pkg in $$($(GO) list ./pkg/...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	  done; \
+	done
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
+	$(GO) vet ./...
+	$(GO) vet -tags vm ./test/vm
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+
+size: bin/init
+	@deps=$$($(GO) list -deps ./cmd/init); bad=""; \
+	for p in $(INIT_FORBIDDEN); do echo "$$deps" | grep -qx "$$p" && bad="$$bad $$p"; done; \
+	if [ -n "$$bad" ]; then echo "bin/init links forbidden packages:$$bad"; exit 1; fi
+	@echo "bin/init: $$(stat -c %s bin/init) bytes"
+
+clean:
+	rm -rf bin

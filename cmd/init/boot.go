@@ -1,0 +1,200 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/verinit/verinit/pkg/blockdev"
+	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/fsdetect"
+	"github.com/verinit/verinit/pkg/klog"
+	"github.com/verinit/verinit/pkg/kmod"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
+	"github.com/verinit/verinit/pkg/mountfs"
+	"github.com/verinit/verinit/pkg/pivot"
+	"github.com/verinit/verinit/pkg/rootdev"
+	"github.com/verinit/verinit/pkg/status"
+)
+
+const (
+	newRoot  = "/sysroot"
+	loadList = "/lib/modules/verinit.load"
+	devkmsg  = "/proc/sys/kernel/printk_devkmsg"
+)
+
+// boot holds what the stages hand each other.
+type boot struct {
+	log   *klog.Logger
+	start time.Time
+	stage string
+	last  time.Time
+	cfg   config.Config
+	st    status.Status
+}
+
+// done closes a stage: it records the duration and logs one line.
+func (b *boot) done(format string, args ...any) {
+	now := time.Now()
+	if b.last.IsZero() {
+		b.last = b.start
+	}
+	d := now.Sub(b.last)
+	b.last = now
+	b.st.Stages = append(b.st.Stages, status.Stage{Name: b.stage, Duration: d})
+	b.log.Infof(b.stage, "%s (%dms)", fmt.Sprintf(format, args...), d.Milliseconds())
+}
+
+// unthrottleKmsg lifts the kernel's rate limit on /dev/kmsg writers (10
+// lines per 5 s) for the init's own lines; the returned func restores it.
+func (b *boot) unthrottleKmsg() func() {
+	old, err := os.ReadFile(devkmsg)
+	if err != nil || os.WriteFile(devkmsg, []byte("on"), 0) != nil {
+		return func() {}
+	}
+	return func() { os.WriteFile(devkmsg, old, 0) }
+}
+
+func (b *boot) run(restoreKmsg func()) error {
+	b.stage = "mount"
+	b.done("mounted /proc /sys /dev /run")
+
+	b.stage = "config"
+	raw, err := os.ReadFile("/proc/cmdline")
+	if err != nil {
+		return fmt.Errorf("read kernel command line: %w", err)
+	}
+	cl := cmdline.Parse(string(raw))
+	b.st.Version, b.st.Cmdline = version, strings.TrimSpace(string(raw))
+	b.cfg, err = config.Parse(cl)
+	b.log.SetDebug(b.cfg.Debug)
+	if err != nil {
+		return fmt.Errorf("kernel command line: %w", err)
+	}
+	b.done("root=%s, wait up to %s, on failure %s", b.cfg.Root.Raw, b.cfg.Timeout, b.cfg.OnFailure)
+
+	// Subscribe before the drivers load so that no device is missed.
+	watcher, err := blockdev.NewWatcher()
+	if err != nil {
+		return err
+	}
+	defer watcher.Close()
+
+	b.stage = "modules"
+	b.loadModules(cl)
+
+	b.stage = "device"
+	m, err := b.waitRoot(watcher)
+	if err != nil {
+		return err
+	}
+	b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
+		DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
+		ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
+	b.done("root %s is %s (%s)", b.cfg.Root.Raw, m.Device.Path(), m.Device.DevNum())
+
+	b.stage = "mount-root"
+	fstype, err := b.fsType(m.Device)
+	if err != nil {
+		return err
+	}
+	b.st.Root.FSType = fstype
+	if err := mountfs.Root(m.Device.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
+		return fmt.Errorf("root %s: %w", m.Device.Path(), err)
+	}
+	init, err := pivot.FindInit(newRoot, b.cfg.Inits)
+	if err != nil {
+		return fmt.Errorf("root %s: %w", m.Device.Path(), err)
+	}
+	b.done("mounted %s (%s, %s) on %s; init %s", m.Device.Path(), fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly], newRoot, init)
+
+	b.stage = "switch"
+	b.st.Init, b.st.InitArgs = init, os.Args[1:]
+	b.st.Total = time.Since(b.start)
+	if err := status.Write(&b.st); err != nil {
+		b.log.Logf(klog.Warn, b.stage, "%v", err)
+	}
+	b.log.Infof(b.stage, "switching to %s after %dms", init, b.st.Total.Milliseconds())
+	restoreKmsg()
+	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: os.Environ(),
+		Moves: []string{"/dev", "/proc", "/sys", "/run"},
+		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) }})
+}
+
+func (b *boot) loadModules(cl *cmdline.Cmdline) {
+	f, err := os.Open(loadList)
+	if errors.Is(err, os.ErrNotExist) {
+		b.done("no modules packed")
+		return
+	}
+	var entries []loadlist.Entry
+	if err == nil {
+		entries, err = loadlist.Parse(f)
+		f.Close()
+	}
+	if err != nil {
+		// Loading nothing is not fatal by itself: the root may need no
+		// module. If it does, waiting for it says so.
+		b.log.Errorf(b.stage, "%s: %v", loadList, err)
+	}
+	mods := make([]kmod.Module, len(entries))
+	for i, e := range entries {
+		mods[i] = kmod.Module{Name: e.Name, Path: e.Path, Deps: e.Deps}
+	}
+	counts := map[kmod.Outcome]int{}
+	for _, r := range kmod.Load(mods, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted}) {
+		counts[r.Outcome]++
+		b.st.Modules = append(b.st.Modules, status.Module{Name: r.Name, Outcome: r.Outcome.String()})
+		switch {
+		case r.Err != nil:
+			b.log.Logf(klog.Warn, b.stage, "%v", r.Err)
+		default:
+			b.log.Debugf(b.stage, "%s: %s in %s", r.Name, r.Outcome, r.Duration)
+		}
+	}
+	b.done("%d modules: %d loaded, %d present, %d without device, %d blacklisted, %d missing, %d failed", len(mods),
+		counts[kmod.Loaded], counts[kmod.Present], counts[kmod.NoDevice], counts[kmod.Blacklisted], counts[kmod.Missing], counts[kmod.Failed]+counts[kmod.DepFailed])
+}
+
+func (b *boot) waitRoot(w *blockdev.Watcher) (rootdev.Match, error) {
+	ctx, cancel := context.Background(), context.CancelFunc(func() {})
+	if b.cfg.Timeout > 0 {
+		ctx, cancel = context.WithTimeout(ctx, b.cfg.Timeout)
+	}
+	defer cancel()
+	prober := rootdev.NewProber()
+	var m rootdev.Match
+	var view rootdev.View
+	err := w.Wait(ctx, "/sys/class/block", func(devs []blockdev.Device) (bool, error) {
+		view = prober.View(devs, b.cfg.Root)
+		b.log.Debugf(b.stage, "%s", rootdev.Explain(view))
+		var ok bool
+		var err error
+		m, ok, err = b.cfg.Root.Resolve(view)
+		return ok, err
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return m, fmt.Errorf("root %s: no such %s after %s; %s", b.cfg.Root.Raw, b.cfg.Root.Kind.Noun(), b.cfg.Timeout, rootdev.Explain(view))
+	}
+	return m, err
+}
+
+func (b *boot) fsType(d blockdev.Device) (string, error) {
+	if b.cfg.FSType != "" {
+		return b.cfg.FSType, nil
+	}
+	f, err := blockdev.Open(d)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	info, err := fsdetect.Probe(f, d.SizeBytes)
+	if err != nil {
+		return "", fmt.Errorf("root %s: %w; give rootfstype= to mount it anyway", d.Path(), err)
+	}
+	return info.Type.KernelName(), nil
+}

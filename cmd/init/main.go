@@ -1,0 +1,43 @@
+// Command init is verinit's /init: PID 1 of the initramfs. It mounts the
+// API file systems, loads the packed kernel modules, waits for the root
+// device named on the kernel command line, mounts it read-only, records
+// what it did in /run/verinit/status.json and switches into the real
+// init. On any failure it says what went wrong in one line and follows
+// verinit.on_failure= (default: reboot after 5 s).
+//
+// This file only wires the packages together; see docs/architecture.md.
+package main
+
+import (
+	"os"
+	"time"
+
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/halt"
+	"github.com/verinit/verinit/pkg/klog"
+	"github.com/verinit/verinit/pkg/mountfs"
+)
+
+// version is set at build time with -ldflags -X main.version=...
+var version = "dev"
+
+func main() {
+	start := time.Now()
+	optional, mountErr := mountfs.Do(mountfs.Early())
+	kmsg, _ := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
+	log := klog.New(kmsg, os.Stdout, "verinit", start)
+	b := &boot{log: log, start: start, cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
+	restore := b.unthrottleKmsg()
+	log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
+	for _, err := range optional {
+		log.Logf(klog.Warn, "mount", "%v", err)
+	}
+	err := mountErr
+	if err == nil {
+		err = b.run(restore)
+	}
+	log.Errorf(b.stage, "%v", err)
+	halt.Do(b.cfg.OnFailure, b.cfg.FailureDelay, func(format string, args ...any) {
+		log.Errorf("failure", format, args...)
+	})
+}

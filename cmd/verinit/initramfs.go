@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/verinit/verinit/pkg/initramfs"
+	"github.com/verinit/verinit/pkg/modules"
+)
+
+func runInitramfs(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("initramfs", "-o FILE [flags]", stderr)
+	out := fs.String("o", "", "write the archive to `FILE` (required)")
+	initPath := fs.String("init", "", "the init `binary` packed as /init (default: the init beside this verinit)")
+	release := fs.String("kernel-release", "", "pack modules of kernel `REL` from /lib/modules/REL (default: the running kernel's)")
+	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
+	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
+	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
+	var mods, files listFlag
+	fs.Var(&mods, "module", "pack module `NAME` and its dependencies (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, dm-verity, squashfs, erofs and ext4)")
+	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
+	if err := parse(fs, args); err != nil {
+		return err
+	}
+	if *out == "" || fs.NArg() != 0 {
+		fs.Usage()
+		return errUsage
+	}
+	spec := initramfs.Spec{Init: *initPath, Modules: mods, Compression: *compression}
+	if spec.Init == "" {
+		self, err := os.Executable()
+		if err != nil {
+			return err
+		}
+		spec.Init = filepath.Join(filepath.Dir(self), "init")
+	}
+	if !*noModules {
+		rel := *release
+		if rel == "" && *modulesDir == "" {
+			// The running kernel's, else the newest installed.
+			running, _ := os.ReadFile("/proc/sys/kernel/osrelease")
+			r, err := modules.FindRelease(os.DirFS("/lib/modules"), strings.TrimSpace(string(running)))
+			if err != nil {
+				return fmt.Errorf("no --kernel-release given: %w", err)
+			}
+			rel = r
+		}
+		spec.ModulesDir = *modulesDir
+		if spec.ModulesDir == "" {
+			spec.ModulesDir = filepath.Join("/lib/modules", rel)
+		}
+		if rel == "" {
+			rel = filepath.Base(spec.ModulesDir)
+		}
+		spec.KernelRelease = rel
+	}
+	for _, f := range files {
+		src, dst, ok := strings.Cut(f, ":")
+		if !ok || src == "" || !strings.HasPrefix(dst, "/") {
+			return fmt.Errorf("--file %q: want SRC:/ABSOLUTE/DST: %w", f, errUsage)
+		}
+		spec.Files = append(spec.Files, initramfs.FileMap{Src: src, Dst: dst})
+	}
+	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
+	spec.MTime = time.Unix(0, 0)
+	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil {
+			return fmt.Errorf("SOURCE_DATE_EPOCH=%q: not a number", v)
+		}
+		spec.MTime = time.Unix(n, 0)
+	}
+
+	var buf bytes.Buffer
+	rep, err := initramfs.Build(&buf, spec)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, len(rep.Modules))
+	if spec.KernelRelease != "" {
+		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
+	}
+	if len(rep.Builtin) > 0 {
+		fmt.Fprintf(stdout, ", built in: %s", strings.Join(rep.Builtin, " "))
+	}
+	if len(rep.Missing) > 0 {
+		fmt.Fprintf(stdout, ", not found: %s", strings.Join(rep.Missing, " "))
+	}
+	fmt.Fprintln(stdout)
+	return nil
+}

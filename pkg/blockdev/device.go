@@ -1,0 +1,84 @@
+package blockdev
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+)
+
+// Device is a block device as sysfs describes it.
+type Device struct {
+	Name      string // kernel name: "vda", "vda2", "nvme0n1p1"
+	Major     uint32
+	Minor     uint32
+	Partition int    // partition number, 0 for a whole disk
+	Disk      string // for a partition, the name of its disk; else Name
+	SizeBytes int64  // sysfs size (in 512-byte units) times 512
+}
+
+// DevNum returns "MAJ:MIN".
+func (d Device) DevNum() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) }
+
+// Path returns the device node the init uses, /dev/NAME.
+func (d Device) Path() string { return "/dev/" + d.Name }
+
+// IsPartition reports whether d is a partition of a disk.
+func (d Device) IsPartition() bool { return d.Partition > 0 }
+
+// Names lists the device names, sorted, for messages such as
+// "block devices seen: vda vda1 vda2".
+func Names(devs []Device) string {
+	names := make([]string, 0, len(devs))
+	for _, d := range devs {
+		names = append(names, d.Name)
+	}
+	sort.Strings(names)
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, " ")
+}
+
+// Event is a kernel uevent for a block device.
+type Event struct {
+	Action  string // "add", "remove", "change", ...
+	DevName string // DEVNAME, e.g. "vda1"
+	DevType string // "disk" or "partition"
+}
+
+// maxUeventFields bounds the KEY=VALUE pairs taken from one message.
+const maxUeventFields = 64
+
+// ParseUevent decodes a kernel uevent message ("ACTION@DEVPATH\0KEY=VALUE\0...").
+// It reports ok=false for messages that are not block-subsystem events
+// (or not from the kernel: udev's own messages start with "libudev").
+func ParseUevent(msg []byte) (ev Event, ok bool) {
+	fields := strings.Split(string(msg), "\x00")
+	if len(fields) == 0 || !strings.Contains(fields[0], "@") {
+		return Event{}, false
+	}
+	subsystem := ""
+	for i, f := range fields[1:] {
+		if i >= maxUeventFields {
+			break
+		}
+		k, v, found := strings.Cut(f, "=")
+		if !found {
+			continue
+		}
+		switch k {
+		case "ACTION":
+			ev.Action = v
+		case "DEVNAME":
+			ev.DevName = v
+		case "DEVTYPE":
+			ev.DevType = v
+		case "SUBSYSTEM":
+			subsystem = v
+		}
+	}
+	if subsystem != "block" || ev.Action == "" {
+		return Event{}, false
+	}
+	return ev, true
+}

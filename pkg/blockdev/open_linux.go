@@ -1,0 +1,45 @@
+package blockdev
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Open opens the device node read-only. devtmpfs normally made the node
+// already; if it is missing (a devtmpfs-less /dev), Open creates it from
+// the device number.
+func Open(d Device) (*os.File, error) {
+	path := d.Path()
+	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	if errors.Is(err, os.ErrNotExist) {
+		if err := unix.Mknod(path, unix.S_IFBLK|0o600, int(unix.Mkdev(d.Major, d.Minor))); err != nil && !errors.Is(err, os.ErrExist) {
+			return nil, fmt.Errorf("blockdev: mknod %s (%s): %w", path, d.DevNum(), err)
+		}
+		f, err = os.OpenFile(path, os.O_RDONLY|unix.O_CLOEXEC, 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("blockdev: open %s: %w", path, err)
+	}
+	return f, nil
+}
+
+// SectorSize asks the device for its logical block size (BLKSSZGET).
+func SectorSize(f *os.File) (int, error) {
+	n, err := unix.IoctlGetInt(int(f.Fd()), unix.BLKSSZGET)
+	if err != nil {
+		return 0, fmt.Errorf("blockdev: BLKSSZGET %s: %w", f.Name(), err)
+	}
+	return n, nil
+}
+
+// Size returns the size of the device in bytes (BLKGETSIZE64).
+func Size(f *os.File) (int64, error) {
+	var size uint64
+	if err := ioctlPtr(f, unix.BLKGETSIZE64, &size); err != nil {
+		return 0, fmt.Errorf("blockdev: BLKGETSIZE64 %s: %w", f.Name(), err)
+	}
+	return int64(size), nil
+}

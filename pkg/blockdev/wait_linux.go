@@ -1,0 +1,108 @@
+package blockdev
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Watcher receives the kernel's block device uevents.
+type Watcher struct {
+	sock int
+}
+
+// NewWatcher subscribes to kernel uevents. Open it before loading the
+// storage drivers so that no announcement is missed.
+func NewWatcher() (*Watcher, error) {
+	sock, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC|unix.SOCK_NONBLOCK, unix.NETLINK_KOBJECT_UEVENT)
+	if err != nil {
+		return nil, fmt.Errorf("blockdev: uevent socket: %w", err)
+	}
+	// A large receive buffer: a burst of events at driver load must
+	// not overflow it (an overflow is noticed and answered by a rescan).
+	_ = unix.SetsockoptInt(sock, unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, 4<<20)
+	addr := &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1, Pid: 0}
+	if err := unix.Bind(sock, addr); err != nil {
+		unix.Close(sock)
+		return nil, fmt.Errorf("blockdev: bind uevent socket: %w", err)
+	}
+	return &Watcher{sock: sock}, nil
+}
+
+// Close releases the socket.
+func (w *Watcher) Close() error { return unix.Close(w.sock) }
+
+// Check looks at the current devices. It returns done once it found
+// what it waits for, or an error that ends the wait early.
+type Check func(devs []Device) (done bool, err error)
+
+// Wait calls check with the devices in sysBlock now and again after
+// every block device event, until check is done, fails, or ctx ends.
+// On a timeout the error wraps context.DeadlineExceeded.
+func (w *Watcher) Wait(ctx context.Context, sysBlock string, check Check) error {
+	wake, err := unix.Eventfd(0, unix.EFD_CLOEXEC|unix.EFD_NONBLOCK)
+	if err != nil {
+		return fmt.Errorf("blockdev: eventfd: %w", err)
+	}
+	defer unix.Close(wake)
+	stop := context.AfterFunc(ctx, func() {
+		var one = [8]byte{1}
+		unix.Write(wake, one[:])
+	})
+	defer stop()
+
+	buf := make([]byte, 64<<10)
+	for {
+		devs, err := Scan(sysBlock)
+		if err != nil {
+			return err
+		}
+		done, err := check(devs)
+		if done || err != nil {
+			return err
+		}
+		if err := w.next(ctx, wake, buf); err != nil {
+			return err
+		}
+	}
+}
+
+// next blocks until at least one block event arrived (then drains the
+// queue) or ctx ends.
+func (w *Watcher) next(ctx context.Context, wake int, buf []byte) error {
+	for {
+		fds := []unix.PollFd{{Fd: int32(w.sock), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
+		if _, err := unix.Poll(fds, -1); err != nil {
+			if errors.Is(err, unix.EINTR) {
+				continue
+			}
+			return fmt.Errorf("blockdev: poll: %w", err)
+		}
+		if fds[1].Revents != 0 || ctx.Err() != nil {
+			return ctx.Err()
+		}
+		seen := false
+		for {
+			n, _, err := unix.Recvfrom(w.sock, buf, 0)
+			if errors.Is(err, unix.EAGAIN) {
+				break
+			}
+			if errors.Is(err, unix.ENOBUFS) {
+				seen = true // lost events: rescan
+				continue
+			}
+			if err != nil {
+				return fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
+			}
+			if _, ok := ParseUevent(buf[:n]); ok {
+				seen = true
+			}
+		}
+		if seen {
+			return nil
+		}
+	}
+}

@@ -1,0 +1,80 @@
+package config
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/halt"
+	"github.com/verinit/verinit/pkg/rootdev"
+)
+
+func TestParse(t *testing.T) {
+	tests := []struct {
+		name    string
+		line    string
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "defaults", line: "root=/dev/vda2 console=ttyS0", check: func(t *testing.T, c Config) {
+			if c.Root.Kind != rootdev.ByPath || c.Root.Value != "vda2" || !c.ReadOnly ||
+				c.Timeout != DefaultTimeout || c.OnFailure != halt.Reboot || c.FailureDelay != DefaultFailureDelay ||
+				!reflect.DeepEqual(c.Inits, []string{"/sbin/init", "/etc/init", "/bin/init", "/bin/sh"}) || c.Debug {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{name: "everything", line: `root=PARTLABEL=root-a rw rootfstype=ext4 rootflags=noatime,data=ordered init=/bin/myinit verinit.timeout=7 verinit.on_failure=poweroff verinit.failure_delay=0 verinit.debug`,
+			check: func(t *testing.T, c Config) {
+				if c.Root.Kind != rootdev.ByPartLabel || c.ReadOnly || c.FSType != "ext4" || c.RootFlags != "noatime,data=ordered" ||
+					!reflect.DeepEqual(c.Inits, []string{"/bin/myinit"}) || c.Timeout != 7*time.Second ||
+					c.OnFailure != halt.PowerOff || c.FailureDelay != 0 || !c.Debug {
+					t.Errorf("config = %+v", c)
+				}
+			}},
+		{name: "last of ro and rw wins", line: "root=/dev/vda rw ro", check: func(t *testing.T, c Config) {
+			if !c.ReadOnly {
+				t.Error("rw then ro: not read-only")
+			}
+		}},
+		{name: "rootwait with seconds", line: "root=/dev/vda rootwait=12", check: func(t *testing.T, c Config) {
+			if c.Timeout != 12*time.Second {
+				t.Errorf("timeout %v", c.Timeout)
+			}
+		}},
+		{name: "bare rootwait keeps the bound", line: "root=/dev/vda rootwait", check: func(t *testing.T, c Config) {
+			if c.Timeout != DefaultTimeout {
+				t.Errorf("timeout %v", c.Timeout)
+			}
+		}},
+		{name: "verinit.timeout beats rootdelay", line: "root=/dev/vda rootdelay=50 verinit.timeout=3", check: func(t *testing.T, c Config) {
+			if c.Timeout != 3*time.Second {
+				t.Errorf("timeout %v", c.Timeout)
+			}
+		}},
+		{name: "no root", line: "console=ttyS0", wantErr: "no root= given"},
+		{name: "bad policy keeps default", line: "root=/dev/vda verinit.on_failure=explode", wantErr: "verinit.on_failure=explode: want reboot, poweroff, panic or shell",
+			check: func(t *testing.T, c Config) {
+				if c.OnFailure != halt.Reboot {
+					t.Errorf("policy %q", c.OnFailure)
+				}
+			}},
+		{name: "bad timeout", line: "root=/dev/vda verinit.timeout=soon", wantErr: "verinit.timeout=soon: want whole seconds from 0 to 86400"},
+		{name: "relative init", line: "root=/dev/vda init=sbin/init", wantErr: "init=sbin/init: not an absolute path"},
+		{name: "bad root", line: "root=PARTUUID=nope", wantErr: `root=PARTUUID=nope: bad PARTUUID "nope": `},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(cmdline.Parse(tc.line))
+			switch {
+			case tc.wantErr == "" && err != nil:
+				t.Fatalf("error: %v", err)
+			case tc.wantErr != "" && (err == nil || len(err.Error()) < len(tc.wantErr) || err.Error()[:len(tc.wantErr)] != tc.wantErr):
+				t.Fatalf("error = %v, want prefix %q", err, tc.wantErr)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}

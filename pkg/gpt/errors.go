@@ -1,0 +1,124 @@
+package gpt
+
+import (
+	"errors"
+	"strconv"
+	"strings"
+)
+
+// ErrNoGPT is matched (with errors.Is) by the error Read returns when there is
+// no GPT header signature at LBA 1 and no valid backup header either, or when
+// the device is too small to hold a GPT.
+var ErrNoGPT = errors.New("gpt: no GPT found")
+
+// ErrAmbiguousSectorSize is matched (with errors.Is) by the error
+// ProbeSectorSize returns when GPT headers are found at the offsets of more
+// than one sector size (systemd refuses with ENOTUNIQ in the same case).
+var ErrAmbiguousSectorSize = errors.New("gpt: GPT headers found for more than one sector size")
+
+// A FormatError reports invalid content: a field whose value breaks a rule of
+// the GPT format or of this package's hostile-input bounds. Its Error text
+// names the table part, the rule and the absolute byte offset, e.g.
+//
+//	gpt: primary header: bad header CRC at byte 0x210: got 0x1234, want 0x5678
+//
+// Read falls back to the backup table only after a FormatError; I/O errors
+// are returned as they are, wrapped with the operation and offset.
+type FormatError struct {
+	Offset int64  // byte offset of the offending field from the start of the device
+	Field  string // on-disk field name as in the UEFI spec, e.g. "HeaderCRC32"
+	Value  any    // the value found on disk, or nil
+	Msg    string // what is wrong, prefixed with the part of the table, e.g. "primary header: bad header CRC"
+
+	want any   // the value or bound that was expected, or nil
+	err  error // sentinel this error matches with errors.Is, or nil
+}
+
+// Error returns a one-line description: what is wrong, where, and the value
+// found compared with the one wanted.
+func (e *FormatError) Error() string {
+	var b strings.Builder
+	b.WriteString("gpt: ")
+	b.WriteString(e.Msg)
+	b.WriteString(" at byte 0x")
+	b.WriteString(strconv.FormatInt(e.Offset, 16))
+	if e.Value != nil {
+		b.WriteString(": got ")
+		b.WriteString(formatValue(e.Field, e.Value))
+		if e.want != nil {
+			b.WriteString(", want ")
+			b.WriteString(formatValue(e.Field, e.want))
+		}
+	}
+	return b.String()
+}
+
+// Unwrap returns the sentinel error this error stands for (ErrNoGPT for a
+// missing signature), or nil.
+func (e *FormatError) Unwrap() error { return e.err }
+
+func formatValue(field string, v any) string {
+	hex := strings.HasSuffix(field, "CRC32") || field == "Revision" || field == "OSType" || field == "BootSignature"
+	switch v := v.(type) {
+	case uint64:
+		if hex {
+			return "0x" + strconv.FormatUint(v, 16)
+		}
+		return strconv.FormatUint(v, 10)
+	case uint32:
+		return formatValue(field, uint64(v))
+	case uint16:
+		return formatValue(field, uint64(v))
+	case string:
+		return v
+	case []byte:
+		return strconv.Quote(string(v))
+	case GUID:
+		return v.String()
+	case error:
+		return v.Error()
+	}
+	return "?"
+}
+
+// wrapError adds context to an error while keeping it for errors.Is/As.
+type wrapError struct {
+	msg string
+	err error
+}
+
+func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
+func (e *wrapError) Unwrap() error { return e.err }
+
+// isError is an error with its own message that matches a sentinel.
+type isError struct {
+	msg    string
+	target error
+}
+
+func (e *isError) Error() string        { return e.msg }
+func (e *isError) Is(target error) bool { return target == e.target }
+
+// tableError reports why neither the primary nor any backup table could be
+// used. It matches every one of its errors with errors.Is and errors.As; the
+// primary error comes first.
+type tableError struct {
+	primary error
+	backups []error
+}
+
+func (e *tableError) Error() string {
+	var b strings.Builder
+	b.WriteString(e.primary.Error())
+	for _, err := range e.backups {
+		b.WriteString("; ")
+		b.WriteString(strings.TrimPrefix(err.Error(), "gpt: "))
+	}
+	return b.String()
+}
+
+func (e *tableError) Unwrap() []error {
+	errs := make([]error, 0, 1+len(e.backups))
+	errs = append(errs, e.primary)
+	return append(errs, e.backups...)
+}

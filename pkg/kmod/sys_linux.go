@@ -1,0 +1,53 @@
+package kmod
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// The errnos with a meaning of their own.
+var (
+	errExist    = unix.EEXIST
+	errNoDevice = unix.ENODEV
+)
+
+// maxModuleBytes bounds the init_module fallback's read of a file.
+const maxModuleBytes = 64 << 20
+
+func loadModule(path, params string) error {
+	f, err := os.Open(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("%s: %w", path, errMissing)
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	err = unix.FinitModule(int(f.Fd()), params, 0)
+	if !errors.Is(err, unix.ENOSYS) {
+		return wrapErr(path, "finit_module", err)
+	}
+	// No finit_module (an old kernel or a file system without it).
+	info, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if info.Size() > maxModuleBytes {
+		return fmt.Errorf("%s: %d bytes, more than %d", path, info.Size(), maxModuleBytes)
+	}
+	image := make([]byte, info.Size())
+	if _, err := f.ReadAt(image, 0); err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	return wrapErr(path, "init_module", unix.InitModule(image, params))
+}
+
+func wrapErr(path, call string, err error) error {
+	if err == nil || errors.Is(err, unix.EEXIST) || errors.Is(err, unix.ENODEV) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, os.NewSyscallError(call, err))
+}

@@ -1,0 +1,2 @@
+// Package mountfs mounts the API file systems an init needs and the root.
+package mountfs

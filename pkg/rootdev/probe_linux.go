@@ -1,0 +1,88 @@
+package rootdev
+
+import (
+	"fmt"
+
+	"github.com/verinit/verinit/pkg/blockdev"
+	"github.com/verinit/verinit/pkg/fsdetect"
+	"github.com/verinit/verinit/pkg/gpt"
+)
+
+// Prober reads partition tables and file system superblocks, once per
+// device: a disk that is announced again with the same number and size
+// is not read again.
+type Prober struct {
+	disks map[string]probed[Disk]
+	fs    map[string]probed[fsdetect.Info]
+}
+
+type probed[T any] struct {
+	dev   blockdev.Device
+	value T
+}
+
+// NewProber returns an empty Prober.
+func NewProber() *Prober {
+	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}}
+}
+
+// View reads what s needs from devs (only devices not read before).
+func (p *Prober) View(devs []blockdev.Device, s Spec) View {
+	v := View{Devices: devs, Disks: map[string]Disk{}, FS: map[string]fsdetect.Info{}}
+	for _, d := range devs {
+		if s.NeedsTables() && !d.IsPartition() && d.SizeBytes > 0 {
+			c, ok := p.disks[d.Name]
+			if !ok || c.dev != d {
+				c = probed[Disk]{d, readDisk(d)}
+				p.disks[d.Name] = c
+			}
+			v.Disks[d.Name] = c.value
+		}
+		if s.NeedsFS() && d.SizeBytes > 0 {
+			c, ok := p.fs[d.Name]
+			if !ok || c.dev != d {
+				info, _ := probeFS(d) // unreadable or unknown: no match
+				c = probed[fsdetect.Info]{d, info}
+				p.fs[d.Name] = c
+			}
+			v.FS[d.Name] = c.value
+		}
+	}
+	return v
+}
+
+func readDisk(d blockdev.Device) Disk {
+	disk := Disk{Device: d}
+	f, err := blockdev.Open(d)
+	if err != nil {
+		disk.Err = err
+		return disk
+	}
+	defer f.Close()
+	sector, err := blockdev.SectorSize(f)
+	if err != nil {
+		disk.Err = err
+		return disk
+	}
+	size, err := blockdev.Size(f)
+	if err != nil {
+		disk.Err = err
+		return disk
+	}
+	t, err := gpt.Read(f, size, sector)
+	if err != nil {
+		disk.Err = fmt.Errorf("no usable GPT: %w", err)
+		return disk
+	}
+	disk.Table = t
+	return disk
+}
+
+func probeFS(d blockdev.Device) (fsdetect.Info, error) {
+	f, err := blockdev.Open(d)
+	if err != nil {
+		return fsdetect.Info{}, err
+	}
+	defer f.Close()
+	return fsdetect.Probe(f, d.SizeBytes)
+}

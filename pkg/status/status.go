@@ -1,0 +1,160 @@
+package status
+
+import (
+	"strconv"
+	"time"
+	"unicode/utf8"
+)
+
+// Dir and File are where the record lives on the running system.
+const (
+	Dir  = "/run/verinit"
+	File = Dir + "/status.json"
+)
+
+// Root says which device was mounted as the root and how it was found.
+type Root struct {
+	Spec      string // the root= value as given, e.g. "PARTUUID=…/PARTNROFF=1"
+	Key       string // how it was matched: "PARTUUID", "PARTLABEL", "UUID", "LABEL", "devnum", "path"
+	Value     string // the value matched
+	Device    string // the device node, e.g. "/dev/vda2"
+	DevNum    string // "MAJ:MIN"
+	Disk      string // the disk holding it, e.g. "vda"
+	Partition int    // partition number, 0 for a whole disk
+	FSType    string
+	ReadOnly  bool
+	Options   string // rootflags=
+}
+
+// Stage is one step of the init and how long it took.
+type Stage struct {
+	Name     string
+	Duration time.Duration
+}
+
+// Status is the whole record.
+type Status struct {
+	Version  string
+	Cmdline  string
+	Root     Root
+	Init     string   // the real init that was exec'd
+	InitArgs []string // its arguments
+	Modules  []Module
+	Stages   []Stage
+	Total    time.Duration // from /init start to the exec of the real init
+}
+
+// Module is one module of the load list and what happened to it.
+type Module struct {
+	Name    string
+	Outcome string // "loaded", "present", "blacklisted", "missing", "dependency failed", "failed"
+}
+
+// JSON renders the record; fields are documented in docs/status.md.
+func (s *Status) JSON() []byte {
+	var w writer
+	w.open('{')
+	w.str("version", s.Version)
+	w.str("cmdline", s.Cmdline)
+	w.key("root")
+	w.open('{')
+	w.str("spec", s.Root.Spec)
+	w.str("key", s.Root.Key)
+	w.str("value", s.Root.Value)
+	w.str("device", s.Root.Device)
+	w.str("devnum", s.Root.DevNum)
+	w.str("disk", s.Root.Disk)
+	w.num("partition", int64(s.Root.Partition))
+	w.str("fstype", s.Root.FSType)
+	w.boolean("readonly", s.Root.ReadOnly)
+	w.str("options", s.Root.Options)
+	w.close('}')
+	w.str("init", s.Init)
+	w.key("init_args")
+	w.open('[')
+	for _, a := range s.InitArgs {
+		w.elem()
+		w.quote(a)
+	}
+	w.close(']')
+	w.key("modules")
+	w.open('[')
+	for _, m := range s.Modules {
+		w.elem()
+		w.open('{')
+		w.str("name", m.Name)
+		w.str("outcome", m.Outcome)
+		w.close('}')
+	}
+	w.close(']')
+	w.key("stages_ms")
+	w.open('[')
+	for _, st := range s.Stages {
+		w.elem()
+		w.open('{')
+		w.str("stage", st.Name)
+		w.ms("ms", st.Duration)
+		w.close('}')
+	}
+	w.close(']')
+	w.ms("total_ms", s.Total)
+	w.close('}')
+	w.b = append(w.b, '\n')
+	return w.b
+}
+
+// writer appends JSON to b; first tracks whether a comma is due.
+type writer struct {
+	b     []byte
+	first bool
+}
+
+func (w *writer) open(c byte)  { w.b = append(w.b, c); w.first = true }
+func (w *writer) close(c byte) { w.b = append(w.b, c); w.first = false }
+
+func (w *writer) elem() {
+	if !w.first {
+		w.b = append(w.b, ',')
+	}
+	w.first = false
+}
+
+func (w *writer) key(k string) {
+	w.elem()
+	w.quote(k)
+	w.b = append(w.b, ':')
+}
+
+func (w *writer) str(k, v string) { w.key(k); w.quote(v) }
+
+func (w *writer) num(k string, v int64) { w.key(k); w.b = strconv.AppendInt(w.b, v, 10) }
+
+func (w *writer) boolean(k string, v bool) { w.key(k); w.b = strconv.AppendBool(w.b, v) }
+
+// ms writes a duration in milliseconds with microsecond precision.
+func (w *writer) ms(k string, d time.Duration) {
+	w.key(k)
+	w.b = strconv.AppendFloat(w.b, float64(d.Microseconds())/1000, 'f', 3, 64)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// quote writes s as a JSON string; invalid UTF-8 becomes U+FFFD.
+func (w *writer) quote(s string) {
+	w.b = append(w.b, '"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			w.b = append(w.b, '\\', byte(r))
+		case r == '\n':
+			w.b = append(w.b, '\\', 'n')
+		case r == '\t':
+			w.b = append(w.b, '\\', 't')
+		case r < 0x20 || r == 0x2028 || r == 0x2029:
+			w.b = append(w.b, '\\', 'u', hexDigits[r>>12&0xf], hexDigits[r>>8&0xf], hexDigits[r>>4&0xf], hexDigits[r&0xf])
+		default:
+			w.b = utf8.AppendRune(w.b, r)
+		}
+	}
+	w.b = append(w.b, '"')
+}

@@ -1,0 +1,66 @@
+package status
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+	"time"
+)
+
+func TestJSONRoundTrip(t *testing.T) {
+	s := &Status{
+		Version: "v1",
+		Cmdline: "console=ttyS0 root=PARTUUID=\"x\" \\ \x01 \u2028 \xff end",
+		Root: Root{Spec: "PARTLABEL=root-a", Key: "PARTLABEL", Value: "root-a", Device: "/dev/vda2",
+			DevNum: "254:2", Disk: "vda", Partition: 2, FSType: "squashfs", ReadOnly: true},
+		Init:     "/sbin/init",
+		InitArgs: []string{"single", "a b"},
+		Modules:  []Module{{"virtio_blk", "loaded"}, {"dm_mod", "present"}},
+		Stages:   []Stage{{"mount", 1500 * time.Microsecond}, {"modules", 20 * time.Millisecond}},
+		Total:    42 * time.Millisecond,
+	}
+	var got map[string]any
+	if err := json.Unmarshal(s.JSON(), &got); err != nil {
+		t.Fatalf("invalid JSON %s: %v", s.JSON(), err)
+	}
+	want := map[string]any{
+		"version": "v1",
+		"cmdline": "console=ttyS0 root=PARTUUID=\"x\" \\ \x01 \u2028 \ufffd end",
+		"root": map[string]any{"spec": "PARTLABEL=root-a", "key": "PARTLABEL", "value": "root-a",
+			"device": "/dev/vda2", "devnum": "254:2", "disk": "vda", "partition": 2.0,
+			"fstype": "squashfs", "readonly": true, "options": ""},
+		"init":      "/sbin/init",
+		"init_args": []any{"single", "a b"},
+		"modules": []any{map[string]any{"name": "virtio_blk", "outcome": "loaded"},
+			map[string]any{"name": "dm_mod", "outcome": "present"}},
+		"stages_ms": []any{map[string]any{"stage": "mount", "ms": 1.5},
+			map[string]any{"stage": "modules", "ms": 20.0}},
+		"total_ms": 42.0,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %v\nwant %v", got, want)
+	}
+}
+
+func TestJSONEmpty(t *testing.T) {
+	var got map[string]any
+	if err := json.Unmarshal((&Status{}).JSON(), &got); err != nil {
+		t.Fatalf("invalid JSON: %v", err)
+	}
+	if args, ok := got["init_args"].([]any); !ok || len(args) != 0 {
+		t.Errorf("init_args = %v, want []", got["init_args"])
+	}
+}
+
+func FuzzQuote(f *testing.F) {
+	f.Add("plain")
+	f.Add("\x00\"\\\u2028\xff")
+	f.Fuzz(func(t *testing.T, s string) {
+		var w writer
+		w.quote(s)
+		var back string
+		if err := json.Unmarshal(w.b, &back); err != nil {
+			t.Fatalf("quote(%q) = %s: %v", s, w.b, err)
+		}
+	})
+}

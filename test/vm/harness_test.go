@@ -1,0 +1,249 @@
+//go:build vm
+
+package vm
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// env is what every case shares: built once per run.
+type env struct {
+	dir     string // scratch directory
+	kernel  string // /boot/vmlinuz-REL
+	release string
+	initrd  string // verinit's initramfs
+	images  map[string]string // name -> disk image path
+	parts   map[string]map[int]partInfo
+}
+
+type partInfo struct {
+	UUID, Name string
+}
+
+var shared *env
+
+func TestMain(m *testing.M) {
+	code := func() int {
+		dir, err := os.MkdirTemp("", "verinit-vm-")
+		if err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			return 1
+		}
+		defer os.RemoveAll(dir)
+		e, err := setup(dir)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "vm: setup: %v\n", err)
+			return 1
+		}
+		shared = e
+		return m.Run()
+	}()
+	os.Exit(code)
+}
+
+// prerequisites the harness runs; missing ones fail the run.
+var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox"}
+
+func setup(dir string) (*env, error) {
+	var missing []string
+	for _, t := range tools {
+		if _, err := exec.LookPath(t); err != nil {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing %s: run test/vm/prereqs.sh as root", strings.Join(missing, " "))
+	}
+	kernel, release, err := findKernel()
+	if err != nil {
+		return nil, err
+	}
+	e := &env{dir: dir, kernel: kernel, release: release, images: map[string]string{}, parts: map[string]map[int]partInfo{}}
+	root := repoRoot()
+	bin := filepath.Join(dir, "bin")
+	if err := run(root, "go", "build", "-o", filepath.Join(bin, "verinit"), "./cmd/verinit"); err != nil {
+		return nil, err
+	}
+	if err := runEnv(root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(bin, "init"), "./cmd/init"); err != nil {
+		return nil, err
+	}
+	e.initrd = filepath.Join(dir, "initrd.img")
+	if err := run(root, filepath.Join(bin, "verinit"), "initramfs", "-o", e.initrd, "--init", filepath.Join(bin, "init"),
+		"--kernel-release", release); err != nil {
+		return nil, err
+	}
+	if err := e.makeImages(); err != nil {
+		return nil, err
+	}
+	return e, nil
+}
+
+func findKernel() (path, release string, err error) {
+	if k := os.Getenv("VERINIT_KERNEL"); k != "" {
+		return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+	}
+	matches, _ := filepath.Glob("/boot/vmlinuz-*")
+	sort.Strings(matches)
+	if len(matches) == 0 {
+		return "", "", fmt.Errorf("no /boot/vmlinuz-*: install linux-image-amd64 (test/vm/prereqs.sh)")
+	}
+	k := matches[len(matches)-1]
+	return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+}
+
+func repoRoot() string {
+	wd, _ := os.Getwd()
+	return filepath.Clean(filepath.Join(wd, "..", ".."))
+}
+
+func run(dir, name string, args ...string) error { return runEnv(dir, nil, name, args...) }
+
+func runEnv(dir string, extra []string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extra...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// bootResult is what one boot printed.
+type bootResult struct {
+	Console string
+	Status  map[string]any // the status.json the real init printed, if any
+	Args    string         // the arguments the real init printed
+	Reached bool           // the real init printed its marker
+}
+
+const (
+	markerInit   = "VERINIT-TEST-ROOT: init reached"
+	markerArgs   = "VERINIT-TEST-ROOT: args:"
+	markerStatus = "VERINIT-TEST-ROOT: status"
+	markerEnd    = "VERINIT-TEST-ROOT: end"
+)
+
+// boot copies the named disks, boots them with the kernel command line
+// extra, and checks that no disk was written.
+func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
+	t.Helper()
+	dir := t.TempDir()
+	args := []string{"-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+		"-kernel", e.kernel, "-initrd", e.initrd,
+		"-append", "console=ttyS0 panic=-1 " + extra}
+	sums := map[string]string{}
+	for i, name := range disks {
+		src, ok := e.images[name]
+		if !ok {
+			t.Fatalf("no image %q", name)
+		}
+		dst := filepath.Join(dir, fmt.Sprintf("disk%d.img", i))
+		if err := copyFile(src, dst); err != nil {
+			t.Fatal(err)
+		}
+		sums[dst] = sum(t, dst)
+		args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	err := cmd.Run()
+	console := strings.ReplaceAll(out.String(), "\r", "")
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("console:\n%s", console)
+		}
+	})
+	if ctx.Err() != nil {
+		t.Fatalf("QEMU did not stop within the time limit")
+	}
+	if err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	for path, before := range sums {
+		if after := sum(t, path); after != before {
+			t.Errorf("%s was written during the boot", path)
+		}
+	}
+	r := bootResult{Console: console, Reached: strings.Contains(console, markerInit)}
+	if i := strings.Index(console, markerArgs); i >= 0 {
+		line, _, _ := strings.Cut(console[i+len(markerArgs):], "\n")
+		r.Args = strings.TrimSpace(line)
+	}
+	if i := strings.Index(console, markerStatus+"\n"); i >= 0 {
+		body, _, _ := strings.Cut(console[i+len(markerStatus)+1:], markerEnd)
+		if err := json.Unmarshal([]byte(body), &r.Status); err != nil {
+			t.Errorf("status.json is not JSON: %v\n%s", err, body)
+		}
+	}
+	return r
+}
+
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+func sum(t *testing.T, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// wantLine fails unless the console has a line matching re.
+func wantLine(t *testing.T, console, re string) {
+	t.Helper()
+	if !regexp.MustCompile("(?m)" + re).MatchString(console) {
+		t.Errorf("console lacks a line matching %s", re)
+	}
+}
+
+// field digs a value out of the status record: field(st, "root", "device").
+func field(st map[string]any, path ...string) any {
+	var v any = st
+	for _, p := range path {
+		m, ok := v.(map[string]any)
+		if !ok {
+			return nil
+		}
+		v = m[p]
+	}
+	return v
+}

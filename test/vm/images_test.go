@@ -1,0 +1,175 @@
+//go:build vm
+
+package vm
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+)
+
+// The test root's init: prints markers, its arguments and status.json,
+// then powers off so that QEMU exits.
+const testInit = `#!/bin/busybox sh
+echo "` + markerInit + ` pid=$$"
+printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
+echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
+echo "` + markerStatus + `"
+/bin/busybox cat /run/verinit/status.json
+echo "` + markerEnd + `"
+/bin/busybox poweroff -f
+`
+
+// Fixed identities, so that the cases can name them.
+const (
+	linuxData  = "0fc63daf-8483-4772-8e79-3d69d8477de4"
+	uuidFiller = "6b1d3c1e-0000-4000-8000-000000000001"
+	uuidSq     = "6b1d3c1e-0000-4000-8000-000000000002"
+	uuidErofs  = "6b1d3c1e-0000-4000-8000-000000000003"
+	uuidExt4   = "6b1d3c1e-0000-4000-8000-000000000004"
+	uuidNoInit = "6b1d3c1e-0000-4000-8000-000000000005"
+	uuidSecond = "6b1d3c1e-0000-4000-8000-0000000000b1"
+	fsUUIDExt4 = "3f0c4a52-9d6e-4c1b-a7f1-0e2d5b8c9a10"
+	fsUUID2    = "3f0c4a52-9d6e-4c1b-a7f1-0e2d5b8c9a20"
+)
+
+type partSpec struct {
+	uuid, name, image string
+}
+
+func (e *env) makeImages() error {
+	good := filepath.Join(e.dir, "rootfs")
+	if err := makeRootDir(good, true); err != nil {
+		return err
+	}
+	noInit := filepath.Join(e.dir, "rootfs-noinit")
+	if err := makeRootDir(noInit, false); err != nil {
+		return err
+	}
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	steps := [][]string{
+		{"mksquashfs", good, img("root.squashfs"), "-noappend", "-all-root", "-quiet"},
+		{"mksquashfs", noInit, img("noinit.squashfs"), "-noappend", "-all-root", "-quiet"},
+		{"mkfs.erofs", "-Uclear", "-Lrooterofs", img("root.erofs"), good},
+		{"mkfs.ext4", "-q", "-F", "-U", fsUUIDExt4, "-L", "rootext4", "-d", good, img("root.ext4"), "16M"},
+		{"mkfs.ext4", "-q", "-F", "-U", fsUUID2, "-L", "second", "-d", good, img("second.ext4"), "16M"},
+	}
+	for _, s := range steps {
+		if err := run(e.dir, s[0], s[1:]...); err != nil {
+			return err
+		}
+	}
+	if err := e.makeDisk("main", []partSpec{
+		{uuidFiller, "filler", ""},
+		{uuidSq, "root-sq", img("root.squashfs")},
+		{uuidErofs, "root-erofs", img("root.erofs")},
+		{uuidExt4, "root-ext4", img("root.ext4")},
+		{uuidNoInit, "noinit", img("noinit.squashfs")},
+	}); err != nil {
+		return err
+	}
+	if err := e.makeDisk("second", []partSpec{{uuidSecond, "second", img("second.ext4")}}); err != nil {
+		return err
+	}
+	// Garbage where a GPT should be: deterministic pseudo-random bytes.
+	garbage := make([]byte, 4<<20)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range garbage {
+		garbage[i] = byte(rng.Uint32())
+	}
+	e.images["garbage"] = img("garbage.img")
+	return os.WriteFile(e.images["garbage"], garbage, 0o644)
+}
+
+func makeRootDir(dir string, withInit bool) error {
+	for _, d := range []string{"bin", "sbin", "dev", "proc", "sys", "run", "tmp", "etc"} {
+		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
+			return err
+		}
+	}
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return err
+	}
+	if err := copyFile(bb, filepath.Join(dir, "bin/busybox")); err != nil {
+		return err
+	}
+	if err := os.Chmod(filepath.Join(dir, "bin/busybox"), 0o755); err != nil {
+		return err
+	}
+	if !withInit {
+		return nil
+	}
+	return os.WriteFile(filepath.Join(dir, "sbin/init"), []byte(testInit), 0o755)
+}
+
+const mib = 1 << 20
+
+// makeDisk writes a GPT disk with sfdisk and copies each image into its
+// partition.
+func (e *env) makeDisk(name string, parts []partSpec) error {
+	path := filepath.Join(e.dir, name+".img")
+	var script strings.Builder
+	script.WriteString("label: gpt\nunit: sectors\nfirst-lba: 2048\n")
+	total := int64(2 * mib)
+	e.parts[name] = map[int]partInfo{}
+	for i, p := range parts {
+		size := int64(mib)
+		if p.image != "" {
+			st, err := os.Stat(p.image)
+			if err != nil {
+				return err
+			}
+			size = (st.Size() + mib - 1) / mib * mib
+		}
+		total += size
+		fmt.Fprintf(&script, "size=%d, type=%s, uuid=%s, name=%q\n", size/512, linuxData, p.uuid, p.name)
+		e.parts[name][i+1] = partInfo{UUID: p.uuid, Name: p.name}
+	}
+	if err := os.WriteFile(path, nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(path, total); err != nil {
+		return err
+	}
+	cmd := exec.Command("sfdisk", "--no-reread", "--no-tell-kernel", "-q", path)
+	cmd.Stdin = strings.NewReader(script.String())
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("sfdisk %s: %v\n%s", path, err, out)
+	}
+	out, err := exec.Command("sfdisk", "--json", path).Output()
+	if err != nil {
+		return fmt.Errorf("sfdisk --json %s: %v", path, err)
+	}
+	var table struct {
+		PartitionTable struct {
+			Partitions []struct{ Start int64 } `json:"partitions"`
+		} `json:"partitiontable"`
+	}
+	if err := json.Unmarshal(out, &table); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	for i, p := range parts {
+		if p.image == "" {
+			continue
+		}
+		data, err := os.ReadFile(p.image)
+		if err != nil {
+			return err
+		}
+		if _, err := f.WriteAt(data, table.PartitionTable.Partitions[i].Start*512); err != nil {
+			return err
+		}
+	}
+	e.images[name] = path
+	return f.Close()
+}
