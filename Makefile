@@ -6,6 +6,7 @@ GO        ?= go
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 60s
+BOOTS     ?= 5
 STATICCHECK_VERSION := v0.8.2
 # Packages that must never be linked into the init (size, attack surface).
 INIT_FORBIDDEN := net encoding/json text/template os/user crypto/tls
@@ -38,6 +39,7 @@ vmtest:
 
 bench: prereqs
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
+	$(GO) test -tags vm -run '^$$' -bench . -benchtime $(BOOTS)x -timeout 60m ./test/vm
 
 fuzz:
 	@for pkg in $$($(GO) list ./pkg/...); do \
@@ -51,7 +53,7 @@ lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags vm ./test/vm
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags vm ./...
 
 size: bin/init
 	@deps=$$($(GO) list -deps ./cmd/init); bad=""; \

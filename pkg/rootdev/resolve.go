@@ -174,5 +174,17 @@ func Explain(v View) string {
 			fmt.Fprintf(&b, "; %s: %v", name, err)
 		}
 	}
+	// For UUID=/LABEL=: what each device holds (squashfs has neither).
+	for _, name := range sortedKeys(v.FS) {
+		info := v.FS[name]
+		switch {
+		case info.Type == "":
+			continue
+		case info.UUID == "" && info.Label == "":
+			fmt.Fprintf(&b, "; %s: %s (no UUID or label)", name, info.Type)
+		default:
+			fmt.Fprintf(&b, "; %s: %s UUID=%s LABEL=%s", name, info.Type, info.UUID, info.Label)
+		}
+	}
 	return b.String()
 }

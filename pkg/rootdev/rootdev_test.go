@@ -75,7 +75,8 @@ func view(t *testing.T, withClone bool) View {
 			{Name: "vdc", Disk: "vdc", Major: 254, Minor: 32},
 		},
 		Disks: map[string]Disk{"vda": {Table: table}, "vdc": {Err: errors.New("no usable GPT: gpt: no GPT found")}},
-		FS:    map[string]fsdetect.Info{"vda3": {Type: "ext4", UUID: "3f0c4a52-9d6e-4c1b-a7f1-0e2d5b8c9a10", Label: "rootb"}},
+		FS: map[string]fsdetect.Info{"vda3": {Type: "ext4", UUID: "3f0c4a52-9d6e-4c1b-a7f1-0e2d5b8c9a10", Label: "rootb"},
+			"vda2": {Type: "squashfs"}, "vda1": {}},
 	}
 	if withClone {
 		v.Devices = append(v.Devices, blockdev.Device{Name: "vdb", Disk: "vdb"}, blockdev.Device{Name: "vdb2", Disk: "vdb", Partition: 2})
@@ -131,7 +132,8 @@ func TestResolve(t *testing.T) {
 
 func TestExplain(t *testing.T) {
 	got := Explain(view(t, false))
-	want := "block devices seen: vda vda1 vda2 vda3 vdc; vdc: no usable GPT: gpt: no GPT found"
+	want := "block devices seen: vda vda1 vda2 vda3 vdc; vdc: no usable GPT: gpt: no GPT found; " +
+		"vda2: squashfs (no UUID or label); vda3: ext4 UUID=3f0c4a52-9d6e-4c1b-a7f1-0e2d5b8c9a10 LABEL=rootb"
 	if got != want {
 		t.Errorf("Explain = %q\nwant %q", got, want)
 	}

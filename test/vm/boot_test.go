@@ -84,9 +84,11 @@ func TestBootFailure(t *testing.T) {
 			}},
 		{"garbage instead of a GPT", []string{"garbage"}, "root=PARTUUID=" + unknown + " verinit.timeout=2 verinit.on_failure=poweroff verinit.failure_delay=0",
 			[]string{
-				`verinit: \[device \+\d+ms\] root PARTUUID=` + unknown + `: no such partition after 2s; block devices seen: vda; vda: no usable GPT: .+$`,
+				`verinit: \[device \+\d+ms\] root PARTUUID=` + unknown + `: no such partition after 2s; block devices seen: vda; vda: no usable GPT: gpt: primary header: no "EFI PART" signature at byte 0x200: got ".+"; backup header: no "EFI PART" signature at byte 0x3ffe00: got ".+"$`,
 				`verinit: \[failure \+\d+ms\] powering off in 0s$`,
 			}},
+		{"LABEL on squashfs", []string{"main"}, "root=LABEL=nothing verinit.timeout=2 verinit.failure_delay=0",
+			[]string{`verinit: \[device \+\d+ms\] root LABEL=nothing: no such file system after 2s; block devices seen: vda vda1 vda2 vda3 vda4 vda5; vda2: squashfs \(no UUID or label\); vda3: erofs UUID=[0-9a-f-]+ LABEL=; vda4: ext4 UUID=` + fsUUIDExt4 + ` LABEL=rootext4; vda5: squashfs \(no UUID or label\)$`}},
 		{"panic policy", []string{"main"}, "root=/dev/vdz9 verinit.timeout=1 verinit.on_failure=panic",
 			[]string{
 				`verinit: \[device \+\d+ms\] root /dev/vdz9: no such device after 1s; block devices seen: vda vda1 vda2 vda3 vda4 vda5$`,

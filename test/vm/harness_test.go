@@ -25,7 +25,7 @@ type env struct {
 	dir     string // scratch directory
 	kernel  string // /boot/vmlinuz-REL
 	release string
-	initrd  string // verinit's initramfs
+	initrd  string            // verinit's initramfs
 	images  map[string]string // name -> disk image path
 	parts   map[string]map[int]partInfo
 }
@@ -138,13 +138,19 @@ const (
 	markerEnd    = "VERINIT-TEST-ROOT: end"
 )
 
-// boot copies the named disks, boots them with the kernel command line
-// extra, and checks that no disk was written.
+// boot copies the named disks, boots them with verinit's initramfs and
+// the kernel command line extra, and checks that no disk was written.
 func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
+	t.Helper()
+	return e.bootWith(t, e.initrd, disks, extra)
+}
+
+// bootWith is boot with another initramfs.
+func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string) bootResult {
 	t.Helper()
 	dir := t.TempDir()
 	args := []string{"-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", e.kernel, "-initrd", e.initrd,
+		"-kernel", e.kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 panic=-1 " + extra}
 	sums := map[string]string{}
 	for i, name := range disks {
@@ -167,7 +173,7 @@ func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
 	err := cmd.Run()
 	console := strings.ReplaceAll(out.String(), "\r", "")
 	t.Cleanup(func() {
-		if t.Failed() {
+		if t.Failed() || os.Getenv("VERINIT_CONSOLE") != "" {
 			t.Logf("console:\n%s", console)
 		}
 	})
@@ -213,7 +219,7 @@ func copyFile(src, dst string) error {
 	return out.Close()
 }
 
-func sum(t *testing.T, path string) string {
+func sum(t testing.TB, path string) string {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {

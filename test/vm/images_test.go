@@ -54,7 +54,7 @@ func (e *env) makeImages() error {
 	steps := [][]string{
 		{"mksquashfs", good, img("root.squashfs"), "-noappend", "-all-root", "-quiet"},
 		{"mksquashfs", noInit, img("noinit.squashfs"), "-noappend", "-all-root", "-quiet"},
-		{"mkfs.erofs", "-Uclear", "-Lrooterofs", img("root.erofs"), good},
+		{"mkfs.erofs", "--all-root", "-T0", img("root.erofs"), good},
 		{"mkfs.ext4", "-q", "-F", "-U", fsUUIDExt4, "-L", "rootext4", "-d", good, img("root.ext4"), "16M"},
 		{"mkfs.ext4", "-q", "-F", "-U", fsUUID2, "-L", "second", "-d", good, img("second.ext4"), "16M"},
 	}
