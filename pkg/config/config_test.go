@@ -78,3 +78,19 @@ func TestParse(t *testing.T) {
 		})
 	}
 }
+
+func FuzzParse(f *testing.F) {
+	f.Fuzz(func(t *testing.T, line string) {
+		c, err := Parse(cmdline.Parse(line))
+		// Whatever the input, the failure policy must be usable.
+		if _, perr := halt.ParseAction(string(c.OnFailure)); perr != nil {
+			t.Fatalf("unusable policy %q (err %v)", c.OnFailure, err)
+		}
+		if c.Timeout < 0 || c.FailureDelay < 0 {
+			t.Fatalf("negative duration: %+v", c)
+		}
+		if err == nil && (c.Root.Kind == 0 || len(c.Inits) == 0) {
+			t.Fatalf("no error but no root or init: %+v", c)
+		}
+	})
+}

@@ -138,3 +138,23 @@ func TestExplain(t *testing.T) {
 		t.Errorf("Explain = %q\nwant %q", got, want)
 	}
 }
+
+func FuzzParseSpec(f *testing.F) {
+	f.Fuzz(func(t *testing.T, s string) {
+		sp, err := ParseSpec(s)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "root=") && !errors.Is(err, ErrNoRoot) {
+				t.Errorf("error does not name root=: %v", err)
+			}
+			return
+		}
+		if sp.Kind.Key() == "" || sp.Raw != s {
+			t.Errorf("ParseSpec(%q) = %+v", s, sp)
+		}
+		// Resolving against an empty view never finds anything and
+		// never fails.
+		if _, ok, err := sp.Resolve(View{}); ok || err != nil {
+			t.Errorf("Resolve(empty) = %v, %v", ok, err)
+		}
+	})
+}

@@ -18,9 +18,11 @@ const testInit = `#!/bin/busybox sh
 echo "` + markerInit + ` pid=$$"
 printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
 echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
-echo "` + markerStatus + `"
-/bin/busybox cat /run/verinit/status.json
-echo "` + markerEnd + `"
+if [ -f /run/verinit/status.json ]; then
+	echo "` + markerStatus + `"
+	/bin/busybox cat /run/verinit/status.json
+	echo "` + markerEnd + `"
+fi
 /bin/busybox poweroff -f
 `
 
