@@ -70,7 +70,11 @@ func (b *boot) run(restoreKmsg func()) error {
 	}
 	cl := cmdline.Parse(string(raw))
 	b.st.Version, b.st.Cmdline = version, strings.TrimSpace(string(raw))
-	b.cfg, err = config.Parse(cl)
+	packed, err := readPacked()
+	if err != nil {
+		return err
+	}
+	b.cfg, err = config.Parse(cl, packed)
 	b.log.SetDebug(b.cfg.Debug)
 	if err != nil {
 		return fmt.Errorf("kernel command line: %w", err)
@@ -197,4 +201,19 @@ func (b *boot) fsType(d blockdev.Device) (string, error) {
 		return "", fmt.Errorf("root %s: %w; give rootfstype= to mount it anyway", d.Path(), err)
 	}
 	return info.Type.KernelName(), nil
+}
+
+// readPacked reads what the initramfs carries besides the modules. A
+// file that is there but cannot be read is an error: a policy must not
+// be lost quietly.
+func readPacked() (config.Packed, error) {
+	var p config.Packed
+	for path, dst := range map[string]*[]byte{config.PolicyPath: &p.Policy, config.VerityEnvPath: &p.VerityEnv} {
+		b, err := os.ReadFile(path)
+		if err != nil && !errors.Is(err, os.ErrNotExist) {
+			return p, err
+		}
+		*dst = b
+	}
+	return p, nil
 }

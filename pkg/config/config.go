@@ -35,12 +35,20 @@ type Config struct {
 	OnFailure    halt.Action
 	FailureDelay time.Duration
 	Debug        bool
+	Verity       *Verity // nil: the root is mounted without verification
+	Policy       Policy  // the packed policy, tightened by the command line
+}
+
+// Packed is what the initramfs itself carries; nil fields were not packed.
+type Packed struct {
+	Policy    []byte // PolicyPath
+	VerityEnv []byte // VerityEnvPath
 }
 
 // Parse reads the Config from c. On error it still returns a Config
 // whose OnFailure and FailureDelay are usable (the defaults where the
 // value was bad), so that the caller can follow the policy.
-func Parse(c *cmdline.Cmdline) (Config, error) {
+func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	cfg := Config{
 		ReadOnly:     true,
 		Inits:        defaultInits[:],
@@ -67,14 +75,31 @@ func Parse(c *cmdline.Cmdline) (Config, error) {
 	}
 	cfg.Debug = c.Flag("verinit.debug")
 
-	if v, ok := c.Lookup("root"); ok {
-		spec, err := rootdev.ParseSpec(v)
+	root, _ := c.Lookup("root")
+	verity, err := parseVerity(c, packed.VerityEnv, root)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Verity = verity
+	switch {
+	case verity != nil && verity.Source == "systemd" && (root == "" || root == "/dev/mapper/root"):
+		// The root is the verity device; the data device is named by
+		// systemd.verity_root_data=.
+	case verity != nil && verity.Source == "systemd":
+		errs = append(errs, fmt.Errorf("root=%s: with systemd.verity_root_data= the root is the verity device: leave root= out or give /dev/mapper/root", root))
+	case verity != nil:
+		cfg.Root = verity.Data
+	case root == "":
+		errs = append(errs, rootdev.ErrNoRoot)
+	default:
+		spec, err := rootdev.ParseSpec(root)
 		if err != nil {
 			errs = append(errs, err)
 		}
 		cfg.Root = spec
-	} else {
-		errs = append(errs, rootdev.ErrNoRoot)
+	}
+	if err := cfg.parsePolicy(c, packed.Policy); err != nil {
+		errs = append(errs, err)
 	}
 	cfg.FSType, _ = c.Lookup("rootfstype")
 	cfg.RootFlags, _ = c.Lookup("rootflags")
@@ -121,4 +146,30 @@ func seconds(v string) (time.Duration, error) {
 		return 0, fmt.Errorf("want whole seconds from 0 to %d", maxSeconds)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// parsePolicy combines the packed policy with verinit.verity=; the
+// command line may only tighten it.
+func (cfg *Config) parsePolicy(c *cmdline.Cmdline, packed []byte) error {
+	if packed != nil {
+		p, err := ParsePolicy(packed)
+		if err != nil {
+			return err
+		}
+		cfg.Policy = p
+	}
+	if v, ok := c.Lookup("verinit.verity"); ok {
+		r, err := parseRequirement(v)
+		if err != nil {
+			return fmt.Errorf("verinit.verity=%s: %w", v, err)
+		}
+		if r < cfg.Policy.Verity {
+			return fmt.Errorf("verinit.verity=%s: the initramfs policy requires verity; the command line cannot weaken it", v)
+		}
+		cfg.Policy.Verity = r
+	}
+	if cfg.Policy.Verity == Required && cfg.Verity == nil {
+		return errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root")
+	}
+	return nil
 }

@@ -65,7 +65,7 @@ func TestParse(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			c, err := Parse(cmdline.Parse(tc.line))
+			c, err := Parse(cmdline.Parse(tc.line), Packed{})
 			switch {
 			case tc.wantErr == "" && err != nil:
 				t.Fatalf("error: %v", err)
@@ -81,7 +81,7 @@ func TestParse(t *testing.T) {
 
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
-		c, err := Parse(cmdline.Parse(line))
+		c, err := Parse(cmdline.Parse(line), Packed{})
 		// Whatever the input, the failure policy must be usable.
 		if _, perr := halt.ParseAction(string(c.OnFailure)); perr != nil {
 			t.Fatalf("unusable policy %q (err %v)", c.OnFailure, err)

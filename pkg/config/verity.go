@@ -1,0 +1,304 @@
+package config
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/rootdev"
+)
+
+// Corruption modes of the dm-verity table.
+const (
+	ModeRestart = "restart_on_corruption" // the default: the bootloader falls back
+	ModePanic   = "panic_on_corruption"
+	ModeIgnore  = "ignore_corruption"
+	ModeEIO     = "" // no option: a bad block reads as EIO
+)
+
+// Verity is how the root is to be verified.
+type Verity struct {
+	Source   string // "systemd" (systemd.verity_root_*), "root" (root= with roothash=), "dm-verity.env"
+	RootHash string // lowercase hex
+	Data     rootdev.Spec
+	Hash     rootdev.Spec
+	// HashOffset is where the superblock (or, without one, the tree)
+	// starts on the hash device. HashOffsetFromFS: the hash is appended
+	// to the data device after the file system; find its superblock
+	// at the file system's end.
+	HashOffset       uint64
+	HashOffsetFromFS bool
+	Options          VerityOptions
+}
+
+// VerityOptions are systemd.verity_root_options= (systemd-veritysetup's
+// names) plus verinit's own settings. Zero values mean "from the
+// superblock" or "the default".
+type VerityOptions struct {
+	NoSuperblock     bool
+	Format           int // 0 or 1; -1 unset
+	DataBlockSize    uint32
+	HashBlockSize    uint32
+	DataBlocks       uint64
+	Salt             string // hex, "-" for none, "" unset
+	UUID             string
+	Algorithm        string
+	Mode             string // one of the Mode* constants
+	ErrorMode        string // "", "restart_on_error", "panic_on_error"
+	IgnoreZeroBlocks bool
+	CheckAtMostOnce  bool
+	FECDevice        string
+	FECOffset        uint64
+	FECRoots         int
+}
+
+// KernelOptions renders the optional table arguments in cryptsetup's
+// order (mode, error mode, ignore_zero_blocks, check_at_most_once);
+// FEC arguments are added by the caller, who knows the device.
+func (o VerityOptions) KernelOptions() []string {
+	var opts []string
+	for _, s := range []string{o.Mode, o.ErrorMode} {
+		if s != "" {
+			opts = append(opts, s)
+		}
+	}
+	if o.IgnoreZeroBlocks {
+		opts = append(opts, "ignore_zero_blocks")
+	}
+	if o.CheckAtMostOnce {
+		opts = append(opts, "check_at_most_once")
+	}
+	return opts
+}
+
+// maxHexHash bounds a root hash: sha512 is 64 bytes.
+const maxHexHash = 128
+
+func parseRootHash(key, s string) (string, error) {
+	b, err := hex.DecodeString(s)
+	if err != nil || len(s) < 40 || len(s) > maxHexHash {
+		return "", fmt.Errorf("%s=%s: want the root hash in hex (40 to %d digits)", key, s, maxHexHash)
+	}
+	return hex.EncodeToString(b), nil
+}
+
+// parseVerityOptions reads systemd.verity_root_options=.
+func parseVerityOptions(s string, o *VerityOptions) error {
+	modes := 0
+	for _, opt := range strings.Split(s, ",") {
+		key, value, hasValue := strings.Cut(opt, "=")
+		fail := func(want string) error {
+			return fmt.Errorf("systemd.verity_root_options: %s: want %s", opt, want)
+		}
+		u64 := func() (uint64, error) {
+			n, err := strconv.ParseUint(value, 10, 64)
+			if err != nil || !hasValue {
+				return 0, fail("a number")
+			}
+			return n, nil
+		}
+		size := func() (uint32, error) {
+			n, err := u64()
+			if err != nil || n < 512 || n > 65536 || n&(n-1) != 0 {
+				return 0, fail("a power of two from 512 to 65536")
+			}
+			return uint32(n), nil
+		}
+		var err error
+		switch key {
+		case "":
+			continue
+		case "superblock":
+			b, perr := parseBool(value)
+			if perr != nil {
+				return fail("a boolean")
+			}
+			o.NoSuperblock = !b
+		case "format":
+			if value != "0" && value != "1" {
+				return fail("0 or 1")
+			}
+			o.Format = int(value[0] - '0')
+		case "data-block-size":
+			o.DataBlockSize, err = size()
+		case "hash-block-size":
+			o.HashBlockSize, err = size()
+		case "data-blocks":
+			o.DataBlocks, err = u64()
+		case "salt":
+			if value != "-" {
+				if b, herr := hex.DecodeString(value); herr != nil || len(b) > 256 {
+					return fail("hex of at most 256 bytes, or -")
+				}
+			}
+			o.Salt = strings.ToLower(value)
+		case "uuid":
+			o.UUID = value
+		case "hash":
+			switch value {
+			case "sha1", "sha256", "sha512":
+				o.Algorithm = value
+			default:
+				return fail("sha1, sha256 or sha512")
+			}
+		case "ignore-corruption", "restart-on-corruption", "panic-on-corruption":
+			modes++
+			o.Mode = strings.ReplaceAll(key, "-", "_")
+		case "restart-on-error", "panic-on-error":
+			o.ErrorMode = strings.ReplaceAll(key, "-", "_")
+		case "ignore-zero-blocks":
+			o.IgnoreZeroBlocks = true
+		case "check-at-most-once":
+			o.CheckAtMostOnce = true
+		case "fec-device":
+			o.FECDevice = value
+		case "fec-offset":
+			o.FECOffset, err = u64()
+		case "fec-roots":
+			var n uint64
+			n, err = u64()
+			if err == nil && (n < 2 || n > 24) {
+				return fail("2 to 24")
+			}
+			o.FECRoots = int(n)
+		case "root-hash-signature":
+			return fmt.Errorf("systemd.verity_root_options: root-hash-signature: signatures are not supported yet; refusing rather than ignoring it")
+		default:
+			return fmt.Errorf("systemd.verity_root_options: unknown option %q", key)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if modes > 1 {
+		return fmt.Errorf("systemd.verity_root_options: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption")
+	}
+	if o.FECDevice != "" {
+		return fmt.Errorf("systemd.verity_root_options: fec-device: forward error correction is not supported yet")
+	}
+	return nil
+}
+
+// parseVerity finds the verity configuration: systemd's keys, root= with
+// roothash=, or a packed dm-verity.env. It returns nil when none is given.
+func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
+	if v, ok := c.Lookup("systemd.verity"); ok {
+		if b, err := parseBool(v); err != nil {
+			return nil, fmt.Errorf("systemd.verity=%s: want a boolean", v)
+		} else if !b {
+			return nil, nil
+		}
+	}
+	v := &Verity{Options: VerityOptions{Format: -1, Mode: ModeRestart}}
+	if s, ok := c.Lookup("systemd.verity_root_options"); ok {
+		if err := parseVerityOptions(s, &v.Options); err != nil {
+			return nil, err
+		}
+	}
+	if s, ok := c.Lookup("verinit.verity_on_corruption"); ok {
+		modes := map[string]string{"restart": ModeRestart, "panic": ModePanic, "ignore": ModeIgnore, "eio": ModeEIO}
+		m, known := modes[s]
+		if !known {
+			return nil, fmt.Errorf("verinit.verity_on_corruption=%s: want restart, panic, ignore or eio", s)
+		}
+		v.Options.Mode = m
+	}
+	hash, hasHash := c.Lookup("roothash")
+	dataDev, hasData := c.Lookup("systemd.verity_root_data")
+	hashDev, hasHashDev := c.Lookup("systemd.verity_root_hash")
+	var err error
+	switch {
+	case hasData || hasHashDev:
+		if !hasData || !hasHashDev || !hasHash {
+			return nil, errors.New("systemd.verity_root_data=, systemd.verity_root_hash= and roothash= go together; some are missing")
+		}
+		v.Source = "systemd"
+		if v.Data, err = rootdev.ParseSpec(dataDev); err != nil {
+			return nil, fmt.Errorf("systemd.verity_root_data: %w", err)
+		}
+		if v.Hash, err = rootdev.ParseSpec(hashDev); err != nil {
+			return nil, fmt.Errorf("systemd.verity_root_hash: %w", err)
+		}
+	case hasHash:
+		if root == "" {
+			return nil, errors.New("roothash= without a device: give root= or systemd.verity_root_data= and systemd.verity_root_hash=")
+		}
+		v.Source = "root"
+		if v.Data, err = rootdev.ParseSpec(root); err != nil {
+			return nil, err
+		}
+		v.Hash = v.Data
+		v.HashOffsetFromFS = true
+	case env != nil:
+		e, err := ParseVerityEnv(env)
+		if err != nil {
+			return nil, err
+		}
+		hash = e.RootHash
+		v.Source = "dm-verity.env"
+		if err := v.fromEnv(e, root); err != nil {
+			return nil, err
+		}
+	default:
+		return nil, nil
+	}
+	if v.RootHash, err = parseRootHash("roothash", hash); err != nil {
+		return nil, err
+	}
+	if s, ok := c.Lookup("verinit.verity_hash_offset"); ok {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil || n%512 != 0 {
+			return nil, fmt.Errorf("verinit.verity_hash_offset=%s: want bytes, a multiple of 512", s)
+		}
+		v.HashOffset, v.HashOffsetFromFS = n, false
+	}
+	if v.Options.NoSuperblock && v.HashOffsetFromFS {
+		return nil, errors.New("roothash= with the hash appended to root= and superblock=no: give verinit.verity_hash_offset=")
+	}
+	return v, nil
+}
+
+// fromEnv takes the devices and parameters from a dm-verity.env file.
+func (v *Verity) fromEnv(e VerityEnv, root string) error {
+	var err error
+	if e.SeparateHash {
+		if v.Data, err = rootdev.ParseSpec("PARTUUID=" + e.RootUUID); err != nil {
+			return fmt.Errorf("dm-verity.env ROOT_UUID: %w", err)
+		}
+		if v.Hash, err = rootdev.ParseSpec("PARTUUID=" + e.HashUUID); err != nil {
+			return fmt.Errorf("dm-verity.env RHASH_UUID: %w", err)
+		}
+	} else {
+		if root == "" {
+			return errors.New("dm-verity.env describes a hash appended to the root device, but no root= names it")
+		}
+		if v.Data, err = rootdev.ParseSpec(root); err != nil {
+			return err
+		}
+		v.Hash, v.HashOffset = v.Data, e.DataSize
+		if e.DataSize == 0 {
+			return errors.New("dm-verity.env: no DATA_SIZE (the hash offset)")
+		}
+	}
+	o := &v.Options
+	o.DataBlockSize, o.HashBlockSize, o.DataBlocks, o.Algorithm = e.DataBlockSize, e.HashBlockSize, e.DataBlocks, e.Algorithm
+	if e.Salt != "" {
+		o.Salt = e.Salt
+	}
+	o.Format = e.HashType
+	return nil
+}
+
+// parseBool reads a boolean as systemd does (parse_boolean).
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "yes", "y", "true", "t", "on":
+		return true, nil
+	case "0", "no", "n", "false", "f", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("not a boolean: %q", s)
+}

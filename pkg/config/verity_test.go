@@ -1,0 +1,188 @@
+package config
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/rootdev"
+)
+
+const hash64 = "4e8b1c5e0d7f2a3b9c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
+
+func TestParseVerity(t *testing.T) {
+	env := []byte("UUID=8a678132-d493-401d-a0f6-903006c0a5d8\nHASH_TYPE=1\nDATA_BLOCKS=2048\nDATA_BLOCK_SIZE=1024[bytes]\n" +
+		"HASH_BLOCKS=20\nHASH_BLOCK_SIZE=4096\nHASH_ALGORITHM=sha256\nSALT=5ecc8487\nROOT_HASH=" + hash64 + "\nDATA_SIZE=2097152\nSEPARATE_HASH=0\n")
+	tests := []struct {
+		name    string
+		line    string
+		packed  Packed
+		check   func(t *testing.T, c Config)
+		wantErr string
+	}{
+		{name: "systemd keys, no root=", line: "roothash=" + strings.ToUpper(hash64) + " systemd.verity_root_data=PARTLABEL=root-a systemd.verity_root_hash=PARTLABEL=hash-a",
+			check: func(t *testing.T, c Config) {
+				v := c.Verity
+				if v == nil || v.Source != "systemd" || v.RootHash != hash64 || v.Data.Kind != rootdev.ByPartLabel || v.Hash.Value != "hash-a" ||
+					v.HashOffset != 0 || v.HashOffsetFromFS || v.Options.Mode != ModeRestart || v.Options.Format != -1 {
+					t.Errorf("verity = %+v", v)
+				}
+			}},
+		{name: "systemd keys with root=/dev/mapper/root", line: "root=/dev/mapper/root roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3"},
+		{name: "systemd keys with another root=", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3",
+			wantErr: "root=/dev/vda2: with systemd.verity_root_data= the root is the verity device: leave root= out or give /dev/mapper/root"},
+		{name: "options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
+			"systemd.verity_root_options=superblock=false,format=0,data-block-size=1024,hash-block-size=512,data-blocks=77,hash-offset=4096,salt=AB01,hash=sha512,uuid=x,panic-on-corruption,restart-on-error,ignore-zero-blocks,check-at-most-once",
+			wantErr: `systemd.verity_root_options: unknown option "hash-offset"`},
+		{name: "all known options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 verinit.verity_hash_offset=4096 " +
+			"systemd.verity_root_options=superblock=false,format=0,data-block-size=1024,hash-block-size=512,data-blocks=77,salt=AB01,hash=sha512,uuid=x,panic-on-corruption,restart-on-error,ignore-zero-blocks,check-at-most-once",
+			check: func(t *testing.T, c Config) {
+				want := VerityOptions{NoSuperblock: true, Format: 0, DataBlockSize: 1024, HashBlockSize: 512, DataBlocks: 77, Salt: "ab01",
+					UUID: "x", Algorithm: "sha512", Mode: ModePanic, ErrorMode: "restart_on_error", IgnoreZeroBlocks: true, CheckAtMostOnce: true}
+				if !reflect.DeepEqual(c.Verity.Options, want) || c.Verity.HashOffset != 4096 {
+					t.Errorf("options = %+v, offset %d", c.Verity.Options, c.Verity.HashOffset)
+				}
+				if got := c.Verity.Options.KernelOptions(); !reflect.DeepEqual(got, []string{"panic_on_corruption", "restart_on_error", "ignore_zero_blocks", "check_at_most_once"}) {
+					t.Errorf("kernel options %q", got)
+				}
+			}},
+		{name: "two modes", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=ignore-corruption,restart-on-corruption",
+			wantErr: "systemd.verity_root_options: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption"},
+		{name: "bad block size", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=data-block-size=1000",
+			wantErr: "systemd.verity_root_options: data-block-size=1000: want a power of two from 512 to 65536"},
+		{name: "signature refused for now", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=root-hash-signature=/x.p7s",
+			wantErr: "systemd.verity_root_options: root-hash-signature: signatures are not supported yet; refusing rather than ignoring it"},
+		{name: "missing hash device", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2",
+			wantErr: "systemd.verity_root_data=, systemd.verity_root_hash= and roothash= go together; some are missing"},
+		{name: "root plus roothash: hash appended", line: "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000002 roothash=" + hash64,
+			check: func(t *testing.T, c Config) {
+				v := c.Verity
+				if v.Source != "root" || v.Data != v.Hash || !v.HashOffsetFromFS || c.Root != v.Data {
+					t.Errorf("verity = %+v, root %+v", v, c.Root)
+				}
+			}},
+		{name: "explicit hash offset", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity_hash_offset=1048576",
+			check: func(t *testing.T, c Config) {
+				if c.Verity.HashOffsetFromFS || c.Verity.HashOffset != 1048576 {
+					t.Errorf("verity = %+v", c.Verity)
+				}
+			}},
+		{name: "bad hash offset", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity_hash_offset=100", wantErr: "verinit.verity_hash_offset=100: want bytes, a multiple of 512"},
+		{name: "short root hash", line: "root=/dev/vda2 roothash=abcd", wantErr: "roothash=abcd: want the root hash in hex (40 to 128 digits)"},
+		{name: "roothash without device", line: "roothash=" + hash64, wantErr: "roothash= without a device"},
+		{name: "systemd.verity=no disables", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity=no", check: func(t *testing.T, c Config) {
+			if c.Verity != nil {
+				t.Errorf("verity = %+v", c.Verity)
+			}
+		}},
+		{name: "eio mode", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity_on_corruption=eio", check: func(t *testing.T, c Config) {
+			if c.Verity.Options.Mode != ModeEIO || len(c.Verity.Options.KernelOptions()) != 0 {
+				t.Errorf("mode %q", c.Verity.Options.Mode)
+			}
+		}},
+		{name: "dm-verity.env appended", line: "root=PARTLABEL=rootfs", packed: Packed{VerityEnv: env}, check: func(t *testing.T, c Config) {
+			v := c.Verity
+			if v.Source != "dm-verity.env" || v.RootHash != hash64 || v.HashOffset != 2097152 || v.HashOffsetFromFS ||
+				v.Options.DataBlockSize != 1024 || v.Options.HashBlockSize != 4096 || v.Options.Salt != "5ecc8487" || v.Options.Format != 1 ||
+				v.Data.Value != "rootfs" || v.Hash != v.Data {
+				t.Errorf("verity = %+v", v)
+			}
+		}},
+		{name: "required by cmdline, none given", line: "root=/dev/vda2 verinit.verity=required",
+			wantErr: "verity is required, but no root hash was given"},
+		{name: "required by policy, none given", line: "root=/dev/vda2", packed: Packed{Policy: []byte("verity=required\n")},
+			wantErr: "verity is required, but no root hash was given"},
+		{name: "cmdline cannot weaken policy", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity=optional", packed: Packed{Policy: []byte("verity=required\n")},
+			wantErr: "verinit.verity=optional: the initramfs policy requires verity; the command line cannot weaken it"},
+		{name: "required and given", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity=required", check: func(t *testing.T, c Config) {
+			if c.Policy.Verity != Required || c.Verity == nil {
+				t.Errorf("policy %v verity %v", c.Policy, c.Verity)
+			}
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(cmdline.Parse(tc.line), tc.packed)
+			if tc.wantErr != "" {
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v\nwant prefix %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("error: %v", err)
+			}
+			if tc.check != nil {
+				tc.check(t, c)
+			}
+		})
+	}
+}
+
+func TestParsePolicy(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    Policy
+		wantErr string
+	}{
+		{"", Policy{}, ""},
+		{"# c\n\nverity = required\n", Policy{Verity: Required}, ""},
+		{"verity=optional", Policy{}, ""},
+		{"verity=maybe", Policy{}, "policy line 1: verity=maybe: want required or optional"},
+		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
+		{"colour=blue", Policy{}, `policy line 1: unknown key "colour"`},
+		{"verity", Policy{}, `policy line 1: "verity": want key=value`},
+	}
+	for _, tc := range tests {
+		got, err := ParsePolicy([]byte(tc.in))
+		if tc.wantErr != "" {
+			if err == nil || err.Error() != tc.wantErr {
+				t.Errorf("ParsePolicy(%q) error = %v, want %q", tc.in, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParsePolicy(%q) = %+v, %v", tc.in, got, err)
+		}
+		if back, err := ParsePolicy(got.Format()); err != nil || back != got {
+			t.Errorf("Format round trip of %+v = %+v, %v", got, back, err)
+		}
+	}
+}
+
+func TestParseVerityEnvErrors(t *testing.T) {
+	for in, want := range map[string]string{
+		"DATA_SIZE=1":                               "dm-verity.env: no ROOT_HASH",
+		"ROOT_HASH=ab\nROOT_HASH=cd":                "dm-verity.env line 2: ROOT_HASH given twice",
+		"ROOT_HASH=ab\nDATA_BLOCKS=x":               "dm-verity.env: DATA_BLOCKS=x: not a number",
+		"ROOT_HASH=ab\nSEPARATE_HASH=2":             "dm-verity.env: SEPARATE_HASH=2: want 0 or 1",
+		"junk":                                      `dm-verity.env line 1: "junk": want KEY=value`,
+		"ROOT_HASH=ab\nHASH_BLOCK_SIZE=99999999999": "dm-verity.env: HASH_BLOCK_SIZE=99999999999: not a number",
+	} {
+		if _, err := ParseVerityEnv([]byte(in)); err == nil || err.Error() != want {
+			t.Errorf("ParseVerityEnv(%q) = %v, want %q", in, err, want)
+		}
+	}
+}
+
+func FuzzParseVerityEnv(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		e, err := ParseVerityEnv(b)
+		if err == nil && e.RootHash == "" {
+			t.Fatal("accepted without ROOT_HASH")
+		}
+	})
+}
+
+func FuzzParsePolicy(f *testing.F) {
+	f.Fuzz(func(t *testing.T, b []byte) {
+		p, err := ParsePolicy(b)
+		if err != nil {
+			return
+		}
+		if back, err := ParsePolicy(p.Format()); err != nil || back != p {
+			t.Fatalf("round trip %+v: %+v, %v", p, back, err)
+		}
+	})
+}
