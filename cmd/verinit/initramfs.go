@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
 )
@@ -22,9 +23,10 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
 	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
-	var mods, files listFlag
+	var mods, files, policies listFlag
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, dm-verity, squashfs, erofs and ext4)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
+	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken: verity=required (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
 	}
@@ -66,6 +68,14 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--file %q: want SRC:/ABSOLUTE/DST: %w", f, errUsage)
 		}
 		spec.Files = append(spec.Files, initramfs.FileMap{Src: src, Dst: dst})
+	}
+	if len(policies) > 0 {
+		text := []byte(strings.Join(policies, "\n") + "\n")
+		p, err := config.ParsePolicy(text)
+		if err != nil {
+			return fmt.Errorf("--policy: %v: %w", err, errUsage)
+		}
+		spec.Contents = map[string][]byte{config.PolicyPath: p.Format()}
 	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
 	spec.MTime = time.Unix(0, 0)

@@ -51,6 +51,9 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 	case err == nil, errors.Is(err, flag.ErrHelp):
 		return 0
 	case errors.Is(err, errUsage):
+		if err != errUsage { // a message beyond the usage text
+			fmt.Fprintf(stderr, "verinit %s: %v\n", args[0], err)
+		}
 		return 2
 	default:
 		fmt.Fprintf(stderr, "verinit %s: %v\n", args[0], err)

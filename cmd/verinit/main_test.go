@@ -24,7 +24,8 @@ func TestDispatchExitCodes(t *testing.T) {
 		{"initramfs help", []string{"initramfs", "--help"}, 0, "", "-kernel-release"},
 		{"initramfs without -o", []string{"initramfs"}, 2, "", "Usage: verinit initramfs"},
 		{"initramfs bad flag", []string{"initramfs", "--nope"}, 2, "", "flag provided but not defined"},
-		{"initramfs bad file", []string{"initramfs", "-o", "x", "--no-modules", "--file", "a"}, 2, "", ""},
+		{"initramfs bad file", []string{"initramfs", "-o", "x", "--no-modules", "--file", "a"}, 2, "", `--file "a": want SRC:/ABSOLUTE/DST`},
+		{"initramfs bad policy", []string{"initramfs", "-o", "x", "--no-modules", "--policy", "verity=maybe"}, 2, "", "--policy: policy line 1: verity=maybe: want required or optional"},
 		{"initramfs missing init", []string{"initramfs", "-o", filepath.Join(t.TempDir(), "x"), "--no-modules", "--init", "/nonexistent/init"}, 1, "", "verinit initramfs: "},
 	}
 	for _, tc := range tests {

@@ -61,6 +61,10 @@ type Info struct {
 	// none and always "" for squashfs. The bytes are returned as they are
 	// on disk and need not be UTF-8.
 	Label string
+	// SizeBytes is how much of the device the file system says it uses
+	// (squashfs bytes_used, erofs blocks, ext blocks_count times the
+	// block size): where a hash tree appended after it can start.
+	SizeBytes uint64
 }
 
 // ErrUnknown is returned (and matched by errors.Is) when no superblock of a

@@ -210,6 +210,17 @@ func TestProbeTools(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Probe: %v", err)
 			}
+			// ext and erofs images fill their file; mksquashfs pads
+			// bytes_used to 4 KiB.
+			size := uint64(len(b))
+			if got.Type == Squashfs {
+				if got.SizeBytes == 0 || (got.SizeBytes+4095)/4096*4096 != size {
+					t.Errorf("SizeBytes = %d for a %d-byte squashfs image", got.SizeBytes, size)
+				}
+			} else if got.SizeBytes != size {
+				t.Errorf("SizeBytes = %d, want the image size %d", got.SizeBytes, size)
+			}
+			got.SizeBytes = 0
 			if got != want[im.name] {
 				t.Errorf("Probe = %+v, want %+v", got, want[im.name])
 			}
@@ -402,6 +413,7 @@ func TestProbeEROFSLargeBlocks(t *testing.T) {
 	b[1024+12] = 16
 	fixEROFSChecksum(b)
 	got, err := probeBytes(b)
+	got.SizeBytes = 0
 	if err != nil || got != (Info{Type: EROFS, UUID: testUUID2}) {
 		t.Fatalf("Probe = %+v, %v", got, err)
 	}

@@ -47,7 +47,7 @@ func probeSquashfs(_ io.ReaderAt, size int64, head []byte) (Info, bool, error) {
 		return Info{}, false, &FormatError{Offset: sqBytesUsed, Field: "bytes_used", Value: used,
 			want: "<= " + strconv.FormatInt(size, 10), Msg: "squashfs superblock: file system larger than the device"}
 	}
-	return Info{Type: Squashfs}, true, nil
+	return Info{Type: Squashfs, SizeBytes: le64(head[sqBytesUsed:])}, true, nil
 }
 
 // EROFS superblock (fs/erofs/erofs_fs.h, struct erofs_super_block) at byte
@@ -59,6 +59,7 @@ const (
 	erofsChecksum      = 4
 	erofsFeatureCompat = 8
 	erofsBlkszbits     = 12
+	erofsBlocks        = 36
 	erofsUUID          = 48
 	erofsVolumeName    = 64
 	erofsCompatSBCsum  = 0x1 // EROFS_FEATURE_COMPAT_SB_CHKSUM
@@ -103,9 +104,10 @@ func probeEROFS(r io.ReaderAt, size int64, head []byte) (Info, bool, error) {
 		}
 	}
 	return Info{
-		Type:  EROFS,
-		UUID:  formatUUID(sb[erofsUUID : erofsUUID+16]),
-		Label: label(sb[erofsVolumeName : erofsVolumeName+16]),
+		Type:      EROFS,
+		UUID:      formatUUID(sb[erofsUUID : erofsUUID+16]),
+		Label:     label(sb[erofsVolumeName : erofsVolumeName+16]),
+		SizeBytes: uint64(le32(sb[erofsBlocks:])) << sb[erofsBlkszbits],
 	}, true, nil
 }
 
@@ -125,6 +127,9 @@ func crc32cRaw(b []byte, skip int) uint32 {
 // offsets below are relative to it.
 const (
 	extOffset        = 1024
+	extBlocksCountLo = 0x04
+	extBlocksCountHi = 0x150
+	incompat64Bit    = 0x0080
 	extSBSize        = 1024
 	extLogBlockSize  = 0x18
 	extMagicOff      = 0x38
@@ -202,7 +207,11 @@ func probeExt(_ io.ReaderAt, _ int64, head []byte) (Info, bool, error) {
 		return Info{}, false, &FormatError{Offset: extOffset + extFeatureInc, Field: "s_feature_incompat", Value: fi,
 			Msg: "ext superblock: needs_recovery without a journal"}
 	}
-	info := Info{Type: t, UUID: formatUUID(sb[extUUID : extUUID+16])}
+	blocks := uint64(le32(sb[extBlocksCountLo:]))
+	if fi&incompat64Bit != 0 {
+		blocks |= uint64(le32(sb[extBlocksCountHi:])) << 32
+	}
+	info := Info{Type: t, UUID: formatUUID(sb[extUUID : extUUID+16]), SizeBytes: blocks << (10 + logBS)}
 	if sb[extVolumeName] != 0 {
 		info.Label = label(sb[extVolumeName : extVolumeName+16])
 	}

@@ -56,6 +56,9 @@ type Spec struct {
 	// Files are extra host files to pack. A file is packed 0755 if its source
 	// has any execute bit, else 0644. Parent directories are created 0755.
 	Files []FileMap
+	// Contents are generated files (such as the policy), packed 0644:
+	// archive path -> bytes.
+	Contents map[string][]byte
 	// Compression is "gzip" (the default for ""), "zstd", "xz" or "none".
 	Compression string
 	// MTime is the modification time of every record: pass SOURCE_DATE_EPOCH,
@@ -204,6 +207,11 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 		}
 		if err := t.add(f.Dst, &entry{mode: cpio.S_IFREG | perm, src: f.Src, size: size}); err != nil {
 			return nil, err
+		}
+	}
+	for dst, data := range spec.Contents {
+		if err := t.add(dst, &entry{mode: cpio.S_IFREG | 0o644, data: data}); err != nil {
+			return nil, fmt.Errorf("initramfs: %s: %w", dst, err)
 		}
 	}
 	return t, nil
