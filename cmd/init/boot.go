@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -92,10 +91,11 @@ func (b *boot) run(restoreKmsg func()) error {
 	b.loadModules(cl)
 
 	b.stage = "device"
-	m, err := b.waitRoot(watcher)
+	ms, err := rootdev.Wait(watcher, []rootdev.Spec{b.cfg.Root}, b.cfg.Timeout, func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) })
 	if err != nil {
-		return err
+		return fmt.Errorf("root %w", err)
 	}
+	m := ms[0]
 	b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
 		DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
 		ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
@@ -162,29 +162,6 @@ func (b *boot) loadModules(cl *cmdline.Cmdline) {
 	}
 	b.done("%d modules: %d loaded, %d present, %d without device, %d blacklisted, %d missing, %d failed", len(mods),
 		counts[kmod.Loaded], counts[kmod.Present], counts[kmod.NoDevice], counts[kmod.Blacklisted], counts[kmod.Missing], counts[kmod.Failed]+counts[kmod.DepFailed])
-}
-
-func (b *boot) waitRoot(w *blockdev.Watcher) (rootdev.Match, error) {
-	ctx, cancel := context.Background(), context.CancelFunc(func() {})
-	if b.cfg.Timeout > 0 {
-		ctx, cancel = context.WithTimeout(ctx, b.cfg.Timeout)
-	}
-	defer cancel()
-	prober := rootdev.NewProber()
-	var m rootdev.Match
-	var view rootdev.View
-	err := w.Wait(ctx, "/sys/class/block", func(devs []blockdev.Device) (bool, error) {
-		view = prober.View(devs, b.cfg.Root)
-		b.log.Debugf(b.stage, "%s", rootdev.Explain(view))
-		var ok bool
-		var err error
-		m, ok, err = b.cfg.Root.Resolve(view)
-		return ok, err
-	})
-	if errors.Is(err, context.DeadlineExceeded) {
-		return m, fmt.Errorf("root %s: no such %s after %s; %s", b.cfg.Root.Raw, b.cfg.Root.Kind.Noun(), b.cfg.Timeout, rootdev.Explain(view))
-	}
-	return m, err
 }
 
 func (b *boot) fsType(d blockdev.Device) (string, error) {

@@ -26,11 +26,16 @@ func NewProber() *Prober {
 	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}}
 }
 
-// View reads what s needs from devs (only devices not read before).
-func (p *Prober) View(devs []blockdev.Device, s Spec) View {
+// View reads what the specs need from devs (only devices not read before).
+func (p *Prober) View(devs []blockdev.Device, specs ...Spec) View {
 	v := View{Devices: devs, Disks: map[string]Disk{}, FS: map[string]fsdetect.Info{}}
+	needTables, needFS := false, false
+	for _, s := range specs {
+		needTables = needTables || s.NeedsTables()
+		needFS = needFS || s.NeedsFS()
+	}
 	for _, d := range devs {
-		if s.NeedsTables() && !d.IsPartition() && d.SizeBytes > 0 {
+		if needTables && !d.IsPartition() && d.SizeBytes > 0 {
 			c, ok := p.disks[d.Name]
 			if !ok || c.dev != d {
 				c = probed[Disk]{d, readDisk(d)}
@@ -38,7 +43,7 @@ func (p *Prober) View(devs []blockdev.Device, s Spec) View {
 			}
 			v.Disks[d.Name] = c.value
 		}
-		if s.NeedsFS() && d.SizeBytes > 0 {
+		if needFS && d.SizeBytes > 0 {
 			c, ok := p.fs[d.Name]
 			if !ok || c.dev != d {
 				info, _ := probeFS(d) // unreadable or unknown: no match

@@ -38,7 +38,7 @@ type AmbiguousError struct {
 }
 
 func (e *AmbiguousError) Error() string {
-	return fmt.Sprintf("root=%s matches %d partitions: %s; refusing to guess", e.Spec, len(e.Matches), strings.Join(e.Matches, " "))
+	return fmt.Sprintf("%s matches %d partitions: %s; refusing to guess", e.Spec, len(e.Matches), strings.Join(e.Matches, " "))
 }
 
 // NeedsTables reports whether resolving needs the disks' GPTs.
@@ -72,7 +72,7 @@ func (s Spec) Resolve(v View) (m Match, ok bool, err error) {
 	case ByPartUUID, ByPartLabel:
 		return s.resolvePartition(v, m)
 	default:
-		return m, false, fmt.Errorf("root=%s: unknown form", s.Raw)
+		return m, false, fmt.Errorf("%s: unknown form", s.Raw)
 	}
 	if len(found) > 1 {
 		names := make([]string, len(found))
@@ -124,7 +124,7 @@ func (s Spec) resolvePartition(v View, m Match) (Match, bool, error) {
 	}
 	h := hits[0]
 	if h.number < 1 {
-		return m, false, fmt.Errorf("root=%s: partition offset leads to partition %d of %s", s.Raw, h.number, h.disk)
+		return m, false, fmt.Errorf("%s: partition offset leads to partition %d of %s", s.Raw, h.number, h.disk)
 	}
 	for _, d := range v.Devices {
 		if d.Disk == h.disk && d.Partition == h.number {

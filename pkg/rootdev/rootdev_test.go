@@ -98,13 +98,13 @@ func TestResolve(t *testing.T) {
 		{"PARTUUID=6B1D3C1E-0000-4000-8000-000000000002", false, "vda2", ""},
 		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=2", false, "vda3", ""},
 		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=3", false, "", ""}, // table has no 4th; device not there
-		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=-1", false, "", "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=-1: partition offset leads to partition 0 of vda"},
+		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=-1", false, "", "PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROFF=-1: partition offset leads to partition 0 of vda"},
 		{"PARTLABEL=root-b", false, "vda3", ""},
 		{"PARTLABEL=root-c", false, "", ""},
 		{"UUID=3F0C4A52-9D6E-4C1B-A7F1-0E2D5B8C9A10", false, "vda3", ""},
 		{"LABEL=rootb", false, "vda3", ""},
-		{"PARTLABEL=root-a", true, "", "root=PARTLABEL=root-a matches 2 partitions: vda2 vdb2; refusing to guess"},
-		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000003", true, "", "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000003 matches 2 partitions: vda3 vdb(partition 3); refusing to guess"},
+		{"PARTLABEL=root-a", true, "", "PARTLABEL=root-a matches 2 partitions: vda2 vdb2; refusing to guess"},
+		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000003", true, "", "PARTUUID=6b1d3c1e-0000-4000-8000-000000000003 matches 2 partitions: vda3 vdb(partition 3); refusing to guess"},
 	}
 	for _, tc := range tests {
 		s, err := ParseSpec(tc.spec)
