@@ -220,16 +220,6 @@ func (s *sparseImage) entry(ss int, lba uint64, i int) []byte {
 	return s.at(int64(entryLBA)*int64(ss)+int64(i)*entrySize, entrySize)
 }
 
-// fixArrayCRC recomputes the array CRC and then the header CRC.
-func (s *sparseImage) fixArrayCRC(ss int, lba uint64) {
-	h := s.hdr(ss, lba)
-	entryLBA := binary.LittleEndian.Uint64(h[72:])
-	n := binary.LittleEndian.Uint32(h[80:])
-	arr := s.at(int64(entryLBA)*int64(ss), int(n)*entrySize)
-	binary.LittleEndian.PutUint32(h[88:], crc32.ChecksumIEEE(arr))
-	s.fixHeaderCRC(ss, lba)
-}
-
 // diskFromTable returns a testDisk that writes t again, on a device of size
 // bytes. It writes a backup only if there is room after LastUsableLBA.
 func diskFromTable(t *Table, size int64) testDisk {
