@@ -78,6 +78,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	if err != nil {
 		return fmt.Errorf("kernel command line: %w", err)
 	}
+	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String()}
 	b.done("root=%s, wait up to %s, on failure %s", b.cfg.Root.Raw, b.cfg.Timeout, b.cfg.OnFailure)
 
 	// Subscribe before the drivers load so that no device is missed.

@@ -26,6 +26,20 @@ type Root struct {
 	Options   string // rootflags=
 }
 
+// Verity describes the dm-verity device the root was mounted from.
+type Verity struct {
+	Source     string // where the root hash came from: "systemd", "root", "dm-verity.env"
+	Device     string // the verity device, e.g. "/dev/mapper/root"
+	DevNum     string
+	DataDevice string // e.g. "/dev/vda2"
+	HashDevice string
+	HashOffset uint64 // bytes, where the superblock (or the tree) starts
+	RootHash   string
+	Algorithm  string
+	Options    []string // the optional table arguments, e.g. "restart_on_corruption"
+	Table      string   // the dm table line: "0 SECTORS verity ..."
+}
+
 // Stage is one step of the init and how long it took.
 type Stage struct {
 	Name     string
@@ -37,11 +51,18 @@ type Status struct {
 	Version  string
 	Cmdline  string
 	Root     Root
+	Verity   *Verity // nil when the root is not behind dm-verity
+	Policy   Policy
 	Init     string   // the real init that was exec'd
 	InitArgs []string // its arguments
 	Modules  []Module
 	Stages   []Stage
 	Total    time.Duration // from /init start to the exec of the real init
+}
+
+// Policy is the policy that applied: "required" or "optional" per item.
+type Policy struct {
+	Verity string
 }
 
 // Module is one module of the load list and what happened to it.
@@ -68,6 +89,33 @@ func (s *Status) JSON() []byte {
 	w.str("fstype", s.Root.FSType)
 	w.boolean("readonly", s.Root.ReadOnly)
 	w.str("options", s.Root.Options)
+	w.close('}')
+	w.key("verity")
+	if v := s.Verity; v == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.str("source", v.Source)
+		w.str("device", v.Device)
+		w.str("devnum", v.DevNum)
+		w.str("data_device", v.DataDevice)
+		w.str("hash_device", v.HashDevice)
+		w.num("hash_offset", int64(v.HashOffset))
+		w.str("root_hash", v.RootHash)
+		w.str("algorithm", v.Algorithm)
+		w.key("options")
+		w.open('[')
+		for _, o := range v.Options {
+			w.elem()
+			w.quote(o)
+		}
+		w.close(']')
+		w.str("table", v.Table)
+		w.close('}')
+	}
+	w.key("policy")
+	w.open('{')
+	w.str("verity", s.Policy.Verity)
 	w.close('}')
 	w.str("init", s.Init)
 	w.key("init_args")

@@ -13,6 +13,9 @@ func TestJSONRoundTrip(t *testing.T) {
 		Cmdline: "console=ttyS0 root=PARTUUID=\"x\" \\ \x01 \u2028 \xff end",
 		Root: Root{Spec: "PARTLABEL=root-a", Key: "PARTLABEL", Value: "root-a", Device: "/dev/vda2",
 			DevNum: "254:2", Disk: "vda", Partition: 2, FSType: "squashfs", ReadOnly: true},
+		Verity: &Verity{Source: "systemd", Device: "/dev/mapper/root", DevNum: "253:0", DataDevice: "/dev/vda2", HashDevice: "/dev/vda3",
+			RootHash: "ab12", Algorithm: "sha256", Options: []string{"restart_on_corruption"}, Table: "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
+		Policy:   Policy{Verity: "required"},
 		Init:     "/sbin/init",
 		InitArgs: []string{"single", "a b"},
 		Modules:  []Module{{"virtio_blk", "loaded"}, {"dm_mod", "present"}},
@@ -29,6 +32,10 @@ func TestJSONRoundTrip(t *testing.T) {
 		"root": map[string]any{"spec": "PARTLABEL=root-a", "key": "PARTLABEL", "value": "root-a",
 			"device": "/dev/vda2", "devnum": "254:2", "disk": "vda", "partition": 2.0,
 			"fstype": "squashfs", "readonly": true, "options": ""},
+		"verity": map[string]any{"source": "systemd", "device": "/dev/mapper/root", "devnum": "253:0", "data_device": "/dev/vda2",
+			"hash_device": "/dev/vda3", "hash_offset": 0.0, "root_hash": "ab12", "algorithm": "sha256",
+			"options": []any{"restart_on_corruption"}, "table": "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
+		"policy":    map[string]any{"verity": "required"},
 		"init":      "/sbin/init",
 		"init_args": []any{"single", "a b"},
 		"modules": []any{map[string]any{"name": "virtio_blk", "outcome": "loaded"},
@@ -46,6 +53,9 @@ func TestJSONEmpty(t *testing.T) {
 	var got map[string]any
 	if err := json.Unmarshal((&Status{}).JSON(), &got); err != nil {
 		t.Fatalf("invalid JSON: %v", err)
+	}
+	if v, ok := got["verity"]; !ok || v != nil {
+		t.Errorf("verity = %v, want null", v)
 	}
 	if args, ok := got["init_args"].([]any); !ok || len(args) != 0 {
 		t.Errorf("init_args = %v, want []", got["init_args"])
