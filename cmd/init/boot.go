@@ -7,9 +7,11 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/dm"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/klog"
 	"github.com/verinit/verinit/pkg/kmod"
@@ -34,6 +36,17 @@ type boot struct {
 	last  time.Time
 	cfg   config.Config
 	st    status.Status
+	undo  []func() error // run on failure, newest first
+}
+
+// cleanup undoes what the stages made, so that a failure leaves no
+// device behind for the failure action (a shell) to trip over.
+func (b *boot) cleanup() {
+	for i := len(b.undo) - 1; i >= 0; i-- {
+		if err := b.undo[i](); err != nil {
+			b.log.Logf(klog.Warn, "cleanup", "%v", err)
+		}
+	}
 }
 
 // done closes a stage: it records the duration and logs one line.
@@ -92,30 +105,25 @@ func (b *boot) run(restoreKmsg func()) error {
 	b.loadModules(cl)
 
 	b.stage = "device"
-	ms, err := rootdev.Wait(watcher, []rootdev.Spec{b.cfg.Root}, b.cfg.Timeout, func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) })
+	root, err := b.findRoot(watcher)
 	if err != nil {
-		return fmt.Errorf("root %w", err)
+		return err
 	}
-	m := ms[0]
-	b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
-		DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
-		ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
-	b.done("root %s is %s (%s)", b.cfg.Root.Raw, m.Device.Path(), m.Device.DevNum())
 
 	b.stage = "mount-root"
-	fstype, err := b.fsType(m.Device)
+	fstype, err := b.fsType(root)
 	if err != nil {
 		return err
 	}
 	b.st.Root.FSType = fstype
-	if err := mountfs.Root(m.Device.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
-		return fmt.Errorf("root %s: %w", m.Device.Path(), err)
+	if err := mountfs.Root(root.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
+		return fmt.Errorf("root %s: %w", root.Path(), err)
 	}
 	init, err := pivot.FindInit(newRoot, b.cfg.Inits)
 	if err != nil {
-		return fmt.Errorf("root %s: %w", m.Device.Path(), err)
+		return fmt.Errorf("root %s: %w", root.Path(), err)
 	}
-	b.done("mounted %s (%s, %s) on %s; init %s", m.Device.Path(), fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly], newRoot, init)
+	b.done("mounted %s (%s, %s) on %s; init %s", root.Path(), fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly], newRoot, init)
 
 	b.stage = "switch"
 	b.st.Init, b.st.InitArgs = init, os.Args[1:]
@@ -165,16 +173,65 @@ func (b *boot) loadModules(cl *cmdline.Cmdline) {
 		counts[kmod.Loaded], counts[kmod.Present], counts[kmod.NoDevice], counts[kmod.Blacklisted], counts[kmod.Missing], counts[kmod.Failed]+counts[kmod.DepFailed])
 }
 
-func (b *boot) fsType(d blockdev.Device) (string, error) {
+// findRoot waits for the root device, or for the verity data and hash
+// devices and builds the verity device on them.
+func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
+	debugf := func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) }
+	v := b.cfg.Verity
+	if v == nil {
+		ms, err := rootdev.Wait(w, []rootdev.Spec{b.cfg.Root}, b.cfg.Timeout, debugf)
+		if err != nil {
+			return rootDevice{}, fmt.Errorf("root %w", err)
+		}
+		m := ms[0]
+		b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
+			DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
+			ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
+		b.done("root %s is %s (%s)", b.cfg.Root.Raw, m.Device.Path(), m.Device.DevNum())
+		return rootDevice{path: m.Device.Path(), size: m.Device.SizeBytes}, nil
+	}
+	ms, err := rootdev.Wait(w, []rootdev.Spec{v.Data, v.Hash}, b.cfg.Timeout, debugf)
+	if err != nil {
+		return rootDevice{}, fmt.Errorf("verity %w", err)
+	}
+	data, hash := ms[0], ms[1]
+	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, data.Device.Path(), v.Hash.Raw, hash.Device.Path())
+
+	b.stage = "verity"
+	res, err := activate.Verity(v, data.Device, hash.Device)
+	if err != nil {
+		return rootDevice{}, err
+	}
+	b.undo = append(b.undo, func() error { return dm.Remove(res.Device) })
+	b.st.Verity = &status.Verity{Source: v.Source, Device: res.Device.Node(), DevNum: res.Device.DevNum(),
+		DataDevice: data.Device.Path(), HashDevice: hash.Device.Path(), HashOffset: res.HashOffset,
+		RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table}
+	b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: data.Key, Value: data.Value, Device: res.Device.Node(),
+		DevNum: res.Device.DevNum(), Disk: data.Device.Disk, Partition: data.Device.Partition,
+		ReadOnly: true, Options: b.cfg.RootFlags}
+	b.cfg.ReadOnly = true // dm-verity devices are read-only
+	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, hash.Device.Path(), res.Table)
+	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+}
+
+// rootDevice is what gets mounted.
+type rootDevice struct {
+	path string
+	size int64
+}
+
+func (r rootDevice) Path() string { return r.path }
+
+func (b *boot) fsType(d rootDevice) (string, error) {
 	if b.cfg.FSType != "" {
 		return b.cfg.FSType, nil
 	}
-	f, err := blockdev.Open(d)
+	f, err := os.Open(d.path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
-	info, err := fsdetect.Probe(f, d.SizeBytes)
+	info, err := fsdetect.Probe(f, d.size)
 	if err != nil {
 		return "", fmt.Errorf("root %s: %w; give rootfstype= to mount it anyway", d.Path(), err)
 	}

@@ -37,6 +37,7 @@ func main() {
 		err = b.run(restore)
 	}
 	log.Errorf(b.stage, "%v", err)
+	b.cleanup()
 	halt.Do(b.cfg.OnFailure, b.cfg.FailureDelay, func(format string, args ...any) {
 		log.Errorf("failure", format, args...)
 	})

@@ -2,7 +2,8 @@ package modules
 
 // DefaultModules returns the modules a generic initramfs packs: block storage
 // drivers for virtio, SCSI/SATA, NVMe, USB and MMC, device-mapper with
-// dm-verity, and the root file systems squashfs, erofs and ext4. Some of them
+// dm-verity and its hash algorithms, and the root file systems squashfs,
+// erofs and ext4. Some of them
 // are built into some kernels; [Resolve] reports those as built in. The
 // returned slice is new on each call.
 func DefaultModules() []string {
@@ -17,8 +18,10 @@ func DefaultModules() []string {
 		"xhci_pci", "ehci_pci", "usb_storage", "uas",
 		// MMC / SD
 		"mmc_block", "sdhci_pci",
-		// device-mapper, verity
-		"dm_mod", "dm_verity",
+		// device-mapper, verity, and the hashes a verity tree may use
+		// (by alias: every implementation, generic and accelerated; the
+		// kernel cannot load them itself, there is no modprobe)
+		"dm_mod", "dm_verity", "crypto-sha1", "crypto-sha256", "crypto-sha512",
 		// root file systems
 		"squashfs", "erofs", "ext4",
 	}

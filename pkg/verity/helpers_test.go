@@ -82,6 +82,12 @@ func runVS(t testing.TB, args ...string) string {
 	return out.String()
 }
 
+// runVSErr runs veritysetup with args and returns its error, if any.
+func runVSErr(t testing.TB, args ...string) error {
+	t.Helper()
+	return exec.Command(veritysetup(t), args...).Run()
+}
+
 // dumpFields parses "Label:<spaces>\t<value>" lines of veritysetup's
 // format and dump output.
 func dumpFields(out string) map[string]string {

@@ -276,4 +276,3 @@ func (x *hasher) sum(dst, block []byte) {
 	}
 	x.h.Sum(dst[:0])
 }
-

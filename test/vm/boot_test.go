@@ -47,6 +47,8 @@ func TestBootRoot(t *testing.T) {
 				{[]string{"root", "fstype"}, tc.fstype},
 				{[]string{"root", "readonly"}, true},
 				{[]string{"init"}, "/sbin/init"},
+				{[]string{"verity"}, nil}, // never claims verity when there was none
+				{[]string{"policy", "verity"}, "optional"},
 			} {
 				if got := field(r.Status, c.path...); got != c.want {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)

@@ -28,6 +28,7 @@ type env struct {
 	initrd  string            // verinit's initramfs
 	images  map[string]string // name -> disk image path
 	parts   map[string]map[int]partInfo
+	verity  verityImages
 }
 
 type partInfo struct {
@@ -56,7 +57,7 @@ func TestMain(m *testing.M) {
 }
 
 // prerequisites the harness runs; missing ones fail the run.
-var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox"}
+var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup"}
 
 func setup(dir string) (*env, error) {
 	var missing []string
@@ -148,7 +149,13 @@ func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
 // bootWith is boot with another initramfs.
 func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string) bootResult {
 	t.Helper()
-	dir := t.TempDir()
+	// Not t.TempDir: test names may hold commas, which QEMU's -drive
+	// option would split on.
+	dir, err := os.MkdirTemp("", "verinit-boot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
 	args := []string{"-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
 		"-kernel", e.kernel, "-initrd", initrd,
 		"-append", "console=ttyS0 panic=-1 " + extra}
@@ -170,7 +177,7 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
-	err := cmd.Run()
+	err = cmd.Run()
 	console := strings.ReplaceAll(out.String(), "\r", "")
 	t.Cleanup(func() {
 		if t.Failed() || os.Getenv("VERINIT_CONSOLE") != "" {

@@ -57,8 +57,8 @@ func (e *env) makeImages() error {
 		{"mksquashfs", good, img("root.squashfs"), "-noappend", "-all-root", "-quiet"},
 		{"mksquashfs", noInit, img("noinit.squashfs"), "-noappend", "-all-root", "-quiet"},
 		{"mkfs.erofs", "--all-root", "-T0", img("root.erofs"), good},
-		{"mkfs.ext4", "-q", "-F", "-U", fsUUIDExt4, "-L", "rootext4", "-d", good, img("root.ext4"), "16M"},
-		{"mkfs.ext4", "-q", "-F", "-U", fsUUID2, "-L", "second", "-d", good, img("second.ext4"), "16M"},
+		{"mkfs.ext4", "-q", "-F", "-b", "4096", "-U", fsUUIDExt4, "-L", "rootext4", "-d", good, img("root.ext4"), "16M"},
+		{"mkfs.ext4", "-q", "-F", "-b", "4096", "-U", fsUUID2, "-L", "second", "-d", good, img("second.ext4"), "16M"},
 	}
 	for _, s := range steps {
 		if err := run(e.dir, s[0], s[1:]...); err != nil {
@@ -84,7 +84,10 @@ func (e *env) makeImages() error {
 		garbage[i] = byte(rng.Uint32())
 	}
 	e.images["garbage"] = img("garbage.img")
-	return os.WriteFile(e.images["garbage"], garbage, 0o644)
+	if err := os.WriteFile(e.images["garbage"], garbage, 0o644); err != nil {
+		return err
+	}
+	return e.makeVerityImages()
 }
 
 func makeRootDir(dir string, withInit bool) error {

@@ -1,0 +1,127 @@
+package activate
+
+import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/anatol/devmapper.go"
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/verity"
+)
+
+// veritysetup's defaults, for a tree without a superblock.
+const (
+	defaultAlgorithm = "sha256"
+	defaultBlockSize = 4096
+)
+
+// Plan merges the configured options with the superblock (nil when the
+// tree has none) found at hashOffset. dataBytes is the size of the data
+// device. Options given explicitly must agree with the superblock: the
+// superblock is read from the same untrusted disk as the data.
+func Plan(v *config.Verity, sb *verity.Superblock, hashOffset uint64, dataBytes int64) (verity.Params, []byte, error) {
+	o := v.Options
+	var p verity.Params
+	if sb != nil {
+		p = sb.Params(hashOffset)
+		if err := agree(o, p); err != nil {
+			return p, nil, err
+		}
+	} else {
+		p = verity.Params{HashType: 1, Algorithm: defaultAlgorithm, DataBlockSize: defaultBlockSize,
+			HashBlockSize: defaultBlockSize, HashOffsetBytes: hashOffset, NoSuperblock: true}
+		if o.Format >= 0 {
+			p.HashType = o.Format
+		}
+		if o.Algorithm != "" {
+			p.Algorithm = o.Algorithm
+		}
+		if o.DataBlockSize != 0 {
+			p.DataBlockSize = o.DataBlockSize
+		}
+		if o.HashBlockSize != 0 {
+			p.HashBlockSize = o.HashBlockSize
+		}
+		if o.Salt == "" {
+			return p, nil, fmt.Errorf("verity: without a superblock the salt must be given (salt=HEX or salt=-)")
+		}
+		salt, err := verity.ParseSalt(o.Salt)
+		if err != nil {
+			return p, nil, fmt.Errorf("verity: salt: %w", err)
+		}
+		p.Salt = salt
+		p.DataBlocks = o.DataBlocks
+		if p.DataBlocks == 0 {
+			p.DataBlocks = uint64(dataBytes) / uint64(p.DataBlockSize)
+		}
+	}
+	if err := p.Validate(); err != nil {
+		return p, nil, err
+	}
+	if need := p.DataBlocks * uint64(p.DataBlockSize); need > uint64(dataBytes) {
+		return p, nil, fmt.Errorf("verity: %d data blocks of %d bytes need %d bytes, but the data device has %d", p.DataBlocks, p.DataBlockSize, need, dataBytes)
+	}
+	root, err := verity.ParseHexRootHash(v.RootHash, p.Algorithm)
+	if err != nil {
+		return p, nil, fmt.Errorf("verity: root hash: %w", err)
+	}
+	return p, root, nil
+}
+
+// agree checks explicit options against the superblock's parameters.
+func agree(o config.VerityOptions, p verity.Params) error {
+	type check struct {
+		name       string
+		given, has string
+	}
+	checks := []check{
+		{"data-block-size", u(uint64(o.DataBlockSize)), u(uint64(p.DataBlockSize))},
+		{"hash-block-size", u(uint64(o.HashBlockSize)), u(uint64(p.HashBlockSize))},
+		{"data-blocks", u(o.DataBlocks), u(p.DataBlocks)},
+		{"hash", o.Algorithm, p.Algorithm},
+	}
+	if o.Format >= 0 {
+		checks = append(checks, check{"format", strconv.Itoa(o.Format), strconv.Itoa(p.HashType)})
+	}
+	if o.Salt != "" {
+		salt := hex.EncodeToString(p.Salt)
+		if salt == "" {
+			salt = "-"
+		}
+		checks = append(checks, check{"salt", strings.ToLower(o.Salt), salt})
+	}
+	for _, c := range checks {
+		if c.given != "" && c.given != "0" && c.given != c.has {
+			return fmt.Errorf("verity: %s=%s was given, but the superblock says %s", c.name, c.given, c.has)
+		}
+	}
+	return nil
+}
+
+func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// VerityTable converts the parameter string of verity.Params.KernelTable
+// into devmapper.go's table type, whose fields it joins back with single
+// spaces into the same string.
+func VerityTable(params string, sectors uint64) (devmapper.VerityTable, error) {
+	f := strings.Split(params, " ")
+	if len(f) < 10 {
+		return devmapper.VerityTable{}, fmt.Errorf("verity table %q: %d fields, want at least 10", params, len(f))
+	}
+	var n [5]uint64
+	for i, idx := range []int{0, 3, 4, 5, 6} {
+		v, err := strconv.ParseUint(f[idx], 10, 64)
+		if err != nil {
+			return devmapper.VerityTable{}, fmt.Errorf("verity table %q: field %d: %w", params, idx+1, err)
+		}
+		n[i] = v
+	}
+	return devmapper.VerityTable{
+		Start: 0, Length: sectors * 512,
+		HashType: n[0], DataDevice: f[1], HashDevice: f[2],
+		DataBlockSize: n[1], HashBlockSize: n[2], NumDataBlocks: n[3], HashStartBlock: n[4],
+		Algorithm: f[7], Digest: f[8], Salt: f[9], Params: f[10:],
+	}, nil
+}

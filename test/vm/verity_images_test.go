@@ -1,0 +1,131 @@
+//go:build vm
+
+package vm
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+)
+
+// Identities of the verity disk's partitions.
+const (
+	uuidVData    = "7c2e4d5f-0000-4000-8000-0000000000d1" // squashfs data
+	uuidVHash    = "7c2e4d5f-0000-4000-8000-0000000000e1" // its veritysetup tree, default options
+	uuidVHashAlt = "7c2e4d5f-0000-4000-8000-0000000000e2" // its tree with non-default options
+	uuidVErofs   = "7c2e4d5f-0000-4000-8000-0000000000d2" // erofs data
+	uuidVErofsH  = "7c2e4d5f-0000-4000-8000-0000000000e3" // its tree
+	uuidVExt4App = "7c2e4d5f-0000-4000-8000-0000000000d3" // ext4 with the tree appended
+)
+
+// altOptions are the non-default veritysetup options of uuidVHashAlt,
+// and how systemd.verity_root_options= names them.
+var altOptions = []string{"--hash=sha512", "--data-block-size=1024", "--hash-block-size=1024", "--format=0", "--salt=00ff00ff00ff00ff"}
+
+// verityImages holds what the cases need to name.
+type verityImages struct {
+	rootHash     string // of uuidVData with uuidVHash
+	rootHashAlt  string // of uuidVData with uuidVHashAlt
+	rootHashEro  string
+	rootHashExt4 string
+	ext4Size     int64 // where the appended tree starts
+	dataFlip     int64 // byte offsets on the disk, for the corrupted copies
+	hashFlip     int64
+	superFlip    int64
+}
+
+// veritysetupFormat runs `veritysetup format` and returns the root hash.
+func veritysetupFormat(args ...string) (string, error) {
+	out, err := exec.Command("veritysetup", append([]string{"format"}, args...)...).CombinedOutput()
+	if err != nil {
+		return "", fmt.Errorf("veritysetup format %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
+	if m == nil {
+		return "", fmt.Errorf("veritysetup format printed no root hash:\n%s", out)
+	}
+	return string(m[1]), nil
+}
+
+func (e *env) makeVerityImages() error {
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	v := &e.verity
+	var err error
+	// Trees made by the real veritysetup; fixed salt and uuid so that
+	// runs are reproducible.
+	if v.rootHash, err = veritysetupFormat(img("root.squashfs"), img("v-default.hash"), "--uuid=9b1ec1a1-1111-4111-8111-111111111111"); err != nil {
+		return err
+	}
+	if v.rootHashAlt, err = veritysetupFormat(append([]string{img("root.squashfs"), img("v-alt.hash")}, altOptions...)...); err != nil {
+		return err
+	}
+	if v.rootHashEro, err = veritysetupFormat(img("root.erofs"), img("v-erofs.hash")); err != nil {
+		return err
+	}
+	// ext4 with the tree appended after the file system, at its size.
+	st, err := os.Stat(img("root.ext4"))
+	if err != nil {
+		return err
+	}
+	v.ext4Size = st.Size()
+	if err := copyFile(img("root.ext4"), img("v-ext4-appended")); err != nil {
+		return err
+	}
+	if v.rootHashExt4, err = veritysetupFormat(img("v-ext4-appended"), img("v-ext4-appended"),
+		fmt.Sprintf("--hash-offset=%d", v.ext4Size), fmt.Sprintf("--data-blocks=%d", v.ext4Size/4096)); err != nil {
+		return err
+	}
+	if err := e.makeDisk("verity", []partSpec{
+		{uuidVData, "vdata", img("root.squashfs")},
+		{uuidVHash, "vhash", img("v-default.hash")},
+		{uuidVHashAlt, "vhash-alt", img("v-alt.hash")},
+		{uuidVErofs, "verofs", img("root.erofs")},
+		{uuidVErofsH, "verofs-hash", img("v-erofs.hash")},
+		{uuidVExt4App, "vext4", img("v-ext4-appended")},
+	}); err != nil {
+		return err
+	}
+	// Corrupted copies: one flipped byte each.
+	starts, err := partStarts(e.images["verity"])
+	if err != nil {
+		return err
+	}
+	v.dataFlip = starts[0] + 0 // the squashfs superblock: read by mount
+	v.hashFlip = starts[1] + 4096 + 100
+	v.superFlip = starts[1] + 33 // the algorithm name ("sha256") in the superblock
+	for name, off := range map[string]int64{"verity-data-flip": v.dataFlip, "verity-hash-flip": v.hashFlip, "verity-super-flip": v.superFlip} {
+		if err := flipCopy(e.images["verity"], img(name+".img"), off); err != nil {
+			return err
+		}
+		e.images[name] = img(name + ".img")
+	}
+	return nil
+}
+
+// flipCopy copies src to dst with the byte at off inverted.
+func flipCopy(src, dst string, off int64) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	b[off] ^= 0xff
+	return os.WriteFile(dst, b, 0o644)
+}
+
+// partStarts returns the byte offset of each partition of a disk image.
+func partStarts(disk string) ([]int64, error) {
+	out, err := exec.Command("sfdisk", "--dump", disk).Output()
+	if err != nil {
+		return nil, fmt.Errorf("sfdisk --dump %s: %v", disk, err)
+	}
+	var starts []int64
+	for _, m := range regexp.MustCompile(`start=\s*(\d+)`).FindAllStringSubmatch(string(out), -1) {
+		var s int64
+		fmt.Sscan(m[1], &s)
+		starts = append(starts, s*512)
+	}
+	return starts, nil
+}

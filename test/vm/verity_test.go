@@ -1,0 +1,116 @@
+//go:build vm
+
+package vm
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestVerityBoot boots roots behind dm-verity and checks, from the
+// status record the real init printed, which devices and hash were used.
+func TestVerityBoot(t *testing.T) {
+	v := shared.verity
+	tests := []struct {
+		name     string
+		cmdline  string
+		rootHash string
+		data     string // verity.data_device
+		hash     string // verity.hash_device
+		fstype   string
+		alg      string
+		options  string // verity.options joined with spaces
+	}{
+		{"systemd keys, veritysetup defaults, squashfs",
+			"roothash=" + v.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash,
+			v.rootHash, "/dev/vda1", "/dev/vda2", "squashfs", "sha256", "restart_on_corruption"},
+		{"non-default veritysetup options",
+			"roothash=" + v.rootHashAlt + " systemd.verity_root_data=PARTLABEL=vdata systemd.verity_root_hash=PARTLABEL=vhash-alt systemd.verity_root_options=panic-on-corruption,ignore-zero-blocks",
+			v.rootHashAlt, "/dev/vda1", "/dev/vda3", "squashfs", "sha512", "panic_on_corruption ignore_zero_blocks"},
+		{"erofs, root=/dev/mapper/root",
+			"root=/dev/mapper/root roothash=" + v.rootHashEro + " systemd.verity_root_data=/dev/vda4 systemd.verity_root_hash=/dev/vda5",
+			v.rootHashEro, "/dev/vda4", "/dev/vda5", "erofs", "sha256", "restart_on_corruption"},
+		{"ext4, tree appended, found after the file system",
+			"root=PARTUUID=" + uuidVExt4App + " roothash=" + v.rootHashExt4,
+			v.rootHashExt4, "/dev/vda6", "/dev/vda6", "ext4", "sha256", "restart_on_corruption"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := shared.boot(t, []string{"verity"}, tc.cmdline+" verinit.verity=required")
+			if !r.Reached || r.Status == nil {
+				t.Fatalf("the real init was not reached or printed no status")
+			}
+			for _, c := range []struct {
+				path []string
+				want any
+			}{
+				{[]string{"root", "device"}, "/dev/mapper/root"},
+				{[]string{"root", "fstype"}, tc.fstype},
+				{[]string{"root", "readonly"}, true},
+				{[]string{"verity", "device"}, "/dev/mapper/root"},
+				{[]string{"verity", "root_hash"}, tc.rootHash},
+				{[]string{"verity", "data_device"}, tc.data},
+				{[]string{"verity", "hash_device"}, tc.hash},
+				{[]string{"verity", "algorithm"}, tc.alg},
+				{[]string{"policy", "verity"}, "required"},
+			} {
+				if got := field(r.Status, c.path...); got != c.want {
+					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
+				}
+			}
+			var opts []string
+			if list, ok := field(r.Status, "verity", "options").([]any); ok {
+				for _, o := range list {
+					opts = append(opts, o.(string))
+				}
+			}
+			if got := strings.Join(opts, " "); got != tc.options {
+				t.Errorf("verity options %q, want %q", got, tc.options)
+			}
+			table, _ := field(r.Status, "verity", "table").(string)
+			if !strings.Contains(table, " verity ") || !strings.Contains(table, tc.rootHash) {
+				t.Errorf("verity table %q lacks the target or the root hash", table)
+			}
+		})
+	}
+}
+
+// TestVerityRefuse checks that no unverified or mis-verified root is
+// mounted: each case must stop before the real init, saying why.
+func TestVerityRefuse(t *testing.T) {
+	v := shared.verity
+	wrong := v.rootHash[:len(v.rootHash)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", v.rootHash[len(v.rootHash)-1])+1)%16])
+	systemd := func(hash string) string {
+		return "roothash=" + hash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
+	}
+	tests := []struct {
+		name    string
+		disk    string
+		cmdline string
+		lines   []string
+	}{
+		{"wrong root hash", "verity", systemd(wrong),
+			[]string{`verinit: \[verity \+\d+ms\] /dev/vda2: verity: root hash mismatch: the top-level hash block \(byte 0x1000 of the hash device\) hashes to ` + v.rootHash + `, not to the root hash ` + wrong + `$`}},
+		{"flipped byte in the hash tree", "verity-hash-flip", systemd(v.rootHash),
+			[]string{`verinit: \[verity \+\d+ms\] /dev/vda2: verity: root hash mismatch: the top-level hash block \(byte 0x1000 of the hash device\) hashes to [0-9a-f]{64}, not to the root hash ` + v.rootHash + `$`}},
+		{"flipped byte in the superblock", "verity-super-flip", systemd(v.rootHash),
+			[]string{`verinit: \[verity \+\d+ms\] /dev/vda2: verity: superblock: unsupported hash algorithm at byte 0x20: got "s\\x97a256", want sha1, sha256 or sha512$`}},
+		{"flipped byte in the data", "verity-data-flip", systemd(v.rootHash),
+			[]string{`device-mapper: verity: 25\d:\d+: data block 0 is corrupted$`, `dm-verity device corrupted`}},
+		{"verity required, no root hash", "verity", "root=PARTUUID=" + uuidVData + " verinit.verity=required",
+			[]string{`verinit: \[config \+\d+ms\] kernel command line: verity is required, but no root hash was given \(roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=\); refusing to mount an unverified root$`}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := shared.boot(t, []string{tc.disk}, tc.cmdline+" verinit.failure_delay=0")
+			if r.Reached {
+				t.Errorf("the real init was reached")
+			}
+			for _, re := range tc.lines {
+				wantLine(t, r.Console, re)
+			}
+		})
+	}
+}
