@@ -23,6 +23,7 @@ type command struct {
 
 var commands = map[string]command{
 	"initramfs": {"write the initramfs: the init, kernel modules and files, as a newc cpio", runInitramfs},
+	"verity":    {"make, check and dump veritysetup-compatible dm-verity hash trees", runVerity},
 	"version":   {"print the version", func(_ []string, stdout, _ io.Writer) error { fmt.Fprintln(stdout, version); return nil }},
 }
 

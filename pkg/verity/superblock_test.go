@@ -9,7 +9,7 @@ import (
 
 // testSuperblock returns the encoding of a valid superblock with a 32-byte
 // salt.
-func testSuperblock(t *testing.T) []byte {
+func testSuperblock(t testing.TB) []byte {
 	t.Helper()
 	sb := &Superblock{
 		Version: 1, HashType: 1, UUID: testUUID, Algorithm: "sha256",

@@ -17,7 +17,7 @@ const (
 	uuidVHash    = "7c2e4d5f-0000-4000-8000-0000000000e1" // its veritysetup tree, default options
 	uuidVHashAlt = "7c2e4d5f-0000-4000-8000-0000000000e2" // its tree with non-default options
 	uuidVErofs   = "7c2e4d5f-0000-4000-8000-0000000000d2" // erofs data
-	uuidVErofsH  = "7c2e4d5f-0000-4000-8000-0000000000e3" // its tree
+	uuidVErofsH  = "7c2e4d5f-0000-4000-8000-0000000000e3" // its tree, made by verinit verity format
 	uuidVExt4App = "7c2e4d5f-0000-4000-8000-0000000000d3" // ext4 with the tree appended
 )
 
@@ -62,9 +62,16 @@ func (e *env) makeVerityImages() error {
 	if v.rootHashAlt, err = veritysetupFormat(append([]string{img("root.squashfs"), img("v-alt.hash")}, altOptions...)...); err != nil {
 		return err
 	}
-	if v.rootHashEro, err = veritysetupFormat(img("root.erofs"), img("v-erofs.hash")); err != nil {
-		return err
+	// The erofs tree is made by our own `verinit verity format`.
+	out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), "verity", "format", img("root.erofs"), img("v-erofs.hash")).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("verinit verity format: %v\n%s", err, out)
 	}
+	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("verinit verity format printed no root hash:\n%s", out)
+	}
+	v.rootHashEro = string(m[1])
 	// ext4 with the tree appended after the file system, at its size.
 	st, err := os.Stat(img("root.ext4"))
 	if err != nil {

@@ -27,7 +27,7 @@ func TestVerityBoot(t *testing.T) {
 		{"non-default veritysetup options",
 			"roothash=" + v.rootHashAlt + " systemd.verity_root_data=PARTLABEL=vdata systemd.verity_root_hash=PARTLABEL=vhash-alt systemd.verity_root_options=panic-on-corruption,ignore-zero-blocks",
 			v.rootHashAlt, "/dev/vda1", "/dev/vda3", "squashfs", "sha512", "panic_on_corruption ignore_zero_blocks"},
-		{"erofs, root=/dev/mapper/root",
+		{"erofs, tree by verinit verity format, root=/dev/mapper/root",
 			"root=/dev/mapper/root roothash=" + v.rootHashEro + " systemd.verity_root_data=/dev/vda4 systemd.verity_root_hash=/dev/vda5",
 			v.rootHashEro, "/dev/vda4", "/dev/vda5", "erofs", "sha256", "restart_on_corruption"},
 		{"ext4, tree appended, found after the file system",

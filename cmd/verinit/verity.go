@@ -1,0 +1,314 @@
+package main
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"runtime"
+	"strings"
+
+	"github.com/verinit/verinit/pkg/verity"
+)
+
+func runVerity(args []string, stdout, stderr io.Writer) error {
+	sub := map[string]func([]string, io.Writer, io.Writer) error{
+		"format": runVerityFormat, "verify": runVerityVerify, "dump": runVerityDump,
+	}
+	if len(args) == 0 || sub[args[0]] == nil {
+		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+			fmt.Fprint(stdout, verityUsage)
+			return nil
+		}
+		fmt.Fprint(stderr, verityUsage)
+		return errUsage
+	}
+	return sub[args[0]](args[1:], stdout, stderr)
+}
+
+const verityUsage = `Usage:
+  verinit verity format DATA HASH [flags]   make a veritysetup-compatible hash tree; prints the root hash
+  verinit verity verify DATA HASH ROOTHASH  check every block; names the first bad one
+  verinit verity dump HASH                  print the superblock
+Run 'verinit verity COMMAND --help' for the flags.
+`
+
+// treeFlags are the hash tree parameters, as veritysetup names them.
+type treeFlags struct {
+	hashOffset, dataBlocks        *uint64
+	dataBlockSize, hashBlockSize  *uint
+	alg, salt, uuid, rootHashFile *string
+	format                        *int
+	noSuperblock, jsonOut         *bool
+}
+
+func addTreeFlags(fs *flag.FlagSet, withFormatOnly bool) treeFlags {
+	t := treeFlags{
+		hashOffset:    fs.Uint64("hash-offset", 0, "byte `offset` of the superblock (or, with --no-superblock, the tree) on the hash device"),
+		dataBlocks:    fs.Uint64("data-blocks", 0, "number of data `blocks` to cover (default: the whole data device)"),
+		dataBlockSize: fs.Uint("data-block-size", 4096, "data block size in `bytes`"),
+		hashBlockSize: fs.Uint("hash-block-size", 4096, "hash block size in `bytes`"),
+		alg:           fs.String("hash", "sha256", "hash `algorithm`: sha1, sha256 or sha512"),
+		salt:          fs.String("salt", "", "salt in `hex`, or - for none (format default: 32 random bytes)"),
+		format:        fs.Int("format", 1, "hash `format`: 1, or 0 for the original Chrome OS one"),
+		noSuperblock:  fs.Bool("no-superblock", false, "the hash device has no superblock: every parameter is given by flags"),
+		jsonOut:       fs.Bool("json", false, "print JSON"),
+	}
+	if withFormatOnly {
+		t.uuid = fs.String("uuid", "", "superblock `UUID` (default: random)")
+		t.rootHashFile = fs.String("root-hash-file", "", "also write the root hash, in hex without a newline, to `FILE`")
+	}
+	return t
+}
+
+// params builds Params from the flags alone.
+func (t treeFlags) params() (verity.Params, error) {
+	p := verity.Params{HashType: *t.format, Algorithm: *t.alg, DataBlockSize: uint32(*t.dataBlockSize),
+		HashBlockSize: uint32(*t.hashBlockSize), DataBlocks: *t.dataBlocks, HashOffsetBytes: *t.hashOffset,
+		NoSuperblock: *t.noSuperblock}
+	salt, err := verity.ParseSalt(*t.salt)
+	if err != nil {
+		return p, err
+	}
+	p.Salt = salt
+	return p, nil
+}
+
+// parseMixed parses flags that may come before, between or after the
+// positional arguments, as veritysetup allows.
+func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parse(fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			return pos, nil
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func runVerityFormat(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verity format", "DATA HASH [flags]", stderr)
+	t := addTreeFlags(fs, true)
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 2 {
+		fs.Usage()
+		return errUsage
+	}
+	p, err := t.params()
+	if err != nil {
+		return err
+	}
+	if *t.salt == "" {
+		p.Salt = make([]byte, 32)
+		rand.Read(p.Salt)
+	}
+	if *t.uuid != "" {
+		if p.UUID, err = verity.ParseUUID(*t.uuid); err != nil {
+			return err
+		}
+	} else {
+		rand.Read(p.UUID[:])
+		p.UUID[6] = p.UUID[6]&0x0f | 0x40 // version 4
+		p.UUID[8] = p.UUID[8]&0x3f | 0x80 // RFC 4122 variant
+	}
+	data, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	if p.DataBlocks == 0 {
+		st, err := data.Stat()
+		if err != nil {
+			return err
+		}
+		size := st.Size()
+		if pos[0] == pos[1] && p.HashOffsetBytes > 0 {
+			size = min(size, int64(p.HashOffsetBytes))
+		}
+		p.DataBlocks = uint64(size) / uint64(p.DataBlockSize)
+	}
+	flags := os.O_RDWR | os.O_CREATE
+	hash, err := os.OpenFile(pos[1], flags, 0o644)
+	if err != nil {
+		return err
+	}
+	root, err := verity.Format(data, hash, p, runtime.NumCPU())
+	if err != nil {
+		hash.Close()
+		return err
+	}
+	if err := hash.Close(); err != nil {
+		return err
+	}
+	if *t.rootHashFile != "" {
+		if err := os.WriteFile(*t.rootHashFile, []byte(hex.EncodeToString(root)), 0o644); err != nil {
+			return err
+		}
+	}
+	return printTree(stdout, pos[1], p, root, *t.jsonOut)
+}
+
+func runVerityVerify(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verity verify", "DATA HASH ROOTHASH [flags]", stderr)
+	t := addTreeFlags(fs, false)
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 3 {
+		fs.Usage()
+		return errUsage
+	}
+	data, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	hash, err := os.Open(pos[1])
+	if err != nil {
+		return err
+	}
+	defer hash.Close()
+	p, err := t.params()
+	if err != nil {
+		return err
+	}
+	if !p.NoSuperblock {
+		sb, err := readSuperblock(hash, p.HashOffsetBytes)
+		if err != nil {
+			return err
+		}
+		p = sb.Params(p.HashOffsetBytes)
+	} else if p.DataBlocks == 0 {
+		st, err := data.Stat()
+		if err != nil {
+			return err
+		}
+		p.DataBlocks = uint64(st.Size()) / uint64(p.DataBlockSize)
+	}
+	root, err := verity.ParseHexRootHash(pos[2], p.Algorithm)
+	if err != nil {
+		return err
+	}
+	if err := verity.Verify(data, hash, p, root, runtime.NumCPU()); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: all %d data blocks and the hash tree match root hash %s\n", pos[0], p.DataBlocks, pos[2])
+	return nil
+}
+
+func runVerityDump(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("verity dump", "HASH [flags]", stderr)
+	offset := fs.Uint64("hash-offset", 0, "byte `offset` of the superblock")
+	jsonOut := fs.Bool("json", false, "print JSON")
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	f, err := os.Open(pos[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	sb, err := readSuperblock(f, *offset)
+	if err != nil {
+		return err
+	}
+	return printTree(stdout, pos[0], sb.Params(*offset), nil, *jsonOut)
+}
+
+func readSuperblock(f *os.File, offset uint64) (*verity.Superblock, error) {
+	buf := make([]byte, verity.SuperblockSize)
+	if _, err := f.ReadAt(buf, int64(offset)); err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("%s: read superblock at byte %d: %w", f.Name(), offset, err)
+	}
+	sb, err := verity.ParseSuperblock(buf)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", f.Name(), err)
+	}
+	return sb, nil
+}
+
+// treeInfo is what format and dump print; the text form uses
+// veritysetup's labels so that scripts reading them keep working.
+type treeInfo struct {
+	UUID           string `json:"uuid,omitempty"`
+	HashType       int    `json:"hash_type"`
+	DataBlocks     uint64 `json:"data_blocks"`
+	DataBlockSize  uint32 `json:"data_block_size"`
+	HashBlocks     uint64 `json:"hash_blocks"`
+	HashBlockSize  uint32 `json:"hash_block_size"`
+	Algorithm      string `json:"hash_algorithm"`
+	Salt           string `json:"salt"`
+	RootHash       string `json:"root_hash,omitempty"`
+	HashOffset     uint64 `json:"hash_offset"`
+	HashDeviceSize uint64 `json:"hash_device_size"`
+}
+
+func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, asJSON bool) error {
+	levels, treeBytes, err := p.TreeLayout()
+	if err != nil {
+		return err
+	}
+	info := treeInfo{HashType: p.HashType, DataBlocks: p.DataBlocks, DataBlockSize: p.DataBlockSize,
+		HashBlocks: treeBytes / uint64(p.HashBlockSize), HashBlockSize: p.HashBlockSize, Algorithm: p.Algorithm,
+		Salt: hex.EncodeToString(p.Salt), HashOffset: p.HashOffsetBytes}
+	if !p.NoSuperblock {
+		info.UUID = formatUUID(p.UUID)
+	}
+	if info.Salt == "" {
+		info.Salt = "-"
+	}
+	if root != nil {
+		info.RootHash = hex.EncodeToString(root)
+	}
+	for _, l := range levels {
+		info.HashDeviceSize = max(info.HashDeviceSize, l.OffsetBytes+l.Blocks*uint64(p.HashBlockSize))
+	}
+	if asJSON {
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(info)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "VERITY header information for %s\n", hashPath)
+	line := func(label, value string) { fmt.Fprintf(&b, "%-17s\t%s\n", label+":", value) }
+	if info.UUID != "" {
+		line("UUID", info.UUID)
+	}
+	line("Hash type", fmt.Sprint(info.HashType))
+	line("Data blocks", fmt.Sprint(info.DataBlocks))
+	line("Data block size", fmt.Sprint(info.DataBlockSize))
+	line("Hash blocks", fmt.Sprint(info.HashBlocks))
+	line("Hash block size", fmt.Sprint(info.HashBlockSize))
+	line("Hash algorithm", info.Algorithm)
+	line("Salt", info.Salt)
+	if root != nil {
+		fmt.Fprintf(&b, "Root hash:      \t%s\n", info.RootHash)
+	}
+	if p.HashOffsetBytes == 0 {
+		fmt.Fprintf(&b, "Hash device size: \t%d [bytes]\n", info.HashDeviceSize)
+	}
+	_, err = io.WriteString(w, b.String())
+	return err
+}
+
+func formatUUID(u [16]byte) string {
+	h := hex.EncodeToString(u[:])
+	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+}
