@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // FuzzParseSuperblock parses arbitrary bytes as a superblock. Valid
@@ -79,6 +80,8 @@ func FuzzVerify(f *testing.F) {
 		dd := newZeroTail(data, dataSize)
 		hd := newZeroTail(hash, hashSize)
 		p := decodeParams(params)
+		wd := time.AfterFunc(2*time.Second, func() { panic("slow input") })
+		defer wd.Stop()
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
 		err := Verify(dd, hd, p, root, 2)

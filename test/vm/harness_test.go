@@ -25,10 +25,12 @@ type env struct {
 	dir     string // scratch directory
 	kernel  string // /boot/vmlinuz-REL
 	release string
-	initrd  string            // verinit's initramfs
-	images  map[string]string // name -> disk image path
-	parts   map[string]map[int]partInfo
-	verity  verityImages
+	initrd  string // verinit's initramfs
+	// initrdYocto also carries a dm-verity.env and a policy requiring verity.
+	initrdYocto string
+	images      map[string]string // name -> disk image path
+	parts       map[string]map[int]partInfo
+	verity      verityImages
 }
 
 type partInfo struct {

@@ -85,6 +85,9 @@ func (e *env) makeVerityImages() error {
 		fmt.Sprintf("--hash-offset=%d", v.ext4Size), fmt.Sprintf("--data-blocks=%d", v.ext4Size/4096)); err != nil {
 		return err
 	}
+	if err := e.makeYoctoInitrd(img("v-ext4-appended"), v.ext4Size); err != nil {
+		return err
+	}
 	if err := e.makeDisk("verity", []partSpec{
 		{uuidVData, "vdata", img("root.squashfs")},
 		{uuidVHash, "vhash", img("v-default.hash")},
@@ -135,4 +138,34 @@ func partStarts(disk string) ([]int64, error) {
 		starts = append(starts, s*512)
 	}
 	return starts, nil
+}
+
+// makeYoctoInitrd packs a second initramfs as a Yocto build with
+// meta-security's dm-verity image class would: a dm-verity.env made from
+// veritysetup's output for the ext4 image with its appended tree, and a
+// packed policy that requires verity.
+func (e *env) makeYoctoInitrd(image string, dataSize int64) error {
+	out, err := exec.Command("veritysetup", "dump", image, fmt.Sprintf("--hash-offset=%d", dataSize)).CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("veritysetup dump: %v\n%s", err, out)
+	}
+	// dm-verity-img.bbclass: drop the first line; "Key: value" becomes
+	// KEY=value with the spaces of the value removed.
+	var env strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n")[1:] {
+		k, val, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		env.WriteString(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(k), " ", "_")) + "=" + strings.Join(strings.Fields(val), "") + "\n")
+	}
+	fmt.Fprintf(&env, "ROOT_HASH=%s\nDATA_SIZE=%d\nSEPARATE_HASH=0\n", e.verity.rootHashExt4, dataSize)
+	envFile := filepath.Join(e.dir, "dm-verity.env")
+	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
+		return err
+	}
+	e.initrdYocto = filepath.Join(e.dir, "initrd-yocto.img")
+	return run(e.dir, filepath.Join(e.dir, "bin", "verinit"), "initramfs", "-o", e.initrdYocto,
+		"--init", filepath.Join(e.dir, "bin", "init"), "--kernel-release", e.release,
+		"--file", envFile+":/usr/share/misc/dm-verity.env", "--policy", "verity=required")
 }

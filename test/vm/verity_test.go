@@ -114,3 +114,29 @@ func TestVerityRefuse(t *testing.T) {
 		})
 	}
 }
+
+// TestVerityYocto boots an initramfs that carries Yocto's dm-verity.env and
+// a packed policy requiring verity: the command line names only the root.
+func TestVerityYocto(t *testing.T) {
+	t.Run("dm-verity.env boots", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		for path, want := range map[string]any{"verity.source": "dm-verity.env", "verity.root_hash": shared.verity.rootHashExt4,
+			"verity.hash_offset": float64(shared.verity.ext4Size), "root.device": "/dev/mapper/root", "policy.verity": "required"} {
+			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+				t.Errorf("status %s = %v, want %v", path, got, want)
+			}
+		}
+	})
+	t.Run("command line cannot weaken the packed policy", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App+" verinit.verity=optional verinit.failure_delay=0")
+		if r.Reached {
+			t.Errorf("the real init was reached")
+		}
+		wantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.verity=optional: the initramfs policy requires verity; the command line cannot weaken it$`)
+	})
+}
