@@ -92,7 +92,11 @@ func (b *boot) run(restoreKmsg func()) error {
 		return fmt.Errorf("kernel command line: %w", err)
 	}
 	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String()}
-	b.done("root=%s, wait up to %s, on failure %s", b.cfg.Root.Raw, b.cfg.Timeout, b.cfg.OnFailure)
+	what := "root=" + b.cfg.Root.Raw
+	if v := b.cfg.Verity; v != nil {
+		what = fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
+	}
+	b.done("%s, verity %s, wait up to %s, on failure %s", what, b.cfg.Policy.Verity, b.cfg.Timeout, b.cfg.OnFailure)
 
 	// Subscribe before the drivers load so that no device is missed.
 	watcher, err := blockdev.NewWatcher()
@@ -206,7 +210,7 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	b.st.Verity = &status.Verity{Source: v.Source, Device: res.Device.Node(), DevNum: res.Device.DevNum(),
 		DataDevice: data.Device.Path(), HashDevice: hash.Device.Path(), HashOffset: res.HashOffset,
 		RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table}
-	b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: data.Key, Value: data.Value, Device: res.Device.Node(),
+	b.st.Root = status.Root{Spec: v.Data.Raw, Key: data.Key, Value: data.Value, Device: res.Device.Node(),
 		DevNum: res.Device.DevNum(), Disk: data.Device.Disk, Partition: data.Device.Partition,
 		ReadOnly: true, Options: b.cfg.RootFlags}
 	b.cfg.ReadOnly = true // dm-verity devices are read-only
