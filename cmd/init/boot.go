@@ -123,6 +123,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	if err := mountfs.Root(root.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
 		return fmt.Errorf("root %s: %w", root.Path(), err)
 	}
+	b.undo = append(b.undo, func() error { return mountfs.Unmount(newRoot) })
 	init, err := pivot.FindInit(newRoot, b.cfg.Inits)
 	if err != nil {
 		return fmt.Errorf("root %s: %w", root.Path(), err)

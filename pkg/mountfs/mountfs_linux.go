@@ -97,3 +97,11 @@ func SplitOptions(options string) (flags uintptr, data string) {
 	}
 	return flags, strings.Join(rest, ",")
 }
+
+// Unmount detaches the file system at target.
+func Unmount(target string) error {
+	if err := unix.Unmount(target, 0); err != nil {
+		return fmt.Errorf("unmount %s: %w", target, err)
+	}
+	return nil
+}
