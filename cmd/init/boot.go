@@ -92,6 +92,9 @@ func (b *boot) run(restoreKmsg func()) error {
 		return fmt.Errorf("kernel command line: %w", err)
 	}
 	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String()}
+	for _, s := range b.cfg.Slot {
+		b.st.Slot = append(b.st.Slot, status.Slot{Key: s.Key, Value: s.Value})
+	}
 	what := "root=" + b.cfg.Root.Raw
 	if v := b.cfg.Verity; v != nil {
 		what = fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)

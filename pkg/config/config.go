@@ -37,7 +37,15 @@ type Config struct {
 	Debug        bool
 	Verity       *Verity // nil: the root is mounted without verification
 	Policy       Policy  // the packed policy, tightened by the command line
+	Slot         []SlotKey
 }
+
+// SlotKey is a key by which a bootloader names the slot it booted.
+type SlotKey struct{ Key, Value string }
+
+// slotKeys are recognised and recorded (and passed on untouched, like the
+// whole command line): RAUC's, barebox bootchooser's, and our free one.
+var slotKeys = [...]string{"rauc.slot", "bootchooser.active", "verinit.slot"}
 
 // Packed is what the initramfs itself carries; nil fields were not packed.
 type Packed struct {
@@ -74,6 +82,11 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 	}
 	cfg.Debug = c.Flag("verinit.debug")
+	for _, k := range slotKeys {
+		if v, ok := c.Lookup(k); ok {
+			cfg.Slot = append(cfg.Slot, SlotKey{k, v})
+		}
+	}
 
 	root, _ := c.Lookup("root")
 	verity, err := parseVerity(c, packed.VerityEnv, root)

@@ -32,6 +32,12 @@ func TestParse(t *testing.T) {
 					t.Errorf("config = %+v", c)
 				}
 			}},
+		{name: "slot keys", line: "root=/dev/vda verinit.slot=golden rauc.slot=B bootchooser.active=system1", check: func(t *testing.T, c Config) {
+			want := []SlotKey{{"rauc.slot", "B"}, {"bootchooser.active", "system1"}, {"verinit.slot", "golden"}}
+			if !reflect.DeepEqual(c.Slot, want) {
+				t.Errorf("slot = %v, want %v", c.Slot, want)
+			}
+		}},
 		{name: "last of ro and rw wins", line: "root=/dev/vda rw ro", check: func(t *testing.T, c Config) {
 			if !c.ReadOnly {
 				t.Error("rw then ro: not read-only")

@@ -60,6 +60,9 @@ type Status struct {
 	Total    time.Duration // from /init start to the exec of the real init
 }
 
+// Slot is one key by which the bootloader named the booted slot.
+type Slot struct{ Key, Value string }
+
 // Policy is the policy that applied: "required" or "optional" per item.
 type Policy struct {
 	Verity string
@@ -89,6 +92,12 @@ func (s *Status) JSON() []byte {
 	w.str("fstype", s.Root.FSType)
 	w.boolean("readonly", s.Root.ReadOnly)
 	w.str("options", s.Root.Options)
+	w.close('}')
+	w.key("slot")
+	w.open('{')
+	for _, sl := range s.Slot {
+		w.str(sl.Key, sl.Value)
+	}
 	w.close('}')
 	w.key("verity")
 	if v := s.Verity; v == nil {

@@ -1,7 +1,6 @@
 package verity
 
 import (
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -94,7 +93,7 @@ func formatValue(field string, v any) string {
 			if len(v) == 0 {
 				return "-"
 			}
-			return hex.EncodeToString(v)
+			return hexEncode(v)
 		}
 		return strconv.Quote(string(v))
 	}
@@ -180,9 +179,9 @@ func (e *rootHashError) Error() string {
 	b.WriteString(" of the ")
 	b.WriteString(e.device)
 	b.WriteString(" device) hashes to ")
-	b.WriteString(hex.EncodeToString(e.got))
+	b.WriteString(hexEncode(e.got))
 	b.WriteString(", not to the root hash ")
-	b.WriteString(hex.EncodeToString(e.want))
+	b.WriteString(hexEncode(e.want))
 	return b.String()
 }
 

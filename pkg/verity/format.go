@@ -15,9 +15,10 @@ import (
 // The digests of the data blocks, nearly all of the work, are computed by
 // up to workers goroutines (GOMAXPROCS if workers < 1), each on its own run
 // of consecutive level-0 hash blocks; the upper levels, 1/128 of that or
-// less, are computed afterwards. Memory use is a few MiB per goroutine plus
-// the digests of the level-0 blocks (DataBlocks*digest/128 bytes for
-// sha256 and 4 KiB hash blocks). Blocks of zeros are hashed like any other.
+// less, are computed afterwards. Memory use is about 0.5 MiB per goroutine
+// plus the digests of the level-0 blocks and the blocks of level 1
+// (together about DataBlocks/2 bytes for sha256 and 4 KiB blocks). Blocks of
+// zeros are hashed like any other: veritysetup has no shortcut for them.
 //
 // Errors are those of Params.Validate, or I/O errors naming the device and
 // offset.

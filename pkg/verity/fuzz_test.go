@@ -2,9 +2,8 @@ package verity
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
-	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"runtime/metrics"
@@ -55,69 +54,197 @@ func FuzzParseSuperblock(f *testing.F) {
 	})
 }
 
-// FuzzVerify runs Verify on a data and a hash device made from bytes: each
-// device is its bytes followed by zeros up to its size (at most
-// maxFuzzDevice), so that sparse seeds stay small. params is decoded by
-// decodeParams. Verify must not panic, must allocate no more than a bound
-// derived from the two device sizes, and when it accepts a tree, Format must
-// produce that tree and root hash again.
+// FuzzVerify checks a tree against data and a root hash, all derived from
+// small inputs: the data device is data followed by zeros up to dataSize
+// (at most maxFuzzDevice), params is decoded by decodeParams, and the hash
+// device is the tree Format makes for them (empty if it cannot), then
+// changed by patch, a list of extents (decodePatch) on either device, and
+// cut or extended to hashSize unless it is 0; root, unless empty, replaces
+// Format's root hash. Building the tree in the target keeps the inputs a
+// few dozen bytes long (the minimiser is quadratic in their length) while
+// every change the fuzzer makes lands in an otherwise valid tree.
 //
-// Seeds: testdata/fuzz/FuzzVerify (veritysetup trees, intact and damaged;
-// see testdata/README.md) and Format's trees below.
+// Verify must not panic and must allocate no more than a bound derived from
+// the two device sizes; an unchanged tree must verify; a tree Verify
+// accepts must be the one Format makes, with Format's root hash.
+//
+// Seeds: testdata/fuzz/FuzzVerify (veritysetup's option sets and root
+// hashes, intact and damaged; see testdata/README.md) and the cases below.
 func FuzzVerify(f *testing.F) {
 	for _, p := range []Params{
 		{HashType: 1, Algorithm: "sha256", DataBlockSize: 512, HashBlockSize: 512, DataBlocks: 20, Salt: []byte{1, 2}},
 		{HashType: 0, Algorithm: "sha1", DataBlockSize: 512, HashBlockSize: 512, DataBlocks: 40, NoSuperblock: true, HashOffsetBytes: 1024},
 		{HashType: 1, Algorithm: "sha512", DataBlockSize: 1024, HashBlockSize: 512, DataBlocks: 9},
 	} {
-		data := make([]byte, int(p.DataBlocks)*int(p.DataBlockSize))
-		copy(data, "some data at the start, zeros after")
-		hash, root := formatMem(f, data, p, 1)
-		f.Add(trimZeros(data), uint32(len(data)), trimZeros(hash), uint32(len(hash)), encodeParams(p), root)
+		data := []byte("some data at the start, zeros after")
+		size := uint32(p.DataBlocks) * p.DataBlockSize
+		f.Add(data, size, encodeParams(p), []byte(nil), uint32(0), []byte(nil))
+		f.Add(data, size, encodeParams(p), encodePatch(patchExt{dev: 0, off: 600, b: []byte{0xff}}, patchExt{dev: 1, off: 700, b: []byte{1}}), uint32(0), []byte(nil))
 	}
 	sample := [1]metrics.Sample{{Name: "/gc/heap/allocs:bytes"}}
-	f.Fuzz(func(t *testing.T, data []byte, dataSize uint32, hash []byte, hashSize uint32, params []byte, root []byte) {
-		dd := newZeroTail(data, dataSize)
-		hd := newZeroTail(hash, hashSize)
-		p := decodeParams(params)
-		// runtime/metrics, unlike ReadMemStats, does not stop the world,
-		// which would make each run 50 times slower. Large allocations,
-		// the ones that matter here, are counted at once.
-		before := heapAllocs(&sample)
-		err := Verify(dd, hd, p, root, 2)
-		if n, limit := heapAllocs(&sample)-before, 8<<20+4*(uint64(dd.size)+uint64(hd.size)); n > limit {
-			t.Fatalf("Verify allocated %d bytes for devices of %d and %d bytes (limit %d)", n, dd.size, hd.size, limit)
-		}
+	f.Fuzz(func(t *testing.T, data []byte, dataSize uint32, params []byte, patch []byte, hashSize uint32, root []byte) {
+		err := fuzzVerify(t, &sample, data, dataSize, params, patch, hashSize, root)
 		if err != nil {
 			checkErrorText(t, err)
-			return
-		}
-		out := &memDev{}
-		root2, err := Format(dd, out, p, 1)
-		if err != nil {
-			t.Fatalf("Format after a successful Verify: %v", err)
-		}
-		if !bytes.Equal(root2, root) {
-			t.Fatalf("Format root %x, Verify accepted %x", root2, root)
-		}
-		levels, treeBytes, _ := p.TreeLayout()
-		if len(levels) > 0 {
-			start := int64(levels[len(levels)-1].OffsetBytes)
-			want := make([]byte, treeBytes)
-			if _, err := hd.ReadAt(want, start); err != nil {
-				t.Fatal(err)
-			}
-			if got := out.b[start:]; !bytes.Equal(got, want) {
-				t.Fatalf("Format's tree differs from the accepted one at byte %#x", start+int64(firstDiff(got, want)))
-			}
 		}
 	})
+}
+
+// fuzzVerify is the body of FuzzVerify; it returns Verify's error after
+// checking the invariants.
+func fuzzVerify(t *testing.T, sample *[1]metrics.Sample, data []byte, dataSize uint32, params []byte, patch []byte, hashSize uint32, root []byte) error {
+	p := decodeParams(params)
+	size := min(max(int64(dataSize), int64(len(data))), maxFuzzDevice)
+	d := make([]byte, size)
+	copy(d, data)
+
+	// The tree, if Format can make one that fits in maxFuzzDevice.
+	var hash, good []byte
+	if end, ok := fuzzHashEnd(p); ok && end <= maxFuzzDevice {
+		out := &memDev{}
+		if r, err := Format(bytes.NewReader(d), out, p, 1); err == nil {
+			hash, good = out.b, r
+		} else if errors.Is(err, ErrInvalidParams) {
+			t.Fatalf("Format rejects parameters Validate accepts: %v", err)
+		}
+	}
+	changed := false
+	for _, e := range decodePatch(patch) {
+		changed = true
+		dev := &hash
+		if e.dev == 1 {
+			dev = &d
+		}
+		if e.off >= maxFuzzDevice {
+			continue
+		}
+		if need := e.off + len(e.b); need > len(*dev) {
+			if e.dev == 1 {
+				e.b = e.b[:max(0, len(*dev)-e.off)] // the data device keeps its size
+			} else {
+				*dev = append(*dev, make([]byte, min(need, maxFuzzDevice)-len(*dev))...)
+			}
+		}
+		for i, c := range e.b {
+			if e.off+i < len(*dev) {
+				(*dev)[e.off+i] ^= c
+			}
+		}
+	}
+	if hashSize != 0 {
+		changed = true
+		n := min(int(hashSize), maxFuzzDevice)
+		if n <= len(hash) {
+			hash = hash[:n]
+		} else {
+			hash = append(hash, make([]byte, n-len(hash))...)
+		}
+	}
+	r := good
+	if len(root) > 0 {
+		changed = changed || !bytes.Equal(root, good)
+		r = root
+	}
+
+	dd, hd := bytes.NewReader(d), bytes.NewReader(hash)
+	before := heapAllocs(sample)
+	err := Verify(dd, hd, p, r, 2)
+	// runtime/metrics, unlike ReadMemStats, does not stop the world, which
+	// would make each run 50 times slower. Large allocations, the ones that
+	// matter here, are counted at once.
+	if n, limit := heapAllocs(sample)-before, uint64(8<<20+4*(len(d)+len(hash))); n > limit {
+		t.Fatalf("Verify allocated %d bytes for devices of %d and %d bytes (limit %d)", n, len(d), len(hash), limit)
+	}
+	if err != nil {
+		if good != nil && !changed {
+			t.Fatalf("Verify rejects Format's tree: %v", err)
+		}
+		return err
+	}
+	if good == nil {
+		t.Fatalf("Verify accepted a tree for %+v that Format could not make", p)
+	}
+	if !bytes.Equal(r, good) {
+		t.Fatalf("Verify accepted root hash %x, Format made %x", r, good)
+	}
+	// Format the accepted data again: the accepted tree must be its tree.
+	out := &memDev{}
+	if _, err := Format(bytes.NewReader(d), out, p, 1); err != nil {
+		t.Fatalf("Format of accepted data: %v", err)
+	}
+	levels, treeBytes, _ := p.TreeLayout()
+	if len(levels) > 0 {
+		start := int(levels[len(levels)-1].OffsetBytes)
+		if !bytes.Equal(out.b[start:], hash[start:start+int(treeBytes)]) {
+			t.Fatalf("the accepted tree is not the one Format makes")
+		}
+	}
+	return nil
+}
+
+// fuzzHashEnd returns the end of what Format writes for p, or false if p is
+// invalid.
+func fuzzHashEnd(p Params) (int64, bool) {
+	levels, treeBytes, err := p.TreeLayout()
+	if err != nil {
+		return 0, false
+	}
+	hb := uint64(p.HashBlockSize)
+	switch {
+	case len(levels) > 0:
+		return int64(levels[len(levels)-1].OffsetBytes + treeBytes), true
+	case p.NoSuperblock:
+		return 0, true
+	}
+	return int64((p.HashOffsetBytes/hb + 1) * hb), true
 }
 
 // heapAllocs returns the bytes allocated on the heap so far.
 func heapAllocs(s *[1]metrics.Sample) uint64 {
 	metrics.Read(s[:])
 	return s[0].Value.Uint64()
+}
+
+// A patchExt XORs b into a device at off: dev 0 is the hash device, 1 the
+// data device.
+type patchExt struct {
+	dev, off int
+	b        []byte
+}
+
+// maxPatches bounds decodePatch, so that runs stay cheap.
+const maxPatches = 16
+
+// decodePatch decodes repeated records of uvarint (offset<<1 | device),
+// uvarint length and that many bytes, up to maxPatches; it stops at the
+// first incomplete record.
+func decodePatch(b []byte) []patchExt {
+	var out []patchExt
+	for len(out) < maxPatches && len(b) > 0 {
+		v, n := binary.Uvarint(b)
+		if n <= 0 {
+			break
+		}
+		b = b[n:]
+		l, n := binary.Uvarint(b)
+		if n <= 0 || l > uint64(len(b)-n) {
+			break
+		}
+		b = b[n:]
+		out = append(out, patchExt{dev: int(v & 1), off: int(min(v>>1, maxFuzzDevice)), b: b[:l]})
+		b = b[l:]
+	}
+	return out
+}
+
+func encodePatch(exts ...patchExt) []byte {
+	var b []byte
+	for _, e := range exts {
+		b = binary.AppendUvarint(b, uint64(e.off)<<1|uint64(e.dev))
+		b = binary.AppendUvarint(b, uint64(len(e.b)))
+		b = append(b, e.b...)
+	}
+	return b
 }
 
 func checkErrorText(t *testing.T, err error) {
@@ -128,39 +255,9 @@ func checkErrorText(t *testing.T, err error) {
 }
 
 // maxFuzzDevice bounds the devices of FuzzVerify, so that runs stay fast.
-const maxFuzzDevice = 4 << 20
-
-// zeroTail is a device of size bytes: b, then zeros.
-type zeroTail struct {
-	b    []byte
-	size int64
-}
-
-func newZeroTail(b []byte, size uint32) *zeroTail {
-	if len(b) > maxFuzzDevice {
-		b = b[:maxFuzzDevice]
-	}
-	s := min(int64(size), maxFuzzDevice)
-	return &zeroTail{b: b, size: max(s, int64(len(b)))}
-}
-
-func (z *zeroTail) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, os.ErrInvalid
-	}
-	if off >= z.size {
-		return 0, io.EOF
-	}
-	n := int(min(int64(len(p)), z.size-off))
-	clear(p[:n])
-	if off < int64(len(z.b)) {
-		copy(p[:n], z.b[off:])
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
+// It is far above the smallest valid tree: 512 bytes of data and a 512-byte
+// superblock.
+const maxFuzzDevice = 256 << 10
 
 // decodeParams turns fuzz bytes into Params: hash type, algorithm
 // (sha1/sha256/sha512/md5), data and hash block size shifts (512 << n, up to
@@ -234,7 +331,9 @@ func TestFuzzSeeds(t *testing.T) {
 			return err
 		}},
 		{"FuzzVerify", 6, func(t *testing.T, a []any) error {
-			return Verify(newZeroTail(a[0].([]byte), a[1].(uint32)), newZeroTail(a[2].([]byte), a[3].(uint32)), decodeParams(a[4].([]byte)), a[5].([]byte), 2)
+			var sample [1]metrics.Sample
+			sample[0].Name = "/gc/heap/allocs:bytes"
+			return fuzzVerify(t, &sample, a[0].([]byte), a[1].(uint32), a[2].([]byte), a[3].([]byte), a[4].(uint32), a[5].([]byte))
 		}},
 	} {
 		files, err := filepath.Glob(filepath.Join("testdata", "fuzz", target.name, "*"))

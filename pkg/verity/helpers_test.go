@@ -8,14 +8,20 @@ import (
 	"os"
 	"os/exec"
 	"strings"
+	"sync"
 	"testing"
 )
 
 // memDev is an in-memory device: an io.ReaderAt and io.WriterAt that grows
-// on writes, like a sparse file.
-type memDev struct{ b []byte }
+// on writes, like a sparse file. Like an *os.File it allows parallel calls.
+type memDev struct {
+	mu sync.Mutex
+	b  []byte
+}
 
 func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if off < 0 {
 		return 0, os.ErrInvalid
 	}
@@ -30,6 +36,8 @@ func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
 }
 
 func (m *memDev) WriteAt(p []byte, off int64) (int, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
 	if off < 0 {
 		return 0, os.ErrInvalid
 	}

@@ -25,7 +25,7 @@ func interopCases() []interopCase {
 	salt16 := []byte("another salt 16b")
 	with := func(n uint64, f func(p *Params)) Params {
 		p := stdParams(n)
-		f(p2ptr(&p))
+		f(&p)
 		return p
 	}
 	return []interopCase{
@@ -53,8 +53,6 @@ func interopCases() []interopCase {
 		{name: "same-file-nosb", p: with(600, func(p *Params) { p.NoSuperblock = true; p.HashOffsetBytes = 600 * 4096 }), dataBytes: 600 * 4096, sameFile: true},
 	}
 }
-
-func p2ptr(p *Params) *Params { return p }
 
 // vsArgs returns the veritysetup options that describe p.
 func vsArgs(p Params, withDataBlocks bool) []string {

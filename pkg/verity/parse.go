@@ -1,7 +1,5 @@
 package verity
 
-import "encoding/hex"
-
 // ParseHexRootHash decodes a root hash given in hex (upper or lower case, as
 // the kernel's hex2bin accepts) for the hash algorithm alg. The length must
 // be exactly twice the digest size. The error matches ErrInvalidParams.
@@ -13,8 +11,8 @@ func ParseHexRootHash(s string, alg string) ([]byte, error) {
 	if len(s) != 2*d {
 		return nil, invalid("root hash of ", itoa(len(s)), " hex digits for ", alg, ", want ", itoa(2*d))
 	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
+	b, ok := hexDecode(s)
+	if !ok {
 		return nil, invalid("root hash ", quote(s), " is not hex")
 	}
 	return b, nil
@@ -33,8 +31,8 @@ func ParseSalt(s string) ([]byte, error) {
 	if len(s)%2 != 0 {
 		return nil, invalid("salt has an odd number of hex digits")
 	}
-	b, err := hex.DecodeString(s)
-	if err != nil {
+	b, ok := hexDecode(s)
+	if !ok {
 		return nil, invalid("salt ", quote(s), " is not hex")
 	}
 	return b, nil
@@ -76,4 +74,32 @@ func unhex(c byte) (byte, bool) {
 		return c - 'A' + 10, true
 	}
 	return 0, false
+}
+
+// hexEncode returns b in lower-case hex, as cryptsetup's crypt_bytes_to_hex
+// prints it. (encoding/hex would link fmt and reflect into the init.)
+func hexEncode(b []byte) string {
+	const digits = "0123456789abcdef"
+	s := make([]byte, 2*len(b))
+	for i, c := range b {
+		s[2*i], s[2*i+1] = digits[c>>4], digits[c&15]
+	}
+	return string(s)
+}
+
+// hexDecode decodes an even number of hex digits of either case.
+func hexDecode(s string) ([]byte, bool) {
+	if len(s)%2 != 0 {
+		return nil, false
+	}
+	b := make([]byte, len(s)/2)
+	for i := range b {
+		hi, ok1 := unhex(s[2*i])
+		lo, ok2 := unhex(s[2*i+1])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		b[i] = hi<<4 | lo
+	}
+	return b, true
 }

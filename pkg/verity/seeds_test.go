@@ -80,11 +80,13 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 		write("FuzzParseSuperblock", "vs-default-"+m.name, fmt.Sprintf("[]byte(%q)\n", b))
 	}
 
-	// FuzzVerify: small trees of 512-byte blocks over data that is zero
-	// except for its first bytes, so that the seeds stay small.
-	verifySeed := func(name string, data, hash []byte, p Params, root []byte) {
-		write("FuzzVerify", name, fmt.Sprintf("[]byte(%q)\nuint32(%d)\n[]byte(%q)\nuint32(%d)\n[]byte(%q)\n[]byte(%q)\n",
-			trimZeros(data), len(data), trimZeros(hash), len(hash), encodeParams(p), root))
+	// FuzzVerify: veritysetup's option sets and root hashes for small
+	// trees of 512-byte blocks over data that is zero except for a short
+	// text in block 0; FuzzVerify builds the tree with Format, so an "-ok"
+	// seed also checks that Format's root hash is veritysetup's.
+	verifySeed := func(name string, data []byte, p Params, patch []byte, hashSize int, root []byte) {
+		write("FuzzVerify", name, fmt.Sprintf("[]byte(%q)\nuint32(%d)\n[]byte(%q)\n[]byte(%q)\nuint32(%d)\n[]byte(%q)\n",
+			trimZeros(data), len(data), encodeParams(p), patch, hashSize, root))
 	}
 	small := func(n uint64, f func(p *Params)) (Params, []byte) {
 		p := Params{HashType: 1, Algorithm: "sha256", DataBlockSize: 512, HashBlockSize: 512, DataBlocks: n, Salt: []byte{0x5e, 0xcc, 0x84, 0x87}, UUID: testUUID}
@@ -96,19 +98,15 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 	none := func(*Params) {}
 	p, data := small(20, none)
 	hash, root := vsFormat("v-sha256", data, p)
-	verifySeed("vs-sha256-ok", data, hash, p, root)
-	d := append([]byte(nil), data...)
-	d[3] ^= 1
-	verifySeed("vs-sha256-data-bad", d, hash, p, root)
-	h := append([]byte(nil), hash...)
-	h[3*512+7] ^= 1
-	verifySeed("vs-sha256-level0-bad", data, h, p, root)
+	p.UUID = [16]byte{} // FuzzVerify's parameters have none
+	verifySeed("vs-sha256-ok", data, p, nil, 0, root)
+	verifySeed("vs-sha256-data-bad", data, p, encodePatch(patchExt{dev: 1, off: 3, b: []byte{1}}), 0, root)
+	verifySeed("vs-sha256-level0-bad", data, p, encodePatch(patchExt{dev: 0, off: 3*512 + 7, b: []byte{1}}), 0, root)
+	verifySeed("vs-sha256-superblock-bad", data, p, encodePatch(patchExt{dev: 0, off: 88, b: []byte{1}}), 0, root)
+	verifySeed("vs-sha256-short-bad", data, p, nil, len(hash)-1, root)
 	r := append([]byte(nil), root...)
 	r[0] ^= 1
-	verifySeed("vs-sha256-root-bad", data, hash, p, r)
-	h = append([]byte(nil), hash...)
-	h[88] ^= 1
-	verifySeed("vs-sha256-superblock-bad", data, h, p, root)
+	verifySeed("vs-sha256-root-bad", data, p, nil, 0, r)
 
 	for _, s := range []struct {
 		name string
@@ -117,11 +115,17 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 	}{
 		{"vs-format0-sha1-nosb-ok", 40, func(p *Params) { p.HashType, p.Algorithm, p.NoSuperblock = 0, "sha1", true }},
 		{"vs-sha512-offset-ok", 20, func(p *Params) { p.Algorithm, p.HashOffsetBytes, p.Salt = "sha512", 1024, nil }},
+		{"vs-1k-4k-ok", 200, func(p *Params) { p.DataBlockSize, p.HashBlockSize = 1024, 4096 }},
 		{"vs-one-block-ok", 1, none},
 		{"vs-one-level-ok", 16, none},
 	} {
 		p, data := small(s.n, s.f)
-		hash, root := vsFormat(s.name, data, p)
-		verifySeed(s.name, data, hash, p, root)
+		if s.name == "vs-1k-4k-ok" {
+			data = make([]byte, int(s.n)*1024)
+			copy(data, "verinit fuzz seed: data block 0")
+		}
+		_, root := vsFormat(s.name, data, p)
+		p.UUID = [16]byte{}
+		verifySeed(s.name, data, p, nil, 0, root)
 	}
 }

@@ -1,7 +1,6 @@
 package verity
 
 import (
-	"encoding/hex"
 	"strings"
 )
 
@@ -17,7 +16,9 @@ import (
 // get_dm_verity_params in lib/libdevmapper.c prints the same fields with
 // "%u %s %s %u %u %" PRIu64 " %" PRIu64 " %s %s %s"). <hash_start_block>
 // counts hash blocks up to the top level of the tree, past the superblock
-// (VERITY_hash_offset_block); the digest and salt are lower-case hex
+// (VERITY_hash_offset_block): HashOffsetBytes/HashBlockSize + 1 with a
+// superblock, HashOffsetBytes/HashBlockSize without. The digest and salt are
+// lower-case hex
 // (crypt_bytes_to_hex), the salt "-" when empty. The length is
 // DataBlocks*DataBlockSize/512 (VERITY_activate's dmd.size).
 //
@@ -48,14 +49,14 @@ func (p Params) KernelTable(dataDev, hashDev string, rootHash []byte, opts []str
 	}
 	salt := "-"
 	if len(p.Salt) > 0 {
-		salt = hex.EncodeToString(p.Salt)
+		salt = hexEncode(p.Salt)
 	}
 	var b strings.Builder
 	for i, f := range []string{
 		itoa(p.HashType), dataDev, hashDev,
 		utoa(uint64(p.DataBlockSize)), utoa(uint64(p.HashBlockSize)),
 		utoa(p.DataBlocks), utoa(l.treeStart),
-		p.Algorithm, hex.EncodeToString(rootHash), salt,
+		p.Algorithm, hexEncode(rootHash), salt,
 	} {
 		if i > 0 {
 			b.WriteByte(' ')
