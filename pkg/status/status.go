@@ -51,6 +51,7 @@ type Status struct {
 	Version  string
 	Cmdline  string
 	Root     Root
+	Slot     []Slot  // the slot keys of the command line, in order
 	Verity   *Verity // nil when the root is not behind dm-verity
 	Policy   Policy
 	Init     string   // the real init that was exec'd
