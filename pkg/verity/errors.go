@@ -11,9 +11,9 @@ import (
 var ErrNoSuperblock = errors.New("verity: no verity superblock")
 
 // ErrSuperblockMismatch is matched (with errors.Is) by the *FormatError that
-// Superblock.CheckParams, Verify and Format return when a superblock on the
-// hash device does not describe the given Params (other salt, algorithm,
-// block sizes, block count, hash type or UUID).
+// Superblock.CheckParams and Verify return when a superblock on the hash
+// device does not describe the given Params (other salt, algorithm, block
+// sizes, block count, hash type or UUID).
 var ErrSuperblockMismatch = errors.New("verity: superblock does not match the parameters")
 
 // ErrInvalidParams is matched (with errors.Is) by the errors of
@@ -36,8 +36,7 @@ var ErrRootHashMismatch = errors.New("verity: root hash mismatch")
 //	verity: superblock: unsupported hash type at byte 0xc: got 7, want 0 or 1
 //
 // Offset counts from the start of the bytes given to ParseSuperblock; for a
-// superblock read by Verify or Format it counts from the start of the hash
-// device.
+// superblock read by Verify it counts from the start of the hash device.
 type FormatError struct {
 	Offset int64  // byte offset of the offending field
 	Field  string // field name as in cryptsetup's struct verity_sb, in Go case, e.g. "HashType"
