@@ -12,6 +12,8 @@ import (
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dm"
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/efivar"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/klog"
 	"github.com/verinit/verinit/pkg/kmod"
@@ -96,6 +98,9 @@ func (b *boot) run(restoreKmsg func()) error {
 		b.st.Slot = append(b.st.Slot, status.Slot{Key: s.Key, Value: s.Value})
 	}
 	what := "root=" + b.cfg.Root.Raw
+	if b.cfg.AutoRoot {
+		what = "no root=: Discoverable Partitions auto-discovery for " + string(dps.NativeArch())
+	}
 	if v := b.cfg.Verity; v != nil {
 		what = fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
 	}
@@ -184,25 +189,23 @@ func (b *boot) loadModules(cl *cmdline.Cmdline) {
 // findRoot waits for the root device, or for the verity data and hash
 // devices and builds the verity device on them.
 func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
-	debugf := func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) }
+	wt := rootdev.NewWaiter(w, b.cfg.Timeout, func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) })
 	v := b.cfg.Verity
 	if v == nil {
-		ms, err := rootdev.Wait(w, []rootdev.Spec{b.cfg.Root}, b.cfg.Timeout, debugf)
+		m, err := b.plainRoot(wt)
 		if err != nil {
-			return rootDevice{}, fmt.Errorf("root %w", err)
+			return rootDevice{}, err
 		}
-		m := ms[0]
 		b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
 			DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
 			ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
-		b.done("root %s is %s (%s)", b.cfg.Root.Raw, m.Device.Path(), m.Device.DevNum())
+		b.done("root %s is %s (%s)", b.st.Root.Spec, m.Device.Path(), m.Device.DevNum())
 		return rootDevice{path: m.Device.Path(), size: m.Device.SizeBytes}, nil
 	}
-	ms, err := rootdev.Wait(w, []rootdev.Spec{v.Data, v.Hash}, b.cfg.Timeout, debugf)
+	data, hash, err := b.verityDevices(wt, v)
 	if err != nil {
-		return rootDevice{}, fmt.Errorf("verity %w", err)
+		return rootDevice{}, err
 	}
-	data, hash := ms[0], ms[1]
 	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, data.Device.Path(), v.Hash.Raw, hash.Device.Path())
 
 	b.stage = "verity"
@@ -220,6 +223,56 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	b.cfg.ReadOnly = true // dm-verity devices are read-only
 	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, hash.Device.Path(), res.Table)
 	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+}
+
+// plainRoot finds a root that is not behind verity: named by root=, or
+// found by Discoverable Partitions auto-discovery without root=.
+func (b *boot) plainRoot(wt *rootdev.Waiter) (rootdev.Match, error) {
+	if !b.cfg.AutoRoot {
+		ms, _, err := wt.Wait(b.cfg.Root)
+		if err != nil {
+			return rootdev.Match{}, fmt.Errorf("root %w", err)
+		}
+		return ms[0], nil
+	}
+	loader, _, err := efivar.LoaderDevicePartUUID()
+	if err != nil {
+		b.log.Logf(klog.Warn, b.stage, "%v; looking on every disk", err)
+	}
+	m, c, _, err := wt.Discover(dps.NativeArch(), loader)
+	if err != nil {
+		return m, fmt.Errorf("root: %w", err)
+	}
+	b.cfg.Root.Raw = "(Discoverable Partitions) " + c.String()
+	return m, nil
+}
+
+// verityDevices waits for the data and hash devices. With root= and
+// roothash=, the hash is the partition Discoverable Partitions pairs
+// with the root hash when a partition table lists it, else a tree
+// appended to the root partition.
+func (b *boot) verityDevices(wt *rootdev.Waiter, v *config.Verity) (data, hash rootdev.Match, err error) {
+	if v.Source != "root" {
+		ms, _, err := wt.Wait(v.Data, v.Hash)
+		if err != nil {
+			return data, hash, fmt.Errorf("verity %w", err)
+		}
+		return ms[0], ms[1], nil
+	}
+	ms, view, err := wt.Wait(v.Data)
+	if err != nil {
+		return data, hash, fmt.Errorf("root %w", err)
+	}
+	paired, err := v.PairedHash()
+	if err == nil && paired.Listed(view) {
+		v.UseHashPartition(paired)
+		hs, _, err := wt.Wait(paired)
+		if err != nil {
+			return data, hash, fmt.Errorf("verity %w", err)
+		}
+		return ms[0], hs[0], nil
+	}
+	return ms[0], ms[0], nil
 }
 
 // rootDevice is what gets mounted.

@@ -35,6 +35,7 @@ type Config struct {
 	OnFailure    halt.Action
 	FailureDelay time.Duration
 	Debug        bool
+	AutoRoot     bool    // no root= and no root hash: Discoverable Partitions auto-discovery
 	Verity       *Verity // nil: the root is mounted without verification
 	Policy       Policy  // the packed policy, tightened by the command line
 	Slot         []SlotKey
@@ -95,6 +96,8 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	}
 	cfg.Verity = verity
 	switch {
+	case verity != nil && verity.Source == "dps":
+		// No root=: the root hash names the partitions.
 	case verity != nil && verity.Source == "systemd" && (root == "" || root == "/dev/mapper/root"):
 		// The root is the verity device; the data device is named by
 		// systemd.verity_root_data=.
@@ -103,7 +106,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	case verity != nil:
 		cfg.Root = verity.Data
 	case root == "":
-		errs = append(errs, rootdev.ErrNoRoot)
+		cfg.AutoRoot = true
 	default:
 		spec, err := rootdev.ParseSpec(root)
 		if err != nil {

@@ -58,7 +58,11 @@ func TestParse(t *testing.T) {
 				t.Errorf("timeout %v", c.Timeout)
 			}
 		}},
-		{name: "no root", line: "console=ttyS0", wantErr: "no root= given"},
+		{name: "no root: auto-discovery", line: "console=ttyS0", check: func(t *testing.T, c Config) {
+			if !c.AutoRoot || c.Verity != nil {
+				t.Errorf("config = %+v", c)
+			}
+		}},
 		{name: "bad policy keeps default", line: "root=/dev/vda verinit.on_failure=explode", wantErr: "verinit.on_failure=explode: want reboot, poweroff, panic or shell",
 			check: func(t *testing.T, c Config) {
 				if c.OnFailure != halt.Reboot {
@@ -95,7 +99,7 @@ func FuzzParse(f *testing.F) {
 		if c.Timeout < 0 || c.FailureDelay < 0 {
 			t.Fatalf("negative duration: %+v", c)
 		}
-		if err == nil && (c.Root.Kind == 0 || len(c.Inits) == 0) {
+		if err == nil && ((c.Root.Kind == 0 && !c.AutoRoot && c.Verity == nil) || len(c.Inits) == 0) {
 			t.Fatalf("no error but no root or init: %+v", c)
 		}
 	})

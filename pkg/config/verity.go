@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
 
@@ -222,10 +223,13 @@ func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
 		if v.Hash, err = rootdev.ParseSpec(hashDev); err != nil {
 			return nil, fmt.Errorf("systemd.verity_root_hash: %w", err)
 		}
-	case hasHash:
-		if root == "" {
-			return nil, errors.New("roothash= without a device: give root= or systemd.verity_root_data= and systemd.verity_root_hash=")
+	case hasHash && root == "":
+		// Discoverable Partitions: the root hash names both partitions.
+		v.Source = "dps"
+		if v.Data, v.Hash, err = pairSpecs(hash); err != nil {
+			return nil, err
 		}
+	case hasHash:
 		v.Source = "root"
 		if v.Data, err = rootdev.ParseSpec(root); err != nil {
 			return nil, err
@@ -259,6 +263,39 @@ func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
 		return nil, errors.New("roothash= with the hash appended to root= and superblock=no: give verinit.verity_hash_offset=")
 	}
 	return v, nil
+}
+
+// pairSpecs names the data and verity partitions of a root hash by the
+// Discoverable Partitions rule (first and last 128 bits as UUIDs).
+func pairSpecs(hexHash string) (data, hash rootdev.Spec, err error) {
+	b, err := hex.DecodeString(hexHash)
+	if err != nil {
+		return data, hash, fmt.Errorf("roothash=%s: not hex", hexHash)
+	}
+	d, h, err := dps.PairUUIDs(b)
+	if err != nil {
+		return data, hash, fmt.Errorf("roothash=%s: %w", hexHash, err)
+	}
+	if data, err = rootdev.ParseSpec("PARTUUID=" + d.String()); err != nil {
+		return data, hash, err
+	}
+	hash, err = rootdev.ParseSpec("PARTUUID=" + h.String())
+	return data, hash, err
+}
+
+// PairedHash names the verity partition that Discoverable Partitions
+// pairs with the root hash: with root= and roothash=, the init uses it
+// when a partition table lists it, else it looks for a tree appended to
+// the root partition.
+func (v *Verity) PairedHash() (rootdev.Spec, error) {
+	_, hash, err := pairSpecs(v.RootHash)
+	return hash, err
+}
+
+// UseHashPartition switches from an appended tree to the separate hash
+// partition h (with a superblock at its start).
+func (v *Verity) UseHashPartition(h rootdev.Spec) {
+	v.Hash, v.HashOffset, v.HashOffsetFromFS = h, 0, false
 }
 
 // fromEnv takes the devices and parameters from a dm-verity.env file.

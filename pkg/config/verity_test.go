@@ -70,7 +70,22 @@ func TestParseVerity(t *testing.T) {
 			}},
 		{name: "bad hash offset", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.verity_hash_offset=100", wantErr: "verinit.verity_hash_offset=100: want bytes, a multiple of 512"},
 		{name: "short root hash", line: "root=/dev/vda2 roothash=abcd", wantErr: "roothash=abcd: want the root hash in hex (40 to 128 digits)"},
-		{name: "roothash without device", line: "roothash=" + hash64, wantErr: "roothash= without a device"},
+		{name: "roothash alone: DPS pairing", line: "roothash=" + hash64, check: func(t *testing.T, c Config) {
+			v := c.Verity
+			if v.Source != "dps" || v.Data.Raw != "PARTUUID=4e8b1c5e-0d7f-2a3b-9c6d-5e4f3a2b1c0d" || v.Hash.Raw != "PARTUUID=9e8f7a6b-5c4d-3e2f-1a0b-9c8d7e6f5a4b" || c.AutoRoot {
+				t.Errorf("verity = %+v", v)
+			}
+		}},
+		{name: "root= with roothash=: the paired partition", line: "root=/dev/vda2 roothash=" + hash64, check: func(t *testing.T, c Config) {
+			h, err := c.Verity.PairedHash()
+			if err != nil || h.Raw != "PARTUUID=9e8f7a6b-5c4d-3e2f-1a0b-9c8d7e6f5a4b" {
+				t.Errorf("PairedHash = %+v, %v", h, err)
+			}
+			c.Verity.UseHashPartition(h)
+			if c.Verity.HashOffsetFromFS || c.Verity.Hash != h {
+				t.Errorf("after UseHashPartition: %+v", c.Verity)
+			}
+		}},
 		{name: "systemd.verity=no disables", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity=no", check: func(t *testing.T, c Config) {
 			if c.Verity != nil {
 				t.Errorf("verity = %+v", c.Verity)

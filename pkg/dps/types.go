@@ -94,7 +94,7 @@ var archAliases = [...]struct {
 // "ppc64le". It fails for names DPS defines no partition types for.
 func ParseArch(s string) (Arch, error) {
 	for _, e := range typeTable {
-		if string(e.arch) == s {
+		if e.arch != "" && string(e.arch) == s {
 			return e.arch, nil
 		}
 	}

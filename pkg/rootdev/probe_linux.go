@@ -26,14 +26,23 @@ func NewProber() *Prober {
 	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}}
 }
 
-// View reads what the specs need from devs (only devices not read before).
-func (p *Prober) View(devs []blockdev.Device, specs ...Spec) View {
-	v := View{Devices: devs, Disks: map[string]Disk{}, FS: map[string]fsdetect.Info{}}
-	needTables, needFS := false, false
+// Needs says what a View must read.
+type Needs struct{ Tables, FS bool }
+
+// NeedsOf is what resolving the specs needs.
+func NeedsOf(specs ...Spec) Needs {
+	var n Needs
 	for _, s := range specs {
-		needTables = needTables || s.NeedsTables()
-		needFS = needFS || s.NeedsFS()
+		n.Tables = n.Tables || s.NeedsTables()
+		n.FS = n.FS || s.NeedsFS()
 	}
+	return n
+}
+
+// View reads what is needed from devs (only devices not read before).
+func (p *Prober) View(devs []blockdev.Device, need Needs) View {
+	v := View{Devices: devs, Disks: map[string]Disk{}, FS: map[string]fsdetect.Info{}}
+	needTables, needFS := need.Tables, need.FS
 	for _, d := range devs {
 		if needTables && !d.IsPartition() && d.SizeBytes > 0 {
 			c, ok := p.disks[d.Name]

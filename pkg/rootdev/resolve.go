@@ -170,8 +170,12 @@ func Explain(v View) string {
 	b.WriteString("block devices seen: ")
 	b.WriteString(blockdev.Names(v.Devices))
 	for _, name := range sortedKeys(v.Disks) {
-		if err := v.Disks[name].Err; err != nil {
-			fmt.Fprintf(&b, "; %s: %v", name, err)
+		d := v.Disks[name]
+		switch {
+		case d.Err != nil:
+			fmt.Fprintf(&b, "; %s: %v", name, d.Err)
+		case d.Table != nil && d.Table.FromBackup:
+			fmt.Fprintf(&b, "; %s: the primary GPT is damaged (%v) and the backup is good, but the kernel makes partition devices from a backup GPT only when booted with the gpt parameter", name, d.Table.PrimaryErr)
 		}
 	}
 	// For UUID=/LABEL=: what each device holds (squashfs has neither).

@@ -31,6 +31,7 @@ type env struct {
 	images      map[string]string // name -> disk image path
 	parts       map[string]map[int]partInfo
 	verity      verityImages
+	ab          abImages
 }
 
 type partInfo struct {

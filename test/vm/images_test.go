@@ -18,6 +18,7 @@ const testInit = `#!/bin/busybox sh
 echo "` + markerInit + ` pid=$$"
 printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
 echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
+[ -f /etc/slot ] && echo "VERINIT-TEST-ROOT: slot $(/bin/busybox cat /etc/slot)"
 if [ -f /run/verinit/status.json ]; then
 	echo "` + markerStatus + `"
 	/bin/busybox cat /run/verinit/status.json
@@ -41,6 +42,8 @@ const (
 
 type partSpec struct {
 	uuid, name, image string
+	typ               string // partition type; default: Linux data
+	attrs             string // sfdisk attrs=, e.g. "GUID:63"
 }
 
 func (e *env) makeImages() error {
@@ -66,15 +69,15 @@ func (e *env) makeImages() error {
 		}
 	}
 	if err := e.makeDisk("main", []partSpec{
-		{uuidFiller, "filler", ""},
-		{uuidSq, "root-sq", img("root.squashfs")},
-		{uuidErofs, "root-erofs", img("root.erofs")},
-		{uuidExt4, "root-ext4", img("root.ext4")},
-		{uuidNoInit, "noinit", img("noinit.squashfs")},
+		{uuid: uuidFiller, name: "filler", image: ""},
+		{uuid: uuidSq, name: "root-sq", image: img("root.squashfs")},
+		{uuid: uuidErofs, name: "root-erofs", image: img("root.erofs")},
+		{uuid: uuidExt4, name: "root-ext4", image: img("root.ext4")},
+		{uuid: uuidNoInit, name: "noinit", image: img("noinit.squashfs")},
 	}); err != nil {
 		return err
 	}
-	if err := e.makeDisk("second", []partSpec{{uuidSecond, "second", img("second.ext4")}}); err != nil {
+	if err := e.makeDisk("second", []partSpec{{uuid: uuidSecond, name: "second", image: img("second.ext4")}}); err != nil {
 		return err
 	}
 	// Garbage where a GPT should be: deterministic pseudo-random bytes.
@@ -87,7 +90,10 @@ func (e *env) makeImages() error {
 	if err := os.WriteFile(e.images["garbage"], garbage, 0o644); err != nil {
 		return err
 	}
-	return e.makeVerityImages()
+	if err := e.makeVerityImages(); err != nil {
+		return err
+	}
+	return e.makeABImages()
 }
 
 func makeRootDir(dir string, withInit bool) error {
@@ -132,7 +138,15 @@ func (e *env) makeDisk(name string, parts []partSpec) error {
 			size = (st.Size() + mib - 1) / mib * mib
 		}
 		total += size
-		fmt.Fprintf(&script, "size=%d, type=%s, uuid=%s, name=%q\n", size/512, linuxData, p.uuid, p.name)
+		typ := p.typ
+		if typ == "" {
+			typ = linuxData
+		}
+		fmt.Fprintf(&script, "size=%d, type=%s, uuid=%s, name=%q", size/512, typ, p.uuid, p.name)
+		if p.attrs != "" {
+			fmt.Fprintf(&script, ", attrs=%q", p.attrs)
+		}
+		script.WriteString("\n")
 		e.parts[name][i+1] = partInfo{UUID: p.uuid, Name: p.name}
 	}
 	if err := os.WriteFile(path, nil, 0o644); err != nil {

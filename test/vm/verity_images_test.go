@@ -89,12 +89,12 @@ func (e *env) makeVerityImages() error {
 		return err
 	}
 	if err := e.makeDisk("verity", []partSpec{
-		{uuidVData, "vdata", img("root.squashfs")},
-		{uuidVHash, "vhash", img("v-default.hash")},
-		{uuidVHashAlt, "vhash-alt", img("v-alt.hash")},
-		{uuidVErofs, "verofs", img("root.erofs")},
-		{uuidVErofsH, "verofs-hash", img("v-erofs.hash")},
-		{uuidVExt4App, "vext4", img("v-ext4-appended")},
+		{uuid: uuidVData, name: "vdata", image: img("root.squashfs")},
+		{uuid: uuidVHash, name: "vhash", image: img("v-default.hash")},
+		{uuid: uuidVHashAlt, name: "vhash-alt", image: img("v-alt.hash")},
+		{uuid: uuidVErofs, name: "verofs", image: img("root.erofs")},
+		{uuid: uuidVErofsH, name: "verofs-hash", image: img("v-erofs.hash")},
+		{uuid: uuidVExt4App, name: "vext4", image: img("v-ext4-appended")},
 	}); err != nil {
 		return err
 	}
