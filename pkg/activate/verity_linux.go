@@ -2,14 +2,11 @@ package activate
 
 import (
 	"encoding/hex"
-	"errors"
 	"fmt"
-	"os"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dm"
-	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/verity"
 )
 
@@ -25,9 +22,6 @@ type Result struct {
 	Options    []string
 	Table      string // "0 SECTORS verity PARAMS"
 }
-
-// superblockSize is what veritysetup writes at the hash offset.
-const superblockSize = 512
 
 // Verity checks the hash device against the root hash and creates the
 // read-only dm-verity device RootName over data and hash.
@@ -46,33 +40,11 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-
-	offset := v.HashOffset
-	if v.HashOffsetFromFS {
-		if offset, err = findAppended(df, data, dataBytes); err != nil {
-			return nil, err
-		}
-		dataBytes = int64(offset) // the data ends where the tree starts
-	}
-	var sb *verity.Superblock
-	if !v.Options.NoSuperblock {
-		buf := make([]byte, superblockSize)
-		if _, err := hf.ReadAt(buf, int64(offset)); err != nil {
-			return nil, fmt.Errorf("verity: read superblock of %s at byte %d: %w", hash.Path(), offset, err)
-		}
-		if sb, err = verity.ParseSuperblock(buf); err != nil {
-			return nil, fmt.Errorf("%s: %w", hash.Path(), err)
-		}
-	}
-	p, root, err := Plan(v, sb, offset, dataBytes)
+	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path())
 	if err != nil {
 		return nil, err
 	}
-	if err := verity.CheckRootHash(hf, p, root); err != nil {
-		return nil, fmt.Errorf("%s: %w", hash.Path(), err)
-	}
-	opts := v.Options.KernelOptions()
-	target, params, sectors, err := p.KernelTable(data.DevNum(), hash.DevNum(), root, opts)
+	target, params, sectors, err := prep.Table(data.DevNum(), hash.DevNum())
 	if err != nil {
 		return nil, err
 	}
@@ -80,7 +52,7 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	uuid := "VERINIT-VERITY-" + hex.EncodeToString(root)
+	uuid := "VERINIT-VERITY-" + hex.EncodeToString(prep.RootHash)
 	if len(uuid) > 128 {
 		uuid = uuid[:128]
 	}
@@ -88,33 +60,6 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	if err != nil {
 		return nil, fmt.Errorf("verity: %w", err)
 	}
-	return &Result{Device: dev, Params: p, RootHash: root, HashOffset: offset, Options: opts,
-		Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
-}
-
-// findAppended finds the superblock of a tree appended after the file
-// system on the data device, as `verinit verity format DATA DATA
-// --hash-offset` and Yocto's class put it: at the file system's size
-// rounded up to 4096 (or to 512).
-func findAppended(f *os.File, d blockdev.Device, size int64) (uint64, error) {
-	info, err := fsdetect.Probe(f, size)
-	if err != nil {
-		return 0, fmt.Errorf("verity: hash tree appended to %s: cannot find the end of its file system: %w", d.Path(), err)
-	}
-	var tried []uint64
-	for _, align := range []uint64{4096, 512} {
-		off := (info.SizeBytes + align - 1) / align * align
-		if len(tried) > 0 && tried[len(tried)-1] == off {
-			continue
-		}
-		tried = append(tried, off)
-		buf := make([]byte, superblockSize)
-		if _, err := f.ReadAt(buf, int64(off)); err != nil {
-			continue
-		}
-		if _, err := verity.ParseSuperblock(buf); err == nil || !errors.Is(err, verity.ErrNoSuperblock) {
-			return off, nil // a superblock (a bad one is reported by the caller)
-		}
-	}
-	return 0, fmt.Errorf("verity: no verity superblock after the %s file system of %s (looked at bytes %v); give verinit.verity_hash_offset=", info.Type, d.Path(), tried)
+	return &Result{Device: dev, Params: prep.Params, RootHash: prep.RootHash, HashOffset: prep.HashOffset,
+		Options: prep.Options, Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
 }

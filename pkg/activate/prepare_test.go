@@ -1,0 +1,153 @@
+package activate
+
+import (
+	"errors"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/verity"
+)
+
+// veritysetupFormat makes a tree with the real veritysetup.
+func veritysetupFormat(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("veritysetup", append([]string{"format"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("veritysetup format (install cryptsetup-bin): %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
+	if m == nil {
+		t.Fatalf("no root hash in %s", out)
+	}
+	return string(m[1])
+}
+
+func randomFile(t *testing.T, size int) string {
+	t.Helper()
+	b := make([]byte, size)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := range b {
+		b[i] = byte(rng.Uint32())
+	}
+	p := filepath.Join(t.TempDir(), "data")
+	if err := os.WriteFile(p, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func open(t *testing.T, p string) (*os.File, int64) {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { f.Close() })
+	st, _ := f.Stat()
+	return f, st.Size()
+}
+
+func TestPrepare(t *testing.T) {
+	data := randomFile(t, 1<<20)
+	hash := filepath.Join(t.TempDir(), "hash")
+	root := veritysetupFormat(t, data, hash, "--salt=abcd")
+	df, dsize := open(t, data)
+	hf, _ := open(t, hash)
+	cfg := func(rootHash string, o config.VerityOptions) *config.Verity {
+		if o.Format == 0 && o.Mode == "" {
+			o.Format, o.Mode = -1, config.ModeRestart
+		}
+		return &config.Verity{RootHash: rootHash, Options: o}
+	}
+
+	p, err := Prepare(cfg(root, config.VerityOptions{}), df, dsize, "data", hf, "hash")
+	if err != nil {
+		t.Fatalf("Prepare: %v", err)
+	}
+	_, params, sectors, err := p.Table("254:1", "254:2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "1 254:1 254:2 4096 4096 256 1 sha256 " + root + " abcd 1 restart_on_corruption"
+	if params != want || sectors != 2048 {
+		t.Errorf("table %q %d\nwant  %q 2048", params, sectors, want)
+	}
+	// devmapper.go joins the fields back into the same line.
+	vt, err := VerityTable(params, sectors)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vt.Length != 2048*512 || vt.Salt != "abcd" || vt.HashStartBlock != 1 || strings.Join(vt.Params, " ") != "1 restart_on_corruption" {
+		t.Errorf("VerityTable = %+v", vt)
+	}
+
+	wrong := strings.Repeat("0", 64)
+	if _, err := Prepare(cfg(wrong, config.VerityOptions{}), df, dsize, "data", hf, "hash"); !errors.Is(err, verity.ErrRootHashMismatch) || !strings.HasPrefix(err.Error(), "hash: verity: root hash mismatch") {
+		t.Errorf("wrong root hash: %v", err)
+	}
+	_, err = Prepare(cfg(root, config.VerityOptions{Format: -1, Mode: config.ModeRestart, Algorithm: "sha512"}), df, dsize, "data", hf, "hash")
+	if err == nil || err.Error() != "verity: hash=sha512 was given, but the superblock says sha256" {
+		t.Errorf("disagreeing option: %v", err)
+	}
+	_, err = Prepare(cfg(root, config.VerityOptions{}), df, 4096, "data", hf, "hash")
+	if err == nil || err.Error() != "verity: 256 data blocks of 4096 bytes need 1048576 bytes, but the data device has 4096" {
+		t.Errorf("short data device: %v", err)
+	}
+}
+
+func TestPrepareNoSuperblock(t *testing.T) {
+	data := randomFile(t, 1<<20)
+	hash := filepath.Join(t.TempDir(), "hash")
+	root := veritysetupFormat(t, data, hash, "--no-superblock", "--salt=-", "--hash=sha512", "--data-block-size=1024")
+	df, dsize := open(t, data)
+	hf, _ := open(t, hash)
+	o := config.VerityOptions{NoSuperblock: true, Format: -1, Mode: config.ModeEIO, Algorithm: "sha512", DataBlockSize: 1024}
+	if _, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash"); err == nil ||
+		err.Error() != "verity: without a superblock the salt must be given (salt=HEX or salt=-)" {
+		t.Errorf("no salt: %v", err)
+	}
+	o.Salt = "-"
+	p, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, params, _, _ := p.Table("a", "b"); params != "1 a b 1024 4096 1024 0 sha512 "+root+" -" {
+		t.Errorf("table %q", params)
+	}
+}
+
+func TestPrepareAppended(t *testing.T) {
+	dir := t.TempDir()
+	// Random bytes do not compress: the image spans many blocks.
+	b, err := os.ReadFile(randomFile(t, 200<<10))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "f"), b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(t.TempDir(), "img")
+	if out, err := exec.Command("mksquashfs", dir, img, "-noappend", "-quiet").CombinedOutput(); err != nil {
+		t.Fatalf("mksquashfs (install squashfs-tools): %v\n%s", err, out)
+	}
+	st, _ := os.Stat(img)
+	off := st.Size() // mksquashfs pads to 4 KiB
+	root := veritysetupFormat(t, img, img, "--hash-offset="+itoa(off), "--data-blocks="+itoa(off/4096))
+	f, size := open(t, img)
+	p, err := Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, f, size, "img", f, "img")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.HashOffset != uint64(off) {
+		t.Errorf("hash offset %d, want %d", p.HashOffset, off)
+	}
+}
+
+func itoa(n int64) string { return strconv.FormatInt(n, 10) }
