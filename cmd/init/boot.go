@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/klog"
 	"github.com/verinit/verinit/pkg/kmod"
+	"github.com/verinit/verinit/pkg/locate"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 	"github.com/verinit/verinit/pkg/mountfs"
 	"github.com/verinit/verinit/pkg/pivot"
@@ -186,93 +188,65 @@ func (b *boot) loadModules(cl *cmdline.Cmdline) {
 		counts[kmod.Loaded], counts[kmod.Present], counts[kmod.NoDevice], counts[kmod.Blacklisted], counts[kmod.Missing], counts[kmod.Failed]+counts[kmod.DepFailed])
 }
 
-// findRoot waits for the root device, or for the verity data and hash
-// devices and builds the verity device on them.
+// findRoot waits until the devices the configuration names are there
+// (locate.Decide says which), then returns the root to mount: the device
+// itself, or the dm-verity device built on the data and hash devices.
 func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	wt := rootdev.NewWaiter(w, b.cfg.Timeout, func(f string, a ...any) { b.log.Debugf(b.stage, f, a...) })
-	v := b.cfg.Verity
-	if v == nil {
-		m, err := b.plainRoot(wt)
+	in := locate.Input{Config: &b.cfg, Arch: dps.NativeArch()}
+	if b.cfg.AutoRoot {
+		loader, _, err := efivar.LoaderDevicePartUUID()
 		if err != nil {
-			return rootDevice{}, err
+			b.log.Logf(klog.Warn, b.stage, "%v; looking on every disk", err)
 		}
-		b.st.Root = status.Root{Spec: b.cfg.Root.Raw, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
-			DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
-			ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
-		b.done("root %s is %s (%s)", b.st.Root.Spec, m.Device.Path(), m.Device.DevNum())
-		return rootDevice{path: m.Device.Path(), size: m.Device.SizeBytes}, nil
+		in.Loader = loader
 	}
-	data, hash, err := b.verityDevices(wt, v)
+	var d locate.Decision
+	view, err := wt.Watch(in.Needs(), func(v rootdev.View) (bool, error) {
+		var done bool
+		var err error
+		d, done, err = locate.Decide(in, v)
+		return done, err
+	})
+	if errors.Is(err, context.DeadlineExceeded) {
+		return rootDevice{}, fmt.Errorf("%s after %s; %s", strings.Join(d.Missing, "; "), wt.Timeout(), rootdev.Explain(view))
+	}
 	if err != nil {
 		return rootDevice{}, err
 	}
-	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, data.Device.Path(), v.Hash.Raw, hash.Device.Path())
+	v := b.cfg.Verity
+	if v == nil {
+		m := d.Root
+		spec := b.cfg.Root.Raw
+		if d.Discovered != nil {
+			spec = "(Discoverable Partitions) " + d.Discovered.String()
+		}
+		b.st.Root = status.Root{Spec: spec, Key: m.Key, Value: m.Value, Device: m.Device.Path(),
+			DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
+			ReadOnly: b.cfg.ReadOnly, Options: b.cfg.RootFlags}
+		b.done("root %s is %s (%s)", spec, m.Device.Path(), m.Device.DevNum())
+		return rootDevice{path: m.Device.Path(), size: m.Device.SizeBytes}, nil
+	}
+	if d.HashPartition != nil {
+		v.UseHashPartition(*d.HashPartition)
+	}
+	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, d.Data.Device.Path(), v.Hash.Raw, d.Hash.Device.Path())
 
 	b.stage = "verity"
-	res, err := activate.Verity(v, data.Device, hash.Device)
+	res, err := activate.Verity(v, d.Data.Device, d.Hash.Device)
 	if err != nil {
 		return rootDevice{}, err
 	}
 	b.undo = append(b.undo, func() error { return dm.Remove(res.Device) })
 	b.st.Verity = &status.Verity{Source: v.Source, Device: res.Device.Node(), DevNum: res.Device.DevNum(),
-		DataDevice: data.Device.Path(), HashDevice: hash.Device.Path(), HashOffset: res.HashOffset,
+		DataDevice: d.Data.Device.Path(), HashDevice: d.Hash.Device.Path(), HashOffset: res.HashOffset,
 		RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table}
-	b.st.Root = status.Root{Spec: v.Data.Raw, Key: data.Key, Value: data.Value, Device: res.Device.Node(),
-		DevNum: res.Device.DevNum(), Disk: data.Device.Disk, Partition: data.Device.Partition,
+	b.st.Root = status.Root{Spec: v.Data.Raw, Key: d.Data.Key, Value: d.Data.Value, Device: res.Device.Node(),
+		DevNum: res.Device.DevNum(), Disk: d.Data.Device.Disk, Partition: d.Data.Device.Partition,
 		ReadOnly: true, Options: b.cfg.RootFlags}
 	b.cfg.ReadOnly = true // dm-verity devices are read-only
-	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, hash.Device.Path(), res.Table)
+	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, d.Hash.Device.Path(), res.Table)
 	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
-}
-
-// plainRoot finds a root that is not behind verity: named by root=, or
-// found by Discoverable Partitions auto-discovery without root=.
-func (b *boot) plainRoot(wt *rootdev.Waiter) (rootdev.Match, error) {
-	if !b.cfg.AutoRoot {
-		ms, _, err := wt.Wait(b.cfg.Root)
-		if err != nil {
-			return rootdev.Match{}, fmt.Errorf("root %w", err)
-		}
-		return ms[0], nil
-	}
-	loader, _, err := efivar.LoaderDevicePartUUID()
-	if err != nil {
-		b.log.Logf(klog.Warn, b.stage, "%v; looking on every disk", err)
-	}
-	m, c, _, err := wt.Discover(dps.NativeArch(), loader)
-	if err != nil {
-		return m, fmt.Errorf("root: %w", err)
-	}
-	b.cfg.Root.Raw = "(Discoverable Partitions) " + c.String()
-	return m, nil
-}
-
-// verityDevices waits for the data and hash devices. With root= and
-// roothash=, the hash is the partition Discoverable Partitions pairs
-// with the root hash when a partition table lists it, else a tree
-// appended to the root partition.
-func (b *boot) verityDevices(wt *rootdev.Waiter, v *config.Verity) (data, hash rootdev.Match, err error) {
-	if v.Source != "root" {
-		ms, _, err := wt.Wait(v.Data, v.Hash)
-		if err != nil {
-			return data, hash, fmt.Errorf("verity %w", err)
-		}
-		return ms[0], ms[1], nil
-	}
-	ms, view, err := wt.Wait(v.Data)
-	if err != nil {
-		return data, hash, fmt.Errorf("root %w", err)
-	}
-	paired, err := v.PairedHash()
-	if err == nil && paired.Listed(view) {
-		v.UseHashPartition(paired)
-		hs, _, err := wt.Wait(paired)
-		if err != nil {
-			return data, hash, fmt.Errorf("verity %w", err)
-		}
-		return ms[0], hs[0], nil
-	}
-	return ms[0], ms[0], nil
 }
 
 // rootDevice is what gets mounted.

@@ -192,3 +192,6 @@ func Explain(v View) string {
 	}
 	return b.String()
 }
+
+// SortedDisks returns the names of the disks in v, sorted.
+func SortedDisks(v View) []string { return sortedKeys(v.Disks) }

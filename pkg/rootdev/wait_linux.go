@@ -8,8 +8,6 @@ import (
 	"time"
 
 	"github.com/verinit/verinit/pkg/blockdev"
-	"github.com/verinit/verinit/pkg/dps"
-	"github.com/verinit/verinit/pkg/gpt"
 )
 
 // SysBlock is where the kernel lists block devices.
@@ -34,10 +32,13 @@ func NewWaiter(w *blockdev.Watcher, timeout time.Duration, debugf func(format st
 	return wt
 }
 
-// watch calls check with a fresh view after every change until it is
+// Timeout is the bound of all waits together.
+func (wt *Waiter) Timeout() time.Duration { return wt.timeout }
+
+// Watch calls check with a fresh view after every change until it is
 // done or fails, or the deadline passes (the error then wraps
 // context.DeadlineExceeded).
-func (wt *Waiter) watch(need Needs, check func(View) (bool, error)) (View, error) {
+func (wt *Waiter) Watch(need Needs, check func(View) (bool, error)) (View, error) {
 	ctx, cancel := context.Background(), context.CancelFunc(func() {})
 	if !wt.deadline.IsZero() {
 		ctx, cancel = context.WithDeadline(ctx, wt.deadline)
@@ -60,7 +61,7 @@ func (wt *Waiter) watch(need Needs, check func(View) (bool, error)) (View, error
 func (wt *Waiter) Wait(specs ...Spec) ([]Match, View, error) {
 	matches := make([]Match, len(specs))
 	found := make([]bool, len(specs))
-	view, err := wt.watch(NeedsOf(specs...), func(v View) (bool, error) {
+	view, err := wt.Watch(NeedsOf(specs...), func(v View) (bool, error) {
 		all := true
 		for i, s := range specs {
 			m, ok, err := s.Resolve(v)
@@ -82,47 +83,6 @@ func (wt *Waiter) Wait(specs ...Spec) ([]Match, View, error) {
 		return nil, view, fmt.Errorf("%s after %s; %s", strings.Join(missing, "; "), wt.timeout, Explain(view))
 	}
 	return matches, view, err
-}
-
-// Discover finds the root by the Discoverable Partitions Specification:
-// the root partition of arch on the boot disk (the one holding the
-// partition loader names, when the boot loader told), else on the only
-// disk that has one; ambiguity is an error.
-func (wt *Waiter) Discover(arch dps.Arch, loader gpt.GUID) (Match, dps.Candidate, View, error) {
-	var m Match
-	var c dps.Candidate
-	var last error
-	view, err := wt.watch(Needs{Tables: true}, func(v View) (bool, error) {
-		var disks []dps.Disk
-		for _, name := range sortedKeys(v.Disks) {
-			t := v.Disks[name].Table
-			disks = append(disks, dps.Disk{Name: name, Table: t, Boot: dps.IsBootDisk(t, loader)})
-		}
-		var err error
-		c, err = dps.SelectRoot(disks, arch)
-		if errors.Is(err, dps.ErrNotFound) {
-			last = err
-			return false, nil
-		}
-		if err != nil {
-			return false, err
-		}
-		for _, d := range v.Devices {
-			if d.Disk == c.Disk.Name && d.Partition == c.Partition.Number {
-				m = Match{Device: d, Key: "DPS", Value: c.Partition.UUID.String()}
-				return true, nil
-			}
-		}
-		return false, nil // in the table, not announced yet
-	})
-	if errors.Is(err, context.DeadlineExceeded) {
-		why := "no disk holds one"
-		if last != nil {
-			why = last.Error()
-		}
-		return m, c, view, fmt.Errorf("no %s root partition (Discoverable Partitions) after %s: %s; %s", arch, wt.timeout, why, Explain(view))
-	}
-	return m, c, view, err
 }
 
 // Listed reports whether some disk's partition table holds the

@@ -1,0 +1,138 @@
+// Package locate decides, from what is known about the block devices at
+// one moment (a rootdev.View), which devices the configured root needs:
+// the root itself, or the data and hash devices of a verified root. The
+// init calls Decide after every device event until it is done; `verinit
+// inspect` calls it once on disk images, so both reach the same decision.
+package locate
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/gpt"
+	"github.com/verinit/verinit/pkg/rootdev"
+)
+
+// Decision names the devices to use.
+type Decision struct {
+	Root rootdev.Match // without verity
+	// With verity: the data and hash devices. HashPartition is set when
+	// root= and roothash= found the verity partition by the
+	// Discoverable Partitions pairing, rather than a tree appended to
+	// the root partition.
+	Data, Hash    rootdev.Match
+	HashPartition *rootdev.Spec
+	// Discovered is the partition auto-discovery chose (no root=).
+	Discovered *dps.Candidate
+	// Missing says what is not there yet, when not done.
+	Missing []string
+}
+
+// Input is what Decide needs besides the view.
+type Input struct {
+	Config *config.Config
+	Arch   dps.Arch
+	Loader gpt.GUID // LoaderDevicePartUUID, zero when unknown
+}
+
+// Needs says what the view must hold for this configuration.
+func (in Input) Needs() rootdev.Needs {
+	c := in.Config
+	switch {
+	case c.Verity != nil:
+		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash)
+		n.Tables = true // the pairing of root= with roothash= reads tables
+		return n
+	case c.AutoRoot:
+		return rootdev.Needs{Tables: true}
+	}
+	return rootdev.NeedsOf(c.Root)
+}
+
+// Decide returns the decision once every device it needs is there
+// (done), or what is still missing, or an error when the view proves no
+// safe decision is possible (ambiguity).
+func Decide(in Input, v rootdev.View) (d Decision, done bool, err error) {
+	c := in.Config
+	switch {
+	case c.Verity != nil:
+		return decideVerity(c.Verity, v)
+	case c.AutoRoot:
+		return discover(in, v)
+	}
+	m, ok, err := c.Root.Resolve(v)
+	if err != nil {
+		return d, false, fmt.Errorf("root %w", err)
+	}
+	d.Root = m
+	if !ok {
+		d.Missing = []string{"root " + c.Root.Raw + ": no such " + c.Root.Kind.Noun()}
+	}
+	return d, ok, nil
+}
+
+func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err error) {
+	hashSpec := vc.Hash
+	if vc.Source == "root" {
+		// root= with roothash=: the paired verity partition when a
+		// table lists it, else a tree appended to the root partition.
+		if paired, err := vc.PairedHash(); err == nil && paired.Listed(v) {
+			hashSpec = paired
+			d.HashPartition = &paired
+		}
+	}
+	var missing []string
+	resolve := func(what string, s rootdev.Spec) (rootdev.Match, bool, error) {
+		m, ok, err := s.Resolve(v)
+		if err != nil {
+			return m, false, fmt.Errorf("%s %w", what, err)
+		}
+		if !ok {
+			missing = append(missing, s.Raw+": no such "+s.Kind.Noun())
+		}
+		return m, ok, nil
+	}
+	dataWhat := "verity"
+	if vc.Source == "root" {
+		dataWhat = "root"
+	}
+	var okData, okHash bool
+	if d.Data, okData, err = resolve(dataWhat, vc.Data); err != nil {
+		return d, false, err
+	}
+	if d.Hash, okHash, err = resolve("verity", hashSpec); err != nil {
+		return d, false, err
+	}
+	if len(missing) > 0 {
+		d.Missing = []string{dataWhat + " " + strings.Join(missing, "; ")}
+	}
+	return d, okData && okHash, nil
+}
+
+func discover(in Input, v rootdev.View) (d Decision, done bool, err error) {
+	var disks []dps.Disk
+	for _, name := range rootdev.SortedDisks(v) {
+		t := v.Disks[name].Table
+		disks = append(disks, dps.Disk{Name: name, Table: t, Boot: dps.IsBootDisk(t, in.Loader)})
+	}
+	c, err := dps.SelectRoot(disks, in.Arch)
+	if errors.Is(err, dps.ErrNotFound) {
+		d.Missing = []string{fmt.Sprintf("root: no %s root partition (Discoverable Partitions): %v", in.Arch, err)}
+		return d, false, nil
+	}
+	if err != nil {
+		return d, false, fmt.Errorf("root: %w", err)
+	}
+	d.Discovered = &c
+	for _, dev := range v.Devices {
+		if dev.Disk == c.Disk.Name && dev.Partition == c.Partition.Number {
+			d.Root = rootdev.Match{Device: dev, Key: "DPS", Value: c.Partition.UUID.String()}
+			return d, true, nil
+		}
+	}
+	d.Missing = []string{"root " + c.String() + ": in the partition table, but the kernel has not announced it"}
+	return d, false, nil
+}
