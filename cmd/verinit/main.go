@@ -22,6 +22,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"inspect":   {"dry run of the init on disk images: partitions, verity pairs, and the root a command line selects", runInspect},
 	"initramfs": {"write the initramfs: the init, kernel modules and files, as a newc cpio", runInitramfs},
 	"verity":    {"make, check and dump veritysetup-compatible dm-verity hash trees", runVerity},
 	"version":   {"print the version", func(_ []string, stdout, _ io.Writer) error { fmt.Fprintln(stdout, version); return nil }},
@@ -56,6 +57,8 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "verinit %s: %v\n", args[0], err)
 		}
 		return 2
+	case errors.Is(err, errQuiet):
+		return 1
 	default:
 		fmt.Fprintf(stderr, "verinit %s: %v\n", args[0], err)
 		return 1

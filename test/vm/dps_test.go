@@ -59,6 +59,9 @@ func TestDPS(t *testing.T) {
 			if got := field(r.Status, "root", "key"); got != tc.key {
 				t.Errorf("root.key = %v, want %s", got, tc.key)
 			}
+			if !strings.HasPrefix(tc.cmdline, "gpt ") { // inspect reads images as a kernel without gpt would
+				agreeWithInspect(t, tc.disks, tc.cmdline, r)
+			}
 		})
 	}
 }
@@ -89,6 +92,7 @@ func TestDPSRefuse(t *testing.T) {
 				t.Errorf("the real init was reached")
 			}
 			wantLine(t, r.Console, tc.line)
+			agreeWithInspect(t, tc.disks, tc.cmdline, r)
 		})
 	}
 }

@@ -72,6 +72,7 @@ func TestVerityBoot(t *testing.T) {
 			if !strings.Contains(table, " verity ") || !strings.Contains(table, tc.rootHash) {
 				t.Errorf("verity table %q lacks the target or the root hash", table)
 			}
+			agreeWithInspect(t, []string{"verity"}, tc.cmdline+" verinit.verity=required rauc.slot=A", r)
 		})
 	}
 }
@@ -110,6 +111,9 @@ func TestVerityRefuse(t *testing.T) {
 			}
 			for _, re := range tc.lines {
 				wantLine(t, r.Console, re)
+			}
+			if tc.disk != "verity-data-flip" { // only the kernel sees a bad data block
+				agreeWithInspect(t, []string{tc.disk}, tc.cmdline, r)
 			}
 		})
 	}

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// dpsDisk makes, with sfdisk, a disk holding one DPS root partition and
+// its root-verity partition paired by the root hash (tree by verinit).
+func dpsDisk(t *testing.T) (disk, rootHash string) {
+	t.Helper()
+	data := testData(t, 1<<20)
+	hash := filepath.Join(t.TempDir(), "hash")
+	out, code := run(t, "verity", "format", data, hash)
+	if code != 0 {
+		t.Fatal(out)
+	}
+	rootHash = rootHashRE.FindStringSubmatch(out)[1]
+	uuid := func(h string) string { return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32] }
+	disk = filepath.Join(t.TempDir(), "disk.img")
+	if err := os.WriteFile(disk, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(disk, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	script := fmt.Sprintf("label: gpt\nfirst-lba: 2048\nsize=2MiB, type=4f68bce3-e8cd-4db1-96e7-fbcaf984b709, uuid=%s, name=root-a\n"+
+		"size=1MiB, type=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5, uuid=%s, name=root-a-verity\n", uuid(rootHash[:32]), uuid(rootHash[32:]))
+	cmd := exec.Command("sfdisk", "-q", "--no-reread", "--no-tell-kernel", disk)
+	cmd.Stdin = strings.NewReader(script)
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk (install fdisk): %v\n%s", err, b)
+	}
+	f, err := os.OpenFile(disk, os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for off, src := range map[int64]string{1 << 20: data, 3 << 20: hash} {
+		b, _ := os.ReadFile(src)
+		if _, err := f.WriteAt(b, off); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return disk, rootHash
+}
+
+func TestInspect(t *testing.T) {
+	disk, rootHash := dpsDisk(t)
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("x", 1<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	wrong := strings.Repeat("ab", 32)
+	tests := []struct {
+		name    string
+		disks   []string
+		cmdline string
+		root    string
+		table   string // substring
+		err     string // substring
+	}{
+		{"auto-discovery", []string{disk}, "", "/dev/vda1", "", ""},
+		{"root hash pairs both partitions", []string{disk}, "roothash=" + rootHash, "/dev/mapper/root", "verity 1 254:1 254:2 4096 4096 256 1 sha256 " + rootHash, ""},
+		{"root= and roothash=", []string{disk}, "root=PARTLABEL=root-a roothash=" + rootHash, "/dev/mapper/root", " 1 restart_on_corruption", ""},
+		{"on the second disk", []string{garbage, disk}, "roothash=" + rootHash + " verinit.verity_on_corruption=eio", "/dev/mapper/root", "254:17 254:18", ""},
+		{"unpaired root hash, no appended tree", []string{disk}, "root=/dev/vda1 roothash=" + wrong, "", "", "verity: hash tree appended to /dev/vda1: cannot find the end of its file system"},
+		{"cloned disk", []string{disk, disk}, "roothash=" + rootHash, "", "", "matches 2 partitions: vda1 vdb1; refusing to guess"},
+		{"nothing there", []string{garbage}, "root=PARTLABEL=x", "", "", "root PARTLABEL=x: no such partition (the init would wait, then fail)"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			out, code := run(t, append([]string{"inspect", "--json", "--cmdline", tc.cmdline}, tc.disks...)...)
+			var rep inspectReport
+			if err := json.Unmarshal([]byte(out), &rep); err != nil {
+				t.Fatalf("exit %d, not JSON: %v\n%s", code, err, out)
+			}
+			if tc.err != "" {
+				if code != 1 || !strings.Contains(rep.Error, tc.err) {
+					t.Errorf("exit %d, error %q, want %q", code, rep.Error, tc.err)
+				}
+				return
+			}
+			if code != 0 || rep.Decision == nil || rep.Decision.Root != tc.root || !strings.Contains(rep.Decision.Table, tc.table) {
+				t.Errorf("exit %d, decision %+v, error %q", code, rep.Decision, rep.Error)
+			}
+		})
+	}
+	// The text form lists the pairing and the decision.
+	out, code := run(t, "inspect", disk, "--cmdline", "roothash="+rootHash)
+	for _, want := range []string{"vda1   root-a           root-x86-64", "verity partner vda2", "the root hash " + rootHash + " matches the tree"} {
+		if code != 0 || !strings.Contains(out, want) {
+			t.Errorf("text output lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -1,0 +1,67 @@
+//go:build vm
+
+package vm
+
+import (
+	"encoding/json"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// inspectResult is what `verinit inspect --json` decided.
+type inspectResult struct {
+	Decision *struct {
+		Root       string `json:"root"`
+		DataDevice string `json:"data_device"`
+		HashDevice string `json:"hash_device"`
+		RootHash   string `json:"root_hash"`
+		Table      string `json:"table"`
+	} `json:"decision"`
+	Error string `json:"error"`
+}
+
+// inspect runs `verinit inspect` on the same images with the same command
+// line the VM booted with.
+func (e *env) inspect(t *testing.T, disks []string, cmdline string) inspectResult {
+	t.Helper()
+	args := []string{"inspect", "--json", "--cmdline", cmdline}
+	for _, d := range disks {
+		args = append(args, e.images[d])
+	}
+	out, _ := exec.Command(filepath.Join(e.dir, "bin", "verinit"), args...).Output()
+	var r inspectResult
+	if err := json.Unmarshal(out, &r); err != nil {
+		t.Fatalf("verinit inspect: %v\n%s", err, out)
+	}
+	return r
+}
+
+// agreeWithInspect checks that inspect decided what the booted init did.
+func agreeWithInspect(t *testing.T, disks []string, cmdline string, r bootResult) {
+	t.Helper()
+	in := shared.inspect(t, disks, cmdline)
+	if !r.Reached {
+		if in.Error == "" {
+			t.Errorf("the init refused, but inspect decided %+v", in.Decision)
+		}
+		return
+	}
+	if in.Decision == nil {
+		t.Fatalf("the init booted, but inspect says: %s", in.Error)
+	}
+	if got, want := in.Decision.Root, field(r.Status, "root", "device"); got != want {
+		t.Errorf("inspect root %s, the init mounted %v", got, want)
+	}
+	if table, ok := field(r.Status, "verity", "table").(string); ok {
+		if in.Decision.Table != table {
+			t.Errorf("inspect table %q\nthe init loaded %q", in.Decision.Table, table)
+		}
+	} else if in.Decision.Table != "" {
+		t.Errorf("inspect would verify (%s), the init did not", in.Decision.Table)
+	}
+	if strings.Contains(cmdline, "gpt") && in.Error != "" {
+		t.Logf("inspect: %s", in.Error)
+	}
+}
