@@ -21,7 +21,9 @@ func dpsDisk(t *testing.T) (disk, rootHash string) {
 		t.Fatal(out)
 	}
 	rootHash = rootHashRE.FindStringSubmatch(out)[1]
-	uuid := func(h string) string { return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32] }
+	uuid := func(h string) string {
+		return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
+	}
 	disk = filepath.Join(t.TempDir(), "disk.img")
 	if err := os.WriteFile(disk, nil, 0o644); err != nil {
 		t.Fatal(err)

@@ -22,6 +22,7 @@ type command struct {
 }
 
 var commands = map[string]command{
+	"disk":      {"write an A/B GPT disk image with Discoverable Partitions root and root-verity partitions", runDisk},
 	"inspect":   {"dry run of the init on disk images: partitions, verity pairs, and the root a command line selects", runInspect},
 	"initramfs": {"write the initramfs: the init, kernel modules and files, as a newc cpio", runInitramfs},
 	"verity":    {"make, check and dump veritysetup-compatible dm-verity hash trees", runVerity},

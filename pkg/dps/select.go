@@ -18,7 +18,9 @@ type Disk struct {
 	// Name names the disk in messages, e.g. "/dev/vda".
 	Name string
 	// Table is the disk's validated partition table; nil if the disk has
-	// none, in which case it holds no candidates.
+	// none, in which case it holds no candidates. The caller decides
+	// whether a table read from the backup header (gpt.Table.FromBackup),
+	// which the kernel uses only with "gpt" on its command line, counts.
 	Table *gpt.Table
 	// Boot is set when the disk holds the ESP or XBOOTLDR partition the
 	// boot loader reported in the EFI variable LoaderDevicePartUUID (see
@@ -273,17 +275,17 @@ func dataRoles(d Disk, data gpt.Partition) (verity, sig Role, arch Arch, err err
 // without the no-auto flag count (systemd's dissect_image skips no-auto
 // verity partitions even when a root hash is given).
 //
-// With a rootHash (trusted, for example from the kernel command line of a
-// signed image), the pairing is by DPS's UUID rule (PairUUIDs): data's
+// With a non-empty rootHash (trusted, for example from the kernel command
+// line of a signed image), the pairing is by DPS's UUID rule (PairUUIDs): data's
 // PARTUUID must be the root hash's first 128 bits, or FindVerity fails, and
 // the verity partition is the one whose PARTUUID is its last 128 bits. Two
 // such partitions are refused with an *AmbiguousError; none is ErrNotFound,
 // and the message names any partition that has the UUID but the wrong type
 // or the no-auto flag. The returned hash is a copy of rootHash.
 //
-// Without a root hash there is no pairing rule in DPS; systemd takes the
-// newest verity partition by label and joins the two UUIDs into a root
-// hash. FindVerity takes the only eligible verity partition if there is
+// Without a root hash there is no pairing rule in DPS; current systemd
+// takes the newest verity partition by label (older releases the first)
+// and joins the two UUIDs into a root hash. FindVerity takes the only eligible verity partition if there is
 // one; otherwise the one labelled like data plus "-verity" or "_verity"
 // (as in "root-a" and "root-a-verity", or mkosi's "%M_%A" and
 // "%M_%A_verity") if exactly one is; otherwise the newest by label, and

@@ -1,0 +1,324 @@
+package main
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/image"
+)
+
+func runDisk(args []string, stdout, stderr io.Writer) error {
+	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
+		fmt.Fprint(stdout, diskUsage)
+		return nil
+	}
+	if len(args) == 0 || args[0] != "create" {
+		fmt.Fprint(stderr, diskUsage)
+		return errUsage
+	}
+	return runDiskCreate(args[1:], stdout, stderr)
+}
+
+const diskUsage = `Usage:
+  verinit disk create OUT.img --rootfs DIR|IMAGE [flags]
+      write an A/B GPT disk image: per slot a Discoverable Partitions root
+      partition and its root-verity partition, paired through the root hash;
+      prints each slot's partitions, root hash and kernel command line
+Run 'verinit disk create --help' for the flags.
+`
+
+// diskFlags are the flags of disk create.
+type diskFlags struct {
+	rootfs, size, fs, arch, print *string
+	linux, initrd, entries        *string
+	slots, sectorSize             *int
+	jsonOut                       *bool
+}
+
+func runDiskCreate(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("disk create", "OUT.img --rootfs DIR|IMAGE [flags]", stderr)
+	f := diskFlags{
+		rootfs:     fs.String("rootfs", "", "the root file system: a `DIR` to pack (see --fs) or a prebuilt file system IMAGE"),
+		slots:      fs.Int("slots", 2, "number of `slots` (A, B, ...; 1 to 26)"),
+		size:       fs.String("size", "", "disk size in `bytes`, or with a K, M, G or T suffix (powers of 1024); default: just large enough"),
+		sectorSize: fs.Int("sector-size", 512, "logical sector `size` of the target disk: 512 or 4096"),
+		fs:         fs.String("fs", image.FSSquashfs, "`type` of file system made from a DIR: squashfs or erofs"),
+		arch:       fs.String("arch", string(dps.NativeArch()), "`architecture` of the DPS partition types: x86-64, arm64, riscv64, ..."),
+		print:      fs.String("print", "", "also print boot loader configuration: `barebox` (blspec entries and bootchooser settings)"),
+		linux:      fs.String("linux", "/linux", "with --print barebox: the kernel's `path` in the blspec entries, on the partition that holds them"),
+		initrd:     fs.String("initrd", "/initrd", "with --print barebox: the initramfs's `path` in the blspec entries"),
+		entries:    fs.String("entries", "/boot/loader/entries", "with --print barebox: the `directory` where barebox reads the entries, for bootchooser.<slot>.boot"),
+		jsonOut:    fs.Bool("json", false, "print JSON"),
+	}
+	pos, err := parseMixed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fs.Usage()
+		return errUsage
+	}
+	out := pos[0]
+	spec, err := f.spec(fs)
+	if err != nil {
+		return err
+	}
+
+	st, err := os.Stat(*f.rootfs)
+	if err != nil {
+		return fmt.Errorf("--rootfs: %w", err)
+	}
+	if st.IsDir() {
+		tmp, err := os.MkdirTemp(filepath.Dir(out), ".verinit-rootfs-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		spec.Image = filepath.Join(tmp, "root."+*f.fs)
+		if err := image.BuildFS(*f.rootfs, *f.fs, spec.Image); err != nil {
+			return err
+		}
+	} else {
+		if flagSet(fs, "fs") {
+			return fmt.Errorf("--fs applies only when --rootfs is a directory: %w", errUsage)
+		}
+		spec.Image = *f.rootfs
+	}
+
+	l, err := writeDisk(out, spec)
+	if err != nil {
+		return err
+	}
+	rep := diskReport(out, l)
+	if *f.print == "barebox" {
+		rep.Barebox = bareboxConfig(l, *f.linux, *f.initrd, *f.entries)
+	}
+	if *f.jsonOut {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(rep)
+	}
+	return printDisk(stdout, rep)
+}
+
+// spec checks the flags and turns them into an image.Spec without Image.
+func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
+	var spec image.Spec
+	if *f.rootfs == "" {
+		fs.Usage()
+		return spec, fmt.Errorf("--rootfs is required: %w", errUsage)
+	}
+	if *f.slots < 1 || *f.slots > image.MaxSlots {
+		return spec, fmt.Errorf("--slots %d: want 1 to %d: %w", *f.slots, image.MaxSlots, errUsage)
+	}
+	if *f.sectorSize != 512 && *f.sectorSize != 4096 {
+		return spec, fmt.Errorf("--sector-size %d: want 512 or 4096: %w", *f.sectorSize, errUsage)
+	}
+	if *f.fs != image.FSSquashfs && *f.fs != image.FSErofs {
+		return spec, fmt.Errorf("--fs %q: want squashfs or erofs: %w", *f.fs, errUsage)
+	}
+	if *f.print != "" && *f.print != "barebox" {
+		return spec, fmt.Errorf("--print %q: want barebox: %w", *f.print, errUsage)
+	}
+	arch, err := dps.ParseArch(*f.arch)
+	if err != nil {
+		return spec, fmt.Errorf("--arch: %v: %w", err, errUsage)
+	}
+	size, err := parseSize(*f.size)
+	if err != nil {
+		return spec, fmt.Errorf("--size: %v: %w", err, errUsage)
+	}
+	return image.Spec{Slots: *f.slots, SizeBytes: size, SectorSize: *f.sectorSize, Arch: arch}, nil
+}
+
+// flagSet reports whether the flag name was given on the command line.
+func flagSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// parseSize parses a size in bytes with an optional K, M, G or T suffix
+// (powers of 1024, "KiB" etc. accepted too); "" is 0.
+func parseSize(s string) (int64, error) {
+	if s == "" {
+		return 0, nil
+	}
+	num, shift := s, 0
+	for i, suffix := range []string{"K", "M", "G", "T"} {
+		for _, form := range []string{suffix + "iB", suffix, strings.ToLower(suffix)} {
+			if n, ok := strings.CutSuffix(s, form); ok {
+				num, shift = n, 10*(i+1)
+				break
+			}
+		}
+		if shift != 0 {
+			break
+		}
+	}
+	n, err := strconv.ParseInt(num, 10, 64)
+	if err != nil || n <= 0 {
+		return 0, fmt.Errorf("%q is not a positive number of bytes, K, M, G or T", s)
+	}
+	if n > (1<<62)>>shift {
+		return 0, fmt.Errorf("%q is too large", s)
+	}
+	return n << shift, nil
+}
+
+// writeDisk writes the image to a temporary file next to out and renames
+// it to out when it is complete. It refuses to replace anything but a
+// regular file: to write a device, copy the image with dd.
+func writeDisk(out string, spec image.Spec) (*image.Layout, error) {
+	if st, err := os.Lstat(out); err == nil && !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s exists and is not a regular file: disk create writes image files (copy one to a device with dd)", out)
+	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	f, err := os.CreateTemp(filepath.Dir(out), ".verinit-disk-*")
+	if err != nil {
+		return nil, err
+	}
+	l, err := image.Create(f, spec)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), out)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return l, nil
+}
+
+// diskPartition is a partition as disk create prints it.
+type diskPartition struct {
+	Number      int    `json:"number"`
+	Label       string `json:"label"`
+	Type        string `json:"type"`
+	TypeUUID    string `json:"type_uuid"`
+	UUID        string `json:"uuid"`
+	FirstLBA    uint64 `json:"first_lba"`
+	LastLBA     uint64 `json:"last_lba"`
+	OffsetBytes int64  `json:"offset_bytes"`
+	SizeBytes   int64  `json:"size_bytes"`
+}
+
+// diskSlot is a slot as disk create prints it.
+type diskSlot struct {
+	Name       string        `json:"name"`
+	Bootname   string        `json:"bootname"`
+	Data       diskPartition `json:"data"`
+	Verity     diskPartition `json:"verity"`
+	RootHash   string        `json:"root_hash"`
+	Salt       string        `json:"salt"`
+	DataBlocks uint64        `json:"data_blocks"`
+	Cmdline    string        `json:"cmdline"`
+}
+
+// bareboxFile is a file to put where barebox reads it.
+type bareboxFile struct {
+	Path    string `json:"path"`
+	Content string `json:"content"`
+}
+
+// bareboxOut is the barebox configuration for the image.
+type bareboxOut struct {
+	Entries     []bareboxFile `json:"entries"`
+	Bootchooser string        `json:"bootchooser"`
+}
+
+// diskOut is what disk create prints.
+type diskOut struct {
+	Image      string      `json:"image"`
+	SizeBytes  int64       `json:"size_bytes"`
+	SectorSize int         `json:"sector_size"`
+	Arch       string      `json:"arch"`
+	DiskGUID   string      `json:"disk_guid"`
+	Slots      []diskSlot  `json:"slots"`
+	Barebox    *bareboxOut `json:"barebox,omitempty"`
+}
+
+func diskReport(out string, l *image.Layout) diskOut {
+	rep := diskOut{Image: out, SizeBytes: l.SizeBytes, SectorSize: l.SectorSize, Arch: string(l.Arch), DiskGUID: l.DiskGUID.String()}
+	part := func(p image.Partition) diskPartition {
+		return diskPartition{Number: p.Number, Label: p.Label, Type: dps.TypeName(p.Type), TypeUUID: p.Type.String(), UUID: p.UUID.String(),
+			FirstLBA: p.FirstLBA, LastLBA: p.LastLBA, OffsetBytes: p.OffsetBytes, SizeBytes: p.SizeBytes}
+	}
+	for _, s := range l.Slots {
+		rep.Slots = append(rep.Slots, diskSlot{Name: s.Name, Bootname: s.Bootname, Data: part(s.Data), Verity: part(s.Verity),
+			RootHash: hex.EncodeToString(s.RootHash), Salt: hex.EncodeToString(s.Params.Salt), DataBlocks: s.Params.DataBlocks,
+			Cmdline: s.Cmdline()})
+	}
+	return rep
+}
+
+func printDisk(w io.Writer, rep diskOut) error {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: %d bytes, %d-byte sectors, disk GUID %s, %d slots (%s)\n",
+		rep.Image, rep.SizeBytes, rep.SectorSize, rep.DiskGUID, len(rep.Slots), rep.Arch)
+	for _, s := range rep.Slots {
+		fmt.Fprintf(&b, "slot %s:\n", s.Bootname)
+		for _, p := range []diskPartition{s.Data, s.Verity} {
+			fmt.Fprintf(&b, "  partition %d  %-14s %-20s PARTUUID %s  bytes %d+%d\n", p.Number, p.Label, p.Type, p.UUID, p.OffsetBytes, p.SizeBytes)
+		}
+		fmt.Fprintf(&b, "  root hash    %s\n", s.RootHash)
+		fmt.Fprintf(&b, "  cmdline      %s\n", s.Cmdline)
+	}
+	if bb := rep.Barebox; bb != nil {
+		for _, e := range bb.Entries {
+			fmt.Fprintf(&b, "\n# %s\n%s", e.Path, e.Content)
+		}
+		fmt.Fprintf(&b, "\n# bootchooser settings (barebox shell; or as files in /env/nv)\n%s", bb.Bootchooser)
+	}
+	_, err := io.WriteString(w, b.String())
+	return err
+}
+
+// bareboxConfig returns a Boot Loader Specification entry per slot, as
+// barebox reads them (common/blspec.c: title, version, options, linux,
+// initrd; the paths are relative to the partition holding the entry), and
+// the nv commands that make barebox's bootchooser boot them: one target per
+// slot, named by its bootname, whose boot is the entry file; the first slot
+// gets the highest priority (Documentation/user/bootchooser.rst).
+// bootchooser adds bootchooser.active=<target> to the kernel command line,
+// which equals rauc.slot= here.
+func bareboxConfig(l *image.Layout, linux, initrd, entries string) *bareboxOut {
+	out := &bareboxOut{}
+	var targets []string
+	var nv strings.Builder
+	for i, s := range l.Slots {
+		name := "verinit-" + s.Name + ".conf"
+		path := strings.TrimSuffix(entries, "/") + "/" + name
+		out.Entries = append(out.Entries, bareboxFile{Path: path, Content: "title      verinit slot " + s.Bootname + "\n" +
+			"version    " + s.Bootname + "\n" +
+			"options    " + s.Cmdline() + "\n" +
+			"linux      " + linux + "\n" +
+			"initrd     " + initrd + "\n"})
+		targets = append(targets, s.Bootname)
+		fmt.Fprintf(&nv, "nv bootchooser.%s.boot=%s\n", s.Bootname, path)
+		fmt.Fprintf(&nv, "nv bootchooser.%s.default_attempts=3\n", s.Bootname)
+		fmt.Fprintf(&nv, "nv bootchooser.%s.default_priority=%d\n", s.Bootname, 20+len(l.Slots)-i)
+	}
+	out.Bootchooser = "nv bootchooser.targets=\"" + strings.Join(targets, " ") + "\"\n" + nv.String() +
+		"nv bootchooser.retry=1\n" +
+		"nv boot.default=bootchooser\n"
+	return out
+}

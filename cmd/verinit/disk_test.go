@@ -1,0 +1,268 @@
+package main
+
+import (
+	"bytes"
+	"encoding/hex"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/gpt"
+)
+
+// diskRootfs writes a small root tree.
+func diskRootfs(t *testing.T) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "rootfs")
+	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "etc", "slot"), []byte("test\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var o, e bytes.Buffer
+	code = dispatch(args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestDiskExitCodes(t *testing.T) {
+	rootfs := diskRootfs(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "disk.img")
+	notDir := filepath.Join(dir, "file")
+	if err := os.WriteFile(notDir, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name           string
+		args           []string
+		code           int
+		stdout, stderr string // substrings
+	}{
+		{"help lists disk", []string{"--help"}, 0, "disk ", ""},
+		{"disk alone", []string{"disk"}, 2, "", "verinit disk create OUT.img"},
+		{"disk help", []string{"disk", "--help"}, 0, "verinit disk create OUT.img", ""},
+		{"unknown subcommand", []string{"disk", "resize"}, 2, "", "Usage:"},
+		{"create help", []string{"disk", "create", "--help"}, 0, "", "-rootfs"},
+		{"no output", []string{"disk", "create", "--rootfs", rootfs}, 2, "", "Usage: verinit disk create"},
+		{"two outputs", []string{"disk", "create", "a", "b", "--rootfs", rootfs}, 2, "", "Usage: verinit disk create"},
+		{"no rootfs", []string{"disk", "create", out}, 2, "", "--rootfs is required"},
+		{"bad flag", []string{"disk", "create", out, "--rootfs", rootfs, "--frob"}, 2, "", "flag provided but not defined"},
+		{"bad size", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "12X"}, 2, "", `--size: "12X" is not a positive number`},
+		{"zero size", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "0"}, 2, "", "--size"},
+		{"bad sector size", []string{"disk", "create", out, "--rootfs", rootfs, "--sector-size", "1024"}, 2, "", "--sector-size 1024: want 512 or 4096"},
+		{"bad slots", []string{"disk", "create", out, "--rootfs", rootfs, "--slots", "0"}, 2, "", "--slots 0: want 1 to 26"},
+		{"bad fs", []string{"disk", "create", out, "--rootfs", rootfs, "--fs", "ext4"}, 2, "", `--fs "ext4"`},
+		{"bad arch", []string{"disk", "create", out, "--rootfs", rootfs, "--arch", "sparc"}, 2, "", "--arch: dps: unknown architecture"},
+		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "grub"}, 2, "", `--print "grub": want barebox`},
+		{"fs with an image", []string{"disk", "create", out, "--rootfs", notDir, "--fs", "erofs"}, 2, "", "--fs applies only when --rootfs is a directory"},
+		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk: --rootfs: stat"},
+		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},
+		{"output is a directory", []string{"disk", "create", dir, "--rootfs", rootfs}, 1, "", "is not a regular file"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCLI(t, tc.args...)
+			if code != tc.code {
+				t.Errorf("exit %d, want %d (stderr %q)", code, tc.code, stderr)
+			}
+			if !strings.Contains(stdout, tc.stdout) {
+				t.Errorf("stdout %q lacks %q", stdout, tc.stdout)
+			}
+			if !strings.Contains(stderr, tc.stderr) {
+				t.Errorf("stderr %q lacks %q", stderr, tc.stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(out); !os.IsNotExist(err) {
+		t.Errorf("a failed run left %s: %v", out, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(dir, ".verinit-*")); len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
+// readDisk reads the image's GPT.
+func readDisk(t *testing.T, path string, ss int) *gpt.Table {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tab, err := gpt.Read(f, st.Size(), ss)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tab
+}
+
+func TestDiskCreateText(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "disk.img")
+	code, stdout, stderr := runCLI(t, "disk", "create", out, "--rootfs", diskRootfs(t), "--arch", "x86-64")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	tab := readDisk(t, out, 512)
+	if len(tab.Partitions) != 4 {
+		t.Fatalf("%d partitions", len(tab.Partitions))
+	}
+	for i, slot := range []string{"A", "B"} {
+		data, ver := tab.Partitions[2*i], tab.Partitions[2*i+1]
+		hash := strings.ReplaceAll(data.UUID.String()+ver.UUID.String(), "-", "")
+		for _, want := range []string{
+			"slot " + slot + ":\n",
+			"  partition " + string(rune('1'+2*i)) + "  root-" + strings.ToLower(slot) + " ",
+			"  root hash    " + hash + "\n",
+			"  cmdline      roothash=" + hash + " systemd.verity_root_data=PARTUUID=" + data.UUID.String() +
+				" systemd.verity_root_hash=PARTUUID=" + ver.UUID.String() + " rauc.slot=" + slot + "\n",
+		} {
+			if !strings.Contains(stdout, want) {
+				t.Errorf("output lacks %q:\n%s", want, stdout)
+			}
+		}
+	}
+	if strings.Contains(stdout, "bootchooser") || strings.Contains(stdout, " root=") {
+		t.Errorf("unexpected output:\n%s", stdout)
+	}
+}
+
+func TestDiskCreateJSON(t *testing.T) {
+	dir := t.TempDir()
+	img := filepath.Join(dir, "root.erofs")
+	// A prebuilt image: any regular file is taken as it is.
+	if err := os.WriteFile(img, bytes.Repeat([]byte("erofs?"), 5000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "disk.img")
+	code, stdout, stderr := runCLI(t, "disk", "create", out, "--rootfs", img, "--json", "--slots", "3",
+		"--sector-size", "4096", "--size", "64M", "--arch", "aarch64")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatalf("%v\n%s", err, stdout)
+	}
+	if rep.Image != out || rep.SizeBytes != 64<<20 || rep.SectorSize != 4096 || rep.Arch != "arm64" || len(rep.Slots) != 3 || rep.Barebox != nil {
+		t.Fatalf("report %+v", rep)
+	}
+	tab := readDisk(t, out, 4096)
+	if tab.DiskGUID.String() != rep.DiskGUID || len(tab.Partitions) != 6 {
+		t.Fatalf("disk GUID %s, %d partitions", tab.DiskGUID, len(tab.Partitions))
+	}
+	for i, s := range rep.Slots {
+		h, err := hex.DecodeString(s.RootHash)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, v, err := dps.PairUUIDs(h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j, p := range []diskPartition{s.Data, s.Verity} {
+			tp := tab.Partitions[2*i+j]
+			want := []gpt.GUID{d, v}[j]
+			if p.UUID != want.String() || tp.UUID != want || p.Number != tp.Number || p.Label != tp.Name ||
+				p.FirstLBA != tp.FirstLBA || p.LastLBA != tp.LastLBA || p.TypeUUID != tp.Type.String() ||
+				p.Type != []string{"root-arm64", "root-arm64-verity"}[j] || p.OffsetBytes != int64(tp.FirstLBA)*4096 {
+				t.Errorf("slot %s: reported %+v, on disk %+v", s.Name, p, tp)
+			}
+		}
+		if s.Bootname != string(rune('A'+i)) || s.DataBlocks != uint64(s.Data.SizeBytes/4096) || len(s.Salt) != 64 ||
+			!strings.HasSuffix(s.Cmdline, " rauc.slot="+s.Bootname) {
+			t.Errorf("slot %+v", s)
+		}
+	}
+}
+
+func TestDiskCreateBarebox(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "disk.img")
+	args := []string{"disk", "create", out, "--rootfs", diskRootfs(t), "--fs", "erofs", "--print", "barebox",
+		"--linux", "/boot/bzImage", "--entries", "/mnt/mmc0.0/loader/entries/"}
+	code, stdout, stderr := runCLI(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Barebox == nil || len(rep.Barebox.Entries) != 2 {
+		t.Fatalf("barebox %+v", rep.Barebox)
+	}
+	for i, s := range rep.Slots {
+		e := rep.Barebox.Entries[i]
+		wantPath := "/mnt/mmc0.0/loader/entries/verinit-" + s.Name + ".conf"
+		wantEntry := "title      verinit slot " + s.Bootname + "\n" +
+			"version    " + s.Bootname + "\n" +
+			"options    " + s.Cmdline + "\n" +
+			"linux      /boot/bzImage\n" +
+			"initrd     /initrd\n"
+		if e.Path != wantPath || e.Content != wantEntry {
+			t.Errorf("entry %d: %q\n%s\nwant %q\n%s", i, e.Path, e.Content, wantPath, wantEntry)
+		}
+	}
+	wantBC := `nv bootchooser.targets="A B"
+nv bootchooser.A.boot=/mnt/mmc0.0/loader/entries/verinit-a.conf
+nv bootchooser.A.default_attempts=3
+nv bootchooser.A.default_priority=22
+nv bootchooser.B.boot=/mnt/mmc0.0/loader/entries/verinit-b.conf
+nv bootchooser.B.default_attempts=3
+nv bootchooser.B.default_priority=21
+nv bootchooser.retry=1
+nv boot.default=bootchooser
+`
+	if rep.Barebox.Bootchooser != wantBC {
+		t.Errorf("bootchooser:\n%s\nwant\n%s", rep.Barebox.Bootchooser, wantBC)
+	}
+
+	// The text form prints the same files.
+	code, stdout, stderr = runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, "\n# /mnt/mmc0.0/loader/entries/verinit-b.conf\ntitle      verinit slot B\n") ||
+		!strings.Contains(stdout, "nv bootchooser.targets=\"A B\"\n") {
+		t.Errorf("text output:\n%s", stdout)
+	}
+}
+
+func TestParseSize(t *testing.T) {
+	for _, c := range []struct {
+		in   string
+		want int64
+		ok   bool
+	}{
+		{"", 0, true},
+		{"1048576", 1 << 20, true},
+		{"512K", 512 << 10, true},
+		{"64M", 64 << 20, true},
+		{"64MiB", 64 << 20, true},
+		{"2g", 2 << 30, true},
+		{"1T", 1 << 40, true},
+		{"4096k", 4 << 20, true},
+		{"0", 0, false},
+		{"-1M", 0, false},
+		{"1.5G", 0, false},
+		{"M", 0, false},
+		{"12X", 0, false},
+		{"99999999999T", 0, false},
+	} {
+		got, err := parseSize(c.in)
+		if (err == nil) != c.ok || got != c.want {
+			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
+		}
+	}
+}
