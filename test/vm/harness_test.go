@@ -32,6 +32,8 @@ type env struct {
 	parts       map[string]map[int]partInfo
 	verity      verityImages
 	ab          abImages
+	sector4k    map[string]bool // disks attached with 4096-byte logical sectors
+	created     map[string]diskCreated
 }
 
 type partInfo struct {
@@ -76,7 +78,8 @@ func setup(dir string) (*env, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, kernel: kernel, release: release, images: map[string]string{}, parts: map[string]map[int]partInfo{}}
+	e := &env{dir: dir, kernel: kernel, release: release, images: map[string]string{}, parts: map[string]map[int]partInfo{},
+		sector4k: map[string]bool{}, created: map[string]diskCreated{}}
 	root := repoRoot()
 	bin := filepath.Join(dir, "bin")
 	if err := run(root, "go", "build", "-o", filepath.Join(bin, "verinit"), "./cmd/verinit"); err != nil {
@@ -173,7 +176,13 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 			t.Fatal(err)
 		}
 		sums[dst] = sum(t, dst)
-		args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")
+		if e.sector4k[name] {
+			id := fmt.Sprintf("d%d", i)
+			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id,
+				"-device", "virtio-blk-pci,drive="+id+",logical_block_size=4096,physical_block_size=4096")
+		} else {
+			args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

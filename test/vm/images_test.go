@@ -93,7 +93,10 @@ func (e *env) makeImages() error {
 	if err := e.makeVerityImages(); err != nil {
 		return err
 	}
-	return e.makeABImages()
+	if err := e.makeABImages(); err != nil {
+		return err
+	}
+	return e.makeCreatedDisks()
 }
 
 func makeRootDir(dir string, withInit bool) error {
