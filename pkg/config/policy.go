@@ -51,9 +51,44 @@ const maxPolicyBytes = 64 << 10
 // ParsePolicy reads a packed policy: "key=value" lines, '#' comments.
 func ParsePolicy(b []byte) (Policy, error) {
 	var p Policy
-	if len(b) > maxPolicyBytes {
-		return p, fmt.Errorf("policy: %d bytes, more than %d", len(b), maxPolicyBytes)
+	lines, err := readKeyValues(b, "policy", "key=value", maxPolicyBytes)
+	if err != nil {
+		return p, err
 	}
+	for _, l := range lines {
+		n, key, value := l.n, l.key, l.value
+		if !policyKeys[key] {
+			return p, fmt.Errorf("policy line %d: unknown key %q", n, key)
+		}
+		r, err := parseRequirement(value)
+		if err != nil {
+			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, value, err)
+		}
+		p.Verity = r
+	}
+	return p, nil
+}
+
+// Format renders p as ParsePolicy reads it.
+func (p Policy) Format() []byte {
+	return []byte("# verinit policy: the kernel command line may tighten it, never weaken it\nverity=" + p.Verity.String() + "\n")
+}
+
+// kvLine is one "key=value" line of a small text file.
+type kvLine struct {
+	n          int // line number
+	key, value string
+}
+
+// readKeyValues splits b into "key=value" lines, skipping blank lines
+// and '#' comments and trimming spaces. A line without '=' or with an
+// empty key, a key given twice, or a file larger than maxBytes is an
+// error naming what (the file) and the line; form shows the expected form.
+func readKeyValues(b []byte, what, form string, maxBytes int) ([]kvLine, error) {
+	if len(b) > maxBytes {
+		return nil, fmt.Errorf("%s: %d bytes, more than %d", what, len(b), maxBytes)
+	}
+	var lines []kvLine
 	seen := map[string]bool{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for n := 1; sc.Scan(); n++ {
@@ -63,25 +98,17 @@ func ParsePolicy(b []byte) (Policy, error) {
 		}
 		key, value, ok := strings.Cut(line, "=")
 		key, value = strings.TrimSpace(key), strings.TrimSpace(value)
-		switch {
-		case !ok:
-			return p, fmt.Errorf("policy line %d: %q: want key=value", n, line)
-		case !policyKeys[key]:
-			return p, fmt.Errorf("policy line %d: unknown key %q", n, key)
-		case seen[key]:
-			return p, fmt.Errorf("policy line %d: %s given twice", n, key)
+		if !ok || key == "" {
+			return nil, fmt.Errorf("%s line %d: %q: want %s", what, n, line, form)
+		}
+		if seen[key] {
+			return nil, fmt.Errorf("%s line %d: %s given twice", what, n, key)
 		}
 		seen[key] = true
-		r, err := parseRequirement(value)
-		if err != nil {
-			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, value, err)
-		}
-		p.Verity = r
+		lines = append(lines, kvLine{n, key, value})
 	}
-	return p, sc.Err()
-}
-
-// Format renders p as ParsePolicy reads it.
-func (p Policy) Format() []byte {
-	return []byte("# verinit policy: the kernel command line may tighten it, never weaken it\nverity=" + p.Verity.String() + "\n")
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", what, err)
+	}
+	return lines, nil
 }

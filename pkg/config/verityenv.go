@@ -1,8 +1,6 @@
 package config
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"strconv"
 	"strings"
@@ -34,27 +32,13 @@ const maxEnvBytes = 64 << 10
 // " [bytes]" suffix newer cryptsetup prints; only the number counts.
 func ParseVerityEnv(b []byte) (VerityEnv, error) {
 	var e VerityEnv
-	if len(b) > maxEnvBytes {
-		return e, fmt.Errorf("dm-verity.env: %d bytes, more than %d", len(b), maxEnvBytes)
+	lines, err := readKeyValues(b, "dm-verity.env", "KEY=value", maxEnvBytes)
+	if err != nil {
+		return e, err
 	}
 	kv := map[string]string{}
-	sc := bufio.NewScanner(bytes.NewReader(b))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		key, value, ok := strings.Cut(line, "=")
-		if !ok || key == "" {
-			return e, fmt.Errorf("dm-verity.env line %d: %q: want KEY=value", n, line)
-		}
-		if _, dup := kv[key]; dup {
-			return e, fmt.Errorf("dm-verity.env line %d: %s given twice", n, key)
-		}
-		kv[key] = strings.Trim(value, `"'`)
-	}
-	if err := sc.Err(); err != nil {
-		return e, fmt.Errorf("dm-verity.env: %w", err)
+	for _, l := range lines {
+		kv[l.key] = strings.Trim(l.value, `"'`)
 	}
 	num := func(key string, bits int) (uint64, error) {
 		v, ok := kv[key]
@@ -71,7 +55,6 @@ func ParseVerityEnv(b []byte) (VerityEnv, error) {
 		}
 		return n, nil
 	}
-	var err error
 	var u uint64
 	e.RootHash, e.Salt, e.Algorithm = kv["ROOT_HASH"], kv["SALT"], kv["HASH_ALGORITHM"]
 	if e.RootHash == "" {
