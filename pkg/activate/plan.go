@@ -6,7 +6,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/anatol/devmapper.go"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/verity"
 )
@@ -101,27 +100,3 @@ func agree(o config.VerityOptions, p verity.Params) error {
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
-
-// VerityTable converts the parameter string of verity.Params.KernelTable
-// into devmapper.go's table type, whose fields it joins back with single
-// spaces into the same string.
-func VerityTable(params string, sectors uint64) (devmapper.VerityTable, error) {
-	f := strings.Split(params, " ")
-	if len(f) < 10 {
-		return devmapper.VerityTable{}, fmt.Errorf("verity table %q: %d fields, want at least 10", params, len(f))
-	}
-	var n [5]uint64
-	for i, idx := range []int{0, 3, 4, 5, 6} {
-		v, err := strconv.ParseUint(f[idx], 10, 64)
-		if err != nil {
-			return devmapper.VerityTable{}, fmt.Errorf("verity table %q: field %d: %w", params, idx+1, err)
-		}
-		n[i] = v
-	}
-	return devmapper.VerityTable{
-		Start: 0, Length: sectors * 512,
-		HashType: n[0], DataDevice: f[1], HashDevice: f[2],
-		DataBlockSize: n[1], HashBlockSize: n[2], NumDataBlocks: n[3], HashStartBlock: n[4],
-		Algorithm: f[7], Digest: f[8], Salt: f[9], Params: f[10:],
-	}, nil
-}

@@ -48,18 +48,15 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	table, err := VerityTable(params, sectors)
-	if err != nil {
-		return nil, err
-	}
 	uuid := "VERINIT-VERITY-" + hex.EncodeToString(prep.RootHash)
 	if len(uuid) > 128 {
 		uuid = uuid[:128]
 	}
-	dev, err := dm.CreateReadOnly(RootName, uuid, table)
+	t := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
+	dev, err := dm.Create(RootName, uuid, true, []dm.Target{t})
 	if err != nil {
 		return nil, fmt.Errorf("verity: %w", err)
 	}
 	return &Result{Device: dev, Params: prep.Params, RootHash: prep.RootHash, HashOffset: prep.HashOffset,
-		Options: prep.Options, Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
+		Options: prep.Options, Table: t.String()}, nil
 }

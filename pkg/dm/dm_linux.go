@@ -28,32 +28,6 @@ func (d Device) DevNum() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) 
 // MAPPER_CTRL_MINOR in include/linux/miscdevice.h).
 const controlMajor, controlMinor = 10, 236
 
-// CreateReadOnly creates the device name with the given tables, loaded
-// read-only, resumes it and makes its /dev/mapper node. On any failure
-// the device is removed again.
-func CreateReadOnly(name, uuid string, tables ...devmapper.Table) (Device, error) {
-	if err := ensureControl(); err != nil {
-		return Device{}, err
-	}
-	if err := devmapper.CreateAndLoad(name, uuid, devmapper.ReadOnlyFlag, tables...); err != nil {
-		// The library removed it if the load failed; resume failures
-		// leave it behind.
-		_ = devmapper.Remove(name)
-		return Device{}, fmt.Errorf("dm: create %s: %w", name, err)
-	}
-	info, err := devmapper.InfoByName(name)
-	if err != nil {
-		_ = devmapper.Remove(name)
-		return Device{}, fmt.Errorf("dm: status of %s: %w", name, err)
-	}
-	d := Device{Name: name, UUID: uuid, Major: unix.Major(info.DevNo), Minor: unix.Minor(info.DevNo)}
-	if err := makeNode(d.Node(), d.Major, d.Minor); err != nil {
-		_ = devmapper.Remove(name)
-		return Device{}, err
-	}
-	return d, nil
-}
-
 // Remove removes the device and its node.
 func Remove(d Device) error {
 	os.Remove(d.Node())
