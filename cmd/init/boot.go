@@ -214,6 +214,9 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	if err != nil {
 		return rootDevice{}, err
 	}
+	if err := b.activateLVs(&d.Root, &d.Data, &d.Hash); err != nil {
+		return rootDevice{}, err
+	}
 	v := b.cfg.Verity
 	if v == nil {
 		m := d.Root
@@ -247,6 +250,30 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	b.cfg.ReadOnly = true // dm-verity devices are read-only
 	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, d.Hash.Device.Path(), res.Table)
 	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+}
+
+// activateLVs activates the logical volumes among the matches (each
+// once), so that they have a device from then on.
+func (b *boot) activateLVs(ms ...*rootdev.Match) error {
+	done := map[string]blockdev.Device{}
+	for _, m := range ms {
+		if m.LV == nil {
+			continue
+		}
+		if dev, ok := done[m.LV.Name]; ok {
+			m.Device = dev
+			continue
+		}
+		dev, dmDev, table, err := activate.LV(m.LV, m.PVs)
+		if err != nil {
+			return err
+		}
+		b.undo = append(b.undo, func() error { return dm.Remove(dmDev) })
+		m.Device, done[m.LV.Name] = dev, dev
+		b.st.LVs = append(b.st.LVs, status.LV{VG: m.LV.VG, LV: m.LV.LV, Device: dev.Path(), DevNum: dev.DevNum(), Table: table})
+		b.log.Infof(b.stage, "activated %s/%s as %s: %s", m.LV.VG, m.LV.LV, dev.Path(), strings.Join(table, "; "))
+	}
+	return nil
 }
 
 // rootDevice is what gets mounted.

@@ -14,13 +14,19 @@ type Device struct {
 	Partition int    // partition number, 0 for a whole disk
 	Disk      string // for a partition, the name of its disk; else Name
 	SizeBytes int64  // sysfs size (in 512-byte units) times 512
+	Node      string // the node to open when not /dev/NAME, e.g. /dev/mapper/vg-root
 }
 
 // DevNum returns "MAJ:MIN".
 func (d Device) DevNum() string { return fmt.Sprintf("%d:%d", d.Major, d.Minor) }
 
-// Path returns the device node the init uses, /dev/NAME.
-func (d Device) Path() string { return "/dev/" + d.Name }
+// Path returns the device node the init uses: Node, or /dev/NAME.
+func (d Device) Path() string {
+	if d.Node != "" {
+		return d.Node
+	}
+	return "/dev/" + d.Name
+}
 
 // IsPartition reports whether d is a partition of a disk.
 func (d Device) IsPartition() bool { return d.Partition > 0 }

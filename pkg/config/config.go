@@ -3,6 +3,7 @@ package config
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -105,6 +106,13 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		errs = append(errs, fmt.Errorf("root=%s: with systemd.verity_root_data= the root is the verity device: leave root= out or give /dev/mapper/root", root))
 	case verity != nil:
 		cfg.Root = verity.Data
+	case root == "" && len(c.Values("rd.lvm.lv")) == 1:
+		// dracut's rd.lvm.lv=VG/LV alone names the root LV.
+		spec, err := rootdev.ParseSpec("LVM=" + c.Values("rd.lvm.lv")[0])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("rd.lvm.lv: %w", err))
+		}
+		cfg.Root = spec
 	case root == "":
 		cfg.AutoRoot = true
 	default:
@@ -113,6 +121,9 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 			errs = append(errs, err)
 		}
 		cfg.Root = spec
+	}
+	if err := checkLVList(c, cfg); err != nil {
+		errs = append(errs, err)
 	}
 	if err := cfg.parsePolicy(c, packed.Policy); err != nil {
 		errs = append(errs, err)
@@ -186,6 +197,25 @@ func (cfg *Config) parsePolicy(c *cmdline.Cmdline, packed []byte) error {
 	}
 	if cfg.Policy.Verity == Required && cfg.Verity == nil {
 		return errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root")
+	}
+	return nil
+}
+
+// checkLVList enforces dracut's rd.lvm.lv=: when given, only the LVs it
+// lists may be activated.
+func checkLVList(c *cmdline.Cmdline, cfg Config) error {
+	allowed := c.Values("rd.lvm.lv")
+	if len(allowed) == 0 {
+		return nil
+	}
+	specs := []rootdev.Spec{cfg.Root}
+	if v := cfg.Verity; v != nil {
+		specs = append(specs, v.Data, v.Hash)
+	}
+	for _, s := range specs {
+		if s.Kind == rootdev.ByLV && !slices.Contains(allowed, s.Value) {
+			return fmt.Errorf("%s: not among the logical volumes rd.lvm.lv= allows (%s)", s.Raw, strings.Join(allowed, " "))
+		}
 	}
 	return nil
 }

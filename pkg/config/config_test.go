@@ -32,6 +32,12 @@ func TestParse(t *testing.T) {
 					t.Errorf("config = %+v", c)
 				}
 			}},
+		{name: "rd.lvm.lv alone names the root", line: "rd.lvm.lv=vg0/root-a", check: func(t *testing.T, c Config) {
+			if c.Root.Kind != rootdev.ByLV || c.Root.VG != "vg0" || c.Root.LV != "root-a" || c.AutoRoot {
+				t.Errorf("root = %+v", c.Root)
+			}
+		}},
+		{name: "rd.lvm.lv restricts", line: "root=/dev/vg0/root-b rd.lvm.lv=vg0/root-a", wantErr: "/dev/vg0/root-b: not among the logical volumes rd.lvm.lv= allows (vg0/root-a)"},
 		{name: "slot keys", line: "root=/dev/vda verinit.slot=golden rauc.slot=B bootchooser.active=system1", check: func(t *testing.T, c Config) {
 			want := []SlotKey{{"rauc.slot", "B"}, {"bootchooser.active", "system1"}, {"verinit.slot", "golden"}}
 			if !reflect.DeepEqual(c.Slot, want) {

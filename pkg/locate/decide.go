@@ -44,7 +44,7 @@ func (in Input) Needs() rootdev.Needs {
 	switch {
 	case c.Verity != nil:
 		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash)
-		n.Tables = true // the pairing of root= with roothash= reads tables
+		n.Tables = n.Tables || c.Verity.Source == "root" // the pairing of root= with roothash= reads tables
 		return n
 	case c.AutoRoot:
 		return rootdev.Needs{Tables: true}

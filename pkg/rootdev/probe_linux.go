@@ -1,11 +1,14 @@
 package rootdev
 
 import (
+	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/gpt"
+	"github.com/verinit/verinit/pkg/lvm"
 )
 
 // Prober reads partition tables and file system superblocks, once per
@@ -14,6 +17,7 @@ import (
 type Prober struct {
 	disks map[string]probed[Disk]
 	fs    map[string]probed[fsdetect.Info]
+	pvs   map[string]probed[pvScan]
 }
 
 type probed[T any] struct {
@@ -23,11 +27,11 @@ type probed[T any] struct {
 
 // NewProber returns an empty Prober.
 func NewProber() *Prober {
-	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}}
+	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}, pvs: map[string]probed[pvScan]{}}
 }
 
 // Needs says what a View must read.
-type Needs struct{ Tables, FS bool }
+type Needs struct{ Tables, FS, LVM bool }
 
 // NeedsOf is what resolving the specs needs.
 func NeedsOf(specs ...Spec) Needs {
@@ -35,6 +39,7 @@ func NeedsOf(specs ...Spec) Needs {
 	for _, s := range specs {
 		n.Tables = n.Tables || s.NeedsTables()
 		n.FS = n.FS || s.NeedsFS()
+		n.LVM = n.LVM || s.NeedsLVM()
 	}
 	return n
 }
@@ -62,7 +67,61 @@ func (p *Prober) View(devs []blockdev.Device, need Needs) View {
 			v.FS[d.Name] = c.value
 		}
 	}
+	if need.LVM {
+		p.viewLVM(devs, &v)
+	}
 	return v
+}
+
+// viewLVM scans every device for an LVM2 label (devices we made
+// ourselves, dm-*, are skipped) and assembles the volume groups.
+func (p *Prober) viewLVM(devs []blockdev.Device, v *View) {
+	v.PVs = map[string]blockdev.Device{}
+	var pvs []*lvm.PV
+	for _, d := range devs {
+		if d.SizeBytes == 0 || strings.HasPrefix(d.Name, "dm-") {
+			continue
+		}
+		c, ok := p.pvs[d.Name]
+		if !ok || c.dev != d {
+			c = probed[pvScan]{d, scanPV(d)}
+			p.pvs[d.Name] = c
+		}
+		switch {
+		case c.value.err != nil:
+			if v.PVErrors == nil {
+				v.PVErrors = map[string]error{}
+			}
+			v.PVErrors[d.Name] = c.value.err
+		case c.value.pv != nil:
+			pvs = append(pvs, c.value.pv)
+			v.PVs[c.value.pv.UUID] = d
+		}
+	}
+	v.VGs, v.LVMError = lvm.Assemble(pvs)
+}
+
+// pvScan is what scanning one device found: a PV, nothing, or an error.
+type pvScan struct {
+	pv  *lvm.PV
+	err error
+}
+
+// scanPV reads the LVM2 label of d. No label is not an error.
+func scanPV(d blockdev.Device) pvScan {
+	f, err := blockdev.Open(d)
+	if err != nil {
+		return pvScan{err: err}
+	}
+	defer f.Close()
+	pv, err := lvm.ScanPV(f, d.SizeBytes)
+	if errors.Is(err, lvm.ErrNotPV) {
+		return pvScan{}
+	}
+	if err != nil {
+		return pvScan{err: fmt.Errorf("%s: %w", d.Path(), err)}
+	}
+	return pvScan{pv: pv}
 }
 
 func readDisk(d blockdev.Device) Disk {

@@ -1,6 +1,7 @@
 package rootdev
 
 import (
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -8,6 +9,7 @@ import (
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/gpt"
+	"github.com/verinit/verinit/pkg/lvm"
 )
 
 // Disk is what was read from one whole disk.
@@ -22,13 +24,23 @@ type View struct {
 	Devices []blockdev.Device
 	Disks   map[string]Disk          // by disk name; only disks probed so far
 	FS      map[string]fsdetect.Info // by device name; only when a UUID=/LABEL= spec asked
+	// LVM, only when an LV spec asked: the volume groups assembled from
+	// every PV scanned, and which device holds each PV (by PV UUID).
+	VGs      []*lvm.VG
+	PVs      map[string]blockdev.Device
+	LVMError error            // VGs Assemble left out, if any
+	PVErrors map[string]error // devices with an unreadable LVM2 label or metadata
 }
 
-// Match is the device a spec resolved to.
+// Match is the device a spec resolved to. For a logical volume, LV is
+// the activation plan and PVs the devices it maps; Device is only known
+// once the LV is activated.
 type Match struct {
 	Device blockdev.Device
 	Key    string // Kind.Key()
 	Value  string
+	LV     *lvm.Plan
+	PVs    map[string]blockdev.Device // by PV UUID
 }
 
 // AmbiguousError lists every partition a value matched.
@@ -43,6 +55,9 @@ func (e *AmbiguousError) Error() string {
 
 // NeedsTables reports whether resolving needs the disks' GPTs.
 func (s Spec) NeedsTables() bool { return s.Kind == ByPartUUID || s.Kind == ByPartLabel }
+
+// NeedsLVM reports whether resolving needs the LVM2 PVs scanned.
+func (s Spec) NeedsLVM() bool { return s.Kind == ByLV }
 
 // NeedsFS reports whether resolving needs the file systems probed.
 func (s Spec) NeedsFS() bool { return s.Kind == ByFSUUID || s.Kind == ByFSLabel }
@@ -71,6 +86,8 @@ func (s Spec) Resolve(v View) (m Match, ok bool, err error) {
 		})
 	case ByPartUUID, ByPartLabel:
 		return s.resolvePartition(v, m)
+	case ByLV:
+		return s.resolveLV(v, m)
 	default:
 		return m, false, fmt.Errorf("%s: unknown form", s.Raw)
 	}
@@ -178,6 +195,23 @@ func Explain(v View) string {
 			fmt.Fprintf(&b, "; %s: the primary GPT is damaged (%v) and the backup is good, but the kernel makes partition devices from a backup GPT only when booted with the gpt parameter", name, d.Table.PrimaryErr)
 		}
 	}
+	for _, vg := range v.VGs {
+		var missing []string
+		for _, mb := range vg.Members {
+			if !mb.Present {
+				missing = append(missing, mb.UUID)
+			}
+		}
+		if len(missing) > 0 {
+			fmt.Fprintf(&b, "; volume group %s lacks PV %s", vg.Name, strings.Join(missing, ", "))
+		}
+	}
+	if v.LVMError != nil {
+		fmt.Fprintf(&b, "; %v", v.LVMError)
+	}
+	for _, name := range sortedKeys(v.PVErrors) {
+		fmt.Fprintf(&b, "; %v", v.PVErrors[name])
+	}
 	// For UUID=/LABEL=: what each device holds (squashfs has neither).
 	for _, name := range sortedKeys(v.FS) {
 		info := v.FS[name]
@@ -195,3 +229,36 @@ func Explain(v View) string {
 
 // SortedDisks returns the names of the disks in v, sorted.
 func SortedDisks(v View) []string { return sortedKeys(v.Disks) }
+
+// resolveLV plans the activation of a logical volume. A VG that is not
+// there yet, or an LV whose PVs are not all there yet, is "not yet"; an LV
+// that cannot be activated safely (thin, raid, exported VG, ...) is an
+// error.
+func (s Spec) resolveLV(v View, m Match) (Match, bool, error) {
+	var vgs []*lvm.VG
+	for _, vg := range v.VGs {
+		if vg.Name == s.VG {
+			vgs = append(vgs, vg)
+		}
+	}
+	switch {
+	case len(vgs) == 0:
+		return m, false, nil
+	case len(vgs) > 1:
+		return m, false, fmt.Errorf("%s: %d volume groups are named %s; refusing to guess", s.Raw, len(vgs), s.VG)
+	}
+	plan, err := vgs[0].Plan(s.LV, lvm.PlanOptions{ReadOnly: true})
+	if errors.Is(err, lvm.ErrMissingPV) {
+		return m, false, nil // more PVs may appear
+	}
+	if err != nil {
+		return m, false, fmt.Errorf("%s: %w", s.Raw, err)
+	}
+	m.LV, m.PVs = plan, map[string]blockdev.Device{}
+	for _, t := range plan.Targets {
+		for _, a := range t.Areas {
+			m.PVs[a.PVUUID] = v.PVs[a.PVUUID]
+		}
+	}
+	return m, true, nil
+}

@@ -39,7 +39,7 @@ func TestParseSpec(t *testing.T) {
 		{"PARTUUID=xyz", 0, "", 0, `root=PARTUUID=xyz: bad PARTUUID "xyz": `},
 		{"PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROF=1", 0, "", 0, `root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000001/PARTNROF=1: bad partition offset "PARTNROF=1" (want /PARTNROFF=N)`},
 		{"PARTLABEL=", 0, "", 0, "root=PARTLABEL=: empty PARTLABEL"},
-		{"/dev/disk/by-label/x", 0, "", 0, "root=/dev/disk/by-label/x: only /dev/NAME of a kernel block device is supported (no udev symlinks such as /dev/disk/...)"},
+		{"/dev/disk/by-label/x", 0, "", 0, "root=/dev/disk/by-label/x: only /dev/NAME of a kernel block device or /dev/VG/LV is supported (no udev symlinks such as /dev/disk/...)"},
 		{"8:x", 0, "", 0, "root=8:x: bad device number (want MAJ:MIN)"},
 		{"sda1", 0, "", 0, "root=sda1: unknown form (want /dev/NAME, PARTUUID=, PARTLABEL=, UUID=, LABEL= or MAJ:MIN)"},
 	}
@@ -157,4 +157,28 @@ func FuzzParseSpec(f *testing.F) {
 			t.Errorf("Resolve(empty) = %v, %v", ok, err)
 		}
 	})
+}
+
+func TestParseSpecLVM(t *testing.T) {
+	for in, want := range map[string][2]string{
+		"/dev/vg0/root":              {"vg0", "root"},
+		"/dev/mapper/vg0-root":       {"vg0", "root"},
+		"/dev/mapper/my--vg-root--a": {"my-vg", "root-a"},
+		"LVM=my-vg/root-a":           {"my-vg", "root-a"},
+		"/dev/mapper/vg--only":       {"", ""},
+		"/dev/disk/by-uuid/x":        {"", ""},
+		"LVM=vg":                     {"", ""},
+		"/dev/mapper/-bad-x":         {"", ""},
+	} {
+		s, err := ParseSpec(in)
+		if want[0] == "" {
+			if err == nil {
+				t.Errorf("ParseSpec(%q) = %+v, want an error", in, s)
+			}
+			continue
+		}
+		if err != nil || s.Kind != ByLV || s.VG != want[0] || s.LV != want[1] || s.Value != want[0]+"/"+want[1] {
+			t.Errorf("ParseSpec(%q) = %+v, %v", in, s, err)
+		}
+	}
 }

@@ -20,11 +20,12 @@ const (
 	ByFSUUID                    // UUID=uuid (file system)
 	ByFSLabel                   // LABEL=label (file system)
 	ByDevNum                    // MAJ:MIN or hexadecimal
+	ByLV                        // an LVM2 logical volume: /dev/VG/LV, /dev/mapper/VG-LV, LVM=VG/LV
 )
 
 var kindKeys = map[Kind]string{
 	ByPath: "path", ByPartUUID: "PARTUUID", ByPartLabel: "PARTLABEL",
-	ByFSUUID: "UUID", ByFSLabel: "LABEL", ByDevNum: "devnum",
+	ByFSUUID: "UUID", ByFSLabel: "LABEL", ByDevNum: "devnum", ByLV: "LVM",
 }
 
 // Key names the kind as status.json records it.
@@ -39,6 +40,7 @@ type Spec struct {
 	PartNrOff int      // for ByPartUUID with /PARTNROFF=
 	Major     uint32   // for ByDevNum
 	Minor     uint32
+	VG, LV    string // for ByLV
 }
 
 // ErrNoRoot is returned by ParseSpec for an empty root=.
@@ -84,10 +86,26 @@ func ParseSpec(s string) (Spec, error) {
 		if sp.Value == "" {
 			return fail("empty LABEL")
 		}
+	case strings.HasPrefix(s, "LVM="):
+		vg, lv, ok := strings.Cut(strings.TrimPrefix(s, "LVM="), "/")
+		if !ok || !lvmName(vg) || !lvmName(lv) {
+			return fail("want LVM=VG/LV")
+		}
+		sp.Kind, sp.VG, sp.LV = ByLV, vg, lv
+	case strings.HasPrefix(s, "/dev/mapper/"):
+		vg, lv, ok := SplitDMName(strings.TrimPrefix(s, "/dev/mapper/"))
+		if !ok {
+			return fail("/dev/mapper/NAME must be VG-LV, with each '-' inside the names doubled, as lvm2 names them")
+		}
+		sp.Kind, sp.VG, sp.LV = ByLV, vg, lv
 	case strings.HasPrefix(s, "/dev/"):
 		name := strings.TrimPrefix(s, "/dev/")
+		if vg, lv, ok := strings.Cut(name, "/"); ok && vg != "disk" && vg != "block" && lvmName(vg) && lvmName(lv) {
+			sp.Kind, sp.VG, sp.LV = ByLV, vg, lv // /dev/VG/LV, as lvm2's links name it
+			break
+		}
 		if name == "" || strings.Contains(name, "/") {
-			return fail("only /dev/NAME of a kernel block device is supported (no udev symlinks such as /dev/disk/...)")
+			return fail("only /dev/NAME of a kernel block device or /dev/VG/LV is supported (no udev symlinks such as /dev/disk/...)")
 		}
 		sp.Kind, sp.Value = ByPath, name
 	default:
@@ -109,7 +127,41 @@ func ParseSpec(s string) (Spec, error) {
 		}
 		sp.Kind, sp.Value = ByDevNum, fmt.Sprintf("%d:%d", sp.Major, sp.Minor)
 	}
+	if sp.Kind == ByLV {
+		sp.Value = sp.VG + "/" + sp.LV
+	}
 	return sp, nil
+}
+
+// lvmName reports whether s can be an LVM2 VG or LV name: letters,
+// digits and "+_.-", not starting with '-', not "." or "..".
+func lvmName(s string) bool {
+	if s == "" || len(s) > 127 || s[0] == '-' || s == "." || s == ".." {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || strings.ContainsRune("+_.-", c)) {
+			return false
+		}
+	}
+	return true
+}
+
+// SplitDMName splits an lvm2 device-mapper name "VG-LV" (every '-' inside
+// either name doubled) into the VG and LV names.
+func SplitDMName(name string) (vg, lv string, ok bool) {
+	for i := 0; i < len(name); i++ {
+		if name[i] != '-' {
+			continue
+		}
+		if i+1 < len(name) && name[i+1] == '-' {
+			i++ // an escaped '-'
+			continue
+		}
+		vg, lv = strings.ReplaceAll(name[:i], "--", "-"), strings.ReplaceAll(name[i+1:], "--", "-")
+		return vg, lv, lvmName(vg) && lvmName(lv)
+	}
+	return "", "", false
 }
 
 // Noun names what a kind of spec looks for, for messages.
@@ -119,6 +171,8 @@ func (k Kind) Noun() string {
 		return "partition"
 	case ByFSUUID, ByFSLabel:
 		return "file system"
+	case ByLV:
+		return "logical volume"
 	}
 	return "device"
 }

@@ -40,6 +40,14 @@ type Verity struct {
 	Table      string   // the dm table line: "0 SECTORS verity ..."
 }
 
+// LV is a logical volume the init activated.
+type LV struct {
+	VG, LV string
+	Device string // /dev/mapper/VG-LV
+	DevNum string
+	Table  []string // the dm table lines
+}
+
 // Stage is one step of the init and how long it took.
 type Stage struct {
 	Name     string
@@ -52,6 +60,7 @@ type Status struct {
 	Cmdline  string
 	Root     Root
 	Slot     []Slot  // the slot keys of the command line, in order
+	LVs      []LV    // logical volumes activated
 	Verity   *Verity // nil when the root is not behind dm-verity
 	Policy   Policy
 	Init     string   // the real init that was exec'd
@@ -100,6 +109,25 @@ func (s *Status) JSON() []byte {
 		w.str(sl.Key, sl.Value)
 	}
 	w.close('}')
+	w.key("lvm")
+	w.open('[')
+	for _, lv := range s.LVs {
+		w.elem()
+		w.open('{')
+		w.str("vg", lv.VG)
+		w.str("lv", lv.LV)
+		w.str("device", lv.Device)
+		w.str("devnum", lv.DevNum)
+		w.key("table")
+		w.open('[')
+		for _, l := range lv.Table {
+			w.elem()
+			w.quote(l)
+		}
+		w.close(']')
+		w.close('}')
+	}
+	w.close(']')
 	w.key("verity")
 	if v := s.Verity; v == nil {
 		w.b = append(w.b, "null"...)

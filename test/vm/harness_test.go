@@ -32,6 +32,7 @@ type env struct {
 	parts       map[string]map[int]partInfo
 	verity      verityImages
 	ab          abImages
+	lvm         lvmImages
 	sector4k    map[string]bool // disks attached with 4096-byte logical sectors
 	created     map[string]diskCreated
 }
@@ -62,7 +63,7 @@ func TestMain(m *testing.M) {
 }
 
 // prerequisites the harness runs; missing ones fail the run.
-var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup"}
+var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup"}
 
 func setup(dir string) (*env, error) {
 	var missing []string

@@ -96,7 +96,10 @@ func (e *env) makeImages() error {
 	if err := e.makeABImages(); err != nil {
 		return err
 	}
-	return e.makeCreatedDisks()
+	if err := e.makeCreatedDisks(); err != nil {
+		return err
+	}
+	return e.makeLVMImages()
 }
 
 func makeRootDir(dir string, withInit bool) error {
