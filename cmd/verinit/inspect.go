@@ -13,6 +13,8 @@ import (
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/locate"
+	"github.com/verinit/verinit/pkg/lvm"
+	"github.com/verinit/verinit/pkg/rootdev"
 )
 
 // inspectPartition is one partition as inspect reports it.
@@ -48,8 +50,25 @@ type inspectDecision struct {
 	Table      string `json:"table,omitempty"`
 }
 
+type inspectLV struct {
+	Name    string   `json:"name"`
+	DMName  string   `json:"dm_name,omitempty"`
+	Table   []string `json:"table,omitempty"`   // what the init would load
+	Refusal string   `json:"refusal,omitempty"` // or why it would not
+}
+
+type inspectVG struct {
+	Name  string            `json:"name"`
+	UUID  string            `json:"uuid"`
+	Seqno uint32            `json:"seqno"`
+	PVs   map[string]string `json:"pvs"` // PV UUID -> device, "" when missing
+	LVs   []inspectLV       `json:"lvs"`
+}
+
 type inspectReport struct {
 	Disks    []inspectDisk    `json:"disks"`
+	VGs      []inspectVG      `json:"volume_groups,omitempty"`
+	LVMError string           `json:"lvm_error,omitempty"`
 	Cmdline  string           `json:"cmdline"`
 	Decision *inspectDecision `json:"decision,omitempty"`
 	Error    string           `json:"error,omitempty"`
@@ -80,6 +99,10 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	rep := inspectReport{Cmdline: *line}
 	for i, path := range paths {
 		rep.Disks = append(rep.Disks, describeDisk(im, fmt.Sprintf("vd%c", 'a'+i), path))
+	}
+	rep.VGs = describeVGs(im)
+	if im.View.LVMError != nil {
+		rep.LVMError = im.View.LVMError.Error()
 	}
 	dec, derr := decide(im, *line, a)
 	if derr != nil {
@@ -138,6 +161,37 @@ func describeDisk(im *locate.Images, name, path string) inspectDisk {
 	return out
 }
 
+// describeVGs lists the volume groups found and, per LV, the table the
+// init would load or why it would refuse.
+func describeVGs(im *locate.Images) []inspectVG {
+	var out []inspectVG
+	for _, vg := range im.View.VGs {
+		ivg := inspectVG{Name: vg.Name, UUID: vg.UUID, Seqno: vg.Seqno, PVs: map[string]string{}}
+		devs := map[string]string{}
+		for _, m := range vg.Members {
+			ivg.PVs[m.UUID] = ""
+			if d, ok := im.View.PVs[m.UUID]; ok {
+				ivg.PVs[m.UUID] = "/dev/" + d.Name
+				devs[m.UUID] = d.DevNum()
+			}
+		}
+		for _, lv := range vg.LVs {
+			ilv := inspectLV{Name: lv.Name}
+			plan, err := vg.Plan(lv.Name, lvm.PlanOptions{ReadOnly: true})
+			if err == nil {
+				ilv.DMName = plan.Name
+				ilv.Table, err = plan.Table(devs)
+			}
+			if err != nil {
+				ilv.Refusal = err.Error()
+			}
+			ivg.LVs = append(ivg.LVs, ilv)
+		}
+		out = append(out, ivg)
+	}
+	return out
+}
+
 // decide runs the init's decision on the images, and for a verified root
 // every check the init makes before it loads the table.
 func decide(im *locate.Images, line string, arch dps.Arch) (*inspectDecision, error) {
@@ -154,25 +208,26 @@ func decide(im *locate.Images, line string, arch dps.Arch) (*inspectDecision, er
 	}
 	v := cfg.Verity
 	if v == nil {
-		return &inspectDecision{Root: "/dev/" + d.Root.Device.Name, Key: d.Root.Key}, nil
+		return &inspectDecision{Root: matchPath(d.Root), Key: d.Root.Key}, nil
 	}
 	if d.HashPartition != nil {
 		v.UseHashPartition(*d.HashPartition)
 	}
-	data, dataSize, err := im.Open(d.Data.Device)
+	data, dataSize, err := im.OpenMatch(d.Data)
 	if err != nil {
 		return nil, err
 	}
-	hash, _, err := im.Open(d.Hash.Device)
+	hash, _, err := im.OpenMatch(d.Hash)
 	if err != nil {
 		return nil, err
 	}
-	dataPath, hashPath := "/dev/"+d.Data.Device.Name, "/dev/"+d.Hash.Device.Name
+	dataPath, hashPath := matchPath(d.Data), matchPath(d.Hash)
 	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath)
 	if err != nil {
 		return nil, err
 	}
-	target, params, sectors, err := prep.Table(d.Data.Device.DevNum(), d.Hash.Device.DevNum())
+	nums := lvDevNums(d.Root, d.Data, d.Hash)
+	target, params, sectors, err := prep.Table(matchDevNum(d.Data, nums), matchDevNum(d.Hash, nums))
 	if err != nil {
 		return nil, err
 	}
@@ -205,6 +260,25 @@ func printInspect(w io.Writer, rep inspectReport) {
 			fmt.Fprintln(w)
 		}
 	}
+	for _, vg := range rep.VGs {
+		fmt.Fprintf(w, "volume group %s (%s, seqno %d)\n", vg.Name, vg.UUID, vg.Seqno)
+		for uuid, dev := range vg.PVs {
+			if dev == "" {
+				dev = "MISSING"
+			}
+			fmt.Fprintf(w, "  PV %s on %s\n", uuid, dev)
+		}
+		for _, lv := range vg.LVs {
+			if lv.Refusal != "" {
+				fmt.Fprintf(w, "  LV %-16s refused: %s\n", lv.Name, lv.Refusal)
+				continue
+			}
+			fmt.Fprintf(w, "  LV %-16s /dev/mapper/%s: %s\n", lv.Name, lv.DMName, strings.Join(lv.Table, "; "))
+		}
+	}
+	if rep.LVMError != "" {
+		fmt.Fprintf(w, "LVM: %s\n", rep.LVMError)
+	}
 	fmt.Fprintf(w, "\ncommand line: %q\n", rep.Cmdline)
 	if rep.Error != "" {
 		fmt.Fprintf(w, "the init would stop: %s\n", rep.Error)
@@ -217,4 +291,35 @@ func printInspect(w io.Writer, rep inspectReport) {
 	}
 	fmt.Fprintf(w, "root: %s, dm-verity over data %s and hash %s; the root hash %s matches the tree\ntable: %s\n",
 		d.Root, d.DataDevice, d.HashDevice, d.RootHash, d.Table)
+}
+
+// matchPath is the device the init would use for m: the partition, or
+// for a logical volume the /dev/mapper node it would make.
+func matchPath(m rootdev.Match) string {
+	if m.LV != nil {
+		return "/dev/mapper/" + m.LV.Name
+	}
+	return "/dev/" + m.Device.Name
+}
+
+// lvDevNums gives the logical volumes among ms the dm device numbers the
+// init gives them: it activates them in this order, each once, and the
+// kernel numbers dm devices from 253:0 (dm's dynamic major on a kernel
+// like Debian's, where device-mapper is the first to ask for one).
+func lvDevNums(ms ...rootdev.Match) map[string]string {
+	nums := map[string]string{}
+	for _, m := range ms {
+		if m.LV != nil && nums[m.LV.Name] == "" {
+			nums[m.LV.Name] = fmt.Sprintf("253:%d", len(nums))
+		}
+	}
+	return nums
+}
+
+// matchDevNum is m's MAJ:MIN.
+func matchDevNum(m rootdev.Match, lvNums map[string]string) string {
+	if m.LV != nil {
+		return lvNums[m.LV.Name]
+	}
+	return m.Device.DevNum()
 }

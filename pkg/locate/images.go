@@ -1,12 +1,14 @@
 package locate
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/gpt"
+	"github.com/verinit/verinit/pkg/lvm"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
 
@@ -62,7 +64,98 @@ func OpenImages(paths []string) (*Images, error) {
 		}
 		im.View.Disks[name] = d
 	}
+	im.scanLVM()
 	return im, nil
+}
+
+// scanLVM finds the LVM2 PVs among the devices and assembles their VGs,
+// as the init's prober does.
+func (im *Images) scanLVM() {
+	im.View.PVs = map[string]blockdev.Device{}
+	var pvs []*lvm.PV
+	for _, d := range im.View.Devices {
+		r, size, err := im.Open(d)
+		if err != nil {
+			continue
+		}
+		pv, err := lvm.ScanPV(r, size)
+		if errors.Is(err, lvm.ErrNotPV) {
+			continue
+		}
+		if err != nil {
+			if im.View.PVErrors == nil {
+				im.View.PVErrors = map[string]error{}
+			}
+			im.View.PVErrors[d.Name] = fmt.Errorf("/dev/%s: %w", d.Name, err)
+			continue
+		}
+		pvs = append(pvs, pv)
+		im.View.PVs[pv.UUID] = d
+	}
+	im.View.VGs, im.View.LVMError = lvm.Assemble(pvs)
+}
+
+// OpenMatch returns a reader over a matched device: the device itself,
+// or for a logical volume its extents mapped through the activation plan
+// (what the dm device would show).
+func (im *Images) OpenMatch(m rootdev.Match) (io.ReaderAt, int64, error) {
+	if m.LV == nil {
+		return im.Open(m.Device)
+	}
+	lr := &lvReader{plan: m.LV, pvs: map[string]io.ReaderAt{}}
+	for uuid, d := range m.PVs {
+		r, _, err := im.Open(d)
+		if err != nil {
+			return nil, 0, err
+		}
+		lr.pvs[uuid] = r
+	}
+	return lr, int64(m.LV.Sectors) * 512, nil
+}
+
+// lvReader reads a logical volume through its linear and striped targets.
+type lvReader struct {
+	plan *lvm.Plan
+	pvs  map[string]io.ReaderAt
+}
+
+func (l *lvReader) ReadAt(p []byte, off int64) (int, error) {
+	n := 0
+	for n < len(p) {
+		pos := off + int64(n)
+		var t *lvm.Target
+		for i := range l.plan.Targets {
+			tt := &l.plan.Targets[i]
+			if pos >= int64(tt.StartSector)*512 && pos < int64(tt.StartSector+tt.Sectors)*512 {
+				t = tt
+				break
+			}
+		}
+		if t == nil {
+			return n, io.EOF
+		}
+		rel := pos - int64(t.StartSector)*512
+		end := int64(t.Sectors) * 512
+		area, areaOff := t.Areas[0], rel
+		if t.Type == "striped" {
+			chunk := int64(t.ChunkSectors) * 512
+			k, in := rel/chunk, rel%chunk
+			area = t.Areas[k%int64(len(t.Areas))]
+			areaOff = (k/int64(len(t.Areas)))*chunk + in
+			end = rel - in + chunk // stay inside this chunk
+		}
+		want := min(int64(len(p)-n), end-rel)
+		r := l.pvs[area.PVUUID]
+		if r == nil {
+			return n, fmt.Errorf("inspect: no device for PV %s", area.PVUUID)
+		}
+		got, err := r.ReadAt(p[n:n+int(want)], int64(area.OffsetSectors)*512+areaOff)
+		n += got
+		if err != nil && !(errors.Is(err, io.EOF) && int64(got) == want) {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 // Close closes the files.

@@ -58,6 +58,7 @@ func TestLVM(t *testing.T) {
 			if got := field(r.Status, "root", "device"); got != want {
 				t.Errorf("root.device = %v, want %v", got, want)
 			}
+			agreeWithInspect(t, tc.disks, tc.cmdline, r)
 		})
 	}
 }
@@ -85,6 +86,7 @@ func TestLVMRefuse(t *testing.T) {
 				t.Errorf("the real init was reached")
 			}
 			wantLine(t, r.Console, tc.line)
+			agreeWithInspect(t, tc.disks, tc.cmdline, r)
 		})
 	}
 }
