@@ -1,108 +1,28 @@
 package fsdetect
 
 import (
-	"encoding/binary"
 	"errors"
 	"flag"
 	"fmt"
-	"io"
-	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/extentimage"
 )
 
-// extentImage is a device of size bytes that is zero except for its
-// extents; later extents win where they overlap.
-type extentImage struct {
-	size int64
-	ext  []extent
-}
+// extentImage and extent are the shared sparse-image seed encoding.
+type (
+	extent      = extentimage.Extent
+	extentImage = extentimage.Image
+)
 
-// extent is a run of bytes at a byte offset.
-type extent struct {
-	off  int64
-	data []byte
-}
+var decodeExtents = extentimage.Decode
 
-// maxExtents bounds decodeExtents, so that reads stay cheap.
-const maxExtents = 256
-
-// decodeExtents parses repeated records of uvarint offset, uvarint length and
-// that many bytes. It stops at the first malformed record.
-func decodeExtents(b []byte) []extent {
-	var ext []extent
-	for len(b) > 0 && len(ext) < maxExtents {
-		off, n1 := binary.Uvarint(b)
-		if n1 <= 0 || off > math.MaxInt64 {
-			break
-		}
-		l, n2 := binary.Uvarint(b[n1:])
-		if n2 <= 0 || l > uint64(len(b)-n1-n2) {
-			break
-		}
-		b = b[n1+n2:]
-		ext = append(ext, extent{off: int64(off), data: b[:l]})
-		b = b[l:]
-	}
-	return ext
-}
-
-// encodeExtents encodes the non-zero runs of data, joining runs separated by
-// fewer than 16 zero bytes.
-func encodeExtents(data []byte) []byte {
-	var out []byte
-	for i := 0; i < len(data); {
-		if data[i] == 0 {
-			i++
-			continue
-		}
-		j, zeros := i, 0
-		for k := i; k < len(data) && zeros < 16; k++ {
-			if data[k] == 0 {
-				zeros++
-			} else {
-				zeros, j = 0, k+1
-			}
-		}
-		out = binary.AppendUvarint(out, uint64(i))
-		out = binary.AppendUvarint(out, uint64(j-i))
-		out = append(out, data[i:j]...)
-		i = j
-	}
-	return out
-}
-
-// ReadAt implements io.ReaderAt.
-func (e *extentImage) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("extentImage: negative offset")
-	}
-	if off >= e.size {
-		return 0, io.EOF
-	}
-	n := len(p)
-	if int64(n) > e.size-off {
-		n = int(e.size - off)
-	}
-	clear(p[:n])
-	end := off + int64(n)
-	for _, x := range e.ext {
-		xend := x.off + int64(len(x.data))
-		if xend < x.off {
-			xend = math.MaxInt64
-		}
-		if lo, hi := max(off, x.off), min(end, xend); lo < hi {
-			copy(p[lo-off:hi-off], x.data[lo-x.off:])
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
+// encodeExtents encodes an image starting at byte 0.
+func encodeExtents(data []byte) []byte { return extentimage.Encode(extent{Off: 0, Data: data}) }
 
 // FuzzProbe probes an extent image (see decodeExtents) of size bytes. The
 // extent encoding keeps seeds small, which keeps the fuzzer's minimisation
@@ -112,7 +32,7 @@ func FuzzProbe(f *testing.F) {
 	f.Add([]byte{}, int64(0))
 	f.Add(encodeExtents([]byte("hsqs")), int64(4096))
 	f.Fuzz(func(t *testing.T, extents []byte, size int64) {
-		info, err := Probe(&extentImage{size: size, ext: decodeExtents(extents)}, size)
+		info, err := Probe(&extentImage{Size: size, Extents: decodeExtents(extents)}, size)
 		if err != nil {
 			if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
 				t.Fatalf("error text %q: want one non-empty line", msg)
@@ -160,7 +80,7 @@ func TestFuzzSeeds(t *testing.T) {
 				t.Fatal(err)
 			}
 			extents, size := parseSeed(t, b)
-			info, err := Probe(&extentImage{size: size, ext: decodeExtents(extents)}, size)
+			info, err := Probe(&extentImage{Size: size, Extents: decodeExtents(extents)}, size)
 			switch {
 			case strings.HasSuffix(name, "-ok"):
 				if err != nil || !strings.HasPrefix(name, string(info.Type)+"-") {

@@ -1,16 +1,15 @@
 package gpt
 
 import (
-	"encoding/binary"
 	"errors"
-	"io"
-	"math"
 	"math/bits"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/extentimage"
 )
 
 // FuzzRead reads an extent image (see decodeExtents) of size bytes with a
@@ -32,7 +31,7 @@ func FuzzRead(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, extents []byte, size int64, shift uint8) {
 		ss := 512 << (shift % 4)
-		img := &extentImage{size: size, ext: decodeExtents(extents)}
+		img := &extentImage{Size: size, Extents: decodeExtents(extents)}
 		tbl, err := Read(img, size, ss)
 		if err != nil {
 			if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
@@ -64,103 +63,20 @@ func FuzzRead(f *testing.F) {
 	})
 }
 
-// extent is a run of bytes at a byte offset.
-type extent struct {
-	off  int64
-	data []byte
-}
+// extent and extentImage are the shared sparse-image seed encoding.
+type (
+	extent      = extentimage.Extent
+	extentImage = extentimage.Image
+)
 
-// extentImage is a device of size bytes that is zero except for its
-// extents; later extents win where they overlap.
-type extentImage struct {
-	size int64
-	ext  []extent
-}
-
-// maxExtents bounds decodeExtents, so that reads stay cheap.
-const maxExtents = 256
-
-// decodeExtents parses repeated records of uvarint offset, uvarint length and
-// that many bytes. It stops at the first malformed record.
-func decodeExtents(b []byte) []extent {
-	var ext []extent
-	for len(b) > 0 && len(ext) < maxExtents {
-		off, n1 := binary.Uvarint(b)
-		if n1 <= 0 || off > math.MaxInt64 {
-			break
-		}
-		l, n2 := binary.Uvarint(b[n1:])
-		if n2 <= 0 || l > uint64(len(b)-n1-n2) {
-			break
-		}
-		b = b[n1+n2:]
-		ext = append(ext, extent{off: int64(off), data: b[:l]})
-		b = b[l:]
-	}
-	return ext
-}
-
-// encodeExtents encodes the non-zero runs of the given extents, joining runs
-// separated by fewer than 16 zero bytes.
-func encodeExtents(in ...extent) []byte {
-	var out []byte
-	for _, e := range in {
-		d := e.data
-		for i := 0; i < len(d); {
-			if d[i] == 0 {
-				i++
-				continue
-			}
-			j, zeros := i, 0
-			for k := i; k < len(d) && zeros < 16; k++ {
-				if d[k] == 0 {
-					zeros++
-				} else {
-					zeros, j = 0, k+1
-				}
-			}
-			out = binary.AppendUvarint(out, uint64(e.off)+uint64(i))
-			out = binary.AppendUvarint(out, uint64(j-i))
-			out = append(out, d[i:j]...)
-			i = j
-		}
-	}
-	return out
-}
-
-// ReadAt implements io.ReaderAt.
-func (e *extentImage) ReadAt(p []byte, off int64) (int, error) {
-	if off < 0 {
-		return 0, errors.New("extentImage: negative offset")
-	}
-	if off >= e.size {
-		return 0, io.EOF
-	}
-	n := len(p)
-	if int64(n) > e.size-off {
-		n = int(e.size - off)
-	}
-	clear(p[:n])
-	end := off + int64(n)
-	for _, x := range e.ext {
-		xend := x.off + int64(len(x.data))
-		if xend < x.off { // overflow: clip
-			xend = math.MaxInt64
-		}
-		lo, hi := max(off, x.off), min(end, xend)
-		if lo < hi {
-			copy(p[lo-off:hi-off], x.data[lo-x.off:])
-		}
-	}
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
+var (
+	decodeExtents = extentimage.Decode
+	encodeExtents = extentimage.Encode
+)
 
 // extents encodes the stored bytes of a sparse image.
 func (s *sparseImage) extents() []byte {
-	return encodeExtents(extent{0, s.head}, extent{s.size - int64(len(s.tail)), s.tail})
+	return encodeExtents(extent{Off: 0, Data: s.head}, extent{Off: s.size - int64(len(s.tail)), Data: s.tail})
 }
 
 func checkInvariants(t *testing.T, tbl *Table, size int64, ss int) {
@@ -225,7 +141,7 @@ func TestFuzzSeeds(t *testing.T) {
 			}
 			extents, size, shift := parseSeed(t, b)
 			ss := 512 << (shift % 4)
-			tbl, err := Read(&extentImage{size: size, ext: decodeExtents(extents)}, size, ss)
+			tbl, err := Read(&extentImage{Size: size, Extents: decodeExtents(extents)}, size, ss)
 			switch {
 			case strings.HasSuffix(name, "-ok"):
 				if err != nil || tbl.FromBackup || len(tbl.Partitions) == 0 {

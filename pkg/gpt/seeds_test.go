@@ -71,10 +71,10 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 			entries = s.tableLen
 		}
 		arrayBlocks := (entries*128 + s.ss - 1) / s.ss
-		regions := []extent{{0, img[:(2+arrayBlocks)*s.ss]}}
+		regions := []extent{{Off: 0, Data: img[:(2+arrayBlocks)*s.ss]}}
 		if s.tail {
 			off := size - (1+arrayBlocks)*s.ss
-			regions = append(regions, extent{int64(off), img[off:]})
+			regions = append(regions, extent{Off: int64(off), Data: img[off:]})
 		}
 		shift := byte(bits.TrailingZeros(uint(s.ss)) - 9)
 		seed := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\nint64(%d)\nbyte(%q)\n", encodeExtents(regions...), int64(size), shift)

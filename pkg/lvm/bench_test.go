@@ -63,7 +63,7 @@ func (f *benchFixture) get(b *testing.B) *benchFixture {
 			if err != nil {
 				b.Fatal(err)
 			}
-			f.images = append(f.images, &extentImage{size: st.Size(), ext: []extent{{0, data}}})
+			f.images = append(f.images, &extentImage{Size: st.Size(), Extents: []extent{{Off: 0, Data: data}}})
 		}
 	})
 	if f.images == nil {
@@ -86,7 +86,7 @@ func (f *benchFixture) close() {
 func (f *benchFixture) scanAndPlan(tb testing.TB) int {
 	var pvs []*PV
 	for _, img := range f.images {
-		pv, err := ScanPV(img, img.size)
+		pv, err := ScanPV(img, img.Size)
 		if err != nil {
 			tb.Fatal(err)
 		}

@@ -54,7 +54,7 @@ func TestGenerateSeeds(t *testing.T) {
 				if len(pv.Metadata) == 0 {
 					suffix = "-nometa"
 				}
-				writeSeed(t, filepath.Join(scanDir, base+suffix), encodeExtents(img.ext...), img.size)
+				writeSeed(t, filepath.Join(scanDir, base+suffix), encodeExtents(img.Extents...), img.Size)
 				for _, md := range pv.Metadata {
 					if texts == 0 || name == "two-metadata-copies" && texts < 2 {
 						writeSeed(t, filepath.Join(textDir, base+"-mda"+strconv.Itoa(md.Area+1)+"-ok"), md.Text)
@@ -67,10 +67,10 @@ func TestGenerateSeeds(t *testing.T) {
 					// broken, and with its mda header checksum broken.
 					mutate := func(suffix string, ext, at int) {
 						m := seedImage(t, file, pv)
-						m.ext[ext].data[at] ^= 0x20
-						writeSeed(t, filepath.Join(scanDir, base+suffix), encodeExtents(m.ext...), m.size)
+						m.Extents[ext].Data[at] ^= 0x20
+						writeSeed(t, filepath.Join(scanDir, base+suffix), encodeExtents(m.Extents...), m.Size)
 					}
-					mutate("-wraptext-bad", len(img.ext)-1, 3)
+					mutate("-wraptext-bad", len(img.Extents)-1, 3)
 					mutate("-labelcrc-notpv", 0, 512+100)
 					mutate("-mdacrc-bad", 1, 100)
 				}
@@ -105,7 +105,7 @@ func seedImage(t *testing.T, file string, pv *PV) *extentImage {
 	if err != nil {
 		t.Fatal(err)
 	}
-	img := &extentImage{size: st.Size()}
+	img := &extentImage{Size: st.Size()}
 	read := func(off, n uint64) []byte {
 		p := make([]byte, n)
 		if _, err := f.ReadAt(p, int64(off)); err != nil {
@@ -114,12 +114,12 @@ func seedImage(t *testing.T, file string, pv *PV) *extentImage {
 		return p
 	}
 	add := func(off, n uint64) {
-		img.ext = append(img.ext, extent{int64(off), read(off, n)})
+		img.Extents = append(img.Extents, extent{Off: int64(off), Data: read(off, n)})
 	}
 	add(0, labelScanSectors*sectorSize)
 	for _, a := range pv.MetadataAreas {
 		add(a.OffsetBytes, mdaHeaderSize)
-		h := img.ext[len(img.ext)-1].data
+		h := img.Extents[len(img.Extents)-1].Data
 		msize, off, size := le64(h[32:]), le64(h[40:]), le64(h[48:])
 		if off == 0 {
 			continue
