@@ -195,6 +195,19 @@ func (cfg *Config) parsePolicy(c *cmdline.Cmdline, packed []byte) error {
 		}
 		cfg.Policy.Verity = r
 	}
+	if v, ok := c.Lookup("verinit.signature"); ok {
+		r, err := parseRequirement(v)
+		if err != nil {
+			return fmt.Errorf("verinit.signature=%s: %w", v, err)
+		}
+		if r < cfg.Policy.Signature {
+			return fmt.Errorf("verinit.signature=%s: the initramfs policy requires a signed root hash; the command line cannot weaken it", v)
+		}
+		cfg.Policy.Signature = r
+	}
+	if cfg.Policy.Signature == Required {
+		cfg.Policy.Verity = Required // a signature is over a root hash
+	}
 	if cfg.Policy.Verity == Required && cfg.Verity == nil {
 		return errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root")
 	}

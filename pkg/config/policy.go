@@ -39,11 +39,12 @@ func parseRequirement(s string) (Requirement, error) {
 // Policy is what the builder of the initramfs decided. The command line
 // may make it stricter, never weaker.
 type Policy struct {
-	Verity Requirement
+	Verity    Requirement
+	Signature Requirement // a root-hash signature by a packed certificate
 }
 
 // policyKeys are the keys a policy file may hold.
-var policyKeys = map[string]bool{"verity": true}
+var policyKeys = map[string]bool{"verity": true, "signature": true}
 
 // maxPolicyBytes bounds the packed policy file.
 const maxPolicyBytes = 64 << 10
@@ -64,14 +65,19 @@ func ParsePolicy(b []byte) (Policy, error) {
 		if err != nil {
 			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, value, err)
 		}
-		p.Verity = r
+		if key == "verity" {
+			p.Verity = r
+		} else {
+			p.Signature = r
+		}
 	}
 	return p, nil
 }
 
 // Format renders p as ParsePolicy reads it.
 func (p Policy) Format() []byte {
-	return []byte("# verinit policy: the kernel command line may tighten it, never weaken it\nverity=" + p.Verity.String() + "\n")
+	return []byte("# verinit policy: the kernel command line may tighten it, never weaken it\nverity=" + p.Verity.String() +
+		"\nsignature=" + p.Signature.String() + "\n")
 }
 
 // kvLine is one "key=value" line of a small text file.

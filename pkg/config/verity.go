@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -33,6 +34,56 @@ type Verity struct {
 	HashOffset       uint64
 	HashOffsetFromFS bool
 	Options          VerityOptions
+	Sig              SigSource // where the root-hash signature comes from
+	KernelSig        bool      // verinit.verity_sig=kernel: the kernel checks it too
+}
+
+// SigSource says where the root-hash signature is. The zero value: none
+// given (a Discoverable Partitions root-verity-sig partition may still
+// hold one).
+type SigSource struct {
+	Inline []byte       // base64:... on the command line, decoded
+	Path   string       // a file in the initramfs
+	Part   rootdev.Spec // a partition whose content is the signature (DER)
+	From   string       // the key it came from, for messages
+}
+
+// Given reports whether a signature source was named.
+func (s SigSource) Given() bool { return s.Inline != nil || s.Path != "" || s.Part.Kind != 0 }
+
+// VeritySigEnvPath is where the init looks for a signature next to
+// Yocto's dm-verity.env.
+const VeritySigEnvPath = "/usr/share/misc/dm-verity.env.p7s"
+
+// maxInlineSig bounds a base64 signature on the command line.
+const maxInlineSig = 16 << 10
+
+// parseSigSource reads a signature source: base64:DATA, /PATH (in the
+// initramfs), or a device in any form root= accepts (the signature is
+// the partition's content).
+func parseSigSource(key, s string) (SigSource, error) {
+	src := SigSource{From: key}
+	switch {
+	case strings.HasPrefix(s, "base64:"):
+		enc := strings.TrimPrefix(s, "base64:")
+		if len(enc) > maxInlineSig {
+			return src, fmt.Errorf("%s: %d base64 characters, more than %d", key, len(enc), maxInlineSig)
+		}
+		b, err := base64.StdEncoding.DecodeString(enc)
+		if err != nil {
+			return src, fmt.Errorf("%s: not base64: %v", key, err)
+		}
+		src.Inline = b
+	case strings.HasPrefix(s, "/") && !strings.HasPrefix(s, "/dev/"):
+		src.Path = s
+	default:
+		spec, err := rootdev.ParseSpec(s)
+		if err != nil {
+			return src, fmt.Errorf("%s: want base64:DATA, a /PATH in the initramfs or a partition: %w", key, err)
+		}
+		src.Part = spec
+	}
+	return src, nil
 }
 
 // VerityOptions are systemd.verity_root_options= (systemd-veritysetup's
@@ -54,6 +105,7 @@ type VerityOptions struct {
 	FECDevice        string
 	FECOffset        uint64
 	FECRoots         int
+	Signature        string // root-hash-signature=, parsed by parseSigSource
 }
 
 // KernelOptions renders the optional table arguments in cryptsetup's
@@ -166,7 +218,10 @@ func parseVerityOptions(s string, o *VerityOptions) error {
 			}
 			o.FECRoots = int(n)
 		case "root-hash-signature":
-			return fmt.Errorf("systemd.verity_root_options: root-hash-signature: signatures are not supported yet; refusing rather than ignoring it")
+			if !hasValue || value == "auto" {
+				return fail("base64:DATA or a path (auto is the DPS root-verity-sig partition, found without it)")
+			}
+			o.Signature = value
 		default:
 			return fmt.Errorf("systemd.verity_root_options: unknown option %q", key)
 		}
@@ -258,6 +313,30 @@ func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
 			return nil, fmt.Errorf("verinit.verity_hash_offset=%s: want bytes, a multiple of 512", s)
 		}
 		v.HashOffset, v.HashOffsetFromFS = n, false
+	}
+	for _, key := range []string{"verinit.roothashsig"} {
+		if s, ok := c.Lookup(key); ok {
+			if v.Sig, err = parseSigSource(key, s); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if v.Options.Signature != "" {
+		if v.Sig.Given() {
+			return nil, errors.New("verinit.roothashsig= and root-hash-signature= both name a signature; give one")
+		}
+		if v.Sig, err = parseSigSource("root-hash-signature", v.Options.Signature); err != nil {
+			return nil, err
+		}
+	}
+	if s, ok := c.Lookup("verinit.verity_sig"); ok {
+		switch s {
+		case "kernel":
+			v.KernelSig = true
+		case "userspace":
+		default:
+			return nil, fmt.Errorf("verinit.verity_sig=%s: want kernel or userspace", s)
+		}
 	}
 	if v.Options.NoSuperblock && v.HashOffsetFromFS {
 		return nil, errors.New("roothash= with the hash appended to root= and superblock=no: give verinit.verity_hash_offset=")

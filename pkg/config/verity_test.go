@@ -51,8 +51,35 @@ func TestParseVerity(t *testing.T) {
 			wantErr: "systemd.verity_root_options: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption"},
 		{name: "bad block size", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=data-block-size=1000",
 			wantErr: "systemd.verity_root_options: data-block-size=1000: want a power of two from 512 to 65536"},
-		{name: "signature refused for now", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=root-hash-signature=/x.p7s",
-			wantErr: "systemd.verity_root_options: root-hash-signature: signatures are not supported yet; refusing rather than ignoring it"},
+		{name: "systemd's root-hash-signature", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=root-hash-signature=/x.p7s",
+			check: func(t *testing.T, c Config) {
+				if c.Verity.Sig.Path != "/x.p7s" || c.Verity.Sig.From != "root-hash-signature" {
+					t.Errorf("sig = %+v", c.Verity.Sig)
+				}
+			}},
+		{name: "verinit.roothashsig base64, kernel mode", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=base64:AQID verinit.verity_sig=kernel",
+			check: func(t *testing.T, c Config) {
+				if string(c.Verity.Sig.Inline) != "\x01\x02\x03" || !c.Verity.KernelSig {
+					t.Errorf("verity = %+v", c.Verity)
+				}
+			}},
+		{name: "verinit.roothashsig partition", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=PARTLABEL=sig-a",
+			check: func(t *testing.T, c Config) {
+				if c.Verity.Sig.Part.Kind != rootdev.ByPartLabel || c.Verity.Sig.Part.Value != "sig-a" {
+					t.Errorf("sig = %+v", c.Verity.Sig)
+				}
+			}},
+		{name: "two signatures", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=/a systemd.verity_root_options=root-hash-signature=/b",
+			wantErr: "verinit.roothashsig= and root-hash-signature= both name a signature; give one"},
+		{name: "bad base64", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=base64:%%%", wantErr: "verinit.roothashsig: not base64"},
+		{name: "signature required by the command line", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.signature=required",
+			check: func(t *testing.T, c Config) {
+				if c.Policy.Signature != Required || c.Policy.Verity != Required {
+					t.Errorf("policy = %+v", c.Policy)
+				}
+			}},
+		{name: "packed signature policy cannot be weakened", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.signature=optional", packed: Packed{Policy: []byte("signature=required\n")},
+			wantErr: "verinit.signature=optional: the initramfs policy requires a signed root hash; the command line cannot weaken it"},
 		{name: "missing hash device", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2",
 			wantErr: "systemd.verity_root_data=, systemd.verity_root_hash= and roothash= go together; some are missing"},
 		{name: "root plus roothash: hash appended", line: "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000002 roothash=" + hash64,
@@ -144,6 +171,7 @@ func TestParsePolicy(t *testing.T) {
 		{"", Policy{}, ""},
 		{"# c\n\nverity = required\n", Policy{Verity: Required}, ""},
 		{"verity=optional", Policy{}, ""},
+		{"signature=required\nverity=required", Policy{Verity: Required, Signature: Required}, ""},
 		{"verity=maybe", Policy{}, "policy line 1: verity=maybe: want required or optional"},
 		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
 		{"colour=blue", Policy{}, `policy line 1: unknown key "colour"`},
