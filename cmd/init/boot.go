@@ -95,7 +95,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	if err != nil {
 		return fmt.Errorf("kernel command line: %w", err)
 	}
-	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String()}
+	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String(), Signature: b.cfg.Policy.Signature.String()}
 	for _, s := range b.cfg.Slot {
 		b.st.Slot = append(b.st.Slot, status.Slot{Key: s.Key, Value: s.Value})
 	}
@@ -106,7 +106,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	if v := b.cfg.Verity; v != nil {
 		what = fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
 	}
-	b.done("%s, verity %s, wait up to %s, on failure %s", what, b.cfg.Policy.Verity, b.cfg.Timeout, b.cfg.OnFailure)
+	b.done("%s, verity %s, signature %s, wait up to %s, on failure %s", what, b.cfg.Policy.Verity, b.cfg.Policy.Signature, b.cfg.Timeout, b.cfg.OnFailure)
 
 	// Subscribe before the drivers load so that no device is missed.
 	watcher, err := blockdev.NewWatcher()
@@ -236,9 +236,18 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, d.Data.Device.Path(), v.Hash.Raw, d.Hash.Device.Path())
 
 	b.stage = "verity"
-	res, err := activate.Verity(v, d.Data.Device, d.Hash.Device)
+	trust, err := b.trust(wt, view, d, v)
 	if err != nil {
 		return rootDevice{}, err
+	}
+	res, err := activate.Verity(v, d.Data.Device, d.Hash.Device, trust)
+	if err != nil {
+		return rootDevice{}, err
+	}
+	if res.Signer != nil {
+		b.st.Signature = &status.Signature{From: trust.SigFrom, Subject: res.Signer.Subject, Issuer: res.Signer.Issuer,
+			Fingerprint: res.Signer.FingerprintSHA256, Kernel: v.KernelSig}
+		b.log.Infof(b.stage, "root hash signed by %s (sha256 %s), from %s", res.Signer.Subject, res.Signer.FingerprintSHA256, trust.SigFrom)
 	}
 	b.undo = append(b.undo, func() error { return dm.Remove(res.Device) })
 	b.st.Verity = &status.Verity{Source: v.Source, Device: res.Device.Node(), DevNum: res.Device.DevNum(),

@@ -13,6 +13,7 @@ import (
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
+	"github.com/verinit/verinit/pkg/sig"
 )
 
 func runInitramfs(args []string, stdout, stderr io.Writer) error {
@@ -23,9 +24,10 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
 	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
-	var mods, files, policies listFlag
+	var mods, files, policies, certs listFlag
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, dm-verity, squashfs, erofs and ext4)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
+	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken: verity=required (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
@@ -69,13 +71,24 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		}
 		spec.Files = append(spec.Files, initramfs.FileMap{Src: src, Dst: dst})
 	}
+	spec.Contents = map[string][]byte{}
 	if len(policies) > 0 {
 		text := []byte(strings.Join(policies, "\n") + "\n")
 		p, err := config.ParsePolicy(text)
 		if err != nil {
 			return fmt.Errorf("--policy: %v: %w", err, errUsage)
 		}
-		spec.Contents = map[string][]byte{config.PolicyPath: p.Format()}
+		spec.Contents[config.PolicyPath] = p.Format()
+	}
+	for i, c := range certs {
+		b, err := os.ReadFile(c)
+		if err != nil {
+			return err
+		}
+		if _, err := sig.ParseCertificates(b); err != nil {
+			return fmt.Errorf("--cert %s: %w", c, err)
+		}
+		spec.Contents[fmt.Sprintf("/etc/verinit/certs/%02d-%s", i, filepath.Base(strings.TrimSuffix(c, ".pem"))+".pem")] = b
 	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
 	spec.MTime = time.Unix(0, 0)

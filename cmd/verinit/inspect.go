@@ -222,7 +222,7 @@ func decide(im *locate.Images, line string, arch dps.Arch) (*inspectDecision, er
 		return nil, err
 	}
 	dataPath, hashPath := matchPath(d.Data), matchPath(d.Hash)
-	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath)
+	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath, activate.Trust{})
 	if err != nil {
 		return nil, err
 	}

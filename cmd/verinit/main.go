@@ -26,6 +26,7 @@ var commands = map[string]command{
 	"inspect":   {"dry run of the init on disk images: partitions, verity pairs, and the root a command line selects", runInspect},
 	"initramfs": {"write the initramfs: the init, kernel modules and files, as a newc cpio", runInitramfs},
 	"lvm":       {"print the LVM2 metadata of devices or images as JSON, as the init reads it", runLVM},
+	"sign":      {"sign a root hash (PKCS#7, as veritysetup --root-hash-signature and the kernel take it)", runSign},
 	"verity":    {"make, check and dump veritysetup-compatible dm-verity hash trees", runVerity},
 	"version":   {"print the version", func(_ []string, stdout, _ io.Writer) error { fmt.Fprintln(stdout, version); return nil }},
 }

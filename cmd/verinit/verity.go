@@ -42,6 +42,7 @@ type treeFlags struct {
 	hashOffset, dataBlocks        *uint64
 	dataBlockSize, hashBlockSize  *uint
 	alg, salt, uuid, rootHashFile *string
+	signKey, signCert             *string
 	format                        *int
 	noSuperblock, jsonOut         *bool
 }
@@ -59,6 +60,8 @@ func addTreeFlags(fs *flag.FlagSet, withFormatOnly bool) treeFlags {
 		jsonOut:       fs.Bool("json", false, "print JSON"),
 	}
 	if withFormatOnly {
+		t.signKey = fs.String("sign-key", "", "also sign the root hash with this PEM private `KEY` (with --sign-cert)")
+		t.signCert = fs.String("sign-cert", "", "the signing key's PEM `CERT`; writes HASH.p7s (DER) and HASH.verity-sig.json (DPS root-verity-sig content)")
 		t.uuid = fs.String("uuid", "", "superblock `UUID` (default: random)")
 		t.rootHashFile = fs.String("root-hash-file", "", "also write the root hash, in hex without a newline, to `FILE`")
 	}
@@ -154,6 +157,23 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 	if *t.rootHashFile != "" {
 		if err := os.WriteFile(*t.rootHashFile, []byte(hex.EncodeToString(root)), 0o644); err != nil {
 			return err
+		}
+	}
+	if (*t.signKey == "") != (*t.signCert == "") {
+		return fmt.Errorf("--sign-key and --sign-cert go together: %w", errUsage)
+	}
+	if *t.signKey != "" {
+		for _, out := range []struct {
+			path   string
+			asJSON bool
+		}{{pos[1] + ".p7s", false}, {pos[1] + ".verity-sig.json", true}} {
+			b, err := signRootHash(hex.EncodeToString(root), *t.signKey, *t.signCert, out.asJSON)
+			if err != nil {
+				return err
+			}
+			if err := os.WriteFile(out.path, b, 0o644); err != nil {
+				return err
+			}
 		}
 	}
 	return printTree(stdout, pos[1], p, root, *t.jsonOut)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/fsdetect"
+	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/verity"
 )
 
@@ -18,8 +19,9 @@ const superblockSize = 512
 type Prepared struct {
 	Params     verity.Params
 	RootHash   []byte
-	HashOffset uint64   // bytes: the superblock (or tree) on the hash device
-	Options    []string // optional table arguments
+	HashOffset uint64      // bytes: the superblock (or tree) on the hash device
+	Options    []string    // optional table arguments
+	Signer     *sig.Signer // who signed the root hash, nil when unsigned
 }
 
 // Prepare reads the superblock (unless the configuration says there is
@@ -27,9 +29,14 @@ type Prepared struct {
 // against the top block of the tree. It only reads, through io.ReaderAt,
 // so that `verinit inspect` runs the same checks on image files. The
 // names are for messages.
-func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName string, hash io.ReaderAt, hashName string) (*Prepared, error) {
+func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName string, hash io.ReaderAt, hashName string, trust Trust) (*Prepared, error) {
+	// The signature first: it is cheap, and says whether the root hash
+	// (and so everything read below) can be trusted at all.
+	signer, err := checkSignature(v.RootHash, trust)
+	if err != nil {
+		return nil, err
+	}
 	offset := v.HashOffset
-	var err error
 	if v.HashOffsetFromFS {
 		if offset, err = findAppended(data, dataBytes, dataName); err != nil {
 			return nil, err
@@ -53,7 +60,7 @@ func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName strin
 	if err := verity.CheckRootHash(hash, p, root); err != nil {
 		return nil, fmt.Errorf("%s: %w", hashName, err)
 	}
-	return &Prepared{Params: p, RootHash: root, HashOffset: offset, Options: v.Options.KernelOptions()}, nil
+	return &Prepared{Params: p, RootHash: root, HashOffset: offset, Options: v.Options.KernelOptions(), Signer: signer}, nil
 }
 
 // Table is the dm-verity target over the two devices (paths or MAJ:MIN).

@@ -67,7 +67,7 @@ func TestPrepare(t *testing.T) {
 		return &config.Verity{RootHash: rootHash, Options: o}
 	}
 
-	p, err := Prepare(cfg(root, config.VerityOptions{}), df, dsize, "data", hf, "hash")
+	p, err := Prepare(cfg(root, config.VerityOptions{}), df, dsize, "data", hf, "hash", Trust{})
 	if err != nil {
 		t.Fatalf("Prepare: %v", err)
 	}
@@ -81,14 +81,14 @@ func TestPrepare(t *testing.T) {
 	}
 
 	wrong := strings.Repeat("0", 64)
-	if _, err := Prepare(cfg(wrong, config.VerityOptions{}), df, dsize, "data", hf, "hash"); !errors.Is(err, verity.ErrRootHashMismatch) || !strings.HasPrefix(err.Error(), "hash: verity: root hash mismatch") {
+	if _, err := Prepare(cfg(wrong, config.VerityOptions{}), df, dsize, "data", hf, "hash", Trust{}); !errors.Is(err, verity.ErrRootHashMismatch) || !strings.HasPrefix(err.Error(), "hash: verity: root hash mismatch") {
 		t.Errorf("wrong root hash: %v", err)
 	}
-	_, err = Prepare(cfg(root, config.VerityOptions{Format: -1, Mode: config.ModeRestart, Algorithm: "sha512"}), df, dsize, "data", hf, "hash")
+	_, err = Prepare(cfg(root, config.VerityOptions{Format: -1, Mode: config.ModeRestart, Algorithm: "sha512"}), df, dsize, "data", hf, "hash", Trust{})
 	if err == nil || err.Error() != "verity: hash=sha512 was given, but the superblock says sha256" {
 		t.Errorf("disagreeing option: %v", err)
 	}
-	_, err = Prepare(cfg(root, config.VerityOptions{}), df, 4096, "data", hf, "hash")
+	_, err = Prepare(cfg(root, config.VerityOptions{}), df, 4096, "data", hf, "hash", Trust{})
 	if err == nil || err.Error() != "verity: 256 data blocks of 4096 bytes need 1048576 bytes, but the data device has 4096" {
 		t.Errorf("short data device: %v", err)
 	}
@@ -101,12 +101,12 @@ func TestPrepareNoSuperblock(t *testing.T) {
 	df, dsize := open(t, data)
 	hf, _ := open(t, hash)
 	o := config.VerityOptions{NoSuperblock: true, Format: -1, Mode: config.ModeEIO, Algorithm: "sha512", DataBlockSize: 1024}
-	if _, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash"); err == nil ||
+	if _, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash", Trust{}); err == nil ||
 		err.Error() != "verity: without a superblock the salt must be given (salt=HEX or salt=-)" {
 		t.Errorf("no salt: %v", err)
 	}
 	o.Salt = "-"
-	p, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash")
+	p, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash", Trust{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -133,7 +133,7 @@ func TestPrepareAppended(t *testing.T) {
 	off := st.Size() // mksquashfs pads to 4 KiB
 	root := veritysetupFormat(t, img, img, "--hash-offset="+itoa(off), "--data-blocks="+itoa(off/4096))
 	f, size := open(t, img)
-	p, err := Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, f, size, "img", f, "img")
+	p, err := Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, f, size, "img", f, "img", Trust{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,12 +2,15 @@ package activate
 
 import (
 	"encoding/hex"
+	"errors"
 	"fmt"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dm"
+	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/verity"
+	"golang.org/x/sys/unix"
 )
 
 // RootName is the dm name of the verified root, as systemd names it.
@@ -20,12 +23,27 @@ type Result struct {
 	RootHash   []byte
 	HashOffset uint64
 	Options    []string
-	Table      string // "0 SECTORS verity PARAMS"
+	Table      string      // "0 SECTORS verity PARAMS"
+	Signer     *sig.Signer // nil when unsigned
+}
+
+// addSigKey adds the signature as a "user" key to the process keyring,
+// where the kernel's request_key during DM_TABLE_LOAD finds it from any
+// of our threads (the thread keyring would not do: goroutines move
+// between threads). It returns the key's description for the table and
+// a function that unlinks it.
+func addSigKey(sigDER []byte, rootHashHex string) (string, func(), error) {
+	desc := "verinit:" + rootHashHex
+	id, err := unix.AddKey("user", desc, sigDER, unix.KEY_SPEC_PROCESS_KEYRING)
+	if err != nil {
+		return "", nil, fmt.Errorf("verity: add the signature to the keyring: %w", err)
+	}
+	return desc, func() { unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_PROCESS_KEYRING, 0, 0) }, nil
 }
 
 // Verity checks the hash device against the root hash and creates the
 // read-only dm-verity device RootName over data and hash.
-func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
+func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust) (*Result, error) {
 	df, err := blockdev.Open(data)
 	if err != nil {
 		return nil, err
@@ -40,9 +58,20 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path())
+	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path(), trust)
 	if err != nil {
 		return nil, err
+	}
+	if v.KernelSig {
+		if trust.Sig == nil {
+			return nil, errors.New("verity: verinit.verity_sig=kernel, but there is no signature to give the kernel")
+		}
+		desc, unlink, err := addSigKey(trust.Sig, hex.EncodeToString(prep.RootHash))
+		if err != nil {
+			return nil, err
+		}
+		defer unlink() // the kernel keeps its own copy once the table is loaded
+		prep.Options = append(prep.Options, "root_hash_sig_key_desc", desc)
 	}
 	target, params, sectors, err := prep.Table(data.DevNum(), hash.DevNum())
 	if err != nil {
@@ -54,9 +83,12 @@ func Verity(v *config.Verity, data, hash blockdev.Device) (*Result, error) {
 	}
 	t := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
 	dev, err := dm.Create(RootName, uuid, true, []dm.Target{t})
+	if err != nil && v.KernelSig {
+		return nil, fmt.Errorf("verity: the kernel refused the table with the root-hash signature (its trusted keyrings must hold the signing certificate, see docs/signatures.md): %w", err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("verity: %w", err)
 	}
 	return &Result{Device: dev, Params: prep.Params, RootHash: prep.RootHash, HashOffset: prep.HashOffset,
-		Options: prep.Options, Table: t.String()}, nil
+		Options: prep.Options, Table: t.String(), Signer: prep.Signer}, nil
 }

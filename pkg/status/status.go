@@ -56,18 +56,19 @@ type Stage struct {
 
 // Status is the whole record.
 type Status struct {
-	Version  string
-	Cmdline  string
-	Root     Root
-	Slot     []Slot  // the slot keys of the command line, in order
-	LVs      []LV    // logical volumes activated
-	Verity   *Verity // nil when the root is not behind dm-verity
-	Policy   Policy
-	Init     string   // the real init that was exec'd
-	InitArgs []string // its arguments
-	Modules  []Module
-	Stages   []Stage
-	Total    time.Duration // from /init start to the exec of the real init
+	Version   string
+	Cmdline   string
+	Root      Root
+	Slot      []Slot     // the slot keys of the command line, in order
+	LVs       []LV       // logical volumes activated
+	Verity    *Verity    // nil when the root is not behind dm-verity
+	Signature *Signature // nil when the root hash was not signed
+	Policy    Policy
+	Init      string   // the real init that was exec'd
+	InitArgs  []string // its arguments
+	Modules   []Module
+	Stages    []Stage
+	Total     time.Duration // from /init start to the exec of the real init
 }
 
 // Slot is one key by which the bootloader named the booted slot.
@@ -75,7 +76,17 @@ type Slot struct{ Key, Value string }
 
 // Policy is the policy that applied: "required" or "optional" per item.
 type Policy struct {
-	Verity string
+	Verity    string
+	Signature string
+}
+
+// Signature says who signed the root hash the init accepted.
+type Signature struct {
+	From        string // where the signature came from
+	Subject     string // the signer certificate's subject
+	Issuer      string
+	Fingerprint string // SHA-256 of the signer certificate, hex
+	Kernel      bool   // the kernel checked it too (root_hash_sig_key_desc)
 }
 
 // Module is one module of the load list and what happened to it.
@@ -151,9 +162,22 @@ func (s *Status) JSON() []byte {
 		w.str("table", v.Table)
 		w.close('}')
 	}
+	w.key("signature")
+	if sg := s.Signature; sg == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.str("from", sg.From)
+		w.str("subject", sg.Subject)
+		w.str("issuer", sg.Issuer)
+		w.str("fingerprint_sha256", sg.Fingerprint)
+		w.boolean("kernel", sg.Kernel)
+		w.close('}')
+	}
 	w.key("policy")
 	w.open('{')
 	w.str("verity", s.Policy.Verity)
+	w.str("signature", s.Policy.Signature)
 	w.close('}')
 	w.str("init", s.Init)
 	w.key("init_args")

@@ -33,8 +33,11 @@ type env struct {
 	verity      verityImages
 	ab          abImages
 	lvm         lvmImages
-	sector4k    map[string]bool // disks attached with 4096-byte logical sectors
-	created     map[string]diskCreated
+	sig         sigImages
+	// initrdSigned trusts one test certificate and requires signatures.
+	initrdSigned string
+	sector4k     map[string]bool // disks attached with 4096-byte logical sectors
+	created      map[string]diskCreated
 }
 
 type partInfo struct {
@@ -63,7 +66,7 @@ func TestMain(m *testing.M) {
 }
 
 // prerequisites the harness runs; missing ones fail the run.
-var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup"}
+var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl"}
 
 func setup(dir string) (*env, error) {
 	var missing []string

@@ -99,7 +99,10 @@ func (e *env) makeImages() error {
 	if err := e.makeCreatedDisks(); err != nil {
 		return err
 	}
-	return e.makeLVMImages()
+	if err := e.makeLVMImages(); err != nil {
+		return err
+	}
+	return e.makeSigImages()
 }
 
 func makeRootDir(dir string, withInit bool) error {

@@ -1,0 +1,44 @@
+package activate
+
+import (
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/verinit/verinit/pkg/sig"
+)
+
+// Trust is what a root-hash signature is checked against.
+type Trust struct {
+	Sig      []byte              // the DER signature, nil when none was found
+	SigFrom  string              // where it came from, for messages and status
+	Roots    []*x509.Certificate // the certificates packed into the initramfs
+	Required bool                // the policy requires a valid signature
+	// BuiltAt is when the initramfs was built: a clock before it is
+	// wrong, and certificate validity periods are then not checked.
+	BuiltAt time.Time
+	Now     time.Time
+}
+
+// ErrNoSignature is returned when a signature is required and none was found.
+var ErrNoSignature = errors.New("verity: a signed root hash is required, but no signature was found")
+
+// checkSignature verifies t.Sig over the root hash text. Without a
+// signature it returns nil (nothing to record) unless one is required.
+func checkSignature(rootHashHex string, t Trust) (*sig.Signer, error) {
+	if t.Sig == nil {
+		if t.Required {
+			return nil, ErrNoSignature
+		}
+		return nil, nil
+	}
+	if len(t.Roots) == 0 {
+		return nil, fmt.Errorf("verity: signature from %s: no certificates are packed in the initramfs (verinit initramfs --cert)", t.SigFrom)
+	}
+	s, err := sig.Verify(t.Sig, rootHashHex, t.Roots, sig.VerifyOptions{Now: t.Now, MinPlausibleTime: t.BuiltAt})
+	if err != nil {
+		return nil, fmt.Errorf("verity: signature from %s: %w", t.SigFrom, err)
+	}
+	return s, nil
+}

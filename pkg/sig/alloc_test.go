@@ -1,0 +1,89 @@
+package sig
+
+import (
+	"bytes"
+	"runtime"
+	"strings"
+	"testing"
+)
+
+// allocated returns the bytes f allocates on the heap: the least of three
+// runs, as TotalAlloc also counts what other goroutines (the test
+// framework's) allocate meanwhile.
+func allocated(f func()) uint64 {
+	least := ^uint64(0)
+	for range 3 {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		f()
+		runtime.ReadMemStats(&m1)
+		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
+	}
+	return least
+}
+
+// wideBER returns a definite-length SEQUENCE of n two-byte NULLs.
+func wideBER(n int) []byte {
+	l := 2 * n
+	b := []byte{0x30, 0x82, byte(l >> 8), byte(l)}
+	return append(b, bytes.Repeat([]byte{0x05, 0x00}, n)...)
+}
+
+// deepBER returns an OCTET STRING of payload bytes under depth definite-length
+// SEQUENCEs: the shape the library's BER-to-DER conversion copies most.
+func deepBER(depth, payload int) []byte {
+	b := append([]byte{0x04, 0x82, byte(payload >> 8), byte(payload)}, make([]byte, payload)...)
+	for range depth {
+		l := len(b)
+		b = append([]byte{0x30, 0x82, byte(l >> 8), byte(l)}, b...)
+	}
+	return b
+}
+
+// TestAllocationBounded checks that hostile input of any size makes Verify
+// and ParseVeritySigJSON allocate a bounded amount: oversized input is
+// refused before parsing, and input within the limits cannot make the
+// PKCS#7 library allocate in proportion to size times nesting.
+func TestAllocationBounded(t *testing.T) {
+	roots := fuzzRoots(t)
+	for _, tc := range []struct {
+		name  string
+		in    []byte
+		limit uint64
+	}{
+		{"1 MiB of zeros", make([]byte, 1<<20), 4 << 10},
+		{"64 MiB of zeros", make([]byte, 64<<20), 4 << 10},
+		{"64 KiB nested 16,000 deep", nestedBER(16383), 16 << 10},
+		{"64 KiB of 32,000 NULLs", wideBER(32000), 16 << 10},
+		{"4,000 NULLs (under the element limit)", wideBER(4000), 1 << 20},
+		{"31 levels of nesting", nestedBER(31), 64 << 10},
+		{"64 KiB under 31 levels of nesting", deepBER(31, 65000-4*31), 4 << 20},
+	} {
+		t.Run("Verify/"+tc.name, func(t *testing.T) {
+			if got := allocated(func() { Verify(tc.in, testRootHash, roots, VerifyOptions{}) }); got > tc.limit {
+				t.Errorf("Verify allocated %d bytes for %d bytes of input, limit %d", got, len(tc.in), tc.limit)
+			}
+		})
+	}
+	rh := `"rootHash":"` + testRootHash + `"`
+	for _, tc := range []struct {
+		name  string
+		in    []byte
+		limit uint64
+	}{
+		{"8 MiB", make([]byte, 8<<20), 4 << 10},
+		{"4 MiB unknown string", []byte(`{"x":"` + strings.Repeat("a", MaxVeritySigBytes-16) + `"}`), 4 << 10},
+		{"4 MiB unknown array", []byte(`{"x":[` + strings.Repeat("1,", MaxVeritySigBytes/2-8) + `1]}`), 4 << 10},
+		{"4 MiB of white space", []byte("{" + rh + strings.Repeat(" ", MaxVeritySigBytes-100) + "}"), 4 << 10},
+		{"4 MiB signature", []byte("{" + rh + `,"signature":"` + strings.Repeat("A", MaxVeritySigBytes-100) + `"}`), 4 << 10},
+		{"4 MiB escaped signature", []byte("{" + rh + `,"signature":"` + strings.Repeat(`\/`, MaxVeritySigBytes/2-100) + `"}`), 4 << 10},
+		{"largest accepted signature, escaped", []byte("{" + rh + `,"signature":"` + strings.Repeat(`\u0041`, 87380/6) + `AA=="}`), 512 << 10},
+	} {
+		t.Run("ParseVeritySigJSON/"+tc.name, func(t *testing.T) {
+			if got := allocated(func() { ParseVeritySigJSON(tc.in) }); got > tc.limit {
+				t.Errorf("ParseVeritySigJSON allocated %d bytes for %d bytes of input, limit %d", got, len(tc.in), tc.limit)
+			}
+		})
+	}
+}

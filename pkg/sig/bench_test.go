@@ -1,0 +1,32 @@
+package sig
+
+import "testing"
+
+// BenchmarkVerify measures Verify on the committed seed signatures (ECDSA
+// P-256 and RSA-2048, with and without a chain), as the init runs it.
+func BenchmarkVerify(b *testing.B) {
+	roots := fuzzRoots(b)
+	seeds := readCorpus(b, "FuzzVerify")
+	for _, name := range []string{"openssl-cms-noattr-ec", "openssl-cms-noattr-rsa", "sign-ec-chain"} {
+		der := seeds[name]
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := Verify(der, testRootHash, roots, VerifyOptions{}); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// BenchmarkParseVeritySigJSON measures reading a 4 KiB partition.
+func BenchmarkParseVeritySigJSON(b *testing.B) {
+	part := []byte(repart(testRootHash, testFP, testSigB64))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := ParseVeritySigJSON(part); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -1,0 +1,230 @@
+package sig
+
+import (
+	"bytes"
+	"crypto/x509"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+var updateSeeds = flag.Bool("update-seeds", false, "regenerate testdata/fuzz-roots.pem and the FuzzVerify and FuzzParseVeritySigJSON seed corpora with openssl")
+
+// fuzzRoots returns the trusted certificates the committed FuzzVerify seeds
+// chain to.
+func fuzzRoots(tb testing.TB) []*x509.Certificate {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "fuzz-roots.pem"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	roots, err := ParseCertificates(b)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return roots
+}
+
+// FuzzVerify feeds hostile DER to the verification path without Verify's
+// recover, so that a panic in the PKCS#7 library fails the fuzzer. Seeds:
+// real signatures over testRootHash by the certificates in
+// testdata/fuzz-roots.pem (testdata/fuzz/FuzzVerify), plus a few framing
+// edge cases. Every input must give a signer or a one-line error matching
+// one of the four sentinels.
+func FuzzVerify(f *testing.F) {
+	roots := fuzzRoots(f)
+	f.Add([]byte{})
+	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
+	f.Add([]byte{0x30, 0x00})
+	f.Add([]byte{0x1f, 0x80})
+	f.Add(nestedBER(31))
+	f.Add(nestedBER(33))
+	f.Fuzz(func(t *testing.T, der []byte) {
+		for _, opts := range []VerifyOptions{{}, {Now: at2030}} {
+			s, err := verify(der, testRootHash, roots, opts)
+			if err == nil {
+				if s == nil || len(s.FingerprintSHA256) != 64 {
+					t.Fatalf("verify accepted with signer %+v", s)
+				}
+				if checkFraming(der) != nil {
+					t.Fatal("verify accepted input whose framing is bad")
+				}
+				continue
+			}
+			if s != nil {
+				t.Fatalf("verify returned signer %+v with error %v", s, err)
+			}
+			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrMismatch) && !errors.Is(err, ErrUntrusted) {
+				t.Fatalf("error matches no sentinel: %v", err)
+			}
+			if strings.ContainsAny(err.Error(), "\n\r\t") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+		}
+	})
+}
+
+// FuzzParseVeritySigJSON checks that the partition parser never panics,
+// that its errors are *FormatError within the input, and that what it
+// accepts keeps its invariants and round-trips through the writer. Seeds:
+// testdata/fuzz/FuzzParseVeritySigJSON and the cases below.
+func FuzzParseVeritySigJSON(f *testing.F) {
+	f.Add([]byte(repart(testRootHash, testFP, testSigB64)))
+	f.Add([]byte(`{"\u0072ootHash":"` + testRootHash + `","x":[1,{"y":null}],"signature":"\u002b\/8="}` + "\x00"))
+	f.Add([]byte(`{"rootHash":"ab","signature":"AA=="}`))
+	f.Add([]byte(`{"a":` + strings.Repeat("[", 33)))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		v, err := ParseVeritySigJSON(b)
+		if err != nil {
+			var fe *FormatError
+			if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) {
+				t.Fatalf("error %T %v is not a *FormatError matching ErrMalformed", err, err)
+			}
+			if fe.Offset < 0 || fe.Offset > int64(max(len(b), MaxVeritySigBytes)) {
+				t.Fatalf("error offset %d outside the input of %d bytes", fe.Offset, len(b))
+			}
+			if strings.ContainsAny(err.Error(), "\n\r\t") {
+				t.Fatalf("error is not one line: %q", err)
+			}
+			return
+		}
+		if _, err := normRootHash(v.RootHash); err != nil || strings.ToLower(v.RootHash) != v.RootHash {
+			t.Fatalf("accepted rootHash %q", v.RootHash)
+		}
+		if fp := v.CertificateFingerprint; fp != "" && (len(fp) != 64 || strings.ToLower(fp) != fp) {
+			t.Fatalf("accepted certificateFingerprint %q", fp)
+		}
+		if len(v.Signature) == 0 || len(v.Signature) > MaxSignatureBytes {
+			t.Fatalf("accepted a signature of %d bytes", len(v.Signature))
+		}
+		out := appendVeritySigJSON(nil, v.RootHash, v.CertificateFingerprint, v.Signature)
+		v2, err := ParseVeritySigJSON(out)
+		if err != nil {
+			t.Fatalf("own output does not parse: %v\n%q", err, out)
+		}
+		if v2.RootHash != v.RootHash || v2.CertificateFingerprint != v.CertificateFingerprint || !bytes.Equal(v2.Signature, v.Signature) {
+			t.Fatalf("round trip changed %s into %s", summary(v), summary(v2))
+		}
+	})
+}
+
+// TestFuzzSeedsVerify checks that the committed FuzzVerify seeds are what
+// testdata/README.md says: valid signatures over testRootHash that Verify
+// accepts with testdata/fuzz-roots.pem, so that fuzzing starts deep in the
+// verification path.
+func TestFuzzSeedsVerify(t *testing.T) {
+	roots := fuzzRoots(t)
+	seeds := readCorpus(t, "FuzzVerify")
+	if len(seeds) < 4 {
+		t.Fatalf("only %d FuzzVerify seeds", len(seeds))
+	}
+	for name, der := range seeds {
+		if _, err := Verify(der, testRootHash, roots, VerifyOptions{}); err != nil {
+			t.Errorf("seed %s: %v", name, err)
+		}
+	}
+	for name, b := range readCorpus(t, "FuzzParseVeritySigJSON") {
+		v, err := ParseVeritySigJSON(b)
+		if err != nil {
+			t.Errorf("seed %s: %v", name, err)
+			continue
+		}
+		if _, err := Verify(v.Signature, v.RootHash, roots, VerifyOptions{}); err != nil {
+			t.Errorf("seed %s: signature: %v", name, err)
+		}
+	}
+}
+
+// readCorpus reads the []byte seeds of testdata/fuzz/<target>, in the
+// "go test fuzz v1" format writeCorpus writes.
+func readCorpus(t testing.TB, target string) map[string][]byte {
+	t.Helper()
+	dir := filepath.Join("testdata", "fuzz", target)
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]byte{}
+	for _, e := range ents {
+		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		lit, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte(")
+		lit, ok2 := strings.CutSuffix(lit, ")")
+		s, err := strconv.Unquote(lit)
+		if !ok || !ok2 || err != nil {
+			t.Fatalf("%s: not a one-value []byte corpus file", e.Name())
+		}
+		out[e.Name()] = []byte(s)
+	}
+	return out
+}
+
+func writeCorpus(t *testing.T, target, name string, b []byte) {
+	t.Helper()
+	dir := filepath.Join("testdata", "fuzz", target)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
+	if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestWriteFuzzSeeds regenerates the committed seeds; see
+// testdata/README.md. It runs only with -update-seeds.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*updateSeeds {
+		t.Skip("regenerates testdata; run with -update-seeds")
+	}
+	rsa, ec := testPKI(t, rsaKey), testPKI(t, ecKey)
+	var roots []byte
+	for _, id := range []*ident{ec.root, ec.ca, rsa.root} {
+		b, err := os.ReadFile(id.certPath)
+		if err != nil {
+			t.Fatal(err)
+		}
+		roots = append(roots, b...)
+	}
+	if err := os.WriteFile(filepath.Join("testdata", "fuzz-roots.pem"), roots, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, target := range []string{"FuzzVerify", "FuzzParseVeritySigJSON"} {
+		os.RemoveAll(filepath.Join("testdata", "fuzz", target))
+	}
+	own, err := Sign(testRootHash, ec.leaf.key, ec.leaf.cert, ec.inter.cert)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seeds := []struct {
+		name string
+		der  []byte
+	}{
+		{"openssl-cms-noattr-ec", cmsSign(t, "cms", ec.root, ec.hashF, "-noattr")},
+		{"openssl-cms-attrs-ec", cmsSign(t, "cms", ec.root, ec.hashF)},
+		{"openssl-smime-noattr-ec-chain", cmsSign(t, "smime", ec.leaf, ec.hashF, "-noattr", "-certfile", ec.inter.certPath)},
+		{"openssl-cms-noattr-ec-nocerts", cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")},
+		{"openssl-cms-noattr-rsa", cmsSign(t, "cms", rsa.root, rsa.hashF, "-noattr")},
+		{"sign-ec-chain", own},
+	}
+	for _, s := range seeds {
+		writeCorpus(t, "FuzzVerify", s.name, s.der)
+	}
+	small := cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")
+	part, err := VeritySigJSON(testRootHash, ec.root.cert, small)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := bytes.TrimRight(part, "\x00")
+	writeCorpus(t, "FuzzParseVeritySigJSON", "repart-style", append(text, make([]byte, 8)...))
+	b64 := string(text[bytes.Index(text, []byte(`"signature":"`))+13 : len(text)-2])
+	writeCorpus(t, "FuzzParseVeritySigJSON", "spaces-unknown-members-escapes",
+		[]byte("{\n  \"version\": 1,\n  \"\\u0072ootHash\": \""+testRootHash+"\",\n  \"extra\": {\"list\": [1, -2.5e3, true, null, \"\\u00e9\"]},\n  \"signature\": \""+strings.ReplaceAll(b64, "/", `\/`)+"\"\n}\n"))
+}

@@ -1,0 +1,96 @@
+//go:build vm
+
+package vm
+
+import (
+	"encoding/base64"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+)
+
+// Partition type of a DPS root-verity-sig partition (x86-64).
+const typeRootVeritySigX8 = "41092b05-9fc8-4523-994f-2def0408b176"
+
+// sigImages holds the signatures the cases pass.
+type sigImages struct {
+	aByTrusted, bByTrusted, aByUntrusted, bOverA string // base64 DER
+	aTruncated                                   string
+}
+
+// makeSigImages makes a trusted and an untrusted signing key with
+// openssl, signs the A/B disk's root hashes with `verinit sign`, packs an
+// initramfs trusting only the first key and requiring signatures, and an
+// A/B disk whose slots carry DPS root-verity-sig partitions.
+func (e *env) makeSigImages() error {
+	dir := filepath.Join(e.dir, "keys")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	p := func(n string) string { return filepath.Join(dir, n) }
+	for _, k := range []struct{ name, alg string }{{"trusted", "EC"}, {"untrusted", "RSA"}} {
+		args := []string{"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=verinit test " + k.name,
+			"-keyout", p(k.name + ".key"), "-out", p(k.name + ".pem")}
+		if k.alg == "EC" {
+			args[3] = "ec"
+			args = append(args[:4], append([]string{"-pkeyopt", "ec_paramgen_curve:P-256"}, args[4:]...)...)
+		}
+		if out, err := exec.Command("openssl", args...).CombinedOutput(); err != nil {
+			return fmt.Errorf("openssl req: %v\n%s", err, out)
+		}
+	}
+	verinit := filepath.Join(e.dir, "bin", "verinit")
+	sign := func(key, hash string, asJSON bool) ([]byte, error) {
+		args := []string{"sign", "--key", p(key + ".key"), "--cert", p(key + ".pem"), hash}
+		if asJSON {
+			args = append(args, "--verity-sig-json")
+		}
+		out, err := exec.Command(verinit, args...).Output()
+		if err != nil {
+			return nil, fmt.Errorf("verinit sign: %v", err)
+		}
+		return out, nil
+	}
+	b64 := base64.StdEncoding.EncodeToString
+	a, b := e.ab.a.rootHash, e.ab.b.rootHash
+	for _, s := range []struct {
+		dst       *string
+		key, hash string
+	}{{&e.sig.aByTrusted, "trusted", a}, {&e.sig.bByTrusted, "trusted", b}, {&e.sig.aByUntrusted, "untrusted", a}, {&e.sig.bOverA, "trusted", b}} {
+		der, err := sign(s.key, s.hash, false)
+		if err != nil {
+			return err
+		}
+		*s.dst = b64(der)
+		if s.dst == &e.sig.aByTrusted {
+			e.sig.aTruncated = b64(der[:len(der)/2])
+		}
+	}
+	// The DPS disk: the A/B disk plus a root-verity-sig partition per slot.
+	var parts []partSpec
+	img := func(n string) string { return filepath.Join(e.dir, n) }
+	for _, s := range []struct {
+		slot, hash string
+		sl         abSlot
+	}{{"a", a, e.ab.a}, {"b", b, e.ab.b}} {
+		js, err := sign("trusted", s.hash, true)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(img("sig-"+s.slot+".json"), js, 0o644); err != nil {
+			return err
+		}
+		parts = append(parts,
+			partSpec{uuid: s.sl.dataUUID, name: "root-" + s.slot, image: img("ab-" + s.slot + ".squashfs"), typ: typeRootX86},
+			partSpec{uuid: s.sl.vUUID, name: "root-" + s.slot + "-verity", image: img("ab-" + s.slot + ".verity"), typ: typeRootVerityX8},
+			partSpec{uuid: fmt.Sprintf("5e1f5e1f-0000-4000-8000-00000000000%s", s.slot), name: "root-" + s.slot + "-verity-sig",
+				image: img("sig-" + s.slot + ".json"), typ: typeRootVeritySigX8})
+	}
+	if err := e.makeDisk("ab-sig", parts); err != nil {
+		return err
+	}
+	e.initrdSigned = img("initrd-signed.img")
+	return run(e.dir, verinit, "initramfs", "-o", e.initrdSigned, "--init", filepath.Join(e.dir, "bin", "init"),
+		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required")
+}

@@ -1,0 +1,72 @@
+//go:build vm
+
+package vm
+
+import (
+	"strings"
+	"testing"
+)
+
+// TestSignature boots with an initramfs that trusts one certificate and
+// requires signed root hashes.
+func TestSignature(t *testing.T) {
+	a, b, s := shared.ab.a, shared.ab.b, shared.sig
+	systemd := func(sl abSlot) string {
+		return "roothash=" + sl.rootHash + " systemd.verity_root_data=PARTUUID=" + sl.dataUUID + " systemd.verity_root_hash=PARTUUID=" + sl.vUUID
+	}
+	t.Run("boots", func(t *testing.T) {
+		for _, tc := range []struct {
+			name, disk, cmdline, slot, from string
+		}{
+			{"signed on the command line", "ab", systemd(a) + " verinit.roothashsig=base64:" + s.aByTrusted, "A", "verinit.roothashsig=base64:..."},
+			{"slot A, DPS root-verity-sig partition", "ab-sig", "roothash=" + a.rootHash, "A", "root-verity-sig partition /dev/vda3"},
+			{"slot B, DPS root-verity-sig partition", "ab-sig", "roothash=" + b.rootHash, "B", "root-verity-sig partition /dev/vda6"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, shared.initrdSigned, []string{tc.disk}, tc.cmdline)
+				if !r.Reached || r.Status == nil {
+					t.Fatalf("the real init was not reached or printed no status")
+				}
+				if !strings.Contains(r.Console, "VERINIT-TEST-ROOT: slot "+tc.slot+"\n") {
+					t.Errorf("the real init is not slot %s's", tc.slot)
+				}
+				for path, want := range map[string]any{"signature.subject": "CN=verinit test trusted", "signature.from": tc.from,
+					"policy.signature": "required", "policy.verity": "required", "signature.kernel": false} {
+					if got := field(r.Status, strings.Split(path, ".")...); got != want {
+						t.Errorf("status %s = %v, want %v", path, got, want)
+					}
+				}
+			})
+		}
+	})
+	t.Run("refuses", func(t *testing.T) {
+		sigErr := `verinit: \[verity \+\d+ms\] verity: signature from verinit.roothashsig=base64:\.\.\.: sig: `
+		for _, tc := range []struct {
+			name, disk, cmdline, line string
+		}{
+			{"untrusted key", "ab", systemd(a) + " verinit.roothashsig=base64:" + s.aByUntrusted,
+				sigErr + `not signed by a trusted key: signer "CN=verinit test untrusted" \(sha256 [0-9a-f]{64}\) does not chain to a trusted certificate`},
+			{"signature over another hash", "ab", systemd(a) + " verinit.roothashsig=base64:" + s.bOverA,
+				sigErr + `signature does not match the root hash: signature does not verify over "` + a.rootHash + `" with the key of signer "CN=verinit test trusted"`},
+			{"truncated signature", "ab", systemd(a) + " verinit.roothashsig=base64:" + s.aTruncated, sigErr + `malformed signature: truncated`},
+			{"garbage signature", "ab", systemd(a) + " verinit.roothashsig=base64:Z2FyYmFnZQ==", sigErr + `malformed signature`},
+			{"no signature", "ab", systemd(a), `verinit: \[verity \+\d+ms\] verity: a signed root hash is required, but no signature was found$`},
+			{"command line cannot weaken the packed policy", "ab", systemd(a) + " verinit.signature=optional",
+				`verinit: \[config \+\d+ms\] kernel command line: verinit.signature=optional: the initramfs policy requires a signed root hash; the command line cannot weaken it$`},
+			{"kernel mode: the stock kernel does not trust our key", "ab", systemd(a) + " verinit.verity_sig=kernel verinit.roothashsig=base64:" + s.aByTrusted,
+				`device-mapper: table: 253:0: verity: Root hash verification failed`},
+			{"kernel mode: the init's refusal", "ab", systemd(a) + " verinit.verity_sig=kernel verinit.roothashsig=base64:" + s.aByTrusted,
+				`verinit: \[verity \+\d+ms\] verity: the kernel refused the table with the root-hash signature \(its trusted keyrings must hold the signing certificate, see docs/signatures.md\): dm: load table of root: DM_TABLE_LOAD: `},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, shared.initrdSigned, []string{tc.disk}, tc.cmdline+" verinit.failure_delay=0")
+				if r.Reached {
+					t.Errorf("the real init was reached")
+				}
+				wantLine(t, r.Console, tc.line)
+			})
+		}
+	})
+}
