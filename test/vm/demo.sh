@@ -14,8 +14,14 @@ step() { printf '\n== %s\n' "$*"; }
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n 1)
 release=${kernel#/boot/vmlinuz-}
 
-step "initramfs for kernel $release (policy: verity required)"
-bin/verinit initramfs -o "$work/initrd.img" --init bin/init --kernel-release "$release" --policy verity=required
+step "a signing key and certificate (openssl), trusted by the initramfs"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 \
+	-subj "/CN=verinit demo release key" -keyout "$work/release.key" -out "$work/release.pem" 2>/dev/null
+echo "$work/release.pem: $(openssl x509 -in "$work/release.pem" -noout -subject)"
+
+step "initramfs for kernel $release (policy: signed root hash required)"
+bin/verinit initramfs -o "$work/initrd.img" --init bin/init --kernel-release "$release" \
+	--cert "$work/release.pem" --policy signature=required
 
 step "root file system (busybox)"
 root="$work/rootfs"
@@ -43,6 +49,9 @@ mapfile -t hashes < <(sed -n 's/^  root hash *//p' "$work/disk.txt")
 
 summary=()
 for i in 0 1; do
+	# The boot loader passes the slot's root hash with its signature.
+	sig=$(bin/verinit sign --key "$work/release.key" --cert "$work/release.pem" "${hashes[$i]}" | base64 -w0)
+	cmdlines[$i]="${cmdlines[$i]} verinit.roothashsig=base64:$sig"
 	slot=$(echo "${cmdlines[$i]}" | sed -n 's/.*rauc\.slot=\([^ ]*\).*/\1/p')
 	step "boot slot $slot: ${cmdlines[$i]}"
 	log="$work/console-$slot.log"
@@ -61,14 +70,19 @@ for i in 0 1; do
 	data=$(grep -o '"data_device":"[^"]*"' "$log" | cut -d'"' -f4)
 	root_hash=$(grep -o '"root_hash":"[^"]*"' "$log" | cut -d'"' -f4)
 	total=$(grep -o '"total_ms":[0-9.]*' "$log" | cut -d: -f2)
+	signer=$(grep -o '"signature":{"from":"[^"]*","subject":"[^"]*"' "$log" | sed 's/.*"subject":"//; s/"$//')
 	if [ "$root_hash" != "${hashes[$i]}" ]; then
 		echo "demo: slot $slot booted root hash '$root_hash', want ${hashes[$i]}" >&2
 		exit 1
 	fi
-	summary+=("slot $slot: /dev/mapper/root over $data, verity root hash $root_hash, /init to real init ${total} ms")
+	if [ -z "$signer" ]; then
+		echo "demo: slot $slot booted without a recorded signer" >&2
+		exit 1
+	fi
+	summary+=("slot $slot: /dev/mapper/root over $data, verity root hash $root_hash, signed by $signer, /init to real init ${total} ms")
 done
 
 step "summary"
 printf '%s\n' "${summary[@]}"
 echo "initramfs: $(stat -c %s "$work/initrd.img") bytes; bin/init: $(stat -c %s bin/init) bytes"
-echo "dry run of the same decision on the image: bin/verinit inspect $disk --cmdline \"${cmdlines[0]}\""
+echo "dry run of the same decision on the image: bin/verinit inspect $disk --cmdline \"<slot A's command line>\""
