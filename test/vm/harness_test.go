@@ -34,10 +34,11 @@ type env struct {
 	ab          abImages
 	lvm         lvmImages
 	sig         sigImages
-	// initrdSigned trusts one test certificate and requires signatures.
-	initrdSigned string
-	sector4k     map[string]bool // disks attached with 4096-byte logical sectors
-	created      map[string]diskCreated
+	// initrdSigned trusts one test certificate and requires signatures;
+	// initrdYoctoSigned also carries dm-verity.env and its signature.
+	initrdSigned, initrdYoctoSigned string
+	sector4k                        map[string]bool // disks attached with 4096-byte logical sectors
+	created                         map[string]diskCreated
 }
 
 type partInfo struct {

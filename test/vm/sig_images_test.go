@@ -91,6 +91,20 @@ func (e *env) makeSigImages() error {
 		return err
 	}
 	e.initrdSigned = img("initrd-signed.img")
-	return run(e.dir, verinit, "initramfs", "-o", e.initrdSigned, "--init", filepath.Join(e.dir, "bin", "init"),
-		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required")
+	if err := run(e.dir, verinit, "initramfs", "-o", e.initrdSigned, "--init", filepath.Join(e.dir, "bin", "init"),
+		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required"); err != nil {
+		return err
+	}
+	// A Yocto-style initramfs: dm-verity.env with its signature beside it.
+	envSig, err := sign("trusted", e.verity.rootHashExt4, false)
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(img("dm-verity.env.p7s"), envSig, 0o644); err != nil {
+		return err
+	}
+	e.initrdYoctoSigned = img("initrd-yocto-signed.img")
+	return run(e.dir, verinit, "initramfs", "-o", e.initrdYoctoSigned, "--init", filepath.Join(e.dir, "bin", "init"),
+		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required",
+		"--file", img("dm-verity.env")+":/usr/share/misc/dm-verity.env", "--file", img("dm-verity.env.p7s")+":/usr/share/misc/dm-verity.env.p7s")
 }

@@ -40,6 +40,19 @@ func TestSignature(t *testing.T) {
 			})
 		}
 	})
+	t.Run("dm-verity.env with its signature beside it", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.initrdYoctoSigned, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		for path, want := range map[string]any{"signature.from": "/usr/share/misc/dm-verity.env.p7s", "verity.source": "dm-verity.env",
+			"signature.subject": "CN=verinit test trusted"} {
+			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+				t.Errorf("status %s = %v, want %v", path, got, want)
+			}
+		}
+	})
 	t.Run("refuses", func(t *testing.T) {
 		sigErr := `verinit: \[verity \+\d+ms\] verity: signature from verinit.roothashsig=base64:\.\.\.: sig: `
 		for _, tc := range []struct {
