@@ -27,9 +27,8 @@ import (
 )
 
 const (
-	newRoot  = "/sysroot"
-	loadList = "/lib/modules/verinit.load"
-	devkmsg  = "/proc/sys/kernel/printk_devkmsg"
+	newRoot = "/sysroot"
+	devkmsg = "/proc/sys/kernel/printk_devkmsg"
 )
 
 // boot holds what the stages hand each other.
@@ -154,38 +153,26 @@ func (b *boot) run(restoreKmsg func()) error {
 }
 
 func (b *boot) loadModules(cl *cmdline.Cmdline) {
-	f, err := os.Open(loadList)
+	mods, err := kmod.ReadList(loadlist.Path)
 	if errors.Is(err, os.ErrNotExist) {
 		b.done("no modules packed")
 		return
 	}
-	var entries []loadlist.Entry
-	if err == nil {
-		entries, err = loadlist.Parse(f)
-		f.Close()
-	}
 	if err != nil {
 		// Loading nothing is not fatal by itself: the root may need no
 		// module. If it does, waiting for it says so.
-		b.log.Errorf(b.stage, "%s: %v", loadList, err)
+		b.log.Errorf(b.stage, "%v", err)
 	}
-	mods := make([]kmod.Module, len(entries))
-	for i, e := range entries {
-		mods[i] = kmod.Module{Name: e.Name, Path: e.Path, Deps: e.Deps}
-	}
-	counts := map[kmod.Outcome]int{}
-	for _, r := range kmod.Load(mods, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted}) {
-		counts[r.Outcome]++
+	results := kmod.Load(mods, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted})
+	for _, r := range results {
 		b.st.Modules = append(b.st.Modules, status.Module{Name: r.Name, Outcome: r.Outcome.String()})
-		switch {
-		case r.Err != nil:
+		if r.Err != nil {
 			b.log.Logf(klog.Warn, b.stage, "%v", r.Err)
-		default:
+		} else {
 			b.log.Debugf(b.stage, "%s: %s in %s", r.Name, r.Outcome, r.Duration)
 		}
 	}
-	b.done("%d modules: %d loaded, %d present, %d without device, %d blacklisted, %d missing, %d failed", len(mods),
-		counts[kmod.Loaded], counts[kmod.Present], counts[kmod.NoDevice], counts[kmod.Blacklisted], counts[kmod.Missing], counts[kmod.Failed]+counts[kmod.DepFailed])
+	b.done("%s", kmod.Summary(results))
 }
 
 // findRoot waits until the devices the configuration names are there

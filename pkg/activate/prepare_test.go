@@ -143,3 +143,23 @@ func TestPrepareAppended(t *testing.T) {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+func TestDERLength(t *testing.T) {
+	for _, tc := range []struct {
+		in   []byte
+		n    int
+		ok   bool
+		name string
+	}{
+		{[]byte{0x30, 0x05}, 7, true, "short form"},
+		{[]byte{0x30, 0x82, 0x02, 0x7d}, 4 + 0x27d, true, "two length bytes"},
+		{[]byte{0x30, 0x80}, 0, false, "indefinite length"},
+		{[]byte{0x31, 0x05}, 0, false, "not a SEQUENCE"},
+		{[]byte{0x30, 0x84, 1, 2, 3, 4}, 0, false, "four length bytes"},
+		{[]byte{0x30}, 0, false, "truncated"},
+	} {
+		if n, ok := derLength(tc.in); n != tc.n || ok != tc.ok {
+			t.Errorf("%s: derLength = %d, %v; want %d, %v", tc.name, n, ok, tc.n, tc.ok)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package kmod
 import (
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"testing"
 )
@@ -65,5 +66,24 @@ func TestLoad(t *testing.T) {
 	}
 	if res[4].Err == nil || res[4].Err.Error() != "kmod: dm_verity: dependency not loaded: dm_mod" {
 		t.Errorf("dm_verity error = %v", res[4].Err)
+	}
+}
+
+func TestReadListAndSummary(t *testing.T) {
+	dir := t.TempDir()
+	p := dir + "/verinit.load"
+	if err := os.WriteFile(p, []byte("# verinit load list v1: NAME PATH [DEP ...]\nvirtio /m/virtio.ko\nvirtio_blk /m/virtio_blk.ko virtio\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mods, err := ReadList(p)
+	if err != nil || len(mods) != 2 || mods[1].Name != "virtio_blk" || !reflect.DeepEqual(mods[1].Deps, []string{"virtio"}) {
+		t.Fatalf("ReadList = %+v, %v", mods, err)
+	}
+	if _, err := ReadList(dir + "/none"); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("missing list: %v", err)
+	}
+	got := Summary([]Result{{Outcome: Loaded}, {Outcome: Loaded}, {Outcome: NoDevice}, {Outcome: DepFailed}, {Outcome: Failed}})
+	if want := "5 modules: 2 loaded, 0 present, 1 without device, 0 blacklisted, 0 missing, 2 failed"; got != want {
+		t.Errorf("Summary = %q, want %q", got, want)
 	}
 }
