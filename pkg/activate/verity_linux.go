@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
@@ -57,6 +58,12 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust) (*Result,
 	dataBytes, err := blockdev.Size(df)
 	if err != nil {
 		return nil, err
+	}
+	// Nothing may write under a verified root: what was checked stays so.
+	for _, f := range []*os.File{df, hf} {
+		if err := blockdev.SetReadOnly(f); err != nil {
+			return nil, err
+		}
 	}
 	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path(), trust)
 	if err != nil {

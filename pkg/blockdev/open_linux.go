@@ -43,3 +43,14 @@ func Size(f *os.File) (int64, error) {
 	}
 	return int64(size), nil
 }
+
+// SetReadOnly marks the device read-only in the kernel (BLKROSET), so
+// that nothing, not even the real system, can write to it while it is in
+// use; the init uses it on the devices under a verified root.
+func SetReadOnly(f *os.File) error {
+	one := 1
+	if err := unix.IoctlSetPointerInt(int(f.Fd()), unix.BLKROSET, one); err != nil {
+		return fmt.Errorf("blockdev: BLKROSET %s: %w", f.Name(), err)
+	}
+	return nil
+}

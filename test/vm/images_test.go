@@ -19,6 +19,7 @@ echo "` + markerInit + ` pid=$$"
 printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
 echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
 [ -f /etc/slot ] && echo "VERINIT-TEST-ROOT: slot $(/bin/busybox cat /etc/slot)"
+printf 'VERINIT-TEST-ROOT: ro'; for d in /sys/class/block/vd*; do printf ' %s=%s' "${d##*/}" "$(/bin/busybox cat $d/ro)"; done; echo
 if [ -f /run/verinit/status.json ]; then
 	echo "` + markerStatus + `"
 	/bin/busybox cat /run/verinit/status.json

@@ -3,6 +3,7 @@
 package vm
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -73,6 +74,20 @@ func TestVerityBoot(t *testing.T) {
 				t.Errorf("verity table %q lacks the target or the root hash", table)
 			}
 			agreeWithInspect(t, []string{"verity"}, tc.cmdline+" verinit.verity=required rauc.slot=A", r)
+			// The devices under the verified root are read-only in the
+			// kernel (BLKROSET); the others are not.
+			ro := regexp.MustCompile(`VERINIT-TEST-ROOT: ro( .*)`).FindStringSubmatch(r.Console)
+			if ro == nil {
+				t.Fatalf("the real init printed no ro flags")
+			}
+			for _, dev := range []string{tc.data, tc.hash} {
+				if !strings.Contains(ro[1]+" ", " "+strings.TrimPrefix(dev, "/dev/")+"=1 ") {
+					t.Errorf("%s is not read-only: %s", dev, ro[1])
+				}
+			}
+			if tc.data != "/dev/vda3" && tc.hash != "/dev/vda3" && !strings.Contains(ro[1]+" ", " vda3=0 ") {
+				t.Errorf("vda3 (not in use) is read-only: %s", ro[1])
+			}
 		})
 	}
 }
