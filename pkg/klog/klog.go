@@ -48,9 +48,6 @@ func (l *Logger) SetDebug(on bool) {
 	l.mu.Unlock()
 }
 
-// Since returns the time elapsed since the init started.
-func (l *Logger) Since() time.Duration { return time.Since(l.start) }
-
 // Logf writes one line at the given level, naming the stage.
 func (l *Logger) Logf(level Level, stage, format string, args ...any) {
 	l.mu.Lock()

@@ -84,19 +84,3 @@ func (wt *Waiter) Wait(specs ...Spec) ([]Match, View, error) {
 	}
 	return matches, view, err
 }
-
-// Listed reports whether some disk's partition table holds the
-// partition s names, whether or not the kernel announced it yet.
-func (s Spec) Listed(v View) bool {
-	for _, d := range v.Disks {
-		if d.Table == nil {
-			continue
-		}
-		for _, p := range d.Table.Partitions {
-			if (s.Kind == ByPartUUID && p.UUID == s.PartUUID) || (s.Kind == ByPartLabel && p.KernelLabel() == s.Value) {
-				return true
-			}
-		}
-	}
-	return false
-}
