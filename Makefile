@@ -45,13 +45,19 @@ bench: prereqs
 	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
 	$(GO) test -tags vm -run '^$$' -bench . -benchtime $(BOOTS)x -timeout 60m ./test/vm
 
+# Every fuzz target of every package, one after the other (go test -fuzz
+# takes one target of one package). A crasher fails the run; go test saves
+# it under the package's testdata/fuzz/FuzzX, where plain go test then runs
+# it as a regression case. A package that does not compile fails too,
+# instead of silently listing no targets.
 fuzz:
-	@for pkg in $$($(GO) list ./pkg/...); do \
-	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
-	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; \
-	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
+	@n=0; for pkg in $$($(GO) list ./...); do \
+	  list=$$($(GO) test -list '^Fuzz' $$pkg) || { echo "$$list"; exit 1; }; \
+	  for t in $$(echo "$$list" | grep '^Fuzz'); do \
+	    echo "fuzz $$pkg $$t ($(FUZZTIME))"; n=$$((n + 1)); \
+	    $(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || { echo "fuzz: $$pkg $$t failed"; exit 1; }; \
 	  done; \
-	done
+	done; echo "fuzz: $$n targets, $(FUZZTIME) each, no crashers"
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
