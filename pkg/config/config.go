@@ -90,7 +90,10 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 	}
 
-	root, _ := c.Lookup("root")
+	root, rootKey, err := rootParam(c)
+	if err != nil {
+		errs = append(errs, err)
+	}
 	verity, err := parseVerity(c, packed.VerityEnv, root)
 	if err != nil {
 		errs = append(errs, err)
@@ -103,7 +106,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		// The root is the verity device; the data device is named by
 		// systemd.verity_root_data=.
 	case verity != nil && verity.Source == "systemd":
-		errs = append(errs, fmt.Errorf("root=%s: with systemd.verity_root_data= the root is the verity device: leave root= out or give /dev/mapper/root", root))
+		errs = append(errs, fmt.Errorf("%s=%s: with systemd.verity_root_data= the root is the verity device: leave %s= out or give /dev/mapper/root", rootKey, root, rootKey))
 	case verity != nil:
 		cfg.Root = verity.Data
 	case root == "" && len(c.Values("rd.lvm.lv")) == 1:
@@ -165,6 +168,29 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		break
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// rootParam returns the root device as named on the command line:
+// verinit.root= (any form root= takes), else root=. The kernel mounts
+// root= by itself when the initramfs fails to load or lacks /init,
+// bypassing verity; a root named only in verinit.root= leaves the kernel
+// nothing to mount, so it panics and the boot loader falls back. When
+// both keys are given they must agree. key is the key that named it.
+func rootParam(c *cmdline.Cmdline) (value, key string, err error) {
+	root, _ := c.Lookup("root")
+	v, ok := c.Lookup("verinit.root")
+	switch {
+	case !ok:
+		return root, "root", nil
+	case v == "":
+		return "", "", errors.New("verinit.root: empty; want a device in any form root= takes")
+	case root != "" && root != v:
+		return "", "", fmt.Errorf("verinit.root=%s and root=%s name different roots: give one (verinit.root= alone keeps the kernel from mounting the root unverified)", v, root)
+	}
+	if _, err := rootdev.ParseSpec(v); err != nil {
+		return "", "", fmt.Errorf("verinit.root: %w", err)
+	}
+	return v, "verinit.root", nil
 }
 
 func seconds(v string) (time.Duration, error) {

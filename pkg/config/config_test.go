@@ -78,6 +78,20 @@ func TestParse(t *testing.T) {
 		{name: "bad timeout", line: "root=/dev/vda verinit.timeout=soon", wantErr: "verinit.timeout=soon: want whole seconds from 0 to 86400"},
 		{name: "relative init", line: "root=/dev/vda init=sbin/init", wantErr: "init=sbin/init: not an absolute path"},
 		{name: "bad root", line: "root=PARTUUID=nope", wantErr: `root=PARTUUID=nope: bad PARTUUID "nope": `},
+		{name: "verinit.root alone names the root", line: "verinit.root=PARTUUID=6B1D3C1E-A000-4000-8000-00000000000A/PARTNROFF=1 rootwait=5", check: func(t *testing.T, c Config) {
+			if c.Root.Kind != rootdev.ByPartUUID || c.Root.Value != "6b1d3c1e-a000-4000-8000-00000000000a" || c.Root.PartNrOff != 1 || c.AutoRoot || c.Timeout != 5*time.Second {
+				t.Errorf("config = %+v", c)
+			}
+		}},
+		{name: "verinit.root and root= agreeing", line: "root=/dev/vda2 verinit.root=/dev/vda2", check: func(t *testing.T, c Config) {
+			if c.Root.Kind != rootdev.ByPath || c.Root.Value != "vda2" {
+				t.Errorf("root = %+v", c.Root)
+			}
+		}},
+		{name: "verinit.root and root= disagreeing", line: "root=/dev/vda2 verinit.root=/dev/vda3",
+			wantErr: "verinit.root=/dev/vda3 and root=/dev/vda2 name different roots: give one"},
+		{name: "empty verinit.root", line: "verinit.root= root=/dev/vda2", wantErr: "verinit.root: empty; want a device in any form root= takes"},
+		{name: "bad verinit.root", line: "verinit.root=PARTUUID=nope", wantErr: `verinit.root: root=PARTUUID=nope: bad PARTUUID "nope": `},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -131,6 +131,20 @@ func TestParseVerity(t *testing.T) {
 				t.Errorf("verity = %+v", v)
 			}
 		}},
+		{name: "verinit.root with roothash=", line: "verinit.root=PARTLABEL=root-a roothash=" + hash64, check: func(t *testing.T, c Config) {
+			v := c.Verity
+			if v.Source != "root" || v.Data.Kind != rootdev.ByPartLabel || v.Data.Value != "root-a" || !v.HashOffsetFromFS || c.Root != v.Data {
+				t.Errorf("verity = %+v", v)
+			}
+		}},
+		{name: "dm-verity.env appended to verinit.root", line: "verinit.root=PARTLABEL=rootfs", packed: Packed{VerityEnv: env}, check: func(t *testing.T, c Config) {
+			v := c.Verity
+			if v.Source != "dm-verity.env" || v.Data.Value != "rootfs" || v.HashOffset != 2097152 {
+				t.Errorf("verity = %+v", v)
+			}
+		}},
+		{name: "verinit.root with the systemd keys", line: "verinit.root=/dev/vda2 roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3",
+			wantErr: "verinit.root=/dev/vda2: with systemd.verity_root_data= the root is the verity device: leave verinit.root= out"},
 		{name: "required by cmdline, none given", line: "root=/dev/vda2 verinit.verity=required",
 			wantErr: "verity is required, but no root hash was given"},
 		{name: "required by policy, none given", line: "root=/dev/vda2", packed: Packed{Policy: []byte("verity=required\n")},
