@@ -1,0 +1,67 @@
+package keys
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// TestTableMatchesParser: every key package config reads is documented,
+// and every documented key is read.
+func TestTableMatchesParser(t *testing.T) {
+	read, err := parsedKeys("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented := map[string]bool{}
+	for _, k := range Table() {
+		for _, p := range k.Parsed {
+			if documented[p] {
+				t.Errorf("%s is documented twice", p)
+			}
+			documented[p] = true
+			if _, ok := read[p]; !ok {
+				t.Errorf("%s: documented, but package config does not read it", k.Term)
+			}
+		}
+	}
+	var missing []string
+	for k, where := range read {
+		if !documented[k] {
+			missing = append(missing, k+" (read at "+where+")")
+		}
+	}
+	sort.Strings(missing)
+	for _, m := range missing {
+		t.Errorf("undocumented command-line key %s: add it to Table in pkg/config/keys, then run go test ./cmd/verinit -run TestREADMEKeys -update", m)
+	}
+}
+
+// link is the one Markdown construct besides `code` the text may use.
+var link = regexp.MustCompile(`\[[^\]\x60]+\]\([^)\s]+\)`)
+
+func TestTableText(t *testing.T) {
+	for _, k := range Table() {
+		if k.Term == "" || k.Doc == "" {
+			t.Errorf("%q: empty term or doc", k.Term)
+		}
+		for _, s := range []string{k.Term, k.Doc} {
+			if strings.Count(s, "`")%2 != 0 {
+				t.Errorf("%q: unbalanced backquotes in %q", k.Term, s)
+			}
+			if strings.ContainsAny(s, "|\n") {
+				t.Errorf("%q: | or a newline would break the README table", k.Term)
+			}
+			if rest := link.ReplaceAllString(s, ""); strings.Contains(rest, "](") {
+				t.Errorf("%q: malformed link in %q", k.Term, s)
+			}
+		}
+		// Each parsed key is named in code, so the text cannot forget it.
+		for _, p := range k.Parsed {
+			if !strings.Contains(k.Term+" "+k.Doc, "`"+p) {
+				t.Errorf("%q: parses %s but its text never shows `%s...`", k.Term, p, p)
+			}
+		}
+	}
+}
