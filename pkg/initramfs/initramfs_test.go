@@ -2,7 +2,7 @@ package initramfs
 
 import (
 	"bytes"
-	"compress/gzip"
+	"cmp"
 	"io"
 	"os"
 	"os/exec"
@@ -13,9 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/u-root/pkg/cpio"
-	"github.com/ulikunitz/xz"
 
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
@@ -35,53 +33,24 @@ type file struct {
 	data []byte
 }
 
-// readArchive decompresses data with Go's decoders and reads it with u-root's
-// newc reader.
+// readArchive reads an archive back with Decompress and List (u-root's newc
+// reader), checking that the compression is the one asked for.
 func readArchive(t *testing.T, method string, data []byte) []file {
 	t.Helper()
-	raw := decompressGo(t, method, data)
-	recs, err := cpio.ReadAllRecords(cpio.Newc.Reader(bytes.NewReader(raw)))
+	raw, got, err := Decompress(data, 1<<30)
 	if err != nil {
-		t.Fatalf("read cpio: %v", err)
+		t.Fatalf("Decompress: %v", err)
+	}
+	if want := cmp.Or(method, CompressionGzip); got != want {
+		t.Fatalf("Decompress found %s, want %s", got, want)
+	}
+	ents, err := List(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		t.Fatalf("List: %v", err)
 	}
 	var out []file
-	for _, r := range recs {
-		b, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
-		if err != nil {
-			t.Fatalf("read %s: %v", r.Name, err)
-		}
-		out = append(out, file{Info: r.Info, data: b})
-	}
-	return out
-}
-
-func decompressGo(t *testing.T, method string, data []byte) []byte {
-	t.Helper()
-	var r io.Reader
-	var err error
-	switch method {
-	case CompressionNone:
-		return data
-	case CompressionGzip, "":
-		r, err = gzip.NewReader(bytes.NewReader(data))
-	case CompressionZstd:
-		var d *zstd.Decoder
-		d, err = zstd.NewReader(bytes.NewReader(data))
-		if err == nil {
-			defer d.Close()
-		}
-		r = d
-	case CompressionXZ:
-		r, err = xz.NewReader(bytes.NewReader(data))
-	default:
-		t.Fatalf("no decoder for %q", method)
-	}
-	if err != nil {
-		t.Fatalf("%s decoder: %v", method, err)
-	}
-	out, err := io.ReadAll(r)
-	if err != nil {
-		t.Fatalf("%s decompress: %v", method, err)
+	for _, e := range ents {
+		out = append(out, file{Info: e.Info, data: raw[e.DataOffset : e.DataOffset+int64(e.FileSize)]})
 	}
 	return out
 }
@@ -254,9 +223,23 @@ func TestBuildRealKernel(t *testing.T) {
 	}
 
 	// Load list: same modules and order as the plan, paths of packed modules.
-	entries, err := loadlist.Parse(bytes.NewReader(byName["lib/modules/verinit.load"].data))
+	list, err := loadlist.Parse(bytes.NewReader(byName["lib/modules/verinit.load"].data))
 	if err != nil {
 		t.Fatalf("load list: %v", err)
+	}
+	entries := list.Modules
+	// By need: storage drivers by modalias, with their aliases in the list.
+	classes := map[string]loadlist.Class{}
+	for _, e := range entries {
+		classes[e.Name] = e.Class
+	}
+	for name, c := range map[string]loadlist.Class{"virtio_blk": loadlist.Storage, "ahci": loadlist.Storage, "dm_verity": loadlist.DM, "ext4": loadlist.FS, "virtio": loadlist.Dep} {
+		if got, ok := classes[name]; ok && got != c {
+			t.Errorf("%s: class %s, want %s", name, got, c)
+		}
+	}
+	if len(list.Aliases) == 0 || rep.Aliases != len(list.Aliases) || rep.Classes[loadlist.Storage] == 0 {
+		t.Errorf("%d aliases in the list, Report.Aliases %d, classes %v", len(list.Aliases), rep.Aliases, rep.Classes)
 	}
 	want := make(map[string]bool)
 	for _, n := range baseNames {
@@ -426,11 +409,11 @@ func TestBuildCompressions(t *testing.T) {
 			if f := byName["usr"]; f.Mode != cpio.S_IFDIR|0o755 {
 				t.Errorf("/usr: mode %#o", f.Mode)
 			}
-			wantList := loadlist.Header + "\n" +
-				"base /lib/modules/6.1.0-test/kernel/lib/base.ko\n" +
-				"x_fs /lib/modules/6.1.0-test/kernel/fs/x-fs.ko base\n" +
-				"zfs /lib/modules/6.1.0-test/kernel/fs/zfs.ko x_fs\n" +
-				"gfs /lib/modules/6.1.0-test/kernel/fs/gfs.ko\n"
+			wantList := loadlist.Header + "\n" + loadlist.VersionLine + "\n" +
+				"module base dep /lib/modules/6.1.0-test/kernel/lib/base.ko\n" +
+				"module x_fs dep /lib/modules/6.1.0-test/kernel/fs/x-fs.ko base\n" +
+				"module zfs start /lib/modules/6.1.0-test/kernel/fs/zfs.ko x_fs\n" +
+				"module gfs start /lib/modules/6.1.0-test/kernel/fs/gfs.ko\n"
 			if got := string(byName["lib/modules/verinit.load"].data); got != wantList {
 				t.Errorf("load list:\n%s\nwant\n%s", got, wantList)
 			}
@@ -490,7 +473,7 @@ func TestBuildNoModules(t *testing.T) {
 	}
 	files := readArchive(t, CompressionGzip, data)
 	byName := checkCommon(t, files, uint64(testMTime.Unix()))
-	if got := string(byName["lib/modules/verinit.load"].data); got != loadlist.Header+"\n" {
+	if got := string(byName["lib/modules/verinit.load"].data); got != loadlist.Header+"\n"+loadlist.VersionLine+"\n" {
 		t.Errorf("load list = %q, want only the header", got)
 	}
 	if rel := string(byName["etc/initrd-release"].data); !strings.Contains(rel, "VERINIT_KERNEL_RELEASE=6.1.0-56-amd64\n") {

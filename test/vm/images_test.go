@@ -25,8 +25,31 @@ if [ -f /run/verinit/status.json ]; then
 	/bin/busybox cat /run/verinit/status.json
 	echo "` + markerEnd + `"
 fi
+for a in $(/bin/busybox cat /proc/cmdline); do
+	case "$a" in verinit_test.read=*) rd=${a#*=} ;; esac
+done
+healthy=1
+if [ -n "$rd" ]; then
+	if sum=$(/bin/busybox sha256sum "$rd" 2>&1); then
+		echo "` + markerRead + ` ok sha256=${sum%% *}"
+	else
+		echo "` + markerRead + ` failed: $sum"
+		healthy=
+	fi
+fi
+slot=$(/bin/busybox sed -n 's/.*"slot":{"[^"]*":"\([^"]*\)".*/\1/p' /run/verinit/status.json 2>/dev/null)
+if [ -n "$slot" ] && [ -n "$healthy" ]; then echo "` + markerGood + `$slot"; fi
 /bin/busybox poweroff -f
 `
+
+// Markers of the test root's health check: verinit_test.read=PATH makes it
+// read PATH and print its sha256 or the error; a root that was booted as a
+// slot (status.json names one) and found healthy marks itself good, as
+// "rauc status mark-good" would.
+const (
+	markerRead = "VERINIT-TEST-ROOT: read"
+	markerGood = "VERINIT-TEST-ROOT: mark-good slot="
+)
 
 // Fixed identities, so that the cases can name them.
 const (
@@ -101,6 +124,9 @@ func (e *env) makeImages() error {
 		return err
 	}
 	if err := e.makeLVMImages(); err != nil {
+		return err
+	}
+	if err := e.makeCorruptImages(); err != nil {
 		return err
 	}
 	return e.makeSigImages()
