@@ -18,7 +18,8 @@ import (
 
 func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("initramfs", "-o FILE [flags]", stderr)
-	out := fs.String("o", "", "write the archive to `FILE` (required)")
+	out := fs.String("o", "", "write the archive to `FILE` (required unless --list)")
+	list := fs.String("list", "", "print the entries of the initramfs `FILE` (gzip, zstd, xz or none) instead of writing one")
 	initPath := fs.String("init", "", "the init `binary` packed as /init (default: the init beside this verinit)")
 	release := fs.String("kernel-release", "", "pack modules of kernel `REL` from /lib/modules/REL (default: the running kernel's)")
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
@@ -31,6 +32,13 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken: verity=required (repeatable)")
 	if err := parse(fs, args); err != nil {
 		return err
+	}
+	if *list != "" {
+		if *out != "" || fs.NArg() != 0 {
+			fs.Usage()
+			return errUsage
+		}
+		return listInitramfs(*list, stdout)
 	}
 	if *out == "" || fs.NArg() != 0 {
 		fs.Usage()

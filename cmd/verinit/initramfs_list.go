@@ -1,0 +1,79 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/u-root/u-root/pkg/cpio"
+
+	"github.com/verinit/verinit/pkg/initramfs"
+)
+
+// maxListBytes bounds the uncompressed archive initramfs --list reads into
+// memory; the kernel unpacks an initramfs into RAM as well.
+const maxListBytes = 2 << 30
+
+// listInitramfs prints the entries of the initramfs file path, one a line:
+// type and permissions, size (or major,minor of a device), name, and the
+// target of a symbolic link.
+func listInitramfs(path string, stdout io.Writer) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	raw, method, err := initramfs.Decompress(b, maxListBytes)
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	ents, err := initramfs.List(bytes.NewReader(raw), int64(len(raw)))
+	if err != nil {
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	for _, e := range ents {
+		size := fmt.Sprint(e.FileSize)
+		link := ""
+		switch e.Mode & cpio.S_IFMT {
+		case cpio.S_IFCHR, cpio.S_IFBLK:
+			size = fmt.Sprintf("%d,%d", e.Rmajor, e.Rminor)
+		case cpio.S_IFLNK:
+			link = fmt.Sprintf(" -> %q", raw[e.DataOffset:e.DataOffset+int64(e.FileSize)])
+		}
+		fmt.Fprintf(stdout, "%s %9s %q%s\n", modeString(e.Mode), size, "/"+e.Name, link)
+	}
+	fmt.Fprintf(stdout, "%s: %s, %d entries, %d bytes uncompressed\n", path, method, len(ents), len(raw))
+	return nil
+}
+
+// modeString renders a cpio mode as ls does: the type letter, then rwx
+// bits with setuid, setgid and sticky.
+func modeString(mode uint64) string {
+	types := map[uint64]byte{cpio.S_IFDIR: 'd', cpio.S_IFCHR: 'c', cpio.S_IFBLK: 'b', cpio.S_IFLNK: 'l', cpio.S_IFIFO: 'p', cpio.S_IFSOCK: 's', cpio.S_IFREG: '-'}
+	t, ok := types[mode&cpio.S_IFMT]
+	if !ok {
+		t = '?'
+	}
+	b := []byte{t}
+	for i, c := range "rwxrwxrwx" {
+		if mode&(1<<(8-i)) != 0 {
+			b = append(b, byte(c))
+		} else {
+			b = append(b, '-')
+		}
+	}
+	for _, s := range []struct {
+		bit uint64
+		at  int
+		x   byte
+	}{{0o4000, 3, 's'}, {0o2000, 6, 's'}, {0o1000, 9, 't'}} {
+		if mode&s.bit != 0 {
+			if b[s.at] == 'x' {
+				b[s.at] = s.x
+			} else {
+				b[s.at] = s.x - 'a' + 'A'
+			}
+		}
+	}
+	return string(b)
+}
