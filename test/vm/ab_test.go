@@ -187,8 +187,9 @@ func TestABFallback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := bc.String(); got != "A priority 22 attempts 3, B priority 21 attempts 3" {
-		t.Fatalf("bootchooser settings from disk create: %s", got)
+	// disk create makes the first slot the preferred one.
+	if len(bc.targets) != 2 || bc.targets[0].name != "A" || bc.targets[0].priority <= bc.targets[1].priority {
+		t.Fatalf("bootchooser settings from disk create: %s", bc)
 	}
 	// Two attempts, as nv bootchooser.X.default_attempts=2 would set: four
 	// boots in all.
@@ -238,7 +239,10 @@ func TestABFallback(t *testing.T) {
 	if !slices.Equal(got, want) {
 		t.Errorf("boots:\n got %v\nwant %v", got, want)
 	}
-	if s := bc.String(); s != "A priority 22 attempts 2, B priority 21 attempts 2" {
-		t.Errorf("bootchooser state at the end: %s", s)
+	for _, tg := range bc.targets {
+		if tg.attempts != 2 {
+			t.Errorf("bootchooser state at the end: %s; want both marked good", bc)
+			break
+		}
 	}
 }
