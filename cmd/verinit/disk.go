@@ -14,27 +14,8 @@ import (
 
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/image"
+	"github.com/verinit/verinit/pkg/progress"
 )
-
-func runDisk(args []string, stdout, stderr io.Writer) error {
-	if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-		fmt.Fprint(stdout, diskUsage)
-		return nil
-	}
-	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprint(stderr, diskUsage)
-		return errUsage
-	}
-	return runDiskCreate(args[1:], stdout, stderr)
-}
-
-const diskUsage = `Usage:
-  verinit disk create OUT.img --rootfs DIR|IMAGE [flags]
-      write an A/B GPT disk image: per slot a Discoverable Partitions root
-      partition and its root-verity partition, paired through the root hash;
-      prints each slot's partitions, root hash and kernel command line
-Run 'verinit disk create --help' for the flags.
-`
 
 // diskFlags are the flags of disk create.
 type diskFlags struct {
@@ -45,7 +26,7 @@ type diskFlags struct {
 }
 
 func runDiskCreate(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("disk create", "OUT.img --rootfs DIR|IMAGE [flags]", stderr)
+	fs := newFlags("disk create", stderr)
 	f := diskFlags{
 		rootfs:     fs.String("rootfs", "", "the root file system: a `DIR` to pack (see --fs) or a prebuilt file system IMAGE"),
 		slots:      fs.Int("slots", 2, "number of `slots` (A, B, ...; 1 to 26)"),
@@ -94,7 +75,9 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		spec.Image = *f.rootfs
 	}
 
-	l, err := writeDisk(out, spec)
+	m := meter(stderr, "disk create, written", 0)
+	l, err := writeDisk(out, spec, m)
+	m.Done()
 	if err != nil {
 		return err
 	}
@@ -178,7 +161,7 @@ func parseSize(s string) (int64, error) {
 // writeDisk writes the image to a temporary file next to out and renames
 // it to out when it is complete. It refuses to replace anything but a
 // regular file: to write a device, copy the image with dd.
-func writeDisk(out string, spec image.Spec) (*image.Layout, error) {
+func writeDisk(out string, spec image.Spec, m *progress.Meter) (*image.Layout, error) {
 	if st, err := os.Lstat(out); err == nil && !st.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s exists and is not a regular file: disk create writes image files (copy one to a device with dd)", out)
 	} else if err != nil && !errors.Is(err, os.ErrNotExist) {
@@ -188,7 +171,7 @@ func writeDisk(out string, spec image.Spec) (*image.Layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	l, err := image.Create(f, spec)
+	l, err := image.Create(meteredFile{f, m}, spec)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -206,6 +189,19 @@ func writeDisk(out string, spec image.Spec) (*image.Layout, error) {
 		return nil, err
 	}
 	return l, nil
+}
+
+// meteredFile counts what is written to the image file; it is still an
+// io.ReaderAt, so image.Create reads its table back.
+type meteredFile struct {
+	*os.File
+	m *progress.Meter
+}
+
+func (f meteredFile) WriteAt(b []byte, off int64) (int, error) {
+	n, err := f.File.WriteAt(b, off)
+	f.m.Add(int64(n))
+	return n, err
 }
 
 // diskPartition is a partition as disk create prints it.

@@ -51,7 +51,7 @@ func TestDiskExitCodes(t *testing.T) {
 		{"disk alone", []string{"disk"}, 2, "", "verinit disk create OUT.img"},
 		{"disk help", []string{"disk", "--help"}, 0, "verinit disk create OUT.img", ""},
 		{"unknown subcommand", []string{"disk", "resize"}, 2, "", "Usage:"},
-		{"create help", []string{"disk", "create", "--help"}, 0, "", "-rootfs"},
+		{"create help", []string{"disk", "create", "--help"}, 0, "--rootfs DIR", ""},
 		{"no output", []string{"disk", "create", "--rootfs", rootfs}, 2, "", "Usage: verinit disk create"},
 		{"two outputs", []string{"disk", "create", "a", "b", "--rootfs", rootfs}, 2, "", "Usage: verinit disk create"},
 		{"no rootfs", []string{"disk", "create", out}, 2, "", "--rootfs is required"},
@@ -64,7 +64,7 @@ func TestDiskExitCodes(t *testing.T) {
 		{"bad arch", []string{"disk", "create", out, "--rootfs", rootfs, "--arch", "sparc"}, 2, "", "--arch: dps: unknown architecture"},
 		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "grub"}, 2, "", `--print "grub": want barebox`},
 		{"fs with an image", []string{"disk", "create", out, "--rootfs", notDir, "--fs", "erofs"}, 2, "", "--fs applies only when --rootfs is a directory"},
-		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk: --rootfs: stat"},
+		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk create: --rootfs: stat"},
 		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},
 		{"output is a directory", []string{"disk", "create", dir, "--rootfs", rootfs}, 1, "", "is not a regular file"},
 	} {

@@ -17,7 +17,7 @@ import (
 )
 
 func runInitramfs(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("initramfs", "-o FILE [flags]", stderr)
+	fs := newFlags("initramfs", stderr)
 	out := fs.String("o", "", "write the archive to `FILE` (required unless --list)")
 	list := fs.String("list", "", "print the entries of the initramfs `FILE` (gzip, zstd, xz or none) instead of writing one")
 	initPath := fs.String("init", "", "the init `binary` packed as /init (default: the init beside this verinit)")
@@ -109,7 +109,9 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	}
 
 	var buf bytes.Buffer
-	rep, err := initramfs.Build(&buf, spec)
+	m := meter(stderr, "initramfs, written", 0)
+	rep, err := initramfs.Build(m.Writer(&buf), spec)
+	m.Done()
 	if err != nil {
 		return err
 	}

@@ -3,7 +3,6 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -75,7 +74,7 @@ type inspectReport struct {
 }
 
 func runInspect(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("inspect", "DISK... [--cmdline \"...\"] [--json]", stderr)
+	fs := newFlags("inspect", stderr)
 	line := fs.String("cmdline", "", "the kernel command line to decide for (default: none, i.e. Discoverable Partitions auto-discovery)")
 	arch := fs.String("arch", string(dps.NativeArch()), "the `architecture` whose DPS root types count")
 	asJSON := fs.Bool("json", false, "print JSON")
@@ -124,9 +123,6 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	}
 	return nil
 }
-
-// errQuiet is an error already reported on stdout: exit 1, no message.
-var errQuiet = errors.New("")
 
 func describeDisk(im *locate.Images, name, path string) inspectDisk {
 	d := im.View.Disks[name]

@@ -10,17 +10,10 @@ import (
 	"github.com/verinit/verinit/pkg/lvm"
 )
 
-func runLVM(args []string, stdout, stderr io.Writer) error {
-	if len(args) == 0 || args[0] != "dump" {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-			fmt.Fprint(stdout, lvmUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, lvmUsage)
-		return errUsage
-	}
-	fs := newFlags("lvm dump", "DEV...", stderr)
-	devs, err := parseMixed(fs, args[1:])
+func runLVMDump(args []string, stdout, stderr io.Writer) error {
+	fs := newFlags("lvm dump", stderr)
+	fs.Bool("json", false, "accepted so that every report takes --json: JSON is the only output")
+	devs, err := parseMixed(fs, args)
 	if err != nil {
 		return err
 	}
@@ -71,9 +64,3 @@ func runLVM(args []string, stdout, stderr io.Writer) error {
 	enc.SetIndent("", "  ")
 	return enc.Encode(out)
 }
-
-const lvmUsage = `Usage:
-  verinit lvm dump DEV...   print the LVM2 metadata on the devices (or images) as JSON:
-                            each PV's label, areas and metadata, and the volume groups
-                            assembled from them, as the init reads them (no lvm2 needed)
-`

@@ -17,11 +17,16 @@ func TestDispatchExitCodes(t *testing.T) {
 		stdout string // substring
 		stderr string // substring
 	}{
-		{"no args is misuse", nil, 2, "Usage: verinit COMMAND", ""},
+		{"no args is misuse", nil, 2, "", "Usage: verinit COMMAND"},
 		{"help", []string{"--help"}, 0, "initramfs", ""},
 		{"version", []string{"version"}, 0, "dev", ""},
 		{"unknown command", []string{"frobnicate"}, 2, "", `unknown command "frobnicate"`},
-		{"initramfs help", []string{"initramfs", "--help"}, 0, "", "-kernel-release"},
+		{"initramfs help", []string{"initramfs", "--help"}, 0, "--kernel-release REL", ""},
+		{"help initramfs", []string{"help", "initramfs"}, 0, "Usage: verinit initramfs -o FILE", ""},
+		{"help verity", []string{"help", "verity"}, 0, "verinit verity verify DATA HASH ROOTHASH", ""},
+		{"help verity dump", []string{"help", "verity", "dump"}, 0, "--hash-offset offset", ""},
+		{"verity alone", []string{"verity"}, 2, "", "verinit verity format DATA HASH"},
+		{"unknown verity command", []string{"verity", "frob"}, 2, "", `verinit verity: unknown command "frob"`},
 		{"initramfs without -o", []string{"initramfs"}, 2, "", "Usage: verinit initramfs"},
 		{"initramfs bad flag", []string{"initramfs", "--nope"}, 2, "", "flag provided but not defined"},
 		{"initramfs bad file", []string{"initramfs", "-o", "x", "--no-modules", "--file", "a"}, 2, "", `--file "a": want SRC:/ABSOLUTE/DST`},

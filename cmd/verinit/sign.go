@@ -14,7 +14,7 @@ import (
 )
 
 func runSign(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("sign", "--key KEY --cert CERT ROOTHASH|--root-hash-file F [-o SIG] [--verity-sig-json]", stderr)
+	fs := newFlags("sign", stderr)
 	keyPath := fs.String("key", "", "the signing private key, PEM (PKCS#8, PKCS#1 or EC)")
 	certPath := fs.String("cert", "", "its certificate, PEM (further certificates in the file are embedded as intermediates)")
 	hashFile := fs.String("root-hash-file", "", "read the root hash from `FILE` (as veritysetup --root-hash-file writes it)")

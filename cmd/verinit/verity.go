@@ -15,28 +15,6 @@ import (
 	"github.com/verinit/verinit/pkg/verity"
 )
 
-func runVerity(args []string, stdout, stderr io.Writer) error {
-	sub := map[string]func([]string, io.Writer, io.Writer) error{
-		"format": runVerityFormat, "verify": runVerityVerify, "dump": runVerityDump,
-	}
-	if len(args) == 0 || sub[args[0]] == nil {
-		if len(args) > 0 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help") {
-			fmt.Fprint(stdout, verityUsage)
-			return nil
-		}
-		fmt.Fprint(stderr, verityUsage)
-		return errUsage
-	}
-	return sub[args[0]](args[1:], stdout, stderr)
-}
-
-const verityUsage = `Usage:
-  verinit verity format DATA HASH [flags]   make a veritysetup-compatible hash tree; prints the root hash
-  verinit verity verify DATA HASH ROOTHASH  check every block; names the first bad one
-  verinit verity dump HASH                  print the superblock
-Run 'verinit verity COMMAND --help' for the flags.
-`
-
 // treeFlags are the hash tree parameters, as veritysetup names them.
 type treeFlags struct {
 	hashOffset, dataBlocks        *uint64
@@ -98,7 +76,7 @@ func parseMixed(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 func runVerityFormat(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verity format", "DATA HASH [flags]", stderr)
+	fs := newFlags("verity format", stderr)
 	t := addTreeFlags(fs, true)
 	pos, err := parseMixed(fs, args)
 	if err != nil {
@@ -146,7 +124,9 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	root, err := verity.Format(data, hash, p, runtime.NumCPU())
+	m := meter(stderr, "verity format, hashed", int64(p.DataBlocks)*int64(p.DataBlockSize))
+	root, err := verity.Format(m.ReaderAt(data), hash, p, runtime.NumCPU())
+	m.Done()
 	if err != nil {
 		hash.Close()
 		return err
@@ -180,7 +160,7 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 }
 
 func runVerityVerify(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verity verify", "DATA HASH ROOTHASH [flags]", stderr)
+	fs := newFlags("verity verify", stderr)
 	t := addTreeFlags(fs, false)
 	pos, err := parseMixed(fs, args)
 	if err != nil {
@@ -221,15 +201,40 @@ func runVerityVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := verity.Verify(data, hash, p, root, runtime.NumCPU()); err != nil {
+	m := meter(stderr, "verity verify, checked", int64(p.DataBlocks)*int64(p.DataBlockSize))
+	err = verity.Verify(m.ReaderAt(data), hash, p, root, runtime.NumCPU())
+	m.Done()
+	if *t.jsonOut {
+		res := verifyResult{Data: pos[0], Hash: pos[1], RootHash: pos[2], DataBlocks: p.DataBlocks, OK: err == nil}
+		if err != nil {
+			res.Error = err.Error()
+		}
+		if jerr := writeJSON(stdout, res); jerr != nil {
+			return jerr
+		}
+	}
+	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "%s: all %d data blocks and the hash tree match root hash %s\n", pos[0], p.DataBlocks, pos[2])
+	if !*t.jsonOut {
+		fmt.Fprintf(stdout, "%s: all %d data blocks and the hash tree match root hash %s\n", pos[0], p.DataBlocks, pos[2])
+	}
 	return nil
 }
 
+// verifyResult is what verify --json prints, also when a block is bad
+// (the error then goes to stderr too, and the exit status is 1).
+type verifyResult struct {
+	Data       string `json:"data"`
+	Hash       string `json:"hash"`
+	RootHash   string `json:"root_hash"`
+	DataBlocks uint64 `json:"data_blocks"`
+	OK         bool   `json:"ok"`
+	Error      string `json:"error,omitempty"`
+}
+
 func runVerityDump(args []string, stdout, stderr io.Writer) error {
-	fs := newFlags("verity dump", "HASH [flags]", stderr)
+	fs := newFlags("verity dump", stderr)
 	offset := fs.Uint64("hash-offset", 0, "byte `offset` of the superblock")
 	jsonOut := fs.Bool("json", false, "print JSON")
 	pos, err := parseMixed(fs, args)

@@ -22,7 +22,7 @@ func TestTableMatchesParser(t *testing.T) {
 			}
 			documented[p] = true
 			if _, ok := read[p]; !ok {
-				t.Errorf("%s: documented, but package config does not read it", k.Term)
+				t.Errorf("%s: %s is documented, but package config does not read it", k.Term, p)
 			}
 		}
 	}

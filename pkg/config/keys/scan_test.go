@@ -23,7 +23,7 @@ func parsedKeys(dir string) (map[string]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := map[string]string{} // key -> where it is read
+	keys := map[string]string{}    // key -> where it is read
 	lists := map[string][]string{} // package-level var -> its literals
 	var parsed []*ast.File
 	for _, name := range files {
