@@ -9,6 +9,7 @@ require (
 	github.com/smallstep/pkcs7 v0.2.3
 	github.com/u-root/u-root v0.16.0
 	github.com/ulikunitz/xz v0.5.17
+	golang.org/x/crypto v0.45.0
 	golang.org/x/sys v0.50.0
 )
 
@@ -17,5 +18,4 @@ require (
 	github.com/google/uuid v1.6.0 // indirect
 	github.com/pierrec/lz4/v4 v4.1.26 // indirect
 	github.com/u-root/uio v0.0.0-20240224005618-d2acac8f3701 // indirect
-	golang.org/x/crypto v0.45.0 // indirect
 )

@@ -10,7 +10,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/sig/sign"
 )
 
 func runSign(args []string, stdout, stderr io.Writer) error {
@@ -64,16 +64,16 @@ func signRootHash(rootHash, keyPath, certPath string, asJSON bool) ([]byte, erro
 	if err != nil {
 		return nil, err
 	}
-	certs, err := sig.ParseCertificates(pemCerts)
+	certs, err := sign.ParseCertificates(pemCerts)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	der, err := sig.Sign(rootHash, key, certs[0], certs[1:]...)
+	der, err := sign.RootHash(rootHash, key, certs[0], certs[1:]...)
 	if err != nil {
 		return nil, err
 	}
 	if asJSON {
-		return sig.VeritySigJSON(rootHash, certs[0], der)
+		return sign.VeritySigJSON(rootHash, certs[0], der)
 	}
 	return der, nil
 }

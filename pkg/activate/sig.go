@@ -1,7 +1,6 @@
 package activate
 
 import (
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"time"
@@ -11,10 +10,10 @@ import (
 
 // Trust is what a root-hash signature is checked against.
 type Trust struct {
-	Sig      []byte              // the DER signature, nil when none was found
-	SigFrom  string              // where it came from, for messages and status
-	Roots    []*x509.Certificate // the certificates packed into the initramfs
-	Required bool                // the policy requires a valid signature
+	Sig      []byte             // the DER signature, nil when none was found
+	SigFrom  string             // where it came from, for messages and status
+	Roots    []*sig.Certificate // the certificates packed into the initramfs
+	Required bool               // the policy requires a valid signature
 	// BuiltAt is when the initramfs was built: a clock before it is
 	// wrong, and certificate validity periods are then not checked.
 	BuiltAt time.Time

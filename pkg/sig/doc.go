@@ -1,5 +1,5 @@
-// Package sig verifies (init side) and makes (host side) dm-verity root-hash
-// signatures: PKCS#7/CMS detached signatures, in DER, over the root hash as
+// Package sig verifies dm-verity root-hash signatures in the init (package
+// sign makes them on the host): PKCS#7/CMS detached signatures, in DER, over the root hash as
 // lowercase hex text, as the kernel's CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG,
 // "veritysetup --root-hash-signature", systemd and the root-verity-sig
 // partition of the Discoverable Partitions Specification use them.
@@ -33,8 +33,29 @@
 // certificates. The chain must end in one of the trusted certificates, which
 // the init reads from its initramfs with ParseCertificates. Extended key
 // usage is not checked (like the kernel, and "openssl cms -verify -purpose
-// any"); basic constraints, key usage for certificate signing, path length
-// and name constraints are checked by crypto/x509.
+// any").
+//
+// The package parses the CMS SignedData (RFC 5652) and the X.509
+// certificates itself, on golang.org/x/crypto/cryptobyte, reading what the
+// kernel reads for the same job (crypto/asymmetric_keys/pkcs7_parser.c,
+// x509_cert_parser.c), and builds the chain with crypto/x509's rules
+// (Certificate.Verify): issuers found by raw subject name, those whose key
+// identifiers match tried first, trusted certificates before embedded
+// ones, at most 100 signature checks; an intermediate must be a CA (basic
+// constraints); an issuer must be allowed to sign certificates (basic
+// constraints, key usage); path length constraints hold; a certificate
+// with a critical extension crypto/x509 would not handle is refused; a
+// signer certificate that is itself trusted needs no chain. Certificates
+// must be signed with RSA PKCS#1 v1.5 or ECDSA and SHA-256/384/512 (P-224
+// to P-521 keys). Where this package is stricter than crypto/x509 it
+// refuses: certificate signatures with RSA-PSS or Ed25519, a chain through
+// name constraints when a certificate below has alternative names, policy
+// constraints or mappings in a chain (crypto/x509 evaluates them; signing
+// PKIs do not use them), certificate revocation lists in the signature,
+// non-DER certificates and fields crypto/x509 would skip. The tests keep
+// the former verifier (github.com/smallstep/pkcs7 and crypto/x509) as an
+// oracle: every table case and fuzz input must get its verdict (never an
+// acceptance it refuses).
 //
 // Errors are one line and match a sentinel with errors.Is: ErrMalformed
 // (empty, truncated or garbage DER, no signer, embedded content),
@@ -57,10 +78,8 @@
 // (signed) boot image, not waiting for expiry.
 //
 // With validity ignored, everything else about the chain is still checked
-// by crypto/x509 (issuer names, signatures, basic constraints, key usage
-// for certificate signing, path length, name constraints, unknown critical
-// extensions): Verify hands it copies of the certificates whose validity
-// period covers all time.
+// (issuer names, signatures, basic constraints, key usage for certificate
+// signing, path length, unknown critical extensions).
 //
 // VerifyOptions.Now turns the check on: every certificate of the chain must
 // be valid at Now. VerifyOptions.MinPlausibleTime (typically the build time
@@ -79,47 +98,29 @@
 // Verify refuses signatures larger than MaxSignatureBytes (64 KiB) before
 // parsing, and walks the DER framing itself first (checkFraming): more than
 // 4096 elements, elements nested more than 32 deep, truncated elements and
-// trailing bytes are refused before the library's BER-to-DER conversion,
-// whose cost grows with size times nesting depth (a 64 KiB signature of
-// nested SEQUENCEs made it allocate 550 MB). At most 8 embedded certificates
-// are accepted. Verify then allocates about 50 times the size of a real
-// signature (30 to 50 KB), and about 2 MB for the worst input found (64 KiB
-// under 31 levels of nesting, which the library copies once per level).
-// ParseVeritySigJSON reads
-// at most MaxVeritySigBytes (4 MiB, systemd's limit) and allocates only for
-// the signature member.
-//
-// # Library
-//
-// PKCS#7 parsing, the signature check and signing use
-// github.com/smallstep/pkcs7, the maintained fork of the archived
-// go.mozilla.org/pkcs7 (used by step-ca, micromdm and others); it carries
-// the fix for out-of-bounds panics in its BER converter. Its known history
-// of panics on hostile input is why Verify recovers from a panic inside it
-// (reported as ErrMalformed) and why FuzzVerify calls the unrecovered path.
-// The package never touches the library's global settings (default digest
-// algorithm, legacy X.509 parser).
+// trailing bytes are refused. A BER signature (indefinite lengths, as
+// streaming encoders write) is then re-encoded with DER lengths in one
+// linear pass; signatures already in DER are not copied. At most 8
+// embedded certificates, 16 SignerInfos, 64 extensions and 64 name
+// attributes per certificate are read. Verify allocates 4 to 7 KB for a
+// real signature (the PKCS#7 library it replaced, 30 to 50 KB). ParseVeritySigJSON reads at most MaxVeritySigBytes
+// (4 MiB, systemd's limit) and allocates only for the signature member.
 //
 // # Binary size and imports
 //
-// The package imports no encoding/json, os/user, crypto/tls or
-// text/template: the root-verity-sig JSON is read by a small strict parser
-// (veritysig.go). crypto/x509, which any X.509 verification needs, imports
-// net, net/netip and net/url; only their address types and parsers are
-// linked (about 34 KB), no resolver or dialer. Sign and VeritySigJSON
-// import nothing beyond what verification already imports, so a binary that
-// only verifies links none of their code.
+// The init links this package, so it imports neither crypto/x509 (which
+// brings net, net/url and the reflection-driven encoding/asn1) nor a PKCS#7
+// library, nor encoding/json, os/user, crypto/tls or text/template: the
+// root-verity-sig JSON is read by a small strict parser (veritysig.go).
+// What remains is crypto/rsa, crypto/ecdsa (whose NIST curves cost about
+// 0.55 MB of the init), crypto/sha256, crypto/sha512, encoding/pem and
+// cryptobyte.
 //
 // # Signing (host side)
 //
-// Sign makes the signature the way systemd-repart does (sign_verity_roothash:
-// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY): SHA-256, no signed attributes,
-// issuer and serial number, signer certificate (and intermediates)
-// embedded. For RSA it writes rsaEncryption as the signature algorithm: the
-// kernel's pkcs7_sig_note_pkey_algo accepts that for PKCS#1 v1.5 and fails
-// sha256WithRSAEncryption with ENOPKG ("Unsupported pkey algo"). Verify
-// accepts both, so a signature made by another tool that Verify accepts may
-// still be one kernel mode refuses. VeritySigJSON writes the
-// root-verity-sig partition content like systemd-repart: compact JSON, then
-// NUL padding to a multiple of 4096.
+// Package sign (pkg/sig/sign) makes signatures with smallstep/pkcs7 and
+// crypto/x509, the way systemd-repart does (sign_verity_roothash:
+// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), and checks each with Verify.
+// VeritySigJSON writes the root-verity-sig partition content like
+// systemd-repart: compact JSON, then NUL padding to a multiple of 4096.
 package sig

@@ -78,23 +78,3 @@ func (e *FormatError) Error() string {
 
 // Is reports whether target is ErrMalformed.
 func (e *FormatError) Is(target error) bool { return target == ErrMalformed }
-
-// maxLibErr bounds the part of a library's error text quoted in ours.
-const maxLibErr = 120
-
-// libErr returns a library error's text as a single line of at most
-// maxLibErr bytes: pkcs7's messages can contain newlines and tabs, and
-// encoding/asn1's end with a dump of struct tags.
-func libErr(err error) string {
-	s := err.Error()
-	if i := strings.Index(s, " {optional:"); i >= 0 {
-		s = s[:i]
-	}
-	if strings.ContainsAny(s, "\n\t\r") {
-		s = strings.Join(strings.Fields(s), " ")
-	}
-	if len(s) > maxLibErr {
-		s = s[:maxLibErr] + "…"
-	}
-	return s
-}

@@ -127,3 +127,145 @@ func truncated(start int, atEnd bool) error {
 	}
 	return fmt.Errorf("element at byte %d runs past the end of its parent", start)
 }
+
+// toDER re-encodes a BER element that checkFraming accepted with DER
+// lengths: indefinite lengths become definite and every length takes its
+// shortest form, as the PKCS#7 converter crypto libraries apply
+// (smallstep/pkcs7's ber2der) does; tags and contents are kept. The
+// signed attributes are checked over this form, so a signature from a
+// streaming (BER) encoder verifies like its DER twin. Input that is
+// already DER is returned as is. A long-form length with a leading zero
+// byte is refused.
+func toDER(b []byte) ([]byte, error) {
+	var lens []int // DER content length of each constructed element, in pre-order
+	der := true
+	if _, _, err := measureBER(b, 0, &lens, &der); err != nil {
+		return nil, err
+	}
+	if der {
+		return b, nil
+	}
+	out := make([]byte, 0, len(b))
+	out, _ = emitDER(out, b, 0, lens, new(int))
+	return out, nil
+}
+
+// identEnd returns the position after the identifier octets of the
+// element at pos.
+func identEnd(b []byte, pos int) int {
+	p := pos + 1
+	if b[pos]&0x1f == 0x1f { // high tag number: base-128 digits, last one < 0x80
+		for b[p]&0x80 != 0 {
+			p++
+		}
+		p++
+	}
+	return p
+}
+
+// berHeader reads the identifier and length octets of the element at pos
+// (well-framed: checkFraming passed). It returns where the content starts,
+// the length (-1 for the indefinite form) and whether the length was in
+// its shortest definite form.
+func berHeader(b []byte, pos int) (start, length int, minimal bool, err error) {
+	p := identEnd(b, pos)
+	l := int(b[p])
+	p++
+	switch {
+	case l == 0x80:
+		return p, -1, false, nil
+	case l < 0x80:
+		return p, l, true, nil
+	}
+	n := l & 0x7f
+	if b[p] == 0 {
+		return 0, 0, false, fmt.Errorf("length of element at byte %d has a leading zero byte", pos)
+	}
+	l = 0
+	for _, c := range b[p : p+n] {
+		l = l<<8 | int(c)
+	}
+	return p + n, l, l >= 0x80, nil
+}
+
+// derLengthBytes is the size of the DER length octets for l content bytes.
+func derLengthBytes(l int) int {
+	if l < 0x80 {
+		return 1
+	}
+	n := 1
+	for ; l > 0; l >>= 8 {
+		n++
+	}
+	return n
+}
+
+// appendDERLength appends the DER length octets for l content bytes.
+func appendDERLength(out []byte, l int) []byte {
+	if l < 0x80 {
+		return append(out, byte(l))
+	}
+	n := derLengthBytes(l) - 1
+	out = append(out, 0x80|byte(n))
+	for i := n - 1; i >= 0; i-- {
+		out = append(out, byte(l>>(8*i)))
+	}
+	return out
+}
+
+// measureBER walks the element at pos, records the DER content length of
+// each constructed element in lens, and returns the position after the
+// element and its DER size. *der is cleared when a length is not DER.
+func measureBER(b []byte, pos int, lens *[]int, der *bool) (next, size int, err error) {
+	start, length, minimal, err := berHeader(b, pos)
+	if err != nil {
+		return 0, 0, err
+	}
+	*der = *der && minimal
+	tagLen := identEnd(b, pos) - pos
+	if b[pos]&0x20 == 0 {
+		return start + length, tagLen + derLengthBytes(length) + length, nil
+	}
+	idx := len(*lens)
+	*lens = append(*lens, 0)
+	content, p := 0, start
+	for {
+		if length >= 0 && p == start+length {
+			break
+		}
+		if length < 0 && b[p] == 0 && b[p+1] == 0 {
+			p += 2
+			break
+		}
+		var n int
+		if p, n, err = measureBER(b, p, lens, der); err != nil {
+			return 0, 0, err
+		}
+		content += n
+	}
+	(*lens)[idx] = content
+	return p, tagLen + derLengthBytes(content) + content, nil
+}
+
+// emitDER appends the DER form of the element at pos, using the lengths
+// measureBER recorded, and returns the position after the element.
+func emitDER(out, b []byte, pos int, lens []int, idx *int) ([]byte, int) {
+	start, length, _, _ := berHeader(b, pos)
+	out = append(out, b[pos:identEnd(b, pos)]...)
+	if b[pos]&0x20 == 0 {
+		out = appendDERLength(out, length)
+		return append(out, b[start:start+length]...), start + length
+	}
+	out = appendDERLength(out, lens[*idx])
+	*idx++
+	p := start
+	for {
+		if length >= 0 && p == start+length {
+			return out, p
+		}
+		if length < 0 && b[p] == 0 && b[p+1] == 0 {
+			return out, p + 2
+		}
+		out, p = emitDER(out, b, p, lens, idx)
+	}
+}

@@ -3,6 +3,7 @@ package sig
 import (
 	"bytes"
 	"crypto/x509"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -17,27 +18,53 @@ var updateSeeds = flag.Bool("update-seeds", false, "regenerate testdata/fuzz-roo
 
 // fuzzRoots returns the trusted certificates the committed FuzzVerify seeds
 // chain to.
-func fuzzRoots(tb testing.TB) []*x509.Certificate {
+func fuzzRoots(tb testing.TB) []*Certificate {
 	tb.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "fuzz-roots.pem"))
-	if err != nil {
-		tb.Fatal(err)
-	}
-	roots, err := ParseCertificates(b)
+	roots, err := ParseCertificates(fuzzRootsPEM(tb))
 	if err != nil {
 		tb.Fatal(err)
 	}
 	return roots
 }
 
-// FuzzVerify feeds hostile DER to the verification path without Verify's
-// recover, so that a panic in the PKCS#7 library fails the fuzzer. Seeds:
-// real signatures over testRootHash by the certificates in
+// fuzzRootsX509 returns the same certificates as crypto/x509 reads them,
+// for the oracle.
+func fuzzRootsX509(tb testing.TB) []*x509.Certificate {
+	tb.Helper()
+	var roots []*x509.Certificate
+	rest := fuzzRootsPEM(tb)
+	for {
+		var block *pem.Block
+		if block, rest = pem.Decode(rest); block == nil {
+			return roots
+		}
+		c, err := x509.ParseCertificate(block.Bytes)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		roots = append(roots, c)
+	}
+}
+
+func fuzzRootsPEM(tb testing.TB) []byte {
+	tb.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", "fuzz-roots.pem"))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return b
+}
+
+// FuzzVerify feeds hostile DER to Verify, and the same input to the oracle
+// (the old smallstep/pkcs7 and crypto/x509 verifier). Seeds: real
+// signatures over testRootHash by the certificates in
 // testdata/fuzz-roots.pem (testdata/fuzz/FuzzVerify), plus a few framing
 // edge cases. Every input must give a signer or a one-line error matching
-// one of the four sentinels.
+// one of the four sentinels, and Verify must never accept what the oracle
+// refuses, nor name another signer. (It may refuse what the oracle
+// accepts: it is stricter about DER, see doc.go.)
 func FuzzVerify(f *testing.F) {
-	roots := fuzzRoots(f)
+	roots, oracleRoots := fuzzRoots(f), fuzzRootsX509(f)
 	f.Add([]byte{})
 	f.Add([]byte{0x30, 0x80, 0x00, 0x00})
 	f.Add([]byte{0x30, 0x00})
@@ -46,18 +73,22 @@ func FuzzVerify(f *testing.F) {
 	f.Add(nestedBER(33))
 	f.Fuzz(func(t *testing.T, der []byte) {
 		for _, opts := range []VerifyOptions{{}, {Now: at2030}} {
-			s, err := verify(der, testRootHash, roots, opts)
+			s, err := Verify(der, testRootHash, roots, opts)
 			if err == nil {
 				if s == nil || len(s.FingerprintSHA256) != 64 {
-					t.Fatalf("verify accepted with signer %+v", s)
+					t.Fatalf("Verify accepted with signer %+v", s)
 				}
 				if checkFraming(der) != nil {
-					t.Fatal("verify accepted input whose framing is bad")
+					t.Fatal("Verify accepted input whose framing is bad")
+				}
+				os, oerr := oracleVerify(der, testRootHash, oracleRoots, opts)
+				if oerr != nil || *os != *s {
+					t.Fatalf("Verify accepted (signer %+v) what the oracle refuses: %v", s, oerr)
 				}
 				continue
 			}
 			if s != nil {
-				t.Fatalf("verify returned signer %+v with error %v", s, err)
+				t.Fatalf("Verify returned signer %+v with error %v", s, err)
 			}
 			if !errors.Is(err, ErrMalformed) && !errors.Is(err, ErrUnsupported) && !errors.Is(err, ErrMismatch) && !errors.Is(err, ErrUntrusted) {
 				t.Fatalf("error matches no sentinel: %v", err)
@@ -199,10 +230,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	for _, target := range []string{"FuzzVerify", "FuzzParseVeritySigJSON"} {
 		os.RemoveAll(filepath.Join("testdata", "fuzz", target))
 	}
-	own, err := Sign(testRootHash, ec.leaf.key, ec.leaf.cert, ec.inter.cert)
-	if err != nil {
-		t.Fatal(err)
-	}
+	own := librarySign(t, testRootHash, ec.leaf, ec.inter.cert)
 	seeds := []struct {
 		name string
 		der  []byte
@@ -218,7 +246,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		writeCorpus(t, "FuzzVerify", s.name, s.der)
 	}
 	small := cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")
-	part, err := VeritySigJSON(testRootHash, ec.root.cert, small)
+	part, err := VeritySigJSON(testRootHash, fingerprint(ec.root.cert), small)
 	if err != nil {
 		t.Fatal(err)
 	}

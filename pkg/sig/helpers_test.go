@@ -7,6 +7,8 @@ import (
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
+	"errors"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -15,6 +17,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/smallstep/pkcs7"
 )
 
 // testRootHash is the root hash the tests sign: a SHA-256 root hash as
@@ -75,8 +79,9 @@ func (k keyType) newkeyArgs() []string {
 
 // ident is a certificate and its key as files in a directory, and parsed.
 type ident struct {
-	name     string // base name: name.pem, name.key
-	cert     *x509.Certificate
+	name     string            // base name: name.pem, name.key
+	cert     *x509.Certificate // as crypto/x509 reads it (the oracle's view)
+	sc       *Certificate      // as this package reads it
 	key      crypto.Signer
 	certPath string // absolute
 	keyPath  string // absolute
@@ -212,7 +217,15 @@ func loadIdent(dir, name string) (*ident, error) {
 	if err != nil {
 		return nil, err
 	}
-	certs, err := ParseCertificates(certPEM)
+	block, _ := pem.Decode(certPEM)
+	if block == nil {
+		return nil, os.ErrInvalid
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, err
+	}
+	sc, err := ParseCertificate(block.Bytes)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +241,7 @@ func loadIdent(dir, name string) (*ident, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &ident{name: name, cert: certs[0], key: k.(crypto.Signer),
+	return &ident{name: name, cert: cert, sc: sc, key: k.(crypto.Signer),
 		certPath: filepath.Join(dir, name+".pem"), keyPath: filepath.Join(dir, name+".key")}, nil
 }
 
@@ -285,7 +298,11 @@ func goIssued(t *testing.T, dir, name, cn string, isCA bool, notBefore, notAfter
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &ident{name: name, cert: c, key: key, certPath: certPath, keyPath: filepath.Join(dir, name+".key")}
+	sc, err := ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ident{name: name, cert: c, sc: sc, key: key, certPath: certPath, keyPath: filepath.Join(dir, name+".key")}
 }
 
 // cmsSign signs the file in with openssl and returns the DER signature.
@@ -307,5 +324,90 @@ func cmsSign(t *testing.T, tool string, signer *ident, in string, extra ...strin
 // fingerprint returns the lowercase hex SHA-256 of c's DER, as openssl
 // prints it without colons.
 func fingerprint(c *x509.Certificate) string {
-	return describe(c).FingerprintSHA256
+	return oracleDescribe(c).FingerprintSHA256
+}
+
+// trust converts trusted certificates from crypto/x509 to this package's
+// form, failing the test if one does not parse.
+func trust(tb testing.TB, certs []*x509.Certificate) []*Certificate {
+	tb.Helper()
+	var out []*Certificate
+	for _, c := range certs {
+		if c == nil {
+			out = append(out, nil)
+			continue
+		}
+		sc, err := ParseCertificate(c.Raw)
+		if err != nil {
+			tb.Fatalf("ParseCertificate(%s): %v", c.Subject, err)
+		}
+		out = append(out, sc)
+	}
+	return out
+}
+
+// verifyBoth runs Verify and the oracle (the old smallstep/pkcs7 and
+// crypto/x509 verifier) on the same input and fails the test unless they
+// agree: both accept with the same signer, or both refuse with the same
+// sentinel. It returns Verify's result.
+func verifyBoth(tb testing.TB, der []byte, rootHash string, roots []*x509.Certificate, opts VerifyOptions) (*Signer, error) {
+	tb.Helper()
+	s, err := Verify(der, rootHash, trust(tb, roots), opts)
+	os, oerr := oracleVerify(der, rootHash, roots, opts)
+	if msg := disagreement(s, err, os, oerr); msg != "" {
+		tb.Errorf("Verify and the oracle disagree: %s", msg)
+	}
+	return s, err
+}
+
+// sentinels are the errors Verify's errors match.
+var sentinels = []error{ErrMalformed, ErrUnsupported, ErrMismatch, ErrUntrusted}
+
+// disagreement describes how two verdicts differ, or returns "".
+func disagreement(s *Signer, err error, os *Signer, oerr error) string {
+	switch {
+	case err == nil && oerr == nil:
+		if *s != *os {
+			return fmt.Sprintf("signer %+v, oracle's %+v", s, os)
+		}
+	case err == nil || oerr == nil:
+		return fmt.Sprintf("Verify: %v; oracle: %v", err, oerr)
+	default:
+		for _, e := range sentinels {
+			if errors.Is(err, e) != errors.Is(oerr, e) {
+				return fmt.Sprintf("Verify: %v; oracle: %v", err, oerr)
+			}
+		}
+	}
+	return ""
+}
+
+// librarySign signs as package sign's RootHash does (smallstep/pkcs7:
+// SHA-256, no signed attributes, rsaEncryption or ecdsa-with-SHA256,
+// detached, intermediates embedded); package sig cannot import package
+// sign, which imports it.
+func librarySign(t *testing.T, rootHash string, signer *ident, intermediates ...*x509.Certificate) []byte {
+	t.Helper()
+	sd, err := pkcs7.NewSignedData([]byte(rootHash))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sd.SetDigestAlgorithm(oracleOidSHA256)
+	alg := oracleOidECDSASHA256
+	if signer.cert.PublicKeyAlgorithm == x509.RSA {
+		alg = oracleOidRSA
+	}
+	sd.SetEncryptionAlgorithm(alg)
+	if err := sd.SignWithoutAttr(signer.cert, signer.key, pkcs7.SignerInfoConfig{}); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range intermediates {
+		sd.AddCertificate(c)
+	}
+	sd.Detach()
+	der, err := sd.Finish()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der
 }

@@ -1,14 +1,14 @@
 package sig
 
 import (
+	"bytes"
+	"crypto"
 	"crypto/ecdsa"
 	"crypto/rsa"
 	"crypto/sha256"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/asn1"
+	"crypto/sha512"
+	"crypto/subtle"
 	"encoding/hex"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"math/big"
@@ -16,8 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/smallstep/pkcs7"
 )
 
 // MaxSignatureBytes is the largest signature Verify parses, and the largest
@@ -82,20 +80,8 @@ func (o VerifyOptions) ChecksValidity() bool {
 // message digest of the root hash text.
 //
 // Errors are one line and match ErrMalformed, ErrUnsupported, ErrMismatch or
-// ErrUntrusted with errors.Is. Verify never panics: a panic in the PKCS#7
-// library is returned as ErrMalformed.
-func Verify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (s *Signer, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			s, err = nil, fmt.Errorf("%w: PKCS#7 parser failed on this input: %v", ErrMalformed, r)
-		}
-	}()
-	return verify(sigDER, rootHashHex, roots, opts)
-}
-
-// verify is Verify without the recover, so that the fuzz target sees
-// library panics.
-func verify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (*Signer, error) {
+// ErrUntrusted with errors.Is.
+func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*Signer, error) {
 	rootHash, err := normRootHash(rootHashHex)
 	if err != nil {
 		return nil, err
@@ -115,70 +101,50 @@ func verify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts V
 	if err := checkFraming(sigDER); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	p7, err := pkcs7.Parse(sigDER)
+	der, err := toDER(sigDER)
 	if err != nil {
-		return nil, fmt.Errorf("%w: not a PKCS#7 SignedData: %s", ErrMalformed, libErr(err))
+		return nil, fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	switch n := len(p7.Signers); {
+	sd, err := parseSignedData(der)
+	if err != nil {
+		return nil, err
+	}
+	switch n := len(sd.signers); {
 	case n == 0:
 		return nil, fmt.Errorf("%w: signature has no signer that can be read: its SignerInfos are empty or do not parse (a signer identified by subject key identifier, as openssl -keyid makes, is not supported)", ErrMalformed)
 	case n > 1:
 		return nil, fmt.Errorf("%w: signature has %d signers, want exactly 1", ErrUnsupported, n)
 	}
-	if len(p7.Content) != 0 {
+	if sd.contentBytes != 0 {
 		// The kernel refuses such a signature too (pkcs7_supply_detached_data).
-		return nil, fmt.Errorf("%w: signature embeds %d bytes of content; a detached signature is required", ErrMalformed, len(p7.Content))
+		return nil, fmt.Errorf("%w: signature embeds %d bytes of content; a detached signature is required", ErrMalformed, sd.contentBytes)
 	}
-	if n := len(p7.Certificates); n > maxCertificates {
-		return nil, fmt.Errorf("%w: signature embeds %d certificates, more than the limit of %d", ErrMalformed, n, maxCertificates)
-	}
-	si := p7.Signers[0]
-	if err := checkAlgorithms(si.DigestAlgorithm.Algorithm, si.DigestEncryptionAlgorithm.Algorithm); err != nil {
+	si := &sd.signers[0]
+	digest, err := checkAlgorithms(si.digestAlg, si.sigAlg)
+	if err != nil {
 		return nil, err
 	}
-	if len(si.AuthenticatedAttributes) > 0 {
-		if err := checkAttributes(p7); err != nil {
+	if len(si.attrs) > 0 {
+		if err := checkAttributes(si.attrs); err != nil {
 			return nil, err
 		}
 	}
 
-	embedded := p7.Certificates
-	ee := findCert(embedded, si.IssuerAndSerialNumber.IssuerName.FullBytes, si.IssuerAndSerialNumber.SerialNumber)
+	ee := findCert(sd.certs, si.issuer, si.serial)
+	embedded := sd.certs
 	if ee == nil {
-		ee = findCert(roots, si.IssuerAndSerialNumber.IssuerName.FullBytes, si.IssuerAndSerialNumber.SerialNumber)
-		if ee == nil {
+		if ee = findCert(roots, si.issuer, si.serial); ee == nil {
 			return nil, fmt.Errorf("%w: signer certificate (serial %s, issuer %s) is neither embedded in the signature nor one of the %d trusted certificates",
-				ErrUntrusted, serialString(si.IssuerAndSerialNumber.SerialNumber), issuerString(si.IssuerAndSerialNumber.IssuerName.FullBytes), len(roots))
+				ErrUntrusted, serialString(si.serial), issuerString(si.issuer), len(roots))
 		}
-		// The library looks the signer up in p7.Certificates only.
-		p7.Certificates = append(slices.Clip(embedded), ee)
 	}
 	signer := describe(ee)
-	if err := checkKeyType(ee, si.DigestEncryptionAlgorithm.Algorithm, signer); err != nil {
+	if err := checkKeyType(ee, si.sigAlg, signer); err != nil {
 		return nil, err
 	}
-
-	// The signature itself, over the root hash text or over the signed
-	// attributes (whose message digest the library compares first). A nil
-	// trust store makes the library skip chain building, which is done
-	// below under this package's validity rule.
-	p7.Content = []byte(rootHash)
-	if err := p7.Verify(); err != nil {
-		var dm *pkcs7.MessageDigestMismatchError
-		var st *pkcs7.SigningTimeNotValidError
-		switch {
-		case errors.As(err, &dm):
-			return nil, fmt.Errorf("%w: signer %s signed another root hash, not %q (the signed message digest differs)", ErrMismatch, signer, rootHash)
-		case errors.As(err, &st):
-			return nil, fmt.Errorf("%w: signer %s signed at %s, outside its certificate's validity %s to %s",
-				ErrUntrusted, signer, st.SigningTime.UTC().Format(time.RFC3339), st.NotBefore.UTC().Format(time.RFC3339), st.NotAfter.UTC().Format(time.RFC3339))
-		case len(si.AuthenticatedAttributes) > 0:
-			return nil, fmt.Errorf("%w: the signed attributes do not verify with the key of signer %s (corrupted?): %s", ErrMismatch, signer, libErr(err))
-		default:
-			return nil, fmt.Errorf("%w: signature does not verify over %q with the key of signer %s (signed another root hash, or corrupted): %s", ErrMismatch, rootHash, signer, libErr(err))
-		}
+	if err := checkSignature(si, ee, digest, rootHash, signer); err != nil {
+		return nil, err
 	}
-
 	if err := verifyChain(ee, embedded, roots, opts); err != nil {
 		return nil, fmt.Errorf("%w: signer %s %w", ErrUntrusted, signer, err)
 	}
@@ -188,35 +154,7 @@ func verify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts V
 // String returns the quoted subject and the fingerprint, e.g.
 // "CN=root signer" (sha256 3f5a…).
 func (s *Signer) String() string {
-	return fmt.Sprintf("%q (sha256 %s)", s.Subject, s.FingerprintSHA256)
-}
-
-// ParseCertificates parses the trusted certificates of a PEM bundle: every
-// "CERTIFICATE" block, in order. Text between blocks (comments, openssl's
-// subject= lines) is ignored. Any other block type (a private key packed by
-// mistake, for one) is an error, as is a bundle with no certificate.
-func ParseCertificates(pemBytes []byte) ([]*x509.Certificate, error) {
-	var certs []*x509.Certificate
-	rest := pemBytes
-	for {
-		var block *pem.Block
-		block, rest = pem.Decode(rest)
-		if block == nil {
-			break
-		}
-		if block.Type != "CERTIFICATE" {
-			return nil, fmt.Errorf("sig: PEM block %d is a %q, want only CERTIFICATE blocks", len(certs)+1, block.Type)
-		}
-		c, err := x509.ParseCertificate(block.Bytes)
-		if err != nil {
-			return nil, fmt.Errorf("sig: PEM certificate %d: %w", len(certs)+1, err)
-		}
-		certs = append(certs, c)
-	}
-	if len(certs) == 0 {
-		return nil, errors.New("sig: no PEM CERTIFICATE block found")
-	}
-	return certs, nil
+	return strconv.Quote(s.Subject) + " (sha256 " + s.FingerprintSHA256 + ")"
 }
 
 // normRootHash lower-cases a root hash and checks that it is 1 to 64 bytes
@@ -240,95 +178,186 @@ func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-// Accepted algorithms. The digest must be SHA-2 (256, 384 or 512); SHA-1 is
-// refused although Go's CheckSignature would accept it.
-var (
-	oidSHA256 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 1}
-	oidSHA384 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 2}
-	oidSHA512 = asn1.ObjectIdentifier{2, 16, 840, 1, 101, 3, 4, 2, 3}
+// digestAlgorithm is a SHA-2 digest Verify accepts.
+type digestAlgorithm struct {
+	hash crypto.Hash
+	sum  func([]byte) []byte
+}
 
-	oidRSA           = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 1}
-	oidRSASHA256     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 11}
-	oidRSASHA384     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 12}
-	oidRSASHA512     = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 1, 13}
-	oidECDSASHA256   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
-	oidECDSASHA384   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 3}
-	oidECDSASHA512   = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 4}
-	oidSHA1          = asn1.ObjectIdentifier{1, 3, 14, 3, 2, 26}
-	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
-	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
-	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+var (
+	digestSHA256 = &digestAlgorithm{crypto.SHA256, func(b []byte) []byte { s := sha256.Sum256(b); return s[:] }}
+	digestSHA384 = &digestAlgorithm{crypto.SHA384, func(b []byte) []byte { s := sha512.Sum384(b); return s[:] }}
+	digestSHA512 = &digestAlgorithm{crypto.SHA512, func(b []byte) []byte { s := sha512.Sum512(b); return s[:] }}
 )
 
-func checkAlgorithms(digest, sigAlg asn1.ObjectIdentifier) error {
+// Object identifiers, as DER content octets.
+var (
+	oidSHA1   = []byte{0x2b, 0x0e, 0x03, 0x02, 0x1a}                         // 1.3.14.3.2.26
+	oidSHA256 = []byte{0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x01} // 2.16.840.1.101.3.4.2.1
+	oidSHA384 = []byte{0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x02} // 2.16.840.1.101.3.4.2.2
+	oidSHA512 = []byte{0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02, 0x03} // 2.16.840.1.101.3.4.2.3
+	oidPKCS1  = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x01}       // 1.2.840.113549.1.1 (rsaEncryption is .1)
+	oidECDSA  = []byte{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x03}             // 1.2.840.10045.4.3 (ecdsa-with-SHA2)
+	oidData   = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x01} // id-data
+	oidSigned = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x07, 0x02} // id-signedData
+	oidCT     = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x03} // content-type attribute
+	oidMD     = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x04} // message-digest attribute
+	oidST     = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x05} // signing-time attribute
+)
+
+// digestFor returns the SHA-2 digest an OID names, or nil.
+func digestFor(oid []byte) *digestAlgorithm {
 	switch {
-	case digest.Equal(oidSHA256), digest.Equal(oidSHA384), digest.Equal(oidSHA512):
-	case digest.Equal(oidSHA1):
-		return fmt.Errorf("%w: digest algorithm SHA-1 is refused; sign with SHA-256 or stronger", ErrUnsupported)
-	default:
-		return fmt.Errorf("%w: digest algorithm %s, want SHA-256, SHA-384 or SHA-512", ErrUnsupported, digest)
-	}
-	if !isRSA(sigAlg) && !isECDSA(sigAlg) {
-		return fmt.Errorf("%w: signature algorithm %s, want rsaEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256/384/512", ErrUnsupported, sigAlg)
+	case bytes.Equal(oid, oidSHA256):
+		return digestSHA256
+	case bytes.Equal(oid, oidSHA384):
+		return digestSHA384
+	case bytes.Equal(oid, oidSHA512):
+		return digestSHA512
 	}
 	return nil
 }
 
-func isRSA(oid asn1.ObjectIdentifier) bool {
-	return oid.Equal(oidRSA) || oid.Equal(oidRSASHA256) || oid.Equal(oidRSASHA384) || oid.Equal(oidRSASHA512)
+// isRSA reports whether oid is a PKCS#1 v1.5 signature OID Verify accepts
+// in a SignerInfo: rsaEncryption or sha{256,384,512}WithRSAEncryption. The
+// digest then comes from the digest algorithm, as smallstep/pkcs7 and the
+// kernel take it.
+func isRSA(oid []byte) bool {
+	return len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1) && (oid[8] == 1 || 11 <= oid[8] && oid[8] <= 13)
 }
 
-func isECDSA(oid asn1.ObjectIdentifier) bool {
-	return oid.Equal(oidECDSASHA256) || oid.Equal(oidECDSASHA384) || oid.Equal(oidECDSASHA512)
+// ecdsaDigest returns the digest of an ecdsa-with-SHA256/384/512 OID, or
+// nil: for ECDSA the signature algorithm names the digest the signature is
+// over.
+func ecdsaDigest(oid []byte) *digestAlgorithm {
+	if len(oid) != 8 || !bytes.HasPrefix(oid, oidECDSA) {
+		return nil
+	}
+	switch oid[7] {
+	case 2:
+		return digestSHA256
+	case 3:
+		return digestSHA384
+	case 4:
+		return digestSHA512
+	}
+	return nil
+}
+
+// checkAlgorithms checks the digest and signature algorithms of the
+// SignerInfo and returns the digest. The digest must be SHA-2 (256, 384
+// or 512); SHA-1 is refused.
+func checkAlgorithms(digest, sigAlg []byte) (*digestAlgorithm, error) {
+	d := digestFor(digest)
+	switch {
+	case d != nil:
+	case bytes.Equal(digest, oidSHA1):
+		return nil, fmt.Errorf("%w: digest algorithm SHA-1 is refused; sign with SHA-256 or stronger", ErrUnsupported)
+	default:
+		return nil, fmt.Errorf("%w: digest algorithm %s, want SHA-256, SHA-384 or SHA-512", ErrUnsupported, oidString(digest))
+	}
+	if !isRSA(sigAlg) && ecdsaDigest(sigAlg) == nil {
+		return nil, fmt.Errorf("%w: signature algorithm %s, want rsaEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256/384/512", ErrUnsupported, oidString(sigAlg))
+	}
+	return d, nil
 }
 
 // checkKeyType checks that the signer certificate's key fits the signature
 // algorithm.
-func checkKeyType(c *x509.Certificate, sigAlg asn1.ObjectIdentifier, signer *Signer) error {
-	switch c.PublicKey.(type) {
-	case *rsa.PublicKey:
+func checkKeyType(c *Certificate, sigAlg []byte, signer *Signer) error {
+	switch {
+	case c.rsaKey != nil:
 		if isRSA(sigAlg) {
 			return nil
 		}
-	case *ecdsa.PublicKey:
-		if isECDSA(sigAlg) {
+	case c.ecKey != nil:
+		if ecdsaDigest(sigAlg) != nil {
 			return nil
 		}
 	default:
-		return fmt.Errorf("%w: signer %s has a %s key, want RSA or ECDSA", ErrUnsupported, signer, c.PublicKeyAlgorithm)
+		return fmt.Errorf("%w: signer %s has a %s key, want RSA or ECDSA", ErrUnsupported, signer, c.keyAlg)
 	}
-	return fmt.Errorf("%w: signature algorithm %s does not fit the %s key of signer %s", ErrMalformed, sigAlg, c.PublicKeyAlgorithm, signer)
+	return fmt.Errorf("%w: signature algorithm %s does not fit the %s key of signer %s", ErrMalformed, oidString(sigAlg), c.keyAlg, signer)
 }
 
 // checkAttributes checks the signed attributes the kernel requires
 // (pkcs7_sig_note_set_of_authattrs): a content type, which must be id-data,
-// and a message digest, which the library compares.
-func checkAttributes(p7 *pkcs7.PKCS7) error {
-	var haveCT, haveMD bool
-	for _, a := range p7.Signers[0].AuthenticatedAttributes {
-		haveCT = haveCT || a.Type.Equal(oidContentType)
-		haveMD = haveMD || a.Type.Equal(oidMessageDigest)
-	}
+// and a message digest, which checkSignature compares.
+func checkAttributes(attrs [][]byte) error {
+	ct, haveCT := findAttribute(attrs, oidCT)
+	_, haveMD := findAttribute(attrs, oidMD)
 	if !haveCT || !haveMD {
 		return fmt.Errorf("%w: signed attributes lack content-type or message-digest", ErrMalformed)
 	}
-	var ct asn1.ObjectIdentifier
-	if err := p7.UnmarshalSignedAttribute(oidContentType, &ct); err != nil {
-		return fmt.Errorf("%w: signed content-type attribute: %s", ErrMalformed, libErr(err))
+	oid, ok := firstValue(ct, 0x06)
+	if !ok || !validOID(oid) {
+		return fmt.Errorf("%w: signed content-type attribute is not an object identifier", ErrMalformed)
 	}
-	if !ct.Equal(oidData) {
-		return fmt.Errorf("%w: signed content type is %s, want id-data (1.2.840.113549.1.7.1)", ErrMalformed, ct)
+	if !bytes.Equal(oid, oidData) {
+		return fmt.Errorf("%w: signed content type is %s, want id-data (1.2.840.113549.1.7.1)", ErrMalformed, oidString(oid))
 	}
 	return nil
 }
 
-// findCert returns the certificate with the given raw issuer and serial.
-func findCert(certs []*x509.Certificate, rawIssuer []byte, serial *big.Int) *x509.Certificate {
-	if serial == nil {
+// checkSignature checks the signature over the root hash text, or over
+// the signed attributes after comparing their message digest with the
+// root hash text's, and a signed signing time against the signer's
+// validity.
+func checkSignature(si *signerInfo, ee *Certificate, digest *digestAlgorithm, rootHash string, signer *Signer) error {
+	signed := []byte(rootHash)
+	if len(si.attrs) > 0 {
+		md, _ := findAttribute(si.attrs, oidMD)
+		want, ok := firstValue(md, 0x04)
+		if !ok {
+			return fmt.Errorf("%w: the signed attributes do not verify with the key of signer %s (corrupted?): the message-digest attribute is not an OCTET STRING", ErrMismatch, signer)
+		}
+		if subtle.ConstantTimeCompare(want, digest.sum(signed)) != 1 {
+			return fmt.Errorf("%w: signer %s signed another root hash, not %q (the signed message digest differs)", ErrMismatch, signer, rootHash)
+		}
+		signed = encodeAttributes(si.attrs)
+		if st, ok := findAttribute(si.attrs, oidST); ok {
+			if t, ok := signingTime(st); ok && (t.After(ee.notAfter) || t.Before(ee.notBefore)) {
+				return fmt.Errorf("%w: signer %s signed at %s, outside its certificate's validity %s to %s",
+					ErrUntrusted, signer, t.UTC().Format(time.RFC3339), ee.notBefore.UTC().Format(time.RFC3339), ee.notAfter.UTC().Format(time.RFC3339))
+			}
+		}
+	}
+	var err error
+	if ee.rsaKey != nil {
+		err = rsa.VerifyPKCS1v15(ee.rsaKey, digest.hash, digest.sum(signed), si.signature)
+	} else if d := ecdsaDigest(si.sigAlg); !ecdsa.VerifyASN1(ee.ecKey, d.sum(signed), si.signature) {
+		err = errors.New("ECDSA verification failure")
+	}
+	if err == nil {
 		return nil
 	}
+	if len(si.attrs) > 0 {
+		return fmt.Errorf("%w: the signed attributes do not verify with the key of signer %s (corrupted?): %v", ErrMismatch, signer, err)
+	}
+	return fmt.Errorf("%w: signature does not verify over %q with the key of signer %s (signed another root hash, or corrupted): %v", ErrMismatch, rootHash, signer, err)
+}
+
+// encodeAttributes returns what a signature with signed attributes is
+// over: the attributes as a DER SET, sorted as DER orders a SET OF.
+func encodeAttributes(attrs [][]byte) []byte {
+	sorted := slices.Clone(attrs)
+	slices.SortFunc(sorted, bytes.Compare)
+	n := 0
+	for _, a := range sorted {
+		n += len(a)
+	}
+	out := appendDERLength([]byte{0x31}, n)
+	for _, a := range sorted {
+		out = append(out, a...)
+	}
+	return out
+}
+
+// findCert returns the certificate with the given raw issuer and serial
+// number content octets.
+func findCert(certs []*Certificate, rawIssuer, serial []byte) *Certificate {
 	for _, c := range certs {
-		if c.SerialNumber != nil && string(c.RawIssuer) == string(rawIssuer) && c.SerialNumber.Cmp(serial) == 0 {
+		if bytes.Equal(c.rawIssuer, rawIssuer) && bytes.Equal(c.serial, serial) {
 			return c
 		}
 	}
@@ -336,89 +365,28 @@ func findCert(certs []*x509.Certificate, rawIssuer []byte, serial *big.Int) *x50
 }
 
 // serialString formats a serial number as openssl prints it (hex).
-func serialString(n *big.Int) string {
-	if n == nil {
-		return "none"
+func serialString(serial []byte) string {
+	n := new(big.Int).SetBytes(serial)
+	if len(serial) > 0 && serial[0]&0x80 != 0 { // two's complement
+		n.Sub(n, new(big.Int).Lsh(big.NewInt(1), uint(8*len(serial))))
 	}
 	return "0x" + n.Text(16)
 }
 
 // issuerString formats a raw DER issuer name, or says it does not parse.
 func issuerString(raw []byte) string {
-	var rdn pkix.RDNSequence
-	if rest, err := asn1.Unmarshal(raw, &rdn); err != nil || len(rest) != 0 {
+	n, err := parseName(raw)
+	if err != nil {
 		return "(unparsable name)"
 	}
-	var n pkix.Name
-	n.FillFromRDNSequence(&rdn)
 	return strconv.Quote(n.String())
 }
 
-func describe(c *x509.Certificate) *Signer {
+func describe(c *Certificate) *Signer {
 	sum := sha256.Sum256(c.Raw)
 	return &Signer{
-		Subject:           c.Subject.String(),
+		Subject:           c.Subject,
 		FingerprintSHA256: hex.EncodeToString(sum[:]),
-		Issuer:            c.Issuer.String(),
+		Issuer:            c.Issuer,
 	}
-}
-
-// verifyChain checks that ee chains to one of roots, with the embedded
-// certificates as intermediates, under the validity rule of opts.
-func verifyChain(ee *x509.Certificate, embedded, roots []*x509.Certificate, opts VerifyOptions) error {
-	if len(roots) == 0 {
-		return errors.New("cannot chain to a trusted certificate: none was given")
-	}
-	check := opts.ChecksValidity()
-	use := func(c *x509.Certificate) *x509.Certificate {
-		if check {
-			return c
-		}
-		return timeless(c)
-	}
-	vo := x509.VerifyOptions{
-		Roots:         x509.NewCertPool(),
-		Intermediates: x509.NewCertPool(),
-		// Like the kernel and "openssl cms -verify -purpose any": the
-		// extended key usage is not checked.
-		KeyUsages:   []x509.ExtKeyUsage{x509.ExtKeyUsageAny},
-		CurrentTime: opts.Now,
-	}
-	if !check {
-		vo.CurrentTime = timelessNow
-	}
-	for _, r := range roots {
-		vo.Roots.AddCert(use(r))
-	}
-	for _, c := range embedded {
-		if c != ee {
-			vo.Intermediates.AddCert(use(c))
-		}
-	}
-	if _, err := use(ee).Verify(vo); err != nil {
-		if check {
-			return fmt.Errorf("does not chain to a trusted certificate at %s: %w", opts.Now.UTC().Format(time.RFC3339), err)
-		}
-		return fmt.Errorf("does not chain to a trusted certificate: %w", err)
-	}
-	return nil
-}
-
-// timelessNow is the time chains are verified at when validity periods are
-// ignored; any time within [timelessNotBefore, timelessNotAfter] would do.
-var (
-	timelessNotBefore = time.Date(1, 1, 1, 0, 0, 0, 0, time.UTC)
-	timelessNow       = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
-	timelessNotAfter  = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
-)
-
-// timeless returns a copy of c whose validity period covers all time, so
-// that crypto/x509 checks the chain (issuer names, signatures, basic
-// constraints, key usage, path length, name constraints, critical
-// extensions) but not the clock. The signatures are over RawTBSCertificate,
-// which the copy shares, so they are checked unchanged.
-func timeless(c *x509.Certificate) *x509.Certificate {
-	cc := *c
-	cc.NotBefore, cc.NotAfter = timelessNotBefore, timelessNotAfter
-	return &cc
 }

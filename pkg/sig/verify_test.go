@@ -24,7 +24,7 @@ var (
 // signature, per key type.
 var verifyFailure = map[keyType]string{
 	rsaKey: "crypto/rsa: verification error",
-	ecKey:  "x509: ECDSA verification failure",
+	ecKey:  "ECDSA verification failure",
 }
 
 // TestVerifyAcceptsOpenSSL signs with openssl cms and smime, with and
@@ -49,7 +49,7 @@ func TestVerifyAcceptsOpenSSL(t *testing.T) {
 							extra = append(extra, "-certfile", p.inter.certPath)
 						}
 						der := cmsSign(t, tool, signer, p.hashF, extra...)
-						got, err := Verify(der, testRootHash, roots, VerifyOptions{})
+						got, err := verifyBoth(t, der, testRootHash, roots, VerifyOptions{})
 						if err != nil {
 							t.Fatalf("Verify: %v", err)
 						}
@@ -62,7 +62,7 @@ func TestVerifyAcceptsOpenSSL(t *testing.T) {
 							t.Errorf("Verify = %+v, want %+v", got, want)
 						}
 						// The same signature, with the clock checked.
-						if _, err := Verify(der, testRootHash, roots, VerifyOptions{Now: at2030}); err != nil {
+						if _, err := verifyBoth(t, der, testRootHash, roots, VerifyOptions{Now: at2030}); err != nil {
 							t.Errorf("Verify with Now=2030: %v", err)
 						}
 					})
@@ -96,7 +96,7 @@ func rogueOf(p *pki) *ident  { return p.rogue }
 func hashFile(p *pki) string { return p.hashF }
 
 // desc is how error texts name a signer.
-func desc(id *ident) string { return describe(id.cert).String() }
+func desc(id *ident) string { return oracleDescribe(id.cert).String() }
 
 func TestVerify(t *testing.T) {
 	noattrSig := signedBy(rootOf, hashFile, "-noattr")
@@ -143,7 +143,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.rogue) +
-					" does not chain to a trusted certificate: x509: certificate signed by unknown authority"
+					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
 			},
 		},
 		{
@@ -152,7 +152,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.rogue) +
-					" does not chain to a trusted certificate: x509: certificate signed by unknown authority"
+					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
 			},
 		},
 		{
@@ -163,7 +163,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.leaf) +
-					" does not chain to a trusted certificate: x509: certificate signed by unknown authority"
+					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
 			},
 		},
 		{
@@ -173,7 +173,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.leaf) +
-					" does not chain to a trusted certificate: x509: certificate signed by unknown authority"
+					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
 			},
 		},
 		{
@@ -276,8 +276,7 @@ func TestVerify(t *testing.T) {
 			sig:     func(t *testing.T, p *pki) []byte { return p.root.cert.Raw },
 			wantErr: ErrMalformed,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
-				return fmt.Sprintf("sig: malformed signature: not a PKCS#7 SignedData: asn1: structure error: tags don't match (6 vs {class:0 tag:16 length:%d isCompound:true})",
-					len(p.root.cert.RawTBSCertificate)-4)
+				return "sig: malformed signature: not a PKCS#7 SignedData: malformed ContentInfo"
 			},
 		},
 		{
@@ -359,8 +358,8 @@ func TestVerify(t *testing.T) {
 			opts:    VerifyOptions{Now: at1990},
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
-				return fmt.Sprintf("sig: not signed by a trusted key: signer %s does not chain to a trusted certificate at 1990-01-01T00:00:00Z: x509: certificate has expired or is not yet valid: current time 1990-01-01T00:00:00Z is before %s",
-					desc(p.root), p.root.cert.NotBefore.UTC().Format(time.RFC3339))
+				return fmt.Sprintf("sig: not signed by a trusted key: signer %s does not chain to a trusted certificate at 1990-01-01T00:00:00Z: certificate %q is not valid yet: current time 1990-01-01T00:00:00Z is before %s",
+					desc(p.root), p.root.cert.Subject.CommonName, p.root.cert.NotBefore.UTC().Format(time.RFC3339))
 			},
 		},
 		{
@@ -390,7 +389,7 @@ func runVerifyCase(t *testing.T, k keyType, p *pki, tc verifyCase) {
 	if tc.roots != nil {
 		roots = tc.roots(p)
 	}
-	got, err := Verify(der, hash, roots, tc.opts)
+	got, err := verifyBoth(t, der, hash, roots, tc.opts)
 	if tc.wantErr == nil {
 		if err != nil {
 			t.Fatalf("Verify: %v", err)
@@ -399,7 +398,7 @@ func runVerifyCase(t *testing.T, k keyType, p *pki, tc verifyCase) {
 		if tc.signer != nil {
 			id = tc.signer(p)
 		}
-		if want := describe(id.cert); *got != *want {
+		if want := oracleDescribe(id.cert); *got != *want {
 			t.Errorf("Verify = %+v, want %+v", got, want)
 		}
 		return
@@ -491,26 +490,26 @@ func TestVerifyValidity(t *testing.T) {
 		}{
 			{"expired/default ignores validity", expiredNoattr, expired, VerifyOptions{}, ""},
 			{"expired/clock 2030 enforced", expiredNoattr, expired, VerifyOptions{Now: at2030},
-				"sig: not signed by a trusted key: signer " + desc(expired) + " does not chain to a trusted certificate at 2030-01-01T00:00:00Z: x509: certificate has expired or is not yet valid: current time 2030-01-01T00:00:00Z is after 2002-01-01T00:00:00Z"},
+				"sig: not signed by a trusted key: signer " + desc(expired) + ` does not chain to a trusted certificate at 2030-01-01T00:00:00Z: certificate "expired signer" has expired: current time 2030-01-01T00:00:00Z is after 2002-01-01T00:00:00Z`},
 			{"expired/clock 2030 plausible", expiredNoattr, expired, VerifyOptions{Now: at2030, MinPlausibleTime: at2020},
-				"sig: not signed by a trusted key: signer " + desc(expired) + " does not chain to a trusted certificate at 2030-01-01T00:00:00Z: x509: certificate has expired or is not yet valid: current time 2030-01-01T00:00:00Z is after 2002-01-01T00:00:00Z"},
+				"sig: not signed by a trusted key: signer " + desc(expired) + ` does not chain to a trusted certificate at 2030-01-01T00:00:00Z: certificate "expired signer" has expired: current time 2030-01-01T00:00:00Z is after 2002-01-01T00:00:00Z`},
 			{"expired/clock 1990 implausible", expiredNoattr, expired, VerifyOptions{Now: at1990, MinPlausibleTime: at2020}, ""},
 			{"expired/signed at a time outside the validity", expiredAttrs, expired, VerifyOptions{},
 				"sig: not signed by a trusted key: signer " + desc(expired) + " signed at " + signingTime.UTC().Format(time.RFC3339) + ", outside its certificate's validity 2001-01-01T00:00:00Z to 2002-01-01T00:00:00Z"},
 			{"validity ignored, basic constraints still checked", notCASig, underNotCA, VerifyOptions{},
-				"sig: not signed by a trusted key: signer " + desc(underNotCA) + ` does not chain to a trusted certificate: x509: certificate signed by unknown authority (possibly because of "x509: invalid signature: parent certificate cannot sign this kind of certificate" while trying to verify candidate authority certificate "not a CA")`},
+				"sig: not signed by a trusted key: signer " + desc(underNotCA) + ` does not chain to a trusted certificate: candidate issuer "not a CA": the issuer may not sign certificates`},
 			{"chain whose validity periods never overlap/default", lateSig, late, VerifyOptions{}, ""},
 			{"chain whose validity periods never overlap/clock 2030", lateSig, late, VerifyOptions{Now: at2030},
-				"sig: not signed by a trusted key: signer " + desc(late) + " does not chain to a trusted certificate at 2030-01-01T00:00:00Z: x509: certificate has expired or is not yet valid: current time 2030-01-01T00:00:00Z is after 2001-01-01T00:00:00Z"},
+				"sig: not signed by a trusted key: signer " + desc(late) + ` does not chain to a trusted certificate at 2030-01-01T00:00:00Z: candidate issuer "old intermediate": certificate "old intermediate" has expired: current time 2030-01-01T00:00:00Z is after 2001-01-01T00:00:00Z`},
 		}
 		for _, tc := range cases {
 			t.Run(string(k)+"/"+tc.name, func(t *testing.T) {
-				s, err := Verify(tc.der, testRootHash, roots, tc.opts)
+				s, err := verifyBoth(t, tc.der, testRootHash, roots, tc.opts)
 				if tc.want == "" {
 					if err != nil {
 						t.Fatalf("Verify: %v", err)
 					}
-					if want := describe(tc.signer.cert); *s != *want {
+					if want := oracleDescribe(tc.signer.cert); *s != *want {
 						t.Errorf("Verify = %+v, want %+v", s, want)
 					}
 					return
@@ -559,7 +558,7 @@ func TestVerifyBadArguments(t *testing.T) {
 		{"nil root", testRootHash, []*x509.Certificate{p.root.cert, nil}, "sig: trusted certificate 1 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := Verify(der, tc.hash, tc.roots, VerifyOptions{})
+			_, err := verifyBoth(t, der, tc.hash, tc.roots, VerifyOptions{})
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("Verify error = %v, want %s", err, tc.want)
 			}
@@ -586,7 +585,7 @@ func TestParseCertificates(t *testing.T) {
 		{"empty", nil, nil, "sig: no PEM CERTIFICATE block found"},
 		{"DER, not PEM", p.root.cert.Raw, nil, "sig: no PEM CERTIFICATE block found"},
 		{"bad certificate", []byte("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n"), nil,
-			"sig: PEM certificate 1: x509: malformed certificate"},
+			"sig: PEM certificate 1: certificate: malformed certificate"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := ParseCertificates(tc.in)
@@ -603,7 +602,7 @@ func TestParseCertificates(t *testing.T) {
 				t.Fatalf("got %d certificates, want %d", len(got), len(tc.want))
 			}
 			for i := range got {
-				if !got[i].Equal(tc.want[i]) {
+				if !bytes.Equal(got[i].Raw, tc.want[i].Raw) || got[i].Subject != tc.want[i].Subject.String() {
 					t.Errorf("certificate %d differs", i)
 				}
 			}

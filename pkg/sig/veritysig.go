@@ -3,6 +3,7 @@ package sig
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"unicode/utf8"
 )
 
@@ -464,6 +465,52 @@ func decodeSignature(raw []byte, off int) ([]byte, error) {
 		return nil, &FormatError{Offset: int64(off), Field: field, Value: n, Msg: "signature is longer than the limit"}
 	}
 	return sig[:n:n], nil
+}
+
+// veritySigAlign is the size the root-verity-sig partition content is
+// NUL-padded to a multiple of.
+const veritySigAlign = 4096
+
+// VeritySigJSON returns the content of a root-verity-sig partition: the JSON
+// object systemd-repart writes, {"rootHash":"…","certificateFingerprint":
+// "…","signature":"…"} without white space or newline, then NUL bytes up to
+// the next multiple of 4096 bytes. fingerprintSHA256 is the SHA-256 of the
+// signer certificate's DER as lowercase hex, or "" to leave the member out.
+// rootHashHex is lower-cased; sigDER is a signature Verify accepts.
+// ParseVeritySigJSON reads the result back.
+func VeritySigJSON(rootHashHex, fingerprintSHA256 string, sigDER []byte) ([]byte, error) {
+	rootHash, err := normRootHash(rootHashHex)
+	if err != nil {
+		return nil, err
+	}
+	if len(sigDER) == 0 || len(sigDER) > MaxSignatureBytes {
+		return nil, fmt.Errorf("sig: verity-sig: signature is %d bytes, want 1 to %d", len(sigDER), MaxSignatureBytes)
+	}
+	if fingerprintSHA256 != "" {
+		if _, err := lowerHex([]byte(fingerprintSHA256), 0, "certificateFingerprint", fingerprintHexLen, fingerprintHexLen); err != nil {
+			return nil, fmt.Errorf("sig: verity-sig: certificate fingerprint %q is not 64 lowercase hex digits", fingerprintSHA256)
+		}
+	}
+	return appendVeritySigJSON(nil, rootHash, fingerprintSHA256, sigDER), nil
+}
+
+// appendVeritySigJSON appends the padded partition content. rootHash and
+// fingerprint must be lowercase hex (fingerprint may be empty), so no JSON
+// escaping is needed.
+func appendVeritySigJSON(b []byte, rootHash, fingerprint string, sigDER []byte) []byte {
+	b = append(b, `{"rootHash":"`...)
+	b = append(b, rootHash...)
+	if fingerprint != "" {
+		b = append(b, `","certificateFingerprint":"`...)
+		b = append(b, fingerprint...)
+	}
+	b = append(b, `","signature":"`...)
+	b = base64.StdEncoding.AppendEncode(b, sigDER)
+	b = append(b, `"}`...)
+	if r := len(b) % veritySigAlign; r != 0 {
+		b = append(b, make([]byte, veritySigAlign-r)...)
+	}
+	return b
 }
 
 // truncate returns at most the first 64 bytes of s as a string, for error

@@ -155,11 +155,8 @@ func TestVeritySigJSON(t *testing.T) {
 	for _, k := range []keyType{rsaKey, ecKey} {
 		p := testPKI(t, k)
 		t.Run(string(k), func(t *testing.T) {
-			der, err := Sign(testRootHash, p.leaf.key, p.leaf.cert, p.inter.cert)
-			if err != nil {
-				t.Fatal(err)
-			}
-			part, err := VeritySigJSON(strings.ToUpper(testRootHash), p.leaf.cert, der)
+			der := librarySign(t, testRootHash, p.leaf, p.inter.cert)
+			part, err := VeritySigJSON(strings.ToUpper(testRootHash), fingerprint(p.leaf.cert), der)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,7 +169,7 @@ func TestVeritySigJSON(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			s, err := Verify(v.Signature, v.RootHash, []*x509.Certificate{p.ca.cert}, VerifyOptions{})
+			s, err := verifyBoth(t, v.Signature, v.RootHash, []*x509.Certificate{p.ca.cert}, VerifyOptions{})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -180,7 +177,7 @@ func TestVeritySigJSON(t *testing.T) {
 				t.Errorf("certificateFingerprint %s, signer %s", v.CertificateFingerprint, s.FingerprintSHA256)
 			}
 
-			noCert, err := VeritySigJSON(testRootHash, nil, der)
+			noCert, err := VeritySigJSON(testRootHash, "", der)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -200,9 +197,14 @@ func TestVeritySigJSONErrors(t *testing.T) {
 		{"bad root hash", "12345", testSigDER, "sig: root hash has 5 hex digits, want an even number from 2 to 128"},
 		{"empty signature", testRootHash, nil, "sig: verity-sig: signature is 0 bytes, want 1 to 65536"},
 		{"signature too large", testRootHash, make([]byte, MaxSignatureBytes+1), "sig: verity-sig: signature is 65537 bytes, want 1 to 65536"},
+		{"uppercase fingerprint", testRootHash, testSigDER, `sig: verity-sig: certificate fingerprint "` + strings.Repeat("AB", 32) + `" is not 64 lowercase hex digits`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := VeritySigJSON(tc.hash, nil, tc.sig)
+			fp := ""
+			if strings.HasPrefix(tc.name, "uppercase") {
+				fp = strings.Repeat("AB", 32)
+			}
+			_, err := VeritySigJSON(tc.hash, fp, tc.sig)
 			if err == nil || err.Error() != tc.want {
 				t.Fatalf("VeritySigJSON error = %v, want %s", err, tc.want)
 			}
