@@ -17,9 +17,7 @@ import (
 	"github.com/verinit/verinit/pkg/efivar"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/klog"
-	"github.com/verinit/verinit/pkg/kmod"
 	"github.com/verinit/verinit/pkg/locate"
-	"github.com/verinit/verinit/pkg/modules/loadlist"
 	"github.com/verinit/verinit/pkg/mountfs"
 	"github.com/verinit/verinit/pkg/pivot"
 	"github.com/verinit/verinit/pkg/rootdev"
@@ -39,6 +37,7 @@ type boot struct {
 	last  time.Time
 	cfg   config.Config
 	st    status.Status
+	mods  *modLoader     // nil when no modules are packed
 	undo  []func() error // run on failure, newest first
 }
 
@@ -115,7 +114,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	defer watcher.Close()
 
 	b.stage = "modules"
-	b.loadModules(cl)
+	b.mods = b.startModules(cl, watcher)
 
 	b.stage = "device"
 	root, err := b.findRoot(watcher)
@@ -129,6 +128,7 @@ func (b *boot) run(restoreKmsg func()) error {
 		return err
 	}
 	b.st.Root.FSType = fstype
+	b.mods.need(b.stage, "fs", "fs-"+fstype)
 	if err := mountfs.Root(root.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
 		return fmt.Errorf("root %s: %w", root.Path(), err)
 	}
@@ -140,6 +140,7 @@ func (b *boot) run(restoreKmsg func()) error {
 	b.done("mounted %s (%s, %s) on %s; init %s", root.Path(), fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly], newRoot, init)
 
 	b.stage = "switch"
+	b.mods.record(&b.st)
 	b.st.Init, b.st.InitArgs = init, os.Args[1:]
 	b.st.Total = time.Since(b.start)
 	if err := status.Write(&b.st); err != nil {
@@ -150,29 +151,6 @@ func (b *boot) run(restoreKmsg func()) error {
 	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: os.Environ(),
 		Moves: []string{"/dev", "/proc", "/sys", "/run"},
 		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) }})
-}
-
-func (b *boot) loadModules(cl *cmdline.Cmdline) {
-	mods, err := kmod.ReadList(loadlist.Path)
-	if errors.Is(err, os.ErrNotExist) {
-		b.done("no modules packed")
-		return
-	}
-	if err != nil {
-		// Loading nothing is not fatal by itself: the root may need no
-		// module. If it does, waiting for it says so.
-		b.log.Errorf(b.stage, "%v", err)
-	}
-	results := kmod.Load(mods, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted})
-	for _, r := range results {
-		b.st.Modules = append(b.st.Modules, status.Module{Name: r.Name, Outcome: r.Outcome.String()})
-		if r.Err != nil {
-			b.log.Logf(klog.Warn, b.stage, "%v", r.Err)
-		} else {
-			b.log.Debugf(b.stage, "%s: %s in %s", r.Name, r.Outcome, r.Duration)
-		}
-	}
-	b.done("%s", kmod.Summary(results))
 }
 
 // findRoot waits until the devices the configuration names are there
@@ -223,6 +201,7 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, d.Data.Device.Path(), v.Hash.Raw, d.Hash.Device.Path())
 
 	b.stage = "verity"
+	b.mods.need(b.stage, "dm", verityModules(v.Options.Algorithm, v.RootHash)...)
 	trust, err := b.trust(wt, view, d, v)
 	if err != nil {
 		return rootDevice{}, err
@@ -260,6 +239,7 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 			m.Device = dev
 			continue
 		}
+		b.mods.need(b.stage, "dm", "dm-mod")
 		dev, dmDev, table, err := activate.LV(m.LV, m.PVs)
 		if err != nil {
 			return err

@@ -24,9 +24,10 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	release := fs.String("kernel-release", "", "pack modules of kernel `REL` from /lib/modules/REL (default: the running kernel's)")
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
+	eager := fs.Bool("eager-modules", false, "load every packed module at start instead of by need (storage drivers by device modalias, device-mapper and file systems when used)")
 	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
 	var mods, files, policies, certs listFlag
-	fs.Var(&mods, "module", "pack module `NAME` and its dependencies (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, dm-verity, squashfs, erofs and ext4)")
+	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken: verity=required (repeatable)")
@@ -44,7 +45,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	spec := initramfs.Spec{Init: *initPath, Modules: mods, Compression: *compression}
+	spec := initramfs.Spec{Init: *initPath, Modules: mods, Eager: *eager, Compression: *compression}
 	if spec.Init == "" {
 		self, err := os.Executable()
 		if err != nil {

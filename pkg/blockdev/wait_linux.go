@@ -12,6 +12,10 @@ import (
 // Watcher receives the kernel's block device uevents.
 type Watcher struct {
 	sock int
+	// modalias and rescan, if set, get the modalias of each device
+	// added and a call when uevents were lost (see OnModalias).
+	modalias func(string)
+	rescan   func()
 }
 
 // NewWatcher subscribes to kernel uevents. Open it before loading the
@@ -92,10 +96,16 @@ func (w *Watcher) next(ctx context.Context, wake int, buf []byte) error {
 			}
 			if errors.Is(err, unix.ENOBUFS) {
 				seen = true // lost events: rescan
+				if w.rescan != nil {
+					w.rescan()
+				}
 				continue
 			}
 			if err != nil {
 				return fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
+			}
+			if a, ok := UeventModalias(buf[:n]); ok && w.modalias != nil {
+				w.modalias(a)
 			}
 			if _, ok := ParseUevent(buf[:n]); ok {
 				seen = true

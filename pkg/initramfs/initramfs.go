@@ -50,9 +50,14 @@ type Spec struct {
 	// /lib/modules/KernelRelease and it is recorded in /etc/initrd-release.
 	// "" means the base name of ModulesDir.
 	KernelRelease string
-	// Modules are module names or aliases to pack with their dependencies;
-	// nil means modules.DefaultModules(). Needs ModulesDir.
+	// Modules are module names or aliases to pack with their dependencies,
+	// loaded at start; nil means modules.DefaultSet(), whose storage drivers
+	// load by modalias and device-mapper and file system modules when the
+	// init is about to use them. Needs ModulesDir.
 	Modules []string
+	// Eager loads every packed module at start, as if each were named in
+	// Modules: the behaviour before loading by need.
+	Eager bool
 	// Files are extra host files to pack. A file is packed 0755 if its source
 	// has any execute bit, else 0644. Parent directories are created 0755.
 	Files []FileMap
@@ -71,7 +76,11 @@ type Report struct {
 	Modules []string // modules packed, in load order
 	Builtin []string // requested or needed modules built into the kernel
 	Missing []string // requested modules not found (not packed)
-	Files   int      // archive entries (directories, nodes, files), without the trailer
+	// Classes counts the packed modules by when the init loads them
+	// (indexed by loadlist.Class); Aliases the aliases in the load list.
+	Classes map[loadlist.Class]int
+	Aliases int
+	Files   int // archive entries (directories, nodes, files), without the trailer
 	// UncompressedBytes is the size of the cpio archive; CompressedBytes
 	// what was written to w.
 	UncompressedBytes, CompressedBytes int64
@@ -219,7 +228,8 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 
 // addModules adds the resolved modules to t and returns the load list.
 func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error) {
-	var entries []loadlist.Entry
+	rep.Classes = make(map[loadlist.Class]int)
+	var list loadlist.List
 	if spec.ModulesDir == "" {
 		if len(spec.Modules) > 0 {
 			return nil, errors.New("initramfs: modules requested but no modules directory given")
@@ -230,9 +240,16 @@ func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error)
 		if err != nil {
 			return nil, fmt.Errorf("initramfs: modules directory %s: %w", spec.ModulesDir, err)
 		}
-		names := spec.Modules
-		if names == nil {
-			names = modules.DefaultModules()
+		want := modules.DefaultSet()
+		if spec.Modules != nil {
+			want = want[:0]
+			for _, n := range spec.Modules {
+				want = append(want, modules.Want{Name: n, Class: loadlist.Start})
+			}
+		}
+		names := make([]string, len(want))
+		for i, w := range want {
+			names[i] = w.Name
 		}
 		p, err := modules.Resolve(db, names)
 		if err != nil {
@@ -249,16 +266,28 @@ func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error)
 			if err != nil {
 				return nil, fmt.Errorf("initramfs: module %s: %s: %w", m.Name, filepath.Join(spec.ModulesDir, m.Path), err)
 			}
-			dst := path.Join(dir, ko)
-			if err := t.add(dst, &entry{mode: cpio.S_IFREG | 0o644, data: data}); err != nil {
+			if err := t.add(path.Join(dir, ko), &entry{mode: cpio.S_IFREG | 0o644, data: data}); err != nil {
 				return nil, err
 			}
-			entries = append(entries, loadlist.Entry{Name: m.Name, Path: dst, Deps: m.Deps})
 			rep.Modules = append(rep.Modules, m.Name)
 		}
+		list, err = modules.LoadList(db, p, want, func(m modules.Module) string {
+			ko, _, _ := modules.SplitModulePath(m.Path)
+			return path.Join(dir, ko)
+		})
+		if err != nil {
+			return nil, fmt.Errorf("initramfs: %w", err)
+		}
+		if spec.Eager {
+			list = modules.Eager(list)
+		}
+		for _, e := range list.Modules {
+			rep.Classes[e.Class]++
+		}
+		rep.Aliases = len(list.Aliases)
 	}
 	var buf bytes.Buffer
-	if err := loadlist.Write(&buf, entries); err != nil {
+	if err := loadlist.Write(&buf, list); err != nil {
 		return nil, fmt.Errorf("initramfs: load list: %w", err)
 	}
 	return buf.Bytes(), nil

@@ -5,10 +5,36 @@ import (
 	"fmt"
 	"os"
 	"reflect"
+	"slices"
+	"sync"
 	"testing"
+
+	"github.com/verinit/verinit/pkg/modalias"
 )
 
-func TestLoad(t *testing.T) {
+// recorder is a fake finit_module: it records calls and answers from errs.
+type recorder struct {
+	mu    sync.Mutex
+	calls []string
+	errs  map[string]error
+}
+
+func (r *recorder) sys(path, params string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.calls = append(r.calls, path+"|"+params)
+	return r.errs[path]
+}
+
+func outcomes(res []Result) map[string]Outcome {
+	got := map[string]Outcome{}
+	for _, r := range res {
+		got[r.Name] = r.Outcome
+	}
+	return got
+}
+
+func TestLoadAll(t *testing.T) {
 	mods := []Module{
 		{Name: "virtio", Path: "/m/virtio.ko"},
 		{Name: "virtio_ring", Path: "/m/virtio_ring.ko", Deps: []string{"virtio"}},
@@ -20,21 +46,12 @@ func TestLoad(t *testing.T) {
 		{Name: "libcrc32c", Path: "/m/libcrc32c.ko", Deps: []string{"crc32c_intel"}},
 		{Name: "ext4", Path: "/m/ext4.ko"},
 	}
-	var calls []string
-	sys := func(path, params string) error {
-		calls = append(calls, path+"|"+params)
-		switch path {
-		case "/m/dm-mod.ko":
-			return errMissing
-		case "/m/virtio.ko":
-			return errExist
-		case "/m/crc32c-intel.ko":
-			return errNoDevice
-		case "/m/ext4.ko":
-			return fmt.Errorf("finit_module: %w", errors.New("exec format error"))
-		}
-		return nil
-	}
+	rec := &recorder{errs: map[string]error{
+		"/m/dm-mod.ko":       errMissing,
+		"/m/virtio.ko":       errExist,
+		"/m/crc32c-intel.ko": errNoDevice,
+		"/m/ext4.ko":         fmt.Errorf("finit_module: %w", errors.New("exec format error")),
+	}}
 	opts := Options{
 		Params: func(m string) []string {
 			if m == "virtio_blk" {
@@ -44,46 +61,157 @@ func TestLoad(t *testing.T) {
 		},
 		Blacklisted: func(m string) bool { return m == "squashfs" },
 	}
-	res := load(mods, opts, sys)
-	got := map[string]Outcome{}
-	for _, r := range res {
-		got[r.Name] = r.Outcome
+	l := newLoader(mods, nil, opts, rec.sys)
+	var names []string
+	for _, m := range mods {
+		names = append(names, m.Name)
 	}
+	l.Start("start", names...)
+	res := l.Results()
 	want := map[string]Outcome{
 		"virtio": Present, "virtio_ring": Loaded, "virtio_blk": Loaded,
 		"dm_mod": Missing, "dm_verity": DepFailed, "squashfs": Blacklisted, "ext4": Failed,
 		"crc32c_intel": NoDevice, "libcrc32c": Loaded,
 	}
-	if !reflect.DeepEqual(got, want) {
+	if got := outcomes(res); !reflect.DeepEqual(got, want) {
 		t.Errorf("outcomes = %v, want %v", got, want)
 	}
-	wantCalls := []string{"/m/virtio.ko|", "/m/virtio_ring.ko|", `/m/virtio_blk.ko|queue_depth=8 x="a b"`, "/m/dm-mod.ko|", "/m/crc32c-intel.ko|", "/m/libcrc32c.ko|", "/m/ext4.ko|"}
-	if !reflect.DeepEqual(calls, wantCalls) {
-		t.Errorf("calls = %q, want %q", calls, wantCalls)
+	// Order between independent modules is free; each dependency comes
+	// before its dependents.
+	slices.Sort(rec.calls)
+	wantCalls := []string{"/m/crc32c-intel.ko|", "/m/dm-mod.ko|", "/m/ext4.ko|", "/m/libcrc32c.ko|", "/m/virtio.ko|", `/m/virtio_blk.ko|queue_depth=8 x="a b"`, "/m/virtio_ring.ko|"}
+	if !reflect.DeepEqual(rec.calls, wantCalls) {
+		t.Errorf("calls = %q, want %q", rec.calls, wantCalls)
 	}
-	if len(res) != len(mods) {
-		t.Fatalf("%d results for %d modules", len(res), len(mods))
+	if len(res) != len(mods) || res[4].Name != "dm_verity" {
+		t.Fatalf("results not in list order: %+v", res)
 	}
 	if res[4].Err == nil || res[4].Err.Error() != "kmod: dm_verity: dependency not loaded: dm_mod" {
 		t.Errorf("dm_verity error = %v", res[4].Err)
 	}
 }
 
-func TestReadListAndSummary(t *testing.T) {
+// TestOrder checks that a module's call comes after its dependencies'
+// calls, over many runs of the parallel loader.
+func TestOrder(t *testing.T) {
+	mods := []Module{
+		{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko", Deps: []string{"a"}},
+		{Name: "c", Path: "/c.ko"}, {Name: "d", Path: "/d.ko", Deps: []string{"b", "c"}},
+	}
+	for range 200 {
+		rec := &recorder{}
+		l := newLoader(mods, nil, Options{}, rec.sys)
+		l.Start("start", "d")
+		l.Wait("d")
+		pos := map[string]int{}
+		for i, c := range rec.calls {
+			pos[c] = i
+		}
+		if len(rec.calls) != 4 || pos["/a.ko|"] > pos["/b.ko|"] || pos["/b.ko|"] > pos["/d.ko|"] || pos["/c.ko|"] > pos["/d.ko|"] {
+			t.Fatalf("calls %q", rec.calls)
+		}
+	}
+}
+
+// TestParallel shows that independent modules do not wait for each
+// other: b loads while a's load is still blocked.
+func TestParallel(t *testing.T) {
+	release := make(chan struct{})
+	bDone := make(chan struct{})
+	sys := func(path, params string) error {
+		switch path {
+		case "/a.ko":
+			<-release
+		case "/b.ko":
+			close(bDone)
+		}
+		return nil
+	}
+	l := newLoader([]Module{{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko"}, {Name: "c", Path: "/c.ko", Deps: []string{"a"}}}, nil, Options{}, sys)
+	l.Start("start", "a", "b", "c")
+	<-bDone // would hang if b waited for a
+	close(release)
+	if got := outcomes(l.Results()); got["a"] != Loaded || got["b"] != Loaded || got["c"] != Loaded {
+		t.Errorf("outcomes %v", got)
+	}
+}
+
+func TestByNeed(t *testing.T) {
+	mods := []Module{
+		{Name: "virtio", Class: "dep", Path: "/m/virtio.ko"},
+		{Name: "virtio_pci", Class: "storage", Path: "/m/virtio_pci.ko", Deps: []string{"virtio"}},
+		{Name: "virtio_blk", Class: "storage", Path: "/m/virtio_blk.ko", Deps: []string{"virtio"}},
+		{Name: "ahci", Class: "storage", Path: "/m/ahci.ko"},
+		{Name: "loop", Class: "start", Path: "/m/loop.ko"},
+		{Name: "dm_mod", Class: "dm", Path: "/m/dm-mod.ko"},
+		{Name: "sha256_ssse3", Class: "dm", Path: "/m/sha256-ssse3.ko"},
+		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	}
+	aliases := []modalias.Alias{
+		{Pattern: "pci:v00001AF4d*sv*sd*bc*sc*i*", Module: "virtio_pci"},
+		{Pattern: "virtio:d00000002v*", Module: "virtio_blk"},
+		{Pattern: "pci:v*d*sv*sd*bc01sc06i01*", Module: "ahci"},
+		{Pattern: "crypto_sha256", Module: "sha256_ssse3"},
+		{Pattern: "cpu:type:x86,ven*fam*mod*:feature:*0089*", Module: "sha256_ssse3"},
+		{Pattern: "fs_ext4", Module: "ext4"},
+	}
+	rec := &recorder{}
+	l := newLoader(mods, aliases, Options{}, rec.sys)
+	if got := l.Class("start", "start"); !reflect.DeepEqual(got, []string{"loop"}) {
+		t.Errorf("Class(start) = %q", got)
+	}
+	if got := l.Modalias("pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"); !reflect.DeepEqual(got, []string{"virtio_pci"}) {
+		t.Errorf("Modalias(virtio pci) = %q", got)
+	}
+	if got := l.Modalias("pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"); got != nil {
+		t.Errorf("second Modalias(virtio pci) started %q", got)
+	}
+	// Only storage drivers match devices: a CPU's modalias loads no hash.
+	if got := l.Modalias("cpu:type:x86,ven0000fam0006mod003F:feature:,0089"); got != nil {
+		t.Errorf("Modalias(cpu) = %q", got)
+	}
+	l.Modalias("virtio:d00000002v00001AF4")
+	if got := l.Need("dm", "dm-mod", "crypto-sha256", "crypto-sha1"); !reflect.DeepEqual(got, []string{"dm_mod", "sha256_ssse3"}) {
+		t.Errorf("Need(dm) = %q", got)
+	}
+	l.Wait("dm_mod", "sha256_ssse3", "nosuch")
+	l.Need("fs", "fs-ext4")
+	res := l.Results()
+	want := map[string]Outcome{"virtio": Loaded, "virtio_pci": Loaded, "virtio_blk": Loaded, "ahci": Unused, "loop": Loaded,
+		"dm_mod": Loaded, "sha256_ssse3": Loaded, "ext4": Loaded}
+	if got := outcomes(res); !reflect.DeepEqual(got, want) {
+		t.Errorf("outcomes = %v, want %v", got, want)
+	}
+	triggers := map[string]string{}
+	for _, r := range res {
+		triggers[r.Name] = r.Trigger
+	}
+	wantTriggers := map[string]string{"virtio": "modalias", "virtio_pci": "modalias", "virtio_blk": "modalias", "ahci": "", "loop": "start",
+		"dm_mod": "dm", "sha256_ssse3": "dm", "ext4": "fs"}
+	if !reflect.DeepEqual(triggers, wantTriggers) {
+		t.Errorf("triggers = %v, want %v", triggers, wantTriggers)
+	}
+	if got := Summary(res); got != "8 modules: 7 loaded, 0 present, 0 without device, 0 blacklisted, 0 missing, 0 failed, 1 unused" {
+		t.Errorf("Summary = %q", got)
+	}
+}
+
+func TestReadList(t *testing.T) {
 	dir := t.TempDir()
 	p := dir + "/verinit.load"
-	if err := os.WriteFile(p, []byte("# verinit load list v1: NAME PATH [DEP ...]\nvirtio /m/virtio.ko\nvirtio_blk /m/virtio_blk.ko virtio\n"), 0o644); err != nil {
+	if err := os.WriteFile(p, []byte("verinit-load 2\nmodule virtio dep /m/virtio.ko\nmodule virtio_blk storage /m/virtio_blk.ko virtio\nalias virtio:d00000002v* virtio_blk\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	mods, err := ReadList(p)
-	if err != nil || len(mods) != 2 || mods[1].Name != "virtio_blk" || !reflect.DeepEqual(mods[1].Deps, []string{"virtio"}) {
-		t.Fatalf("ReadList = %+v, %v", mods, err)
+	mods, aliases, err := ReadList(p)
+	if err != nil || len(mods) != 2 || mods[1].Name != "virtio_blk" || mods[1].Class != "storage" || !reflect.DeepEqual(mods[1].Deps, []string{"virtio"}) ||
+		!reflect.DeepEqual(aliases, []modalias.Alias{{Pattern: "virtio:d00000002v*", Module: "virtio_blk"}}) {
+		t.Fatalf("ReadList = %+v, %+v, %v", mods, aliases, err)
 	}
-	if _, err := ReadList(dir + "/none"); !errors.Is(err, os.ErrNotExist) {
+	if _, _, err := ReadList(dir + "/none"); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing list: %v", err)
 	}
-	got := Summary([]Result{{Outcome: Loaded}, {Outcome: Loaded}, {Outcome: NoDevice}, {Outcome: DepFailed}, {Outcome: Failed}})
-	if want := "5 modules: 2 loaded, 0 present, 1 without device, 0 blacklisted, 0 missing, 2 failed"; got != want {
-		t.Errorf("Summary = %q, want %q", got, want)
+	os.WriteFile(p, []byte("virtio /m/virtio.ko\n"), 0o644)
+	if _, _, err := ReadList(p); err == nil {
+		t.Error("a version 1 list was accepted")
 	}
 }

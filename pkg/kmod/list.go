@@ -4,26 +4,28 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/verinit/verinit/pkg/modalias"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
-// ReadList reads the load list the initramfs carries (loadlist.Path). A
-// missing list is returned as an error matching os.ErrNotExist.
-func ReadList(path string) ([]Module, error) {
+// ReadList reads the load list the initramfs carries (loadlist.Path): the
+// modules in load order and their aliases. A missing list is returned as
+// an error matching os.ErrNotExist.
+func ReadList(path string) ([]Module, []modalias.Alias, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	defer f.Close()
-	entries, err := loadlist.Parse(f)
+	l, err := loadlist.Parse(f)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	mods := make([]Module, len(entries))
-	for i, e := range entries {
-		mods[i] = Module{Name: e.Name, Path: e.Path, Deps: e.Deps}
+	mods := make([]Module, len(l.Modules))
+	for i, e := range l.Modules {
+		mods[i] = Module{Name: e.Name, Class: e.Class.String(), Path: e.Path, Deps: e.Deps}
 	}
-	return mods, nil
+	return mods, l.Aliases, nil
 }
 
 // Summary counts the outcomes in one line for the log.
@@ -32,6 +34,6 @@ func Summary(results []Result) string {
 	for _, r := range results {
 		counts[r.Outcome]++
 	}
-	return fmt.Sprintf("%d modules: %d loaded, %d present, %d without device, %d blacklisted, %d missing, %d failed", len(results),
-		counts[Loaded], counts[Present], counts[NoDevice], counts[Blacklisted], counts[Missing], counts[Failed]+counts[DepFailed])
+	return fmt.Sprintf("%d modules: %d loaded, %d present, %d without device, %d blacklisted, %d missing, %d failed, %d unused", len(results),
+		counts[Loaded], counts[Present], counts[NoDevice], counts[Blacklisted], counts[Missing], counts[Failed]+counts[DepFailed], counts[Unused])
 }

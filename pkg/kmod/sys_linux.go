@@ -17,6 +17,22 @@ var (
 // maxModuleBytes bounds the init_module fallback's read of a file.
 const maxModuleBytes = 64 << 20
 
+// outcome maps the error of loadModule to an Outcome.
+func outcome(name string, err error) (Outcome, error) {
+	switch {
+	case err == nil:
+		return Loaded, nil
+	case errors.Is(err, errExist):
+		return Present, nil
+	case errors.Is(err, errNoDevice):
+		return NoDevice, nil
+	case errors.Is(err, errMissing):
+		return Missing, fmt.Errorf("kmod: %s: %w", name, err)
+	default:
+		return Failed, fmt.Errorf("kmod: %s: %w", name, err)
+	}
+}
+
 func loadModule(path, params string) error {
 	f, err := os.Open(path)
 	if errors.Is(err, os.ErrNotExist) {

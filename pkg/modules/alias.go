@@ -2,8 +2,9 @@ package modules
 
 import (
 	"io"
-	"path"
 	"strings"
+
+	"github.com/verinit/verinit/pkg/modalias"
 )
 
 // Alias is one line of modules.alias: the module Name provides every name
@@ -37,7 +38,7 @@ func ParseAlias(r io.Reader) ([]Alias, error) {
 		if !validName(a.Name) {
 			return &FormatError{File: file, Line: n, Field: "name", Value: f[2], Msg: "not a module name"}
 		}
-		if _, err := path.Match(normalizeAlias(a.Pattern), ""); err != nil {
+		if !modalias.Valid(a.Pattern) {
 			return &FormatError{File: file, Line: n, Field: "pattern", Value: a.Pattern, Msg: "malformed glob"}
 		}
 		out = append(out, a)
@@ -51,26 +52,7 @@ func ParseAlias(r io.Reader) ([]Alias, error) {
 
 // normalizeAlias replaces '-' with '_' outside bracket expressions, as kmod's
 // alias_normalize does, so that "crypto-crc32c" matches "crypto_crc32c".
-func normalizeAlias(s string) string {
-	if !strings.Contains(s, "-") {
-		return s
-	}
-	b := []byte(s)
-	inBracket := false
-	for i, c := range b {
-		switch {
-		case c == '[':
-			inBracket = true
-		case c == ']':
-			inBracket = false
-		case c == '-' && !inBracket:
-			b[i] = '_'
-		}
-	}
-	return string(b)
-}
+func normalizeAlias(s string) string { return modalias.Normalize(s) }
 
 // hasMeta reports whether a glob pattern contains a metacharacter.
-func hasMeta(pattern string) bool {
-	return strings.ContainsAny(pattern, `*?[\`)
-}
+func hasMeta(pattern string) bool { return modalias.HasMeta(pattern) }

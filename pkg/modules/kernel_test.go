@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verinit/verinit/pkg/modalias"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
@@ -93,17 +94,70 @@ func TestRealKernel(t *testing.T) {
 
 	// The plan must make a load list the init accepts.
 	release := filepath.Base(dir)
-	var entries []loadlist.Entry
-	for _, m := range plan.Modules {
+	l, err := LoadList(db, plan, DefaultSet(), func(m Module) string {
 		ko, _, _ := SplitModulePath(m.Path)
-		entries = append(entries, loadlist.Entry{Name: m.Name, Path: path.Join("/lib/modules", release, ko), Deps: m.Deps})
+		return path.Join("/lib/modules", release, ko)
+	})
+	if err != nil {
+		t.Fatalf("LoadList: %v", err)
 	}
 	var buf bytes.Buffer
-	if err := loadlist.Write(&buf, entries); err != nil {
+	if err := loadlist.Write(&buf, l); err != nil {
 		t.Fatalf("loadlist.Write: %v", err)
 	}
-	if _, err := loadlist.Parse(&buf); err != nil {
+	t.Logf("load list: %d modules, %d aliases, %d bytes", len(l.Modules), len(l.Aliases), buf.Len())
+	back, err := loadlist.Parse(&buf)
+	if err != nil {
 		t.Fatalf("loadlist.Parse: %v", err)
+	}
+	checkRealLoadList(t, back)
+}
+
+// checkRealLoadList checks the classes and aliases of the default load list
+// of Debian's kernel against its real modules.alias lines.
+func checkRealLoadList(t *testing.T, l loadlist.List) {
+	t.Helper()
+	class := map[string]loadlist.Class{}
+	for _, e := range l.Modules {
+		class[e.Name] = e.Class
+	}
+	for name, want := range map[string]loadlist.Class{
+		"virtio_pci": loadlist.Storage, "virtio_blk": loadlist.Storage, "ahci": loadlist.Storage, "nvme": loadlist.Storage,
+		"sd_mod": loadlist.Storage, "usb_storage": loadlist.Storage, "mmc_block": loadlist.Storage,
+		"virtio": loadlist.Dep, "scsi_mod": loadlist.Dep, "libata": loadlist.Dep, "dm_bufio": loadlist.Dep,
+		"dm_mod": loadlist.DM, "dm_verity": loadlist.DM, "sha512_generic": loadlist.DM,
+		"ext4": loadlist.FS, "squashfs": loadlist.FS, "erofs": loadlist.FS, "jbd2": loadlist.Dep,
+	} {
+		if got, ok := class[name]; ok && got != want {
+			t.Errorf("%s: class %s, want %s", name, got, want)
+		}
+	}
+	tab := modalias.NewTable(l.Aliases)
+	for name, want := range map[string]string{
+		// From a QEMU machine's sysfs and uevents.
+		"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00": "virtio_pci",
+		"virtio:d00000002v00001AF4":                             "virtio_blk",
+		"pci:v00008086d00002922sv00001AF4sd00001100bc01sc06i01": "ahci",
+		"pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02": "nvme",
+		"scsi:t-0x00":            "sd_mod",
+		"mmc:block":              "mmc_block",
+		"crypto-sha256":          "sha256_ssse3",
+		"fs-ext4":                "ext4",
+		"fs-squashfs":            "squashfs",
+		"devname:mapper/control": "dm_mod",
+	} {
+		if _, packed := class[want]; packed && !slices.Contains(tab.Lookup(name), want) {
+			t.Errorf("Lookup(%q) = %q, want %s among them", name, tab.Lookup(name), want)
+		}
+	}
+	// Dependencies keep no aliases: crc32c_intel's CPU aliases must not
+	// load it on every x86 machine.
+	if got := tab.Lookup("cpu:type:x86,ven0000fam0006mod003F:feature:,0094"); len(got) > 0 {
+		for _, m := range got {
+			if class[m] == loadlist.Dep || class[m] == loadlist.Storage {
+				t.Errorf("a CPU modalias matches %s (%s)", m, class[m])
+			}
+		}
 	}
 }
 

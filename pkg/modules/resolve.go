@@ -2,8 +2,9 @@ package modules
 
 import (
 	"fmt"
-	"path"
 	"slices"
+
+	"github.com/verinit/verinit/pkg/modalias"
 )
 
 // maxReduceModules bounds the plans whose dependency lists [Resolve] reduces
@@ -141,7 +142,7 @@ func (ix *index) lookup(name string) (mods, builtin []string) {
 	a := normalizeAlias(name)
 	targets := slices.Clone(ix.exact[a])
 	for _, g := range ix.globs {
-		if ok, _ := path.Match(g.Pattern, a); ok {
+		if modalias.Match(g.Pattern, a) {
 			targets = append(targets, g.Name)
 		}
 	}

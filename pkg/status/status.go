@@ -67,8 +67,10 @@ type Status struct {
 	Init      string   // the real init that was exec'd
 	InitArgs  []string // its arguments
 	Modules   []Module
-	Stages    []Stage
-	Total     time.Duration // from /init start to the exec of the real init
+	// ModuleLoad sums up module loading; nil when no load list was packed.
+	ModuleLoad *ModuleLoad
+	Stages     []Stage
+	Total      time.Duration // from /init start to the exec of the real init
 }
 
 // Slot is one key by which the bootloader named the booted slot.
@@ -91,8 +93,29 @@ type Signature struct {
 
 // Module is one module of the load list and what happened to it.
 type Module struct {
-	Name    string
-	Outcome string // "loaded", "present", "blacklisted", "missing", "dependency failed", "failed"
+	Name     string
+	Class    string // when the list says to load it: "start", "storage", "dm", "fs", "dep"
+	Outcome  string // "loaded", "present", "blacklisted", "missing", "no device", "dependency failed", "failed", "unused"
+	Trigger  string // what made the init load it: "start", "modalias", "dm", "fs"; "" if unused
+	Duration time.Duration
+}
+
+// ModuleLoad sums up the loading of the packed modules.
+type ModuleLoad struct {
+	Packed, Loaded, Unused, Failed int
+	Coldplug                       time.Duration // reading /sys/bus modaliases and matching them
+	Load                           time.Duration // all finit_module calls together
+	Triggers                       []ModuleTrigger
+}
+
+// ModuleTrigger is what one trigger loaded and how long the init waited
+// for it (storage drivers load while the init waits for the root, so
+// modalias has no wait of its own).
+type ModuleTrigger struct {
+	Trigger string
+	Modules int
+	Load    time.Duration
+	Wait    time.Duration
 }
 
 // JSON renders the record; fields are documented in docs/status.md.
@@ -193,10 +216,38 @@ func (s *Status) JSON() []byte {
 		w.elem()
 		w.open('{')
 		w.str("name", m.Name)
+		w.str("class", m.Class)
 		w.str("outcome", m.Outcome)
+		w.str("trigger", m.Trigger)
+		w.ms("ms", m.Duration)
 		w.close('}')
 	}
 	w.close(']')
+	w.key("module_load")
+	if ml := s.ModuleLoad; ml == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.num("packed", int64(ml.Packed))
+		w.num("loaded", int64(ml.Loaded))
+		w.num("unused", int64(ml.Unused))
+		w.num("failed", int64(ml.Failed))
+		w.ms("coldplug_ms", ml.Coldplug)
+		w.ms("load_ms", ml.Load)
+		w.key("triggers")
+		w.open('[')
+		for _, t := range ml.Triggers {
+			w.elem()
+			w.open('{')
+			w.str("trigger", t.Trigger)
+			w.num("modules", int64(t.Modules))
+			w.ms("load_ms", t.Load)
+			w.ms("wait_ms", t.Wait)
+			w.close('}')
+		}
+		w.close(']')
+		w.close('}')
+	}
 	w.key("stages_ms")
 	w.open('[')
 	for _, st := range s.Stages {

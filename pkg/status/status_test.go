@@ -21,9 +21,11 @@ func TestJSONRoundTrip(t *testing.T) {
 		LVs:       []LV{{VG: "vg0", LV: "root", Device: "/dev/mapper/vg0-root", DevNum: "253:0", Table: []string{"0 8 linear 254:1 2048"}}},
 		Init:      "/sbin/init",
 		InitArgs:  []string{"single", "a b"},
-		Modules:   []Module{{"virtio_blk", "loaded"}, {"dm_mod", "present"}},
-		Stages:    []Stage{{"mount", 1500 * time.Microsecond}, {"modules", 20 * time.Millisecond}},
-		Total:     42 * time.Millisecond,
+		Modules:   []Module{{"virtio_blk", "storage", "loaded", "modalias", 2500 * time.Microsecond}, {"ahci", "storage", "unused", "", 0}},
+		ModuleLoad: &ModuleLoad{Packed: 2, Loaded: 1, Unused: 1, Coldplug: time.Millisecond, Load: 2500 * time.Microsecond,
+			Triggers: []ModuleTrigger{{"start", 0, 0, 0}, {"dm", 3, 30 * time.Millisecond, 31 * time.Millisecond}}},
+		Stages: []Stage{{"mount", 1500 * time.Microsecond}, {"modules", 20 * time.Millisecond}},
+		Total:  42 * time.Millisecond,
 	}
 	var got map[string]any
 	if err := json.Unmarshal(s.JSON(), &got); err != nil {
@@ -45,8 +47,11 @@ func TestJSONRoundTrip(t *testing.T) {
 			"table": []any{"0 8 linear 254:1 2048"}}},
 		"init":      "/sbin/init",
 		"init_args": []any{"single", "a b"},
-		"modules": []any{map[string]any{"name": "virtio_blk", "outcome": "loaded"},
-			map[string]any{"name": "dm_mod", "outcome": "present"}},
+		"modules": []any{map[string]any{"name": "virtio_blk", "class": "storage", "outcome": "loaded", "trigger": "modalias", "ms": 2.5},
+			map[string]any{"name": "ahci", "class": "storage", "outcome": "unused", "trigger": "", "ms": 0.0}},
+		"module_load": map[string]any{"packed": 2.0, "loaded": 1.0, "unused": 1.0, "failed": 0.0, "coldplug_ms": 1.0, "load_ms": 2.5,
+			"triggers": []any{map[string]any{"trigger": "start", "modules": 0.0, "load_ms": 0.0, "wait_ms": 0.0},
+				map[string]any{"trigger": "dm", "modules": 3.0, "load_ms": 30.0, "wait_ms": 31.0}}},
 		"stages_ms": []any{map[string]any{"stage": "mount", "ms": 1.5},
 			map[string]any{"stage": "modules", "ms": 20.0}},
 		"total_ms": 42.0,
@@ -63,6 +68,9 @@ func TestJSONEmpty(t *testing.T) {
 	}
 	if v, ok := got["verity"]; !ok || v != nil {
 		t.Errorf("verity = %v, want null", v)
+	}
+	if v, ok := got["module_load"]; !ok || v != nil {
+		t.Errorf("module_load = %v, want null", v)
 	}
 	if args, ok := got["init_args"].([]any); !ok || len(args) != 0 {
 		t.Errorf("init_args = %v, want []", got["init_args"])

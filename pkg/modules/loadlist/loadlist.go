@@ -8,22 +8,30 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"github.com/verinit/verinit/pkg/modalias"
 )
 
 // Path is where the load list lives in the initramfs.
 const Path = "/lib/modules/verinit.load"
 
-// Header is the comment line [Write] writes first.
-const Header = "# verinit load list v1: NAME PATH [DEP ...]"
+// Header is the comment line [Write] writes first; VersionLine the line
+// that must come before any other (comments and blank lines aside).
+const (
+	Header      = "# verinit load list: module NAME CLASS PATH [DEP ...] | alias PATTERN NAME"
+	VersionLine = "verinit-load 2"
+)
 
 // Limits of the load list. A generic initramfs packs about 50 modules and a
 // whole distribution kernel about 6,000; a line is a name (at most 55 bytes),
-// a path of about 100 bytes and a few direct dependencies. Lines, counting
-// comments and blank lines, may be up to twice the entries.
+// a path of about 100 bytes and a few direct dependencies. The default set's
+// storage drivers have about 1,000 aliases, a whole kernel about 27,000.
+// Lines, counting comments and blank lines, may be up to twice the entries.
 const (
 	MaxLineBytes = 4096
 	MaxEntries   = 8192
-	MaxLines     = 2 * MaxEntries
+	MaxAliases   = 32768
+	MaxLines     = 2 * (MaxEntries + MaxAliases)
 )
 
 // maxNameBytes is the longest module name the kernel accepts:
@@ -33,18 +41,61 @@ const maxNameBytes = 55
 // maxErrorValueBytes caps how much of an offending value an error quotes.
 const maxErrorValueBytes = 64
 
-// Entry is one line of the load list.
+// Class says when the init loads a module for its own sake. Whatever the
+// class, a module is also loaded, first, when a module that depends on it is.
+type Class uint8
+
+// The classes.
+const (
+	Start   Class = iota // at start, before anything else
+	Storage              // when a device's modalias matches one of its aliases
+	DM                   // just before device-mapper devices are made
+	FS                   // when the root's file system type is known
+	Dep                  // only as a dependency of another module
+	numClasses
+)
+
+var classNames = [numClasses]string{"start", "storage", "dm", "fs", "dep"}
+
+func (c Class) String() string {
+	if c < numClasses {
+		return classNames[c]
+	}
+	return fmt.Sprintf("class(%d)", int(c))
+}
+
+// ParseClass returns the class named s.
+func ParseClass(s string) (Class, bool) {
+	for i, n := range classNames {
+		if n == s {
+			return Class(i), true
+		}
+	}
+	return 0, false
+}
+
+// Entry is one module line of the load list.
 type Entry struct {
-	Name string   // normalised module name, e.g. "dm_verity"
-	Path string   // absolute path of the uncompressed .ko in the initramfs
-	Deps []string // names of modules on earlier lines to load first
+	Name  string   // normalised module name, e.g. "dm_verity"
+	Class Class    // when to load it
+	Path  string   // absolute path of the uncompressed .ko in the initramfs
+	Deps  []string // names of modules on earlier lines to load first
+}
+
+// List is a whole load list.
+type List struct {
+	// Modules in an order where each comes after its Deps.
+	Modules []Entry
+	// Aliases of the modules, patterns normalised (modalias.Normalize).
+	// Each names a module listed before it.
+	Aliases []modalias.Alias
 }
 
 // FormatError reports a load list that breaks the format. Write returns it
 // too, for entries it refuses to write.
 type FormatError struct {
 	Line  int    // 1-based line number; 0 if not about one line
-	Field string // "name", "path" or "dep"; may be empty
+	Field string // "version", "class", "name", "path", "dep", "pattern" or "module"; may be empty
 	Value string // the offending value; may be empty
 	Msg   string // what is wrong
 }
@@ -70,24 +121,32 @@ func (e *FormatError) Error() string {
 	return b.String()
 }
 
-// Write writes entries as a load list: [Header], then one line
-// "NAME PATH [DEP ...]" per entry, in the given order. It refuses, with a
+// Write writes l as a load list: [Header], [VersionLine], a line
+// "module NAME CLASS PATH [DEP ...]" per module and then a line
+// "alias PATTERN NAME" per alias, in the given order. It refuses, with a
 // *FormatError, any list that [Parse] would refuse.
-func Write(w io.Writer, entries []Entry) error {
-	if len(entries) > MaxEntries {
-		return &FormatError{Msg: fmt.Sprintf("%d entries; at most %d allowed", len(entries), MaxEntries)}
+func Write(w io.Writer, l List) error {
+	if len(l.Modules) > MaxEntries {
+		return &FormatError{Msg: fmt.Sprintf("%d modules; at most %d allowed", len(l.Modules), MaxEntries)}
+	}
+	if len(l.Aliases) > MaxAliases {
+		return &FormatError{Msg: fmt.Sprintf("%d aliases; at most %d allowed", len(l.Aliases), MaxAliases)}
 	}
 	bw := bufio.NewWriter(w)
-	bw.WriteString(Header + "\n")
-	seen := make(map[string]bool, len(entries))
+	bw.WriteString(Header + "\n" + VersionLine + "\n")
+	seen := make(map[string]bool, len(l.Modules))
 	var line strings.Builder
-	for i, e := range entries {
-		n := i + 2 // line number in the output, after the header
+	n := 2 // line number in the output
+	for _, e := range l.Modules {
+		n++
 		if err := check(e, seen, n); err != nil {
 			return err
 		}
 		line.Reset()
+		line.WriteString("module ")
 		line.WriteString(e.Name)
+		line.WriteByte(' ')
+		line.WriteString(e.Class.String())
 		line.WriteByte(' ')
 		line.WriteString(e.Path)
 		for _, d := range e.Deps {
@@ -102,59 +161,141 @@ func Write(w io.Writer, entries []Entry) error {
 		bw.WriteString(line.String())
 		seen[e.Name] = true
 	}
+	aliases := make(map[modalias.Alias]bool, len(l.Aliases))
+	for _, a := range l.Aliases {
+		n++
+		if err := checkAlias(a, seen, aliases, n); err != nil {
+			return err
+		}
+		if len("alias  ")+len(a.Pattern)+len(a.Module) > MaxLineBytes {
+			return &FormatError{Line: n, Field: "pattern", Value: a.Pattern,
+				Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+		}
+		aliases[a] = true
+		bw.WriteString("alias " + a.Pattern + " " + a.Module + "\n")
+	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("loadlist: write: %w", err)
 	}
 	return nil
 }
 
-// Parse reads a load list. It checks that every name is a normalised module
-// name that appears once, every path is absolute, clean and names NAME.ko,
-// every dependency names a module on an earlier line (at most once), and that
-// the input stays within [MaxLineBytes], [MaxLines] and [MaxEntries]. Content
-// errors are *FormatError values naming the line; read errors are wrapped.
-func Parse(r io.Reader) ([]Entry, error) {
-	var out []Entry
+// Parse reads a load list. The first line that is not blank or a comment
+// must be [VersionLine]; a list of another version (version 1 had none) is
+// refused, since the init and its list are packed together. It checks that
+// every module name is a normalised module name that appears once, every
+// class is known, every path is absolute, clean and names NAME.ko, every
+// dependency names a module on an earlier line (at most once), every alias
+// is a well-formed normalised glob of a module on an earlier line (each
+// pattern and module pair once), and that the input stays within
+// [MaxLineBytes], [MaxLines], [MaxEntries] and [MaxAliases]. Content errors
+// are *FormatError values naming the line; read errors are wrapped.
+func Parse(r io.Reader) (List, error) {
+	var out List
 	seen := make(map[string]bool)
+	aliases := make(map[modalias.Alias]bool)
+	version := false
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, MaxLineBytes+1), MaxLineBytes+1)
 	n := 0
 	for sc.Scan() {
 		n++
 		if n > MaxLines {
-			return nil, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d lines", MaxLines)}
+			return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d lines", MaxLines)}
 		}
 		line := sc.Text()
 		if len(line) > MaxLineBytes {
-			return nil, &FormatError{Line: n, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+			return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
 		}
 		f := strings.Fields(line)
 		if len(f) == 0 || f[0][0] == '#' {
 			continue
 		}
-		if len(f) < 2 {
-			return nil, &FormatError{Line: n, Msg: "want NAME PATH [DEP ...]"}
+		if !version {
+			if len(f) != 2 || f[0] != "verinit-load" {
+				return List{}, &FormatError{Line: n, Field: "version", Msg: "want \"" + VersionLine + "\" first (a version 1 list has none): pack the initramfs with the verinit of this init"}
+			}
+			if f[1] != "2" {
+				return List{}, &FormatError{Line: n, Field: "version", Value: f[1], Msg: "unsupported; this init reads version 2"}
+			}
+			version = true
+			continue
 		}
-		if len(out) == MaxEntries {
-			return nil, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d entries", MaxEntries)}
+		switch f[0] {
+		case "module":
+			if len(f) < 4 {
+				return List{}, &FormatError{Line: n, Msg: "want module NAME CLASS PATH [DEP ...]"}
+			}
+			if len(out.Modules) == MaxEntries {
+				return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d modules", MaxEntries)}
+			}
+			if len(out.Aliases) > 0 {
+				return List{}, &FormatError{Line: n, Msg: "module line after an alias line"}
+			}
+			c, ok := ParseClass(f[2])
+			if !ok {
+				return List{}, &FormatError{Line: n, Field: "class", Value: f[2], Msg: "unknown; want start, storage, dm, fs or dep"}
+			}
+			e := Entry{Name: f[1], Class: c, Path: f[3]}
+			if len(f) > 4 {
+				e.Deps = f[4:]
+			}
+			if err := check(e, seen, n); err != nil {
+				return List{}, err
+			}
+			seen[e.Name] = true
+			out.Modules = append(out.Modules, e)
+		case "alias":
+			if len(f) != 3 {
+				return List{}, &FormatError{Line: n, Msg: "want alias PATTERN NAME"}
+			}
+			if len(out.Aliases) == MaxAliases {
+				return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d aliases", MaxAliases)}
+			}
+			a := modalias.Alias{Pattern: f[1], Module: f[2]}
+			if err := checkAlias(a, seen, aliases, n); err != nil {
+				return List{}, err
+			}
+			aliases[a] = true
+			out.Aliases = append(out.Aliases, a)
+		default:
+			return List{}, &FormatError{Line: n, Field: "keyword", Value: f[0], Msg: "want module or alias"}
 		}
-		e := Entry{Name: f[0], Path: f[1]}
-		if len(f) > 2 {
-			e.Deps = f[2:]
-		}
-		if err := check(e, seen, n); err != nil {
-			return nil, err
-		}
-		seen[e.Name] = true
-		out = append(out, e)
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return nil, &FormatError{Line: n + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
+			return List{}, &FormatError{Line: n + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
 		}
-		return nil, fmt.Errorf("loadlist: read: %w", err)
+		return List{}, fmt.Errorf("loadlist: read: %w", err)
+	}
+	if !version {
+		// Even a list of no modules says its version.
+		return List{}, &FormatError{Field: "version", Msg: "no \"" + VersionLine + "\" line"}
 	}
 	return out, nil
+}
+
+// checkAlias checks a, the alias on line n, given the modules and aliases
+// on earlier lines.
+func checkAlias(a modalias.Alias, modules map[string]bool, earlier map[modalias.Alias]bool, n int) error {
+	bad := func(field, value, msg string) error {
+		return &FormatError{Line: n, Field: field, Value: value, Msg: msg}
+	}
+	switch {
+	case !printable(a.Pattern):
+		return bad("pattern", a.Pattern, "not printable ASCII")
+	case !modalias.Valid(a.Pattern):
+		return bad("pattern", a.Pattern, "malformed glob")
+	case modalias.Normalize(a.Pattern) != a.Pattern:
+		return bad("pattern", a.Pattern, "not normalised ('_' for '-' outside brackets)")
+	case !validName(a.Module):
+		return bad("module", a.Module, "not 1-55 characters of [A-Za-z0-9_]")
+	case !modules[a.Module]:
+		return bad("module", a.Module, "not on an earlier module line")
+	case earlier[a]:
+		return bad("pattern", a.Pattern, "listed twice for module "+a.Module)
+	}
+	return nil
 }
 
 // check checks e, the entry on line n, given the names on earlier lines.
@@ -167,6 +308,9 @@ func check(e Entry, earlier map[string]bool, n int) error {
 	}
 	if earlier[e.Name] {
 		return bad("name", e.Name, "listed twice")
+	}
+	if e.Class >= numClasses {
+		return bad("class", e.Class.String(), "unknown")
 	}
 	switch {
 	case !printable(e.Path):

@@ -78,18 +78,28 @@ func main() {
 	must(err)
 	plan, err := modules.Resolve(db, modules.DefaultModules())
 	must(err)
-	var entries []loadlist.Entry
-	for _, m := range plan.Modules {
+	release := filepath.Base(kdir)
+	list, err := modules.LoadList(db, plan, modules.DefaultSet(), func(m modules.Module) string {
 		ko, _, _ := modules.SplitModulePath(m.Path)
-		entries = append(entries, loadlist.Entry{Name: m.Name, Path: "/lib/modules/" + filepath.Base(kdir) + "/" + ko, Deps: m.Deps})
-	}
+		return "/lib/modules/" + release + "/" + ko
+	})
+	must(err)
 	var buf bytes.Buffer
-	must(loadlist.Write(&buf, entries))
+	must(loadlist.Write(&buf, list))
 	write(llout, "FuzzParse", "debian-default", buf.Bytes())
-	write(llout, "FuzzParse", "header-only", []byte(loadlist.Header+"\n"))
-	write(llout, "FuzzParse", "dep-later", []byte("a /m/a.ko b\nb /m/b.ko\n"))
-	write(llout, "FuzzParse", "whitespace-crlf", []byte("a\t/m/a.ko\r\n\n# c\nb  /m/b.ko   a \r\n"))
-	write(llout, "FuzzParse", "duplicate", []byte("a /m/a.ko\na /n/a.ko\n"))
-	write(llout, "FuzzParse", "bad-path", []byte("a m/../a.ko.xz\n"))
-	write(llout, "FuzzParse", "long-line", []byte("a /m/a.ko"+strings.Repeat(" a", 2100)+"\n"))
+	buf.Reset()
+	must(loadlist.Write(&buf, modules.Eager(list)))
+	write(llout, "FuzzParse", "debian-eager", buf.Bytes())
+	v := loadlist.VersionLine + "\n"
+	write(llout, "FuzzParse", "header-only", []byte(loadlist.Header+"\n"+v))
+	write(llout, "FuzzParse", "version-1", []byte("# verinit load list v1: NAME PATH [DEP ...]\na /m/a.ko\n"))
+	write(llout, "FuzzParse", "dep-later", []byte(v+"module a dep /m/a.ko b\nmodule b dep /m/b.ko\n"))
+	write(llout, "FuzzParse", "whitespace-crlf", []byte(v+"module\ta\tstart /m/a.ko\r\n\n# c\nmodule  b storage  /m/b.ko   a \r\nalias\tx* b\r\n"))
+	write(llout, "FuzzParse", "duplicate", []byte(v+"module a dep /m/a.ko\nmodule a dep /n/a.ko\n"))
+	write(llout, "FuzzParse", "bad-path", []byte(v+"module a dep m/../a.ko.xz\n"))
+	write(llout, "FuzzParse", "bad-class", []byte(v+"module a boot /m/a.ko\n"))
+	write(llout, "FuzzParse", "alias-glob", []byte(v+"module a storage /m/a.ko\nalias usb:v13FDp3940d0[0-2]*dc* a\nalias x[ a\n"))
+	write(llout, "FuzzParse", "alias-unnormalised", []byte(v+"module a dm /m/a.ko\nalias crypto-sha256 a\n"))
+	write(llout, "FuzzParse", "module-after-alias", []byte(v+"module a dm /m/a.ko\nalias x a\nmodule b dep /m/b.ko\n"))
+	write(llout, "FuzzParse", "long-line", []byte(v+"module a dep /m/a.ko"+strings.Repeat(" a", 2100)+"\n"))
 }

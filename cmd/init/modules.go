@@ -1,0 +1,150 @@
+package main
+
+import (
+	"errors"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/verinit/verinit/pkg/blockdev"
+	"github.com/verinit/verinit/pkg/cmdline"
+	"github.com/verinit/verinit/pkg/klog"
+	"github.com/verinit/verinit/pkg/kmod"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
+	"github.com/verinit/verinit/pkg/status"
+)
+
+// sysBus is where coldplug finds the devices present before the init ran.
+const sysBus = "/sys/bus"
+
+// The triggers, in the order status.json lists them.
+var triggers = []string{"start", "modalias", "dm", "fs"}
+
+// modLoader loads the packed modules by need and keeps what the status
+// record says about it. A nil *modLoader (no list packed) does nothing.
+type modLoader struct {
+	l        *kmod.Loader
+	log      *klog.Logger
+	waits    map[string]time.Duration // how long the init waited, per trigger
+	coldplug time.Duration
+}
+
+// startModules loads the start class and waits for it, then matches the
+// modalias of every device present against the storage drivers' aliases
+// and starts those (coldplug), and has the watcher do the same for every
+// device added later (hotplug). Storage drivers load in the background
+// while the device stage waits for the root.
+func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader {
+	mods, aliases, err := kmod.ReadList(loadlist.Path)
+	if errors.Is(err, os.ErrNotExist) {
+		b.done("no modules packed")
+		return nil
+	}
+	if err != nil {
+		// Loading nothing is not fatal by itself: the root may need no
+		// module. If it does, waiting for it says so.
+		b.log.Errorf(b.stage, "%v", err)
+	}
+	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted}),
+		log: b.log, waits: map[string]time.Duration{}}
+	t := time.Now()
+	start := m.l.Class(loadlist.Start.String(), "start")
+	m.l.Wait(start...)
+	m.waits["start"] = time.Since(t)
+
+	t = time.Now()
+	coldplug := func() []string {
+		devs, err := blockdev.Modaliases(sysBus)
+		if err != nil {
+			b.log.Logf(klog.Warn, "modules", "%v", err)
+		}
+		var started []string
+		for _, a := range devs {
+			started = append(started, m.l.Modalias(a)...)
+		}
+		return started
+	}
+	started := coldplug()
+	m.coldplug = time.Since(t)
+	w.OnModalias(func(a string) {
+		if s := m.l.Modalias(a); len(s) > 0 {
+			b.log.Debugf(b.stage, "%s: loading %s", a, strings.Join(s, " "))
+		}
+	}, func() { coldplug() })
+	b.done("%d of %d modules at start (%dms); devices present need %s (%dms)", len(start), len(mods), m.waits["start"].Milliseconds(),
+		orNone(started), m.coldplug.Milliseconds())
+	return m
+}
+
+// need loads the modules that names stand for (module names or aliases
+// such as "crypto-sha256", "fs-ext4") and waits for them.
+func (m *modLoader) need(stage, trigger string, names ...string) {
+	if m == nil {
+		return
+	}
+	t := time.Now()
+	mods := m.l.Need(trigger, names...)
+	m.l.Wait(mods...)
+	d := time.Since(t)
+	m.waits[trigger] += d
+	m.log.Debugf(stage, "modules for %s: %s (%dms)", strings.Join(names, " "), orNone(mods), d.Milliseconds())
+}
+
+// verityModules names what a dm-verity table needs: the target and the
+// hash, named by the options or, failing that, by the root hash's length
+// (the SHA families; the default set packs no other hash).
+func verityModules(algorithm, rootHash string) []string {
+	if algorithm == "" {
+		algorithm = map[int]string{40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}[len(rootHash)]
+	}
+	names := []string{"dm-mod", "dm-verity"}
+	if algorithm != "" {
+		names = append(names, "crypto-"+algorithm)
+	}
+	return names
+}
+
+// record waits for every load still running and puts the outcomes into
+// the status record.
+func (m *modLoader) record(st *status.Status) {
+	if m == nil {
+		return
+	}
+	res := m.l.Results()
+	ml := status.ModuleLoad{Packed: len(res), Coldplug: m.coldplug}
+	by := map[string]*status.ModuleTrigger{}
+	for _, t := range triggers {
+		ml.Triggers = append(ml.Triggers, status.ModuleTrigger{Trigger: t, Wait: m.waits[t]})
+	}
+	for i := range ml.Triggers {
+		by[ml.Triggers[i].Trigger] = &ml.Triggers[i]
+	}
+	for _, r := range res {
+		st.Modules = append(st.Modules, status.Module{Name: r.Name, Class: r.Class, Outcome: r.Outcome.String(), Trigger: r.Trigger, Duration: r.Duration})
+		switch {
+		case r.Outcome == kmod.Unused:
+			ml.Unused++
+		case r.OK():
+			ml.Loaded++
+		case r.Outcome == kmod.Failed || r.Outcome == kmod.DepFailed || r.Outcome == kmod.Missing:
+			ml.Failed++
+		}
+		ml.Load += r.Duration
+		if t := by[r.Trigger]; t != nil {
+			t.Modules++
+			t.Load += r.Duration
+		}
+		if r.Err != nil {
+			m.log.Logf(klog.Warn, "modules", "%v", r.Err)
+		}
+	}
+	st.ModuleLoad = &ml
+	m.log.Infof("modules", "%s; finit_module %dms in all", kmod.Summary(res), ml.Load.Milliseconds())
+}
+
+func orNone(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, " ")
+}

@@ -1,0 +1,76 @@
+//go:build vm
+
+package vm
+
+import (
+	"os/exec"
+	"path/filepath"
+	"testing"
+)
+
+// TestModulesByNeed boots the default initramfs, whose storage drivers
+// load by device modalias and whose device-mapper and file system modules
+// load when used, and the same module set packed with --eager-modules, and
+// checks from status.json what each loaded and why. The VM has only
+// virtio disks: no AHCI, NVMe, USB or MMC driver may be loaded by need.
+func TestModulesByNeed(t *testing.T) {
+	eager := filepath.Join(shared.dir, "initrd-eager.img")
+	bin := filepath.Join(shared.dir, "bin")
+	if out, err := exec.Command(filepath.Join(bin, "verinit"), "initramfs", "-o", eager, "--init", filepath.Join(bin, "init"),
+		"--kernel-release", shared.release, "--eager-modules").CombinedOutput(); err != nil {
+		t.Fatalf("verinit initramfs --eager-modules: %v\n%s", err, out)
+	}
+	v := shared.verity
+	verity := "roothash=" + v.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
+	tests := []struct {
+		name, initrd, disk, cmdline string
+		// want maps a module to "outcome trigger"; modules not named
+		// are not checked.
+		want map[string]string
+	}{
+		{"by need, plain squashfs", shared.initrd, "main", "root=/dev/vda2", map[string]string{
+			"virtio_pci": "loaded modalias", "virtio_blk": "loaded modalias", "virtio": "loaded modalias",
+			"ahci": "unused ", "nvme": "unused ", "usb_storage": "unused ", "xhci_pci": "unused ", "sdhci_pci": "unused ",
+			"virtio_scsi": "unused ", "sd_mod": "unused ",
+			"dm_mod": "unused ", "dm_verity": "unused ",
+			"squashfs": "loaded fs", "erofs": "unused ", "ext4": "unused ",
+		}},
+		{"by need, verity sha256", shared.initrd, "verity", verity, map[string]string{
+			"virtio_blk": "loaded modalias", "ahci": "unused ", "nvme": "unused ",
+			"dm_mod": "loaded dm", "dm_verity": "loaded dm", "dm_bufio": "loaded dm",
+			"sha512_generic": "unused ", "sha1_ssse3": "unused ",
+			"squashfs": "loaded fs", "ext4": "unused ",
+		}},
+		{"eager", eager, "main", "root=/dev/vda2", map[string]string{
+			"virtio_blk": "loaded start", "ahci": "loaded start", "nvme": "loaded start", "usb_storage": "loaded start",
+			"dm_verity": "loaded start", "ext4": "loaded start", "squashfs": "loaded start",
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := shared.bootWith(t, tc.initrd, []string{tc.disk}, tc.cmdline)
+			if !r.Reached || r.Status == nil {
+				t.Fatalf("the real init was not reached or printed no status")
+			}
+			mods, _ := r.Status["modules"].([]any)
+			got := map[string]string{}
+			for _, m := range mods {
+				m, _ := m.(map[string]any)
+				name, _ := m["name"].(string)
+				outcome, _ := m["outcome"].(string)
+				trigger, _ := m["trigger"].(string)
+				got[name] = outcome + " " + trigger
+			}
+			for name, want := range tc.want {
+				if got[name] != want {
+					t.Errorf("module %s: %q, want %q", name, got[name], want)
+				}
+			}
+			if n := field(r.Status, "module_load", "packed"); n != float64(len(mods)) {
+				t.Errorf("module_load.packed = %v, modules lists %d", n, len(mods))
+			}
+			t.Logf("total_ms %v, module_load %v, stages %v", r.Status["total_ms"], r.Status["module_load"], r.Status["stages_ms"])
+		})
+	}
+}
