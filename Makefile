@@ -9,11 +9,15 @@ FUZZTIME  ?= 60s
 BOOTS     ?= 5
 STATICCHECK_VERSION := v0.8.2
 # Packages that must never be linked into the init (size, attack surface).
-INIT_FORBIDDEN := net/http encoding/json text/template os/user crypto/tls
-# net itself is only allowed as crypto/x509 imports it (for the IP and URI
-# types of certificates, to verify root-hash signatures): nothing else in
-# the init may import it.
-NET_ALLOWED_IMPORTERS := crypto/x509 github.com/smallstep/pkcs7/internal/legacy/x509
+# pkg/sig reads signatures and certificates itself; crypto/x509 (and with
+# it net) and the PKCS#7 library are for the host (pkg/sig/sign) only.
+INIT_FORBIDDEN := net net/http net/url encoding/json text/template os/user crypto/tls crypto/x509 github.com/smallstep/pkcs7
+# encoding/asn1 is in the init's imports only through the cryptobyte
+# packages (crypto/ecdsa's and ours), which link none of its reflection
+# (Marshal, Unmarshal); the size target checks that on the symbols.
+# The size is a ratchet, not yet the 2,500,000-byte goal (see
+# docs/architecture.md).
+INIT_MAX_BYTES := 4000000
 
 .PHONY: build demo test unit vmtest bench fuzz lint size clean prereqs
 
@@ -68,10 +72,12 @@ lint:
 size: bin/init
 	@deps=$$($(GO) list -deps ./cmd/init); bad=""; \
 	for p in $(INIT_FORBIDDEN); do echo "$$deps" | grep -qx "$$p" && bad="$$bad $$p"; done; \
-	if [ -n "$$bad" ]; then echo "bin/init links forbidden packages:$$bad"; exit 1; fi; \
-	importers=$$($(GO) list -f '{{.ImportPath}} {{join .Imports " "}}' $$deps | awk '{for (i = 2; i <= NF; i++) if ($$i == "net") print $$1}'); \
-	for p in $$importers; do case " $(NET_ALLOWED_IMPORTERS) " in *" $$p "*) ;; *) echo "bin/init: $$p imports net"; exit 1;; esac; done
-	@echo "bin/init: $$(stat -c %s bin/init) bytes"
+	if [ -n "$$bad" ]; then echo "bin/init links forbidden packages:$$bad"; exit 1; fi
+	@tmp=$$(mktemp); CGO_ENABLED=0 $(GO) build -trimpath -o $$tmp ./cmd/init; \
+	syms=$$($(GO) tool nm $$tmp | grep -E ' encoding/asn1\.(Unmarshal|Marshal)' ); rm -f $$tmp; \
+	if [ -n "$$syms" ]; then echo "bin/init links encoding/asn1's reflection: $$syms"; exit 1; fi
+	@n=$$(stat -c %s bin/init); echo "bin/init: $$n bytes (limit $(INIT_MAX_BYTES))"; \
+	if [ $$n -gt $(INIT_MAX_BYTES) ]; then echo "bin/init is larger than $(INIT_MAX_BYTES) bytes"; exit 1; fi
 
 clean:
 	rm -rf bin
