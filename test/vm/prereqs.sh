@@ -20,6 +20,10 @@ blkid:util-linux
 veritysetup:cryptsetup-bin
 lvm:lvm2
 openssl:openssl
+groff:groff-base
+man:man-db
+zsh:zsh
+fish:fish
 "
 missing=""
 for pair in $need; do
