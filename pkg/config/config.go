@@ -167,8 +167,27 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		cfg.Timeout = d
 		break
 	}
+	for i, err := range errs {
+		if strings.IndexFunc(err.Error(), isControl) >= 0 {
+			errs[i] = lineError{err}
+		}
+	}
 	return cfg, errors.Join(errs...)
 }
+
+// lineError shows an error's text with control characters escaped: a
+// quoted value on the command line may hold a '\r' or '\n', and the init
+// logs each error as one line that nothing in it may overwrite.
+type lineError struct{ err error }
+
+func (e lineError) Error() string {
+	q := strconv.Quote(e.err.Error())
+	return q[1 : len(q)-1]
+}
+
+func (e lineError) Unwrap() error { return e.err }
+
+func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 
 // rootParam returns the root device as named on the command line:
 // verinit.root= (any form root= takes), else root=. The kernel mounts

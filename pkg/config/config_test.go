@@ -112,6 +112,16 @@ func TestParse(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		c, err := Parse(cmdline.Parse(line), Packed{})
+		if err != nil {
+			// Parse joins one error per bad key; each is one line.
+			if j, ok := err.(interface{ Unwrap() []error }); ok {
+				for _, e := range j.Unwrap() {
+					checkOneLine(t, e)
+				}
+			} else {
+				checkOneLine(t, err)
+			}
+		}
 		// Whatever the input, the failure policy must be usable.
 		if _, perr := halt.ParseAction(string(c.OnFailure)); perr != nil {
 			t.Fatalf("unusable policy %q (err %v)", c.OnFailure, err)

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -63,7 +64,7 @@ func ParsePolicy(b []byte) (Policy, error) {
 		}
 		r, err := parseRequirement(value)
 		if err != nil {
-			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, value, err)
+			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, shown(value), err)
 		}
 		if key == "verity" {
 			p.Verity = r
@@ -108,7 +109,7 @@ func readKeyValues(b []byte, what, form string, maxBytes int) ([]kvLine, error) 
 			return nil, fmt.Errorf("%s line %d: %q: want %s", what, n, line, form)
 		}
 		if seen[key] {
-			return nil, fmt.Errorf("%s line %d: %s given twice", what, n, key)
+			return nil, fmt.Errorf("%s line %d: %s given twice", what, n, shown(key))
 		}
 		seen[key] = true
 		lines = append(lines, kvLine{n, key, value})
@@ -117,4 +118,13 @@ func readKeyValues(b []byte, what, form string, maxBytes int) ([]kvLine, error) 
 		return nil, fmt.Errorf("%s: %w", what, err)
 	}
 	return lines, nil
+}
+
+// shown returns s unchanged, or quoted if it holds a control character
+// (a '\r' inside a line, say), so that an error stays one readable line.
+func shown(s string) string {
+	if strings.IndexFunc(s, isControl) >= 0 {
+		return strconv.Quote(s)
+	}
+	return s
 }

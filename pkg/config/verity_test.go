@@ -223,10 +223,17 @@ func TestParseVerityEnvErrors(t *testing.T) {
 	}
 }
 
+// FuzzParseVerityEnv: seeds in testdata/fuzz/FuzzParseVerityEnv, among
+// them files made as Yocto's dm-verity-img class makes them from
+// veritysetup (seeds_test.go). Errors must be one line.
 func FuzzParseVerityEnv(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		e, err := ParseVerityEnv(b)
-		if err == nil && e.RootHash == "" {
+		if err != nil {
+			checkOneLine(t, err)
+			return
+		}
+		if e.RootHash == "" {
 			t.Fatal("accepted without ROOT_HASH")
 		}
 	})
@@ -236,10 +243,20 @@ func FuzzParsePolicy(f *testing.F) {
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ParsePolicy(b)
 		if err != nil {
+			checkOneLine(t, err)
 			return
 		}
 		if back, err := ParsePolicy(p.Format()); err != nil || back != p {
 			t.Fatalf("round trip %+v: %+v, %v", p, back, err)
 		}
 	})
+}
+
+// checkOneLine fails if an error's text is empty or spans lines: the init
+// logs it as one line.
+func checkOneLine(t *testing.T, err error) {
+	t.Helper()
+	if msg := err.Error(); msg == "" || strings.ContainsAny(msg, "\n\r") {
+		t.Fatalf("error text %q: want one non-empty line", msg)
+	}
 }

@@ -51,7 +51,7 @@ func ParseVerityEnv(b []byte) (VerityEnv, error) {
 		}
 		n, err := strconv.ParseUint(digits, 10, bits)
 		if err != nil {
-			return 0, fmt.Errorf("dm-verity.env: %s=%s: not a number", key, v)
+			return 0, fmt.Errorf("dm-verity.env: %s=%s: not a number", key, shown(v))
 		}
 		return n, nil
 	}
@@ -84,7 +84,7 @@ func ParseVerityEnv(b []byte) (VerityEnv, error) {
 		e.SeparateHash = true
 		e.RootUUID, e.HashUUID = kv["ROOT_UUID"], kv["RHASH_UUID"]
 	default:
-		return e, fmt.Errorf("dm-verity.env: SEPARATE_HASH=%s: want 0 or 1", kv["SEPARATE_HASH"])
+		return e, fmt.Errorf("dm-verity.env: SEPARATE_HASH=%s: want 0 or 1", shown(kv["SEPARATE_HASH"]))
 	}
 	return e, nil
 }
