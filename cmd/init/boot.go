@@ -67,7 +67,8 @@ func (b *boot) done(format string, args ...any) {
 // lines per 5 s) for the init's own lines; the returned func restores it.
 func (b *boot) unthrottleKmsg() func() {
 	old, err := os.ReadFile(devkmsg)
-	if err != nil || os.WriteFile(devkmsg, []byte("on"), 0) != nil {
+	// The newline is required: the kernel refuses "on" without one.
+	if err != nil || os.WriteFile(devkmsg, []byte("on\n"), 0) != nil {
 		return func() {}
 	}
 	return func() { os.WriteFile(devkmsg, old, 0) }
@@ -206,7 +207,11 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	if err != nil {
 		return rootDevice{}, err
 	}
-	res, err := activate.Verity(v, d.Data.Device, d.Hash.Device, trust)
+	var opened func()
+	if b.cfg.Debug {
+		opened = b.logOpenDevices
+	}
+	res, err := activate.Verity(v, d.Data.Device, d.Hash.Device, trust, opened)
 	if err != nil {
 		return rootDevice{}, err
 	}
@@ -252,6 +257,18 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 	return nil
 }
 
+// logOpenDevices is verinit.debug's record of every block device the
+// init holds open and how: the VM suite checks that none is writable.
+func (b *boot) logOpenDevices() {
+	files, err := blockdev.OpenFiles()
+	if err != nil {
+		b.log.Logf(klog.Warn, b.stage, "%v", err)
+	}
+	for _, f := range files {
+		b.log.Debugf(b.stage, "open block device: %s", f)
+	}
+}
+
 // rootDevice is what gets mounted.
 type rootDevice struct {
 	path string
@@ -270,8 +287,12 @@ func (b *boot) fsType(d rootDevice) (string, error) {
 	}
 	defer f.Close()
 	info, err := fsdetect.Probe(f, d.size)
-	if err != nil {
+	var fe *fsdetect.FormatError
+	if errors.Is(err, fsdetect.ErrUnknown) || errors.Is(err, fsdetect.ErrAmbiguous) || errors.As(err, &fe) {
 		return "", fmt.Errorf("root %s: %w; give rootfstype= to mount it anyway", d.Path(), err)
+	}
+	if err != nil { // an I/O error: no file system type would help
+		return "", fmt.Errorf("root %s: %w", d.Path(), err)
 	}
 	return info.Type.KernelName(), nil
 }

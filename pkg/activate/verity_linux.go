@@ -43,8 +43,10 @@ func addSigKey(sigDER []byte, rootHashHex string) (string, func(), error) {
 }
 
 // Verity checks the hash device against the root hash and creates the
-// read-only dm-verity device RootName over data and hash.
-func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust) (*Result, error) {
+// read-only dm-verity device RootName over data and hash. opened, if not
+// nil, is called once both are open and marked read-only, before the
+// first read (the init's verinit.debug record of its open devices).
+func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened func()) (*Result, error) {
 	df, err := blockdev.Open(data)
 	if err != nil {
 		return nil, err
@@ -64,6 +66,9 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust) (*Result,
 		if err := blockdev.SetReadOnly(f); err != nil {
 			return nil, err
 		}
+	}
+	if opened != nil {
+		opened()
 	}
 	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path(), trust)
 	if err != nil {

@@ -52,6 +52,32 @@ type Event struct {
 	DevType string // "disk" or "partition"
 }
 
+// LostEvents is the Action of the Event that stands for uevents the
+// kernel dropped because the socket's buffer was full.
+const LostEvents = "lost"
+
+// maxEventNames bounds the events EventNames lists.
+const maxEventNames = 16
+
+// EventNames lists events for a log line: "add vda, add vda1".
+func EventNames(events []Event) string {
+	var b strings.Builder
+	for i, ev := range events {
+		if i == maxEventNames {
+			fmt.Fprintf(&b, " and %d more", len(events)-i)
+			break
+		}
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(ev.Action)
+		if ev.DevName != "" {
+			b.WriteString(" " + ev.DevName)
+		}
+	}
+	return b.String()
+}
+
 // maxUeventFields bounds the KEY=VALUE pairs taken from one message.
 const maxUeventFields = 64
 

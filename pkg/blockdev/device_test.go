@@ -1,6 +1,9 @@
 package blockdev
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 func TestParseUevent(t *testing.T) {
 	tests := []struct {
@@ -44,4 +47,68 @@ func FuzzParseUevent(f *testing.F) {
 			t.Errorf("accepted event without action: %q", msg)
 		}
 	})
+}
+
+func TestParseFdinfoFlags(t *testing.T) {
+	tests := []struct {
+		name, in string
+		want     uint32
+		access   string
+		err      bool
+	}{
+		{"block device read-only", "pos:\t0\nflags:\t02100000\nmnt_id:\t22\nino:\t5\n", 02100000, "O_RDONLY", false},
+		{"read-write", "pos:\t0\nflags:\t0100002\nmnt_id:\t22\n", 0100002, "O_RDWR", false},
+		{"write-only", "flags:\t01\n", 01, "O_WRONLY", false},
+		{"no flags", "pos:\t0\nmnt_id:\t22\n", 0, "", true},
+		{"not octal", "flags:\t09\n", 0, "", true},
+		{"too large", "flags:\t077777777777\n", 0, "", true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseFdinfoFlags(tc.in)
+			if (err != nil) != tc.err {
+				t.Fatalf("err = %v, want error %v", err, tc.err)
+			}
+			if err != nil {
+				return
+			}
+			if got != tc.want {
+				t.Errorf("flags = %o, want %o", got, tc.want)
+			}
+			if a := (OpenFile{Flags: got}).Access(); a != tc.access {
+				t.Errorf("access = %s, want %s", a, tc.access)
+			}
+		})
+	}
+}
+
+func TestOpenFileString(t *testing.T) {
+	f := OpenFile{FD: 7, Path: "/dev/vda2", Major: 254, Minor: 2, Flags: 02100000, ReadOnly: true}
+	if got, want := f.String(), "fd 7 /dev/vda2 (254:2) flags 02100000 O_RDONLY, device ro=1"; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestEventNames(t *testing.T) {
+	many := make([]Event, 20)
+	for i := range many {
+		many[i] = Event{Action: "add", DevName: "vdb"}
+	}
+	tests := []struct {
+		name   string
+		events []Event
+		want   string
+	}{
+		{"none", nil, ""},
+		{"disk and partition", []Event{{Action: "add", DevName: "vda"}, {Action: "change", DevName: "vda1"}}, "add vda, change vda1"},
+		{"lost", []Event{{Action: LostEvents}}, "lost"},
+		{"bounded", many, strings.Repeat("add vdb, ", 15) + "add vdb and 4 more"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := EventNames(tc.events); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
 }

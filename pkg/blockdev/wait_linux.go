@@ -39,9 +39,10 @@ func NewWatcher() (*Watcher, error) {
 // Close releases the socket.
 func (w *Watcher) Close() error { return unix.Close(w.sock) }
 
-// Check looks at the current devices. It returns done once it found
+// Check looks at the current devices; events are the block uevents that
+// led to this look (none for the first). It returns done once it found
 // what it waits for, or an error that ends the wait early.
-type Check func(devs []Device) (done bool, err error)
+type Check func(devs []Device, events []Event) (done bool, err error)
 
 // Wait calls check with the devices in sysBlock now and again after
 // every block device event, until check is done, fails, or ctx ends.
@@ -59,60 +60,62 @@ func (w *Watcher) Wait(ctx context.Context, sysBlock string, check Check) error 
 	defer stop()
 
 	buf := make([]byte, 64<<10)
+	var events []Event
 	for {
 		devs, err := Scan(sysBlock)
 		if err != nil {
 			return err
 		}
-		done, err := check(devs)
+		done, err := check(devs, events)
 		if done || err != nil {
 			return err
 		}
-		if err := w.next(ctx, wake, buf); err != nil {
+		if events, err = w.next(ctx, wake, buf); err != nil {
 			return err
 		}
 	}
 }
 
 // next blocks until at least one block event arrived (then drains the
-// queue) or ctx ends.
-func (w *Watcher) next(ctx context.Context, wake int, buf []byte) error {
+// queue and returns them; lost events are one Event with Action
+// LostEvents) or ctx ends.
+func (w *Watcher) next(ctx context.Context, wake int, buf []byte) ([]Event, error) {
 	for {
 		fds := []unix.PollFd{{Fd: int32(w.sock), Events: unix.POLLIN}, {Fd: int32(wake), Events: unix.POLLIN}}
 		if _, err := unix.Poll(fds, -1); err != nil {
 			if errors.Is(err, unix.EINTR) {
 				continue
 			}
-			return fmt.Errorf("blockdev: poll: %w", err)
+			return nil, fmt.Errorf("blockdev: poll: %w", err)
 		}
 		if fds[1].Revents != 0 || ctx.Err() != nil {
-			return ctx.Err()
+			return nil, ctx.Err()
 		}
-		seen := false
+		var seen []Event
 		for {
 			n, _, err := unix.Recvfrom(w.sock, buf, 0)
 			if errors.Is(err, unix.EAGAIN) {
 				break
 			}
 			if errors.Is(err, unix.ENOBUFS) {
-				seen = true // lost events: rescan
+				seen = append(seen, Event{Action: LostEvents}) // rescan
 				if w.rescan != nil {
 					w.rescan()
 				}
 				continue
 			}
 			if err != nil {
-				return fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
+				return nil, fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
 			}
 			if a, ok := UeventModalias(buf[:n]); ok && w.modalias != nil {
 				w.modalias(a)
 			}
-			if _, ok := ParseUevent(buf[:n]); ok {
-				seen = true
+			if ev, ok := ParseUevent(buf[:n]); ok {
+				seen = append(seen, ev)
 			}
 		}
-		if seen {
-			return nil
+		if len(seen) > 0 {
+			return seen, nil
 		}
 	}
 }

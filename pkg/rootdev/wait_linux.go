@@ -45,10 +45,14 @@ func (wt *Waiter) Watch(need Needs, check func(View) (bool, error)) (View, error
 	}
 	defer cancel()
 	var view View
-	err := wt.w.Wait(ctx, SysBlock, func(devs []blockdev.Device) (bool, error) {
+	err := wt.w.Wait(ctx, SysBlock, func(devs []blockdev.Device, events []blockdev.Event) (bool, error) {
 		view = wt.prober.View(devs, need)
 		if wt.debugf != nil {
-			wt.debugf("%s", Explain(view))
+			why := "first scan"
+			if len(events) > 0 {
+				why = "after uevents " + blockdev.EventNames(events)
+			}
+			wt.debugf("%s: %s", why, Explain(view))
 		}
 		return check(view)
 	})
