@@ -52,6 +52,41 @@ func writeHelp(w io.Writer, c command, fs *flag.FlagSet) {
 	}
 }
 
+// fullSynopsis is c's synopsis with "[flags]" spelt out, wrapped at
+// width with continuation lines indented by indentBy.
+func fullSynopsis(c command, fs *flag.FlagSet, width int, indentBy string) string {
+	var opt []string
+	for _, r := range flagRows(fs) {
+		named := false
+		for _, before := range []string{" ", "|", "["} {
+			named = named || strings.Contains(" "+c.args, before+r.dash()+" ") || strings.HasSuffix(" "+c.args, before+r.dash())
+		}
+		if !named {
+			opt = append(opt, "["+r.spelling()+"]")
+		}
+	}
+	args, found := strings.CutSuffix(c.args, "[flags]")
+	words := append(strings.Fields("verinit "+c.name+" "+args), opt...)
+	if !found && len(opt) > 0 {
+		words = append(strings.Fields("verinit "+c.name+" "+c.args), opt...)
+	}
+	// Wrap between words, never inside a bracketed group.
+	var lines []string
+	cur := ""
+	for _, w := range words {
+		switch {
+		case cur == "":
+			cur = w
+		case len(cur)+1+len(w) > width:
+			lines = append(lines, cur)
+			cur = indentBy + w
+		default:
+			cur += " " + w
+		}
+	}
+	return strings.Join(append(lines, cur), "\n")
+}
+
 // synopsisArgs returns the synopsis arguments of the named command.
 func synopsisArgs(name string) string {
 	for _, c := range commands() {

@@ -128,7 +128,12 @@ func manVerinit(w io.Writer, date string) error {
 	r.req(".SH SYNOPSIS")
 	r.req(".nf")
 	for _, c := range commands() {
-		r.req("%s %s", code("verinit "+c.name), line(esc(c.args)))
+		fs, err := flagsOf(c)
+		if err != nil {
+			return err
+		}
+		syn := strings.TrimPrefix(fullSynopsis(c, fs, 70, "    "), "verinit "+c.name)
+		r.req("%s%s", code("verinit "+c.name), strings.ReplaceAll(esc(syn), "-", `\-`))
 	}
 	r.req(".fi")
 	r.req(".SH DESCRIPTION")

@@ -196,37 +196,66 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 	}
 }
 
-var updateREADME = flag.Bool("update", false, "rewrite README's kernel command-line table from package keys")
+var updateREADME = flag.Bool("update", false, "rewrite README's generated parts (command-line table, command synopsis)")
 
-// TestREADMEKeys: README's command-line table is package keys' table
-// (go test ./cmd/verinit -run TestREADMEKeys -update rewrites it).
-func TestREADMEKeys(t *testing.T) {
+// TestREADME: README's kernel command-line table is package keys' table,
+// and its command synopsis is the command table's (go test ./cmd/verinit
+// -run TestREADME -update rewrites both).
+func TestREADME(t *testing.T) {
+	var table strings.Builder
+	table.WriteString("| key | meaning |\n| --- | --- |\n")
+	for _, k := range keys.Table() {
+		table.WriteString("| " + k.Term + " | " + k.Doc + " |\n")
+	}
+	var synopsis strings.Builder
+	synopsis.WriteString("```\n")
+	for _, c := range commands() {
+		fs, err := flagsOf(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		synopsis.WriteString(fullSynopsis(c, fs, 96, "                  ") + "\n")
+	}
+	synopsis.WriteString("verinit --help, verinit help COMMAND, verinit COMMAND --help\n```\n")
 	const path = "../../README.md"
 	readme, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var want strings.Builder
-	want.WriteString("| key | meaning |\n| --- | --- |\n")
-	for _, k := range keys.Table() {
-		want.WriteString("| " + k.Term + " | " + k.Doc + " |\n")
+	out := readme
+	for _, part := range []struct{ name, start, end, want string }{
+		{"kernel command-line table (edit pkg/config/keys)", "| key | meaning |\n", "\n\n", table.String()},
+		{"command synopsis (edit the table in cmd/verinit/main.go)", "## The `verinit` command\n\n```\n", "```\n", synopsis.String()},
+	} {
+		i := bytes.Index(out, []byte(part.start))
+		if i < 0 {
+			t.Errorf("README.md: no %q", part.start)
+			continue
+		}
+		if !strings.HasPrefix(part.start, "|") {
+			i += len(part.start) - len("```\n")
+		}
+		j := bytes.Index(out[i+len("```\n"):], []byte(part.end))
+		if j < 0 {
+			t.Errorf("README.md: %s does not end", part.name)
+			continue
+		}
+		j += i + len("```\n") + len(part.end)
+		if strings.HasPrefix(part.start, "|") {
+			j -= 1 // keep the blank line
+		}
+		if string(out[i:j]) == part.want {
+			continue
+		}
+		if !*updateREADME {
+			t.Errorf("README.md's %s differs from the code: run go test ./cmd/verinit -run TestREADME -update\nREADME:\n%s\ncode:\n%s", part.name, out[i:j], part.want)
+			continue
+		}
+		out = append(append(append([]byte(nil), out[:i]...), part.want...), out[j:]...)
 	}
-	start := bytes.Index(readme, []byte("| key | meaning |\n"))
-	if start < 0 {
-		t.Fatal("README.md has no '| key | meaning |' table")
-	}
-	end := start + bytes.Index(readme[start:], []byte("\n\n")) + 1
-	if end <= start {
-		t.Fatal("README.md: the table does not end with a blank line")
-	}
-	if string(readme[start:end]) == want.String() {
-		return
-	}
-	if !*updateREADME {
-		t.Fatalf("README.md's kernel command-line table differs from pkg/config/keys: edit the table there, then run go test ./cmd/verinit -run TestREADMEKeys -update\nREADME:\n%s\nkeys:\n%s", readme[start:end], want.String())
-	}
-	out := append(append(append([]byte(nil), readme[:start]...), want.String()...), readme[end:]...)
-	if err := os.WriteFile(path, out, 0o644); err != nil {
-		t.Fatal(err)
+	if *updateREADME && !bytes.Equal(out, readme) {
+		if err := os.WriteFile(path, out, 0o644); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
