@@ -13,6 +13,7 @@ import (
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 	"github.com/verinit/verinit/pkg/sig"
 )
 
@@ -122,6 +123,11 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, len(rep.Modules))
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
+	}
+	if len(rep.Modules) > 0 {
+		c := rep.Classes
+		fmt.Fprintf(stdout, " (loaded at start %d, by device modalias %d, for device-mapper %d, for the root file system %d, as dependencies %d; %d aliases)",
+			c[loadlist.Start], c[loadlist.Storage], c[loadlist.DM], c[loadlist.FS], c[loadlist.Dep], rep.Aliases)
 	}
 	if len(rep.Builtin) > 0 {
 		fmt.Fprintf(stdout, ", built in: %s", strings.Join(rep.Builtin, " "))
