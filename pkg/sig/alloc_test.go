@@ -41,12 +41,29 @@ func deepBER(depth, payload int) []byte {
 	return b
 }
 
+// indefiniteBER returns an OCTET STRING of payload bytes under depth
+// indefinite-length SEQUENCEs, which Verify re-encodes as DER.
+func indefiniteBER(depth, payload int) []byte {
+	b := bytes.Repeat([]byte{0x30, 0x80}, depth)
+	b = append(b, 0x04, 0x82, byte(payload>>8), byte(payload))
+	b = append(b, make([]byte, payload)...)
+	return append(b, make([]byte, 2*depth)...)
+}
+
 // TestAllocationBounded checks that hostile input of any size makes Verify
 // and ParseVeritySigJSON allocate a bounded amount: oversized input is
-// refused before parsing, and input within the limits cannot make the
-// PKCS#7 library allocate in proportion to size times nesting.
+// refused before parsing, input within the limits costs at most one copy
+// (the BER to DER re-encoding) and the parsed certificates, and a real
+// signature, chain included, costs under 16 KB.
 func TestAllocationBounded(t *testing.T) {
 	roots := fuzzRoots(t)
+	for name, der := range readCorpus(t, "FuzzVerify") {
+		t.Run("Verify/seed "+name, func(t *testing.T) {
+			if got := allocated(func() { Verify(der, testRootHash, roots, VerifyOptions{}) }); got > 16<<10 {
+				t.Errorf("Verify allocated %d bytes for a signature of %d bytes, limit %d", got, len(der), 16<<10)
+			}
+		})
+	}
 	for _, tc := range []struct {
 		name  string
 		in    []byte
@@ -56,9 +73,10 @@ func TestAllocationBounded(t *testing.T) {
 		{"64 MiB of zeros", make([]byte, 64<<20), 4 << 10},
 		{"64 KiB nested 16,000 deep", nestedBER(16383), 16 << 10},
 		{"64 KiB of 32,000 NULLs", wideBER(32000), 16 << 10},
-		{"4,000 NULLs (under the element limit)", wideBER(4000), 1 << 20},
-		{"31 levels of nesting", nestedBER(31), 64 << 10},
-		{"64 KiB under 31 levels of nesting", deepBER(31, 65000-4*31), 4 << 20},
+		{"4,000 NULLs (under the element limit)", wideBER(4000), 64 << 10},
+		{"31 levels of nesting", nestedBER(31), 16 << 10},
+		{"64 KiB under 31 levels of nesting", deepBER(31, 65000-4*31), 16 << 10},
+		{"64 KiB under 31 indefinite levels (re-encoded once)", indefiniteBER(31, 65000-4*31), 160 << 10},
 	} {
 		t.Run("Verify/"+tc.name, func(t *testing.T) {
 			if got := allocated(func() { Verify(tc.in, testRootHash, roots, VerifyOptions{}) }); got > tc.limit {

@@ -149,13 +149,13 @@ func FuzzParseVeritySigJSON(f *testing.F) {
 // accepts with testdata/fuzz-roots.pem, so that fuzzing starts deep in the
 // verification path.
 func TestFuzzSeedsVerify(t *testing.T) {
-	roots := fuzzRoots(t)
+	oracleRoots := fuzzRootsX509(t)
 	seeds := readCorpus(t, "FuzzVerify")
-	if len(seeds) < 4 {
+	if len(seeds) < 9 {
 		t.Fatalf("only %d FuzzVerify seeds", len(seeds))
 	}
 	for name, der := range seeds {
-		if _, err := Verify(der, testRootHash, roots, VerifyOptions{}); err != nil {
+		if _, err := verifyBoth(t, der, testRootHash, oracleRoots, VerifyOptions{}); err != nil {
 			t.Errorf("seed %s: %v", name, err)
 		}
 	}
@@ -165,7 +165,7 @@ func TestFuzzSeedsVerify(t *testing.T) {
 			t.Errorf("seed %s: %v", name, err)
 			continue
 		}
-		if _, err := Verify(v.Signature, v.RootHash, roots, VerifyOptions{}); err != nil {
+		if _, err := verifyBoth(t, v.Signature, v.RootHash, oracleRoots, VerifyOptions{}); err != nil {
 			t.Errorf("seed %s: signature: %v", name, err)
 		}
 	}
@@ -217,7 +217,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	rsa, ec := testPKI(t, rsaKey), testPKI(t, ecKey)
 	var roots []byte
-	for _, id := range []*ident{ec.root, ec.ca, rsa.root} {
+	for _, id := range []*ident{ec.root, ec.ca, rsa.root, rsa.ca} {
 		b, err := os.ReadFile(id.certPath)
 		if err != nil {
 			t.Fatal(err)
@@ -240,6 +240,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		{"openssl-smime-noattr-ec-chain", cmsSign(t, "smime", ec.leaf, ec.hashF, "-noattr", "-certfile", ec.inter.certPath)},
 		{"openssl-cms-noattr-ec-nocerts", cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")},
 		{"openssl-cms-noattr-rsa", cmsSign(t, "cms", rsa.root, rsa.hashF, "-noattr")},
+		{"openssl-cms-attrs-rsa", cmsSign(t, "cms", rsa.root, rsa.hashF)},
+		{"openssl-cms-attrs-rsa-chain-sha384", cmsSign(t, "cms", rsa.leaf, rsa.hashF, "-md", "sha384", "-certfile", rsa.inter.certPath)},
+		{"openssl-cms-attrs-ec-chain-ber", indefinite(t, cmsSign(t, "cms", ec.leaf, ec.hashF, "-certfile", ec.inter.certPath))},
 		{"sign-ec-chain", own},
 	}
 	for _, s := range seeds {

@@ -1,0 +1,158 @@
+package sig
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/asn1"
+	"math/big"
+	"strings"
+	"testing"
+	"time"
+)
+
+// checkLikeX509 fails the test if ParseCertificate and crypto/x509 both
+// read der but disagree on what Verify and the init's log use: the names
+// as strings, the serial number, the validity, the key, the constraints.
+func checkLikeX509(t *testing.T, der []byte) {
+	t.Helper()
+	c, err := ParseCertificate(der)
+	x, xerr := x509.ParseCertificate(der)
+	if err != nil || xerr != nil {
+		if err == nil && c.version == 3 && xerr != nil && !strings.Contains(xerr.Error(), "trailing data") {
+			// Accepting what crypto/x509 refuses is only allowed where
+			// doc.go says this parser reads less (SAN contents,
+			// policies, name constraints, CRL points).
+			t.Logf("ParseCertificate accepts what crypto/x509 refuses: %v", xerr)
+		}
+		return
+	}
+	if c.Subject != x.Subject.String() || c.Issuer != x.Issuer.String() {
+		t.Fatalf("names %q / %q, crypto/x509 %q / %q", c.Subject, c.Issuer, x.Subject, x.Issuer)
+	}
+	if new(big.Int).SetBytes(c.serial).Cmp(x.SerialNumber) != 0 || !c.notBefore.Equal(x.NotBefore) || !c.notAfter.Equal(x.NotAfter) {
+		t.Fatalf("serial or validity differ from crypto/x509's")
+	}
+	if !bytes.Equal(c.rawSubject, x.RawSubject) || !bytes.Equal(c.rawIssuer, x.RawIssuer) || !bytes.Equal(c.rawTBS, x.RawTBSCertificate) || !bytes.Equal(c.signature, x.Signature) {
+		t.Fatalf("raw fields differ from crypto/x509's")
+	}
+	if c.basicConstraints != x.BasicConstraintsValid || c.isCA != x.IsCA || c.maxPathLen != x.MaxPathLen && !(x.MaxPathLen == 0 && !x.MaxPathLenZero && c.maxPathLen == -1) ||
+		c.keyUsage != int(x.KeyUsage) || !bytes.Equal(c.subjectKeyID, x.SubjectKeyId) || !bytes.Equal(c.authorityKeyID, x.AuthorityKeyId) {
+		t.Fatalf("constraints differ from crypto/x509's: %+v", c)
+	}
+	if c.unhandled != (len(x.UnhandledCriticalExtensions) > 0) && !c.nameConstraints {
+		t.Fatalf("unhandled critical extensions: %v, crypto/x509 %v", c.unhandled, x.UnhandledCriticalExtensions)
+	}
+	switch k := x.PublicKey.(type) {
+	case interface{ Equal(any) bool }:
+		var mine any
+		switch {
+		case c.rsaKey != nil:
+			mine = c.rsaKey
+		case c.ecKey != nil:
+			mine = c.ecKey
+		}
+		if (c.rsaKey != nil || c.ecKey != nil) && !k.Equal(mine) {
+			t.Fatal("public key differs from crypto/x509's")
+		}
+	}
+}
+
+// TestNames checks that names print exactly as crypto/x509/pkix prints
+// them: multi-valued RDNs, repeated attributes, attribute types without a
+// label (printed as hex DER), escaping, and the string types.
+func TestNames(t *testing.T) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	oidEmail := asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 1}
+	oidUID := asn1.ObjectIdentifier{0, 9, 2342, 19200300, 100, 1, 1}
+	for _, n := range []pkix.Name{
+		{CommonName: "plain"},
+		{CommonName: " leading and trailing ", Organization: []string{"a,b", "c+d"}, Country: []string{"DE"}},
+		{CommonName: "#hash;<>\"\\", OrganizationalUnit: []string{"é ü UTF-8"}, Province: []string{"ST"}, Locality: []string{"L"},
+			StreetAddress: []string{"S"}, PostalCode: []string{"12345"}, SerialNumber: "42"},
+		{ExtraNames: []pkix.AttributeTypeAndValue{{Type: oidEmail, Value: "a@example.org"}, {Type: oidUID, Value: "ü"}, {Type: asn1.ObjectIdentifier{2, 5, 4, 3}, Value: "cn via extra"}}},
+		{Organization: []string{"only O"}},
+	} {
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: n, NotBefore: time.Unix(0, 0), NotAfter: time.Unix(1e9, 0)}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		checkLikeX509(t, der)
+		c, err := ParseCertificate(der)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.hintName == "" {
+			t.Errorf("%q: no name for errors", c.Subject)
+		}
+	}
+	// Multi-valued RDNs, T61String and BMPString values, repeated CNs:
+	// crafted as DER, since crypto/x509 does not write them.
+	atv := func(arc byte, tag byte, v []byte) []byte {
+		b := append([]byte{0x06, 0x03, 0x55, 0x04, arc, tag, byte(len(v))}, v...)
+		return append([]byte{0x30, byte(len(b))}, b...)
+	}
+	set := func(atvs ...[]byte) []byte {
+		b := bytes.Join(atvs, nil)
+		return append([]byte{0x31, byte(len(b))}, b...)
+	}
+	rdns := bytes.Join([][]byte{
+		set(atv(10, 0x14, []byte("T61 \xe9")), atv(11, 0x1e, []byte{0, 'B', 0, 'M', 0x00, 0xfc})),
+		set(atv(3, 0x0c, []byte("first CN"))),
+		set(atv(3, 0x13, []byte("last CN"))),
+		set(atv(42, 0x16, []byte("unknown type"))),
+	}, nil)
+	raw := append([]byte{0x30, byte(len(rdns))}, rdns...)
+	var rdnSeq pkix.RDNSequence
+	if _, err := asn1.Unmarshal(raw, &rdnSeq); err != nil {
+		t.Fatal(err)
+	}
+	var want pkix.Name
+	want.FillFromRDNSequence(&rdnSeq)
+	n, err := parseName(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// encoding/asn1 reads the T61String as bytes, crypto/x509 as Latin-1:
+	// the certificate path is what the init uses.
+	if got, w := n.String(), strings.Replace(want.String(), "T61 \xe9", "T61 é", 1); got != w {
+		t.Errorf("name = %q, want %q", got, w)
+	}
+}
+
+// FuzzParseCertificate checks that the certificate parser never panics
+// and that, where crypto/x509 reads the same certificate, both read the
+// same names, serial, validity, key and constraints. Seeds: the trusted
+// certificates of testdata/fuzz-roots.pem and the certificates embedded in
+// the FuzzVerify seeds.
+func FuzzParseCertificate(f *testing.F) {
+	for _, c := range fuzzRoots(f) {
+		f.Add(c.Raw)
+	}
+	for _, der := range readCorpus(f, "FuzzVerify") {
+		if d, err := toDER(der); err == nil {
+			if sd, err := parseSignedData(d); err == nil {
+				for _, c := range sd.certs {
+					f.Add(c.Raw)
+				}
+			}
+		}
+	}
+	f.Fuzz(func(t *testing.T, der []byte) {
+		c, err := ParseCertificate(der)
+		if err != nil {
+			if c != nil || strings.ContainsAny(err.Error(), "\n\r\t") {
+				t.Fatalf("ParseCertificate = %v, %q", c, err)
+			}
+			return
+		}
+		checkLikeX509(t, der)
+	})
+}
