@@ -71,6 +71,16 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 			b.log.Debugf(b.stage, "%s: loading %s", a, strings.Join(s, " "))
 		}
 	}, func() { coldplug() })
+	// On a failure the status record is not written: say here which
+	// modules failed, since a missing driver is a likely cause.
+	b.undo = append(b.undo, func() error {
+		for _, r := range m.l.Finished() {
+			if r.Err != nil {
+				b.log.Logf(klog.Warn, "modules", "%v", r.Err)
+			}
+		}
+		return nil
+	})
 	b.done("%d of %d modules at start (%dms); devices present need %s (%dms)", len(start), len(mods), m.waits["start"].Milliseconds(),
 		orNone(started), m.coldplug.Milliseconds())
 	return m
@@ -136,6 +146,8 @@ func (m *modLoader) record(st *status.Status) {
 		}
 		if r.Err != nil {
 			m.log.Logf(klog.Warn, "modules", "%v", r.Err)
+		} else if r.Outcome != kmod.Unused {
+			m.log.Debugf("modules", "%s (%s): %s by %s in %s", r.Name, r.Class, r.Outcome, r.Trigger, r.Duration)
 		}
 	}
 	st.ModuleLoad = &ml

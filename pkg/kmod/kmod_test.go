@@ -130,6 +130,10 @@ func TestParallel(t *testing.T) {
 	l := newLoader([]Module{{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko"}, {Name: "c", Path: "/c.ko", Deps: []string{"a"}}}, nil, Options{}, sys)
 	l.Start("start", "a", "b", "c")
 	<-bDone // would hang if b waited for a
+	l.Wait("b")
+	if got := l.Finished(); len(got) != 1 || got[0].Name != "b" {
+		t.Errorf("Finished while a loads = %+v, want b only", got)
+	}
 	close(release)
 	if got := outcomes(l.Results()); got["a"] != Loaded || got["b"] != Loaded || got["c"] != Loaded {
 		t.Errorf("outcomes %v", got)

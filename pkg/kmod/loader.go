@@ -197,3 +197,23 @@ func (l *Loader) Results() []Result {
 	}
 	return out
 }
+
+// Finished returns the results of the modules whose load has ended, in
+// list order, without waiting for the others: what a failure report can
+// say while loads may still be running.
+func (l *Loader) Finished() []Result {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var out []Result
+	for _, n := range l.nodes {
+		if n.trigger == "" {
+			continue
+		}
+		select {
+		case <-n.done:
+			out = append(out, n.res)
+		default:
+		}
+	}
+	return out
+}
