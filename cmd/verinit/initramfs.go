@@ -14,7 +14,7 @@ import (
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/sig/sign"
 )
 
 func runInitramfs(args []string, stdout, stderr io.Writer) error {
@@ -27,6 +27,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
 	eager := fs.Bool("eager-modules", false, "load every packed module at start instead of by need (storage drivers by device modalias, device-mapper and file systems when used)")
 	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
+	asJSON := fs.Bool("json", false, "print JSON: the report on the archive written, or with --list its entries")
 	var mods, files, policies, certs listFlag
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
@@ -40,7 +41,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			fs.Usage()
 			return errUsage
 		}
-		return listInitramfs(*list, stdout)
+		return listInitramfs(*list, stdout, *asJSON)
 	}
 	if *out == "" || fs.NArg() != 0 {
 		fs.Usage()
@@ -95,7 +96,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if _, err := sig.ParseCertificates(b); err != nil {
+		if _, err := sign.ParseCertificates(b); err != nil {
 			return fmt.Errorf("--cert %s: %w", c, err)
 		}
 		spec.Contents[fmt.Sprintf("/etc/verinit/certs/%02d-%s", i, filepath.Base(strings.TrimSuffix(c, ".pem"))+".pem")] = b
@@ -120,6 +121,11 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
+	if *asJSON {
+		return writeJSON(stdout, initramfsReport{Archive: *out, Bytes: buf.Len(), Compression: spec.Compression,
+			UncompressedBytes: rep.UncompressedBytes, KernelRelease: spec.KernelRelease, Entries: rep.Files,
+			Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing})
+	}
 	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, len(rep.Modules))
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
@@ -137,4 +143,17 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintln(stdout)
 	return nil
+}
+
+// initramfsReport is what initramfs --json prints.
+type initramfsReport struct {
+	Archive           string   `json:"archive"`
+	Bytes             int      `json:"bytes"`
+	Compression       string   `json:"compression"`
+	UncompressedBytes int64    `json:"uncompressed_bytes"`
+	KernelRelease     string   `json:"kernel_release,omitempty"`
+	Entries           int      `json:"entries"`
+	Modules           []string `json:"modules"`
+	Builtin           []string `json:"builtin,omitempty"`
+	Missing           []string `json:"missing,omitempty"`
 }
