@@ -20,6 +20,7 @@ blkid:util-linux
 veritysetup:cryptsetup-bin
 lvm:lvm2
 openssl:openssl
+shellcheck:shellcheck
 groff:groff-base
 man:man-db
 zsh:zsh

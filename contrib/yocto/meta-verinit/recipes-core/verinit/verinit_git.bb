@@ -1,0 +1,49 @@
+SUMMARY = "verinit: a static Go /init that boots a dm-verity-verified A/B root"
+DESCRIPTION = "verinit is the /init of an initramfs: it waits for the root \
+the kernel command line names, checks it against its dm-verity hash tree \
+(and the root hash against a signature), mounts it read-only and switches \
+into the real init. verinit-native is the host tool that packs the \
+initramfs, makes hash trees and signs root hashes."
+HOMEPAGE = "https://github.com/verinit/verinit"
+# The project has no license file yet; set LICENSE and LIC_FILES_CHKSUM
+# (and require verinit-licenses.inc from 'bitbake -c update_modules
+# verinit') once it has.
+LICENSE = "CLOSED"
+
+VERINIT_GIT_URI ?= "git://github.com/verinit/verinit.git;protocol=https;branch=main"
+SRC_URI = "${VERINIT_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"
+# Pin the commit of the checkout that holds this layer (its go.mod is the
+# one verinit-go-mods.inc lists), e.g. in local.conf:
+#   SRCREV:pn-verinit = "<commit>"
+#   SRCREV:pn-verinit-native = "<commit>"
+SRCREV ?= "${AUTOREV}"
+PV = "0.1+git"
+
+require ${BPN}-go-mods.inc
+
+GO_IMPORT = "github.com/verinit/verinit"
+GO_INSTALL = "${GO_IMPORT}/cmd/init"
+GO_INSTALL:class-native = "${GO_IMPORT}/cmd/verinit"
+
+inherit go-mod
+
+# Static and not position-independent: the init is PID 1 of an initramfs
+# that has no dynamic loader. Without cgo, Go links by itself and the
+# binary is static, but go.bbclass adds -buildmode=pie, and a PIE Go
+# binary names an ELF interpreter even without cgo: remove it. The C
+# hardening flags (SECURITY_CFLAGS) do not apply, as no C is compiled.
+CGO_ENABLED = "0"
+GOBUILDFLAGS:remove = "-buildmode=pie"
+GO_LINUXLOADER = ""
+GO_EXTRA_LDFLAGS = "-X main.version=${PV}"
+
+# The target package holds only the init, at /init, for the initramfs
+# image (recipes-core/images/verinit-initramfs.bb); go.bbclass puts it in
+# ${bindir}.
+do_install:append:class-target() {
+	mv ${D}${bindir}/init ${D}/init
+	rmdir --ignore-fail-on-non-empty ${D}${bindir}
+}
+FILES:${PN} = "/init"
+
+BBCLASSEXTEND = "native"
