@@ -17,8 +17,8 @@ const maxListBytes = 2 << 30
 
 // listInitramfs prints the entries of the initramfs file path, one a line:
 // type and permissions, size (or major,minor of a device), name, and the
-// target of a symbolic link.
-func listInitramfs(path string, stdout io.Writer) error {
+// target of a symbolic link; or, asJSON, a listEntries.
+func listInitramfs(path string, stdout io.Writer, asJSON bool) error {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return err
@@ -30,6 +30,9 @@ func listInitramfs(path string, stdout io.Writer) error {
 	ents, err := initramfs.List(bytes.NewReader(raw), int64(len(raw)))
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
+	}
+	if asJSON {
+		return writeJSON(stdout, listJSON(path, method, raw, ents))
 	}
 	for _, e := range ents {
 		size := fmt.Sprint(e.FileSize)
@@ -44,6 +47,38 @@ func listInitramfs(path string, stdout io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "%s: %s, %d entries, %d bytes uncompressed\n", path, method, len(ents), len(raw))
 	return nil
+}
+
+// listEntries is what initramfs --list --json prints.
+type listEntries struct {
+	Archive           string      `json:"archive"`
+	Compression       string      `json:"compression"`
+	UncompressedBytes int         `json:"uncompressed_bytes"`
+	Entries           []listEntry `json:"entries"`
+}
+
+type listEntry struct {
+	Name   string `json:"name"`
+	Mode   string `json:"mode"`
+	Size   uint64 `json:"size"`
+	Major  uint64 `json:"major,omitempty"` // of a device node
+	Minor  uint64 `json:"minor,omitempty"`
+	Target string `json:"target,omitempty"` // of a symbolic link
+}
+
+func listJSON(path, method string, raw []byte, ents []initramfs.Entry) listEntries {
+	l := listEntries{Archive: path, Compression: method, UncompressedBytes: len(raw), Entries: []listEntry{}}
+	for _, e := range ents {
+		le := listEntry{Name: "/" + e.Name, Mode: modeString(e.Mode), Size: e.FileSize}
+		switch e.Mode & cpio.S_IFMT {
+		case cpio.S_IFCHR, cpio.S_IFBLK:
+			le.Major, le.Minor = e.Rmajor, e.Rminor
+		case cpio.S_IFLNK:
+			le.Target = string(raw[e.DataOffset : e.DataOffset+int64(e.FileSize)])
+		}
+		l.Entries = append(l.Entries, le)
+	}
+	return l
 }
 
 // modeString renders a cpio mode as ls does: the type letter, then rwx

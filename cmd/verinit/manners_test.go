@@ -75,6 +75,29 @@ func TestReadCommandsTakeJSON(t *testing.T) {
 
 	i := decode(t, 1, "inspect", "--json", notPV)
 	hasFields(t, "inspect", i, "disks", "cmdline", "error")
+
+	dir := t.TempDir()
+	initBin, initrd := filepath.Join(dir, "init"), filepath.Join(dir, "initrd")
+	if err := os.WriteFile(initBin, []byte("\x7fELF fake init"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	r := decode(t, 0, "initramfs", "--json", "-o", initrd, "--init", initBin, "--no-modules", "--compression", "zstd")
+	hasFields(t, "initramfs", r, "archive", "bytes", "compression", "uncompressed_bytes", "entries", "modules")
+	if r["archive"] != initrd || r["compression"] != "zstd" {
+		t.Errorf("initramfs: %v", r)
+	}
+	ls := decode(t, 0, "initramfs", "--list", initrd, "--json")
+	hasFields(t, "initramfs --list", ls, "archive", "compression", "uncompressed_bytes", "entries")
+	found := false
+	for _, e := range ls["entries"].([]any) {
+		e := e.(map[string]any)
+		if e["name"] == "/init" && e["mode"] == "-rwxr-xr-x" && e["size"] == 14.0 {
+			found = true
+		}
+	}
+	if !found || ls["compression"] != "zstd" {
+		t.Errorf("initramfs --list: no /init entry, or not zstd: %v", ls)
+	}
 }
 
 // TestVerifyJSONOnCorruption: a bad block still gives the JSON report
@@ -105,8 +128,8 @@ func TestVerifyJSONOnCorruption(t *testing.T) {
 }
 
 // reportCommands are the commands that print a report, and must take
-// --json (man, completion, sign and initramfs print other things).
-var reportCommands = []string{"verity format", "verity verify", "verity dump", "inspect", "disk create", "lvm dump", "version"}
+// --json (man, completion and sign print other things).
+var reportCommands = []string{"initramfs", "verity format", "verity verify", "verity dump", "inspect", "disk create", "lvm dump", "version"}
 
 func TestReportCommandsHaveJSONFlag(t *testing.T) {
 	for _, c := range commands() {

@@ -34,7 +34,7 @@ func TestTableMatchesParser(t *testing.T) {
 	}
 	sort.Strings(missing)
 	for _, m := range missing {
-		t.Errorf("undocumented command-line key %s: add it to Table in pkg/config/keys, then run go test ./cmd/verinit -run TestREADMEKeys -update", m)
+		t.Errorf("undocumented command-line key %s: add it to Table in pkg/config/keys, then run go test ./cmd/verinit -run TestREADME -update", m)
 	}
 }
 
