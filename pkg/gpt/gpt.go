@@ -47,13 +47,13 @@ type Table struct {
 	// unless "gpt" is on its command line; Read still returns the table.
 	ProtectiveMBR bool
 
-	// FromBackup is set when the primary table was invalid and the table
-	// was read from a backup header. The kernel uses the backup only when
-	// "gpt" is on its command line.
+	// FromBackup is set when the primary table was invalid or could not be
+	// read and the table was read from a backup header. The kernel uses the
+	// backup only when "gpt" is on its command line.
 	FromBackup bool
 
 	// PrimaryErr says why the primary table was rejected when FromBackup
-	// is set; it is a *FormatError.
+	// is set: a *FormatError, or the I/O error that reading it met.
 	PrimaryErr error
 }
 
@@ -61,12 +61,15 @@ type Table struct {
 // logical blocks of sectorSize bytes (a power of two from 512 to 65536; use
 // BLKSSZGET for block devices and ProbeSectorSize for image files).
 //
-// It checks the protective MBR (recorded in Table.ProtectiveMBR, not fatal),
-// then the primary header at LBA 1, its entry array and every used entry. If
-// the primary table has invalid content (a *FormatError), Read tries the
-// backup header at the LBA named by the primary header, if that header itself
-// was intact, and at the last LBA, and validates it the same way. An I/O
-// error is returned at once, wrapped with the operation and byte offset.
+// It checks the protective MBR (recorded in Table.ProtectiveMBR, not fatal;
+// an unreadable one counts as absent, as for the kernel), then the primary
+// header at LBA 1, its entry array and every used entry. If the primary
+// table has invalid content (a *FormatError) or cannot be read, Read tries
+// the backup header at the LBA named by the primary header, if that header
+// itself was intact, and at the last LBA, and validates it the same way: a
+// bad sector under the primary table leaves the backup readable, and the
+// kernel booted with "gpt" uses it then too. I/O errors are wrapped with
+// the operation and byte offset; an I/O error on a backup ends the search.
 //
 // If no valid table is found, the error lists the primary error first and
 // then each backup error; errors.As finds the first *FormatError, and
@@ -88,22 +91,18 @@ func Read(r io.ReaderAt, sizeBytes int64, sectorSize int) (*Table, error) {
 	}
 	d := &disk{r: r, ss: ss, lastLBA: blocks - 1}
 
-	pmbr, err := d.readPMBR()
-	if err != nil {
-		return nil, err
-	}
+	pmbr, pmbrErr := d.readPMBR()
 
 	primary := d.readTable(1, "primary")
 	if primary.err == nil {
 		primary.t.ProtectiveMBR = pmbr
 		return primary.t, nil
 	}
-	if primary.ioErr {
-		return nil, primary.err
+	if pmbrErr != nil && primary.ioErr {
+		// LBA 0 and 1 share a page: name the first read that failed.
+		primary.err = pmbrErr
 	}
 
-	// Only content errors lead to the backup (go-diskfs primaryContentError):
-	// an I/O error would hit the backup the same way.
 	cands := []uint64{d.lastLBA}
 	if primary.altTrusted && primary.alt != d.lastLBA && primary.alt > 1 && primary.alt <= d.lastLBA {
 		cands = []uint64{primary.alt, d.lastLBA}

@@ -469,17 +469,27 @@ func (f *failingReader) ReadAt(p []byte, off int64) (int, error) {
 	return f.r.ReadAt(p, off)
 }
 
+// TestReadIOError checks that an unreadable primary table leads to the
+// backup, as a bad sector leaves the backup readable and the kernel booted
+// with "gpt" uses it then, and that every I/O error names what was read and
+// where.
 func TestReadIOError(t *testing.T) {
 	cases := []struct {
-		name     string
-		from, to int64
-		badSig   bool
-		want     string
+		name       string
+		from, to   int64
+		badSig     bool
+		want       string // the error, "" for a table
+		primaryErr string // Table.PrimaryErr, "" when the primary was used
+		pmbr       bool
 	}{
-		{name: "MBR", from: 0, to: 1, want: "gpt: read protective MBR at byte 0x0: boom"},
-		{name: "primary header", from: 0x200, to: 0x201, want: "gpt: read primary header at byte 0x200: boom"},
-		{name: "primary array, no backup attempt", from: 0x400 + 8000, to: 0x400 + 8001,
-			want: "gpt: read primary partition entry array at byte 0x400: boom"},
+		{name: "MBR only: no protective MBR", from: 0, to: 1, pmbr: false},
+		{name: "MBR and primary header (one page)", from: 0, to: 0x400,
+			primaryErr: "gpt: read protective MBR at byte 0x0: boom", pmbr: false},
+		{name: "primary header", from: 0x200, to: 0x201, primaryErr: "gpt: read primary header at byte 0x200: boom", pmbr: true},
+		{name: "primary array", from: 0x400 + 8000, to: 0x400 + 8001,
+			primaryErr: "gpt: read primary partition entry array at byte 0x400: boom", pmbr: true},
+		{name: "whole disk", from: 0, to: 1 << 40,
+			want: "gpt: read protective MBR at byte 0x0: boom; read backup header at byte 0xffe00: boom"},
 		{name: "backup header after a content error", from: 0xffe00, to: 0xffe01, badSig: true,
 			want: `gpt: primary header: no "EFI PART" signature at byte 0x200: got "XFI PART"; read backup header at byte 0xffe00: boom`},
 		{name: "backup array", from: 0xfbe00, to: 0xfbe01, badSig: true,
@@ -492,23 +502,37 @@ func TestReadIOError(t *testing.T) {
 				img.hdr(512, 1)[0] = 'X'
 			}
 			fr := &failingReader{r: img, from: c.from, to: c.to}
-			_, err := Read(fr, img.size, 512)
-			if err == nil || err.Error() != c.want {
-				t.Fatalf("error:\n got %v\nwant %s", err, c.want)
-			}
-			if !errors.Is(err, errBoom) {
-				t.Error("errors.Is(err, errBoom) = false")
-			}
-			if !c.badSig {
-				var fe *FormatError
-				if errors.As(err, &fe) {
-					t.Errorf("I/O error matches *FormatError %v", fe)
+			tab, err := Read(fr, img.size, 512)
+			if c.want != "" {
+				if err == nil || err.Error() != c.want {
+					t.Fatalf("error:\n got %v\nwant %s", err, c.want)
 				}
-				for _, off := range fr.reads {
-					if off >= 0xfbe00 {
-						t.Errorf("read at %#x: backup read after an I/O error", off)
-					}
+				if !errors.Is(err, errBoom) {
+					t.Error("errors.Is(err, errBoom) = false")
 				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("Read: %v", err)
+			}
+			if tab.ProtectiveMBR != c.pmbr {
+				t.Errorf("ProtectiveMBR = %v, want %v", tab.ProtectiveMBR, c.pmbr)
+			}
+			if tab.FromBackup != (c.primaryErr != "") {
+				t.Errorf("FromBackup = %v, want %v", tab.FromBackup, c.primaryErr != "")
+			}
+			if c.primaryErr == "" {
+				return
+			}
+			if tab.PrimaryErr == nil || tab.PrimaryErr.Error() != c.primaryErr {
+				t.Errorf("PrimaryErr:\n got %v\nwant %s", tab.PrimaryErr, c.primaryErr)
+			}
+			var fe *FormatError
+			if errors.As(tab.PrimaryErr, &fe) {
+				t.Errorf("I/O error matches *FormatError %v", fe)
+			}
+			if len(tab.Partitions) == 0 {
+				t.Error("the backup table has no partitions")
 			}
 		})
 	}
