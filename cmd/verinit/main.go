@@ -121,13 +121,12 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 		usage(stderr)
 		return 2
 	}
-	help := false
 	if args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
 		if len(args) == 1 {
 			usage(stdout)
 			return 0
 		}
-		help, args = true, append(args[1:], "--help")
+		args = append(args[1:], "--help") // verinit help COMMAND...
 	}
 	cmd, rest, group := lookup(args)
 	if cmd == nil {
@@ -135,12 +134,12 @@ func dispatch(args []string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stderr, "verinit: unknown command %q (see verinit --help)\n", args[0])
 			return 2
 		}
-		if len(args) > 1 && !isHelp(args[1]) {
-			fmt.Fprintf(stderr, "verinit %s: unknown command %q\n", group, args[1])
-		}
-		if help || len(args) > 1 && isHelp(args[1]) {
+		if len(args) > 1 && isHelp(args[1]) {
 			groupUsage(stdout, group)
 			return 0
+		}
+		if len(args) > 1 {
+			fmt.Fprintf(stderr, "verinit %s: unknown command %q\n", group, args[1])
 		}
 		groupUsage(stderr, group)
 		return 2

@@ -27,6 +27,8 @@ func TestDispatchExitCodes(t *testing.T) {
 		{"help verity dump", []string{"help", "verity", "dump"}, 0, "--hash-offset offset", ""},
 		{"verity alone", []string{"verity"}, 2, "", "verinit verity format DATA HASH"},
 		{"unknown verity command", []string{"verity", "frob"}, 2, "", `verinit verity: unknown command "frob"`},
+		{"help for an unknown verity command", []string{"help", "verity", "frob"}, 2, "", `verinit verity: unknown command "frob"`},
+		{"verity help", []string{"verity", "help"}, 0, "verinit verity dump HASH", ""},
 		{"initramfs without -o", []string{"initramfs"}, 2, "", "Usage: verinit initramfs"},
 		{"initramfs bad flag", []string{"initramfs", "--nope"}, 2, "", "flag provided but not defined"},
 		{"initramfs bad file", []string{"initramfs", "-o", "x", "--no-modules", "--file", "a"}, 2, "", `--file "a": want SRC:/ABSOLUTE/DST`},

@@ -196,6 +196,14 @@ func TestProgressOnlyOnTerminal(t *testing.T) {
 			t.Errorf("verify progress %q", tty)
 		}
 	}
+	dir := t.TempDir()
+	initBin := filepath.Join(dir, "init")
+	if err := os.WriteFile(initBin, make([]byte, 3<<20), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if _, tty := onTTY(t, "initramfs", "-o", filepath.Join(dir, "initrd"), "--init", initBin, "--no-modules", "--compression", "none"); !regexp.MustCompile(`^(\rinitramfs, written: [0-9.]+ [KM]?i?B *)+\n$`).MatchString(tty) {
+		t.Errorf("initramfs progress %q", tty)
+	}
 	t.Setenv("TERM", "dumb")
 	if _, tty := onTTY(t, "verity", "format", data, hash); tty != "" {
 		t.Errorf("TERM=dumb: progress %q", tty)
