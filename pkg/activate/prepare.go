@@ -47,7 +47,7 @@ func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName strin
 	if !v.Options.NoSuperblock {
 		buf := make([]byte, superblockSize)
 		if _, err := hash.ReadAt(buf, int64(offset)); err != nil {
-			return nil, fmt.Errorf("verity: read superblock of %s at byte %d: %w", hashName, offset, err)
+			return nil, fmt.Errorf("verity: read superblock of %s at byte %#x: %w", hashName, offset, err)
 		}
 		if sb, err = verity.ParseSuperblock(buf); err != nil {
 			return nil, fmt.Errorf("%s: %w", hashName, err)
@@ -85,8 +85,11 @@ func findAppended(data io.ReaderAt, size int64, name string) (uint64, error) {
 		}
 		tried = append(tried, off)
 		buf := make([]byte, superblockSize)
-		if _, err := data.ReadAt(buf, int64(off)); err != nil {
-			continue
+		if n, err := data.ReadAt(buf, int64(off)); n < len(buf) {
+			if err == nil || errors.Is(err, io.EOF) {
+				continue // past the end: not there
+			}
+			return 0, fmt.Errorf("verity: hash tree appended to %s: read superblock at byte %#x: %w", name, off, err)
 		}
 		if _, err := verity.ParseSuperblock(buf); err == nil || !errors.Is(err, verity.ErrNoSuperblock) {
 			return off, nil // a superblock (a bad one is reported by the caller)

@@ -2,6 +2,7 @@ package activate
 
 import (
 	"errors"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -140,6 +141,31 @@ func TestPrepareAppended(t *testing.T) {
 	if p.HashOffset != uint64(off) {
 		t.Errorf("hash offset %d, want %d", p.HashOffset, off)
 	}
+	// A bad sector under the appended superblock is reported with its
+	// offset, not taken for a missing superblock.
+	bad := &failAt{r: f, off: off}
+	_, err = Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, bad, size, "img", bad, "img", Trust{})
+	if want := "verity: hash tree appended to img: read superblock at byte " + "0x" + strconv.FormatInt(off, 16) + ": " + errEIO.Error(); err == nil || err.Error() != want {
+		t.Errorf("I/O error under the superblock:\n got %v\nwant %s", err, want)
+	}
+	if !errors.Is(err, errEIO) {
+		t.Errorf("errors.Is(err, errEIO) = false: %v", err)
+	}
+}
+
+var errEIO = errors.New("input/output error")
+
+// failAt fails every read that covers byte off, as a bad sector does.
+type failAt struct {
+	r   io.ReaderAt
+	off int64
+}
+
+func (f *failAt) ReadAt(p []byte, off int64) (int, error) {
+	if off <= f.off && f.off < off+int64(len(p)) {
+		return 0, errEIO
+	}
+	return f.r.ReadAt(p, off)
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }

@@ -44,7 +44,7 @@ func ReadVeritySig(dev blockdev.Device, rootHash string) ([]byte, error) {
 	defer f.Close()
 	buf, err := io.ReadAll(io.LimitReader(f, min(dev.SizeBytes, sig.MaxVeritySigBytes)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dev.Path(), err)
+		return nil, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", dev.Path(), min(dev.SizeBytes, sig.MaxVeritySigBytes), err)
 	}
 	vs, err := sig.ParseVeritySigJSON(buf)
 	if err != nil {
@@ -66,7 +66,7 @@ func ReadPartitionDER(dev blockdev.Device) ([]byte, error) {
 	defer f.Close()
 	head := make([]byte, 6)
 	if _, err := f.ReadAt(head, 0); err != nil {
-		return nil, fmt.Errorf("%s: %w", dev.Path(), err)
+		return nil, fmt.Errorf("%s: read the DER header at byte 0x0: %w", dev.Path(), err)
 	}
 	n, ok := derLength(head)
 	if !ok || n > sig.MaxSignatureBytes {
@@ -74,7 +74,7 @@ func ReadPartitionDER(dev blockdev.Device) ([]byte, error) {
 	}
 	der := make([]byte, n)
 	if _, err := f.ReadAt(der, 0); err != nil {
-		return nil, fmt.Errorf("%s: %w", dev.Path(), err)
+		return nil, fmt.Errorf("%s: read the %d-byte signature at byte 0x0: %w", dev.Path(), n, err)
 	}
 	return der, nil
 }
