@@ -54,13 +54,12 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 
 	t = time.Now()
 	coldplug := func() []string {
-		devs, err := blockdev.Modaliases(sysBus)
+		var started []string
+		err := blockdev.Modaliases(sysBus, m.l.Buses(), func(a string) {
+			started = append(started, m.l.Modalias(a)...)
+		})
 		if err != nil {
 			b.log.Logf(klog.Warn, "modules", "%v", err)
-		}
-		var started []string
-		for _, a := range devs {
-			started = append(started, m.l.Modalias(a)...)
 		}
 		return started
 	}

@@ -1,10 +1,12 @@
 package blockdev
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -15,18 +17,25 @@ func (w *Watcher) OnModalias(add func(modalias string), rescan func()) {
 	w.modalias, w.rescan = add, rescan
 }
 
-// Modaliases lists the modalias of every device on a bus under sysBus
-// (normally /sys/bus), as udevadm trigger would announce them: what
-// coldplug matches against the drivers' aliases. Devices removed while it
-// looks are skipped.
-func Modaliases(sysBus string) ([]string, error) {
-	buses, err := os.ReadDir(sysBus)
+// Modaliases calls fn with the modalias of every device on a bus under
+// sysBus (normally /sys/bus), as udevadm trigger would announce them: what
+// coldplug matches against the drivers' aliases. The buses named in first
+// come first, so that their drivers start loading while the rest is read.
+// Devices removed while it looks are skipped.
+func Modaliases(sysBus string, first []string, fn func(modalias string)) error {
+	entries, err := os.ReadDir(sysBus)
 	if err != nil {
-		return nil, fmt.Errorf("blockdev: scan %s: %w", sysBus, err)
+		return fmt.Errorf("blockdev: scan %s: %w", sysBus, err)
 	}
-	var out []string
+	buses := make([]string, 0, len(entries))
+	for _, e := range entries {
+		buses = append(buses, e.Name())
+	}
+	slices.SortStableFunc(buses, func(a, b string) int {
+		return cmp.Compare(rank(first, a), rank(first, b))
+	})
 	for _, b := range buses {
-		dir := filepath.Join(sysBus, b.Name(), "devices")
+		dir := filepath.Join(sysBus, b, "devices")
 		devs, err := os.ReadDir(dir)
 		if err != nil {
 			continue // a bus without devices/
@@ -37,12 +46,20 @@ func Modaliases(sysBus string) ([]string, error) {
 				continue
 			}
 			if err != nil {
-				return nil, fmt.Errorf("blockdev: %w", err)
+				return fmt.Errorf("blockdev: %w", err)
 			}
 			if s := strings.TrimSpace(string(a)); s != "" && printableASCII(s) {
-				out = append(out, s)
+				fn(s)
 			}
 		}
 	}
-	return out, nil
+	return nil
+}
+
+// rank is 0 for a bus named in first, else 1.
+func rank(first []string, bus string) int {
+	if slices.Contains(first, bus) {
+		return 0
+	}
+	return 1
 }

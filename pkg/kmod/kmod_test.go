@@ -161,6 +161,9 @@ func TestByNeed(t *testing.T) {
 	}
 	rec := &recorder{}
 	l := newLoader(mods, aliases, Options{}, rec.sys)
+	if got := l.Buses(); !reflect.DeepEqual(got, []string{"pci", "virtio"}) {
+		t.Errorf("Buses = %q", got)
+	}
 	if got := l.Class("start", "start"); !reflect.DeepEqual(got, []string{"loop"}) {
 		t.Errorf("Class(start) = %q", got)
 	}

@@ -2,6 +2,7 @@ package kmod
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -22,6 +23,7 @@ type Loader struct {
 	// drivers; named also knows every other alias (crypto-sha256,
 	// fs-ext4, ...) for the stages' requests.
 	devices, named *modalias.Table
+	buses          []string // the buses the storage aliases name ("pci", "virtio", ...)
 
 	mu sync.Mutex
 	wg sync.WaitGroup
@@ -57,11 +59,18 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 	for _, a := range aliases {
 		if n := l.byName[a.Module]; n != nil && n.Class == "storage" {
 			storage = append(storage, a)
+			if bus, _, ok := strings.Cut(a.Pattern, ":"); ok && !modalias.HasMeta(bus) && !slices.Contains(l.buses, bus) {
+				l.buses = append(l.buses, bus)
+			}
 		}
 	}
 	l.devices, l.named = modalias.NewTable(storage), modalias.NewTable(aliases)
 	return l
 }
+
+// Buses returns the buses that the storage drivers' aliases name, such as
+// "pci" and "virtio": coldplug reads their devices first.
+func (l *Loader) Buses() []string { return slices.Clone(l.buses) }
 
 // Class starts every module of a class, with its dependencies; it
 // returns their names.

@@ -1,0 +1,51 @@
+package blockdev
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+)
+
+func TestModaliases(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As in a QEMU VM: sysfs lists buses alphabetically.
+	write("acpi/devices/PNP0A03:00/modalias", "acpi:PNP0A03:\n")
+	write("cpu/devices/cpu0/modalias", "cpu:type:x86,ven0000fam0006mod003F:feature:,0089\n")
+	write("pci/devices/0000:00:00.0/modalias", "pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00\n")
+	write("pci/devices/0000:00:04.0/modalias", "pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00\n")
+	write("pci/devices/0000:00:05.0/vendor", "0x1af4\n") // no modalias
+	write("virtio/devices/virtio0/modalias", "virtio:d00000002v00001AF4\n")
+	write("virtio/devices/virtio1/modalias", "\n")                               // empty: skipped
+	write("virtio/devices/virtio2/modalias", "a\x01b\n")                         // not printable: skipped
+	if err := os.MkdirAll(filepath.Join(root, "workqueue"), 0o755); err != nil { // no devices/
+		t.Fatal(err)
+	}
+	var got []string
+	if err := Modaliases(root, []string{"virtio", "pci"}, func(a string) { got = append(got, a) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00",
+		"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00",
+		"virtio:d00000002v00001AF4",
+		"acpi:PNP0A03:",
+		"cpu:type:x86,ven0000fam0006mod003F:feature:,0089",
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Modaliases =\n%q\nwant\n%q", got, want)
+	}
+	if err := Modaliases(filepath.Join(root, "none"), nil, func(string) {}); err == nil {
+		t.Error("no error for a missing directory")
+	}
+}
