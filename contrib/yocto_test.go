@@ -1,0 +1,365 @@
+package contrib
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+
+	"github.com/verinit/verinit/pkg/config"
+)
+
+const layer = "yocto/meta-verinit"
+
+// bbFile is a BitBake file read for the rules checked here: its
+// assignments (value text, operators kept), its inherits and requires,
+// and its shell functions. bitbake itself is not available here.
+type bbFile struct {
+	assigns  map[string][]string // VAR, VAR:override or VAR[flag] -> "OP value" in order
+	inherits []string
+	requires []string
+	funcs    map[string]string // name -> body
+}
+
+var (
+	// An assignment: [export] VAR[:override...][[flag]] OP "value" or 'value'.
+	bbAssign = regexp.MustCompile(`^(?:export\s+)?([A-Za-z0-9_\-+.${}/~:]+(?:\[[A-Za-z0-9_\-+.@/]+\])?)\s*(\?\?=|\?=|:=|\+=|=\+|\.=|=\.|=)\s*("(.*)"|'(.*)')$`)
+	// A function: [python|fakeroot] NAME () {, or python () {.
+	bbFunc = regexp.MustCompile(`^(?:(python|fakeroot)\s+)?([A-Za-z0-9_\-+.${}:]*)\s*\(\)\s*\{$`)
+	bbWord = regexp.MustCompile(`^(inherit|require|include|addtask|deltask|EXPORT_FUNCTIONS|addhandler)\s+(.+)$`)
+)
+
+// parseBB reads BitBake metadata: logical lines (a trailing backslash
+// continues a line), comments, assignments with a quoted value, the
+// directives, and functions that end with a "}" line. Anything else, an
+// unbalanced quote, or an unclosed ${ is an error.
+func parseBB(text string) (bbFile, error) {
+	f := bbFile{assigns: map[string][]string{}, funcs: map[string]string{}}
+	lines := strings.Split(text, "\n")
+	for i := 0; i < len(lines); i++ {
+		n := i + 1
+		line := lines[i]
+		if m := bbFunc.FindStringSubmatch(line); m != nil {
+			var body []string
+			for i++; i < len(lines) && lines[i] != "}"; i++ {
+				body = append(body, lines[i])
+			}
+			if i == len(lines) {
+				return f, fmt.Errorf("line %d: function %q has no closing }", n, m[2])
+			}
+			name := m[2]
+			if m[1] == "python" {
+				name = "python " + name
+			}
+			f.funcs[name] = strings.Join(body, "\n")
+			continue
+		}
+		for strings.HasSuffix(line, `\`) && i+1 < len(lines) {
+			i++
+			line = strings.TrimSuffix(line, `\`) + " " + lines[i]
+		}
+		line = strings.TrimRightFunc(line, unicode.IsSpace)
+		switch trimmed := strings.TrimSpace(line); {
+		case trimmed == "", strings.HasPrefix(trimmed, "#"):
+			continue
+		case line != trimmed:
+			return f, fmt.Errorf("line %d: indented outside a function: %q", n, line)
+		}
+		if m := bbWord.FindStringSubmatch(line); m != nil {
+			if err := checkExpansions(m[2]); err != nil {
+				return f, fmt.Errorf("line %d: %w", n, err)
+			}
+			switch m[1] {
+			case "inherit":
+				f.inherits = append(f.inherits, strings.Fields(m[2])...)
+			case "require", "include":
+				f.requires = append(f.requires, m[2])
+			}
+			continue
+		}
+		m := bbAssign.FindStringSubmatch(line)
+		if m == nil {
+			return f, fmt.Errorf("line %d: not BitBake metadata: %q", n, line)
+		}
+		value := m[4] + m[5]
+		if err := checkExpansions(value); err != nil {
+			return f, fmt.Errorf("line %d: %w", n, err)
+		}
+		f.assigns[m[1]] = append(f.assigns[m[1]], m[2]+" "+strings.Join(strings.Fields(value), " "))
+	}
+	return f, nil
+}
+
+// checkExpansions checks that every ${ closes (inline Python's too).
+func checkExpansions(s string) error {
+	depth := 0
+	for i := 0; i < len(s); i++ {
+		switch {
+		case strings.HasPrefix(s[i:], "${"):
+			depth++
+			i++
+		case s[i] == '{' && depth > 0:
+			depth++
+		case s[i] == '}' && depth > 0:
+			depth--
+		}
+	}
+	if depth != 0 {
+		return fmt.Errorf("unclosed ${ in %q", s)
+	}
+	return nil
+}
+
+// value returns the value of the last plain assignment (=, ?=, ??=, :=)
+// to v, and "" if none.
+func (f bbFile) value(v string) string {
+	as := f.assigns[v]
+	for i := len(as) - 1; i >= 0; i-- {
+		op, val, _ := strings.Cut(as[i], " ")
+		if op == "=" || op == "?=" || op == "??=" || op == ":=" {
+			return val
+		}
+	}
+	return ""
+}
+
+// all returns every value assigned to v, whatever the operator.
+func (f bbFile) all(v string) string {
+	var vals []string
+	for _, a := range f.assigns[v] {
+		_, val, _ := strings.Cut(a, " ")
+		vals = append(vals, val)
+	}
+	return strings.Join(vals, " ")
+}
+
+func readBB(t *testing.T, path string) bbFile {
+	t.Helper()
+	f, err := parseBB(readFile(t, path))
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return f
+}
+
+// checkShellFuncs runs sh -n on every shell function of f. Inline Python
+// (${@...}) becomes a word; ${VAR} is shell syntax already.
+func checkShellFuncs(t *testing.T, path string, f bbFile) {
+	t.Helper()
+	sh := needTool(t, "sh")
+	inline := regexp.MustCompile(`\$\{@[^}]*\}`)
+	for name, body := range f.funcs {
+		if strings.HasPrefix(name, "python") {
+			t.Errorf("%s: %s: Python functions are not checked here; keep to shell", path, name)
+			continue
+		}
+		script := "f() {\n" + inline.ReplaceAllString(body, "x") + "\n}\n"
+		if out, err := exec.Command(sh, "-n", "-c", script).CombinedOutput(); err != nil {
+			t.Errorf("%s: %s: sh -n: %v\n%s", path, name, err, out)
+		}
+	}
+}
+
+// TestBitBakeParser checks that the reader used below rejects malformed
+// metadata (BitBake rejects all of these but the indented assignment,
+// which is refused here as a layout rule) and reads what it accepts.
+func TestBitBakeParser(t *testing.T) {
+	bad := map[string]string{
+		"unbalanced quote":    "A = \"x\n",
+		"no quotes":           "A = x\n",
+		"unknown operator":    "A != \"x\"\n",
+		"unclosed expansion":  "A = \"${B\"\n",
+		"unclosed function":   "do_x() {\n\ttrue\n",
+		"indented assignment": "  A = \"x\"\n",
+	}
+	for name, text := range bad {
+		if _, err := parseBB(text); err == nil {
+			t.Errorf("%s: %q accepted", name, text)
+		}
+	}
+	f, err := parseBB("export A ?= \"1\"\nA:append:class-target = \" 2\"\nB[depends] += \"x:do_y\"\nC = \"a \\\n    b\"\ninherit go-mod ${@'x' if True else ''}\ndo_x:append() {\n\ttrue\n}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if f.value("A") != "1" || f.all("A:append:class-target") != "2" || f.all("B[depends]") != "x:do_y" || f.value("C") != "a b" ||
+		!slices.Equal(f.inherits, []string{"go-mod", "${@'x'", "if", "True", "else", "''}"}) || f.funcs["do_x:append"] != "\ttrue" {
+		t.Errorf("parsed %+v", f)
+	}
+}
+
+// TestYoctoLayer checks meta-verinit: layer.conf, the recipe, the image
+// and the class, for BitBake's syntax and for the settings verinit needs.
+func TestYoctoLayer(t *testing.T) {
+	conf := readBB(t, filepath.Join(layer, "conf", "layer.conf"))
+	if !strings.Contains(conf.all("BBFILE_COLLECTIONS"), "verinit") || conf.value("BBFILE_PATTERN_verinit") != "^${LAYERDIR}/" ||
+		conf.value("BBFILE_PRIORITY_verinit") == "" || conf.value("LAYERSERIES_COMPAT_verinit") == "" ||
+		!strings.Contains(conf.value("LAYERDEPENDS_verinit"), "core") || !strings.Contains(conf.all("BBPATH"), "${LAYERDIR}") {
+		t.Errorf("layer.conf: %v", conf.assigns)
+	}
+	// Every recipe is found by BBFILES.
+	var patterns []string
+	for _, p := range strings.Fields(conf.all("BBFILES")) {
+		patterns = append(patterns, strings.Replace(p, "${LAYERDIR}", layer, 1))
+	}
+	err := filepath.WalkDir(layer, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() || filepath.Ext(path) != ".bb" {
+			return err
+		}
+		if !slices.ContainsFunc(patterns, func(p string) bool { ok, _ := filepath.Match(p, path); return ok }) {
+			t.Errorf("%s: not matched by BBFILES %v", path, patterns)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	recipePath := filepath.Join(layer, "recipes-core", "verinit", "verinit_git.bb")
+	r := readBB(t, recipePath)
+	checkShellFuncs(t, recipePath, r)
+	gomod := strings.SplitN(readFile(t, "../go.mod"), "\n", 2)[0]
+	want := map[string]string{
+		"GO_IMPORT":               strings.TrimPrefix(gomod, "module "),
+		"GO_INSTALL":              "${GO_IMPORT}/cmd/init",
+		"GO_INSTALL:class-native": "${GO_IMPORT}/cmd/verinit",
+		"CGO_ENABLED":             "0",
+		"GO_LINUXLOADER":          "",
+		"FILES:${PN}":             "/init",
+	}
+	for k, v := range want {
+		if got := r.value(k); got != v {
+			t.Errorf("%s: %s = %q, want %q", recipePath, k, got, v)
+		}
+	}
+	for _, dir := range []string{"cmd/init", "cmd/verinit"} {
+		if _, err := os.Stat(filepath.Join("..", dir)); err != nil {
+			t.Errorf("%s: GO_INSTALL names %s: %v", recipePath, dir, err)
+		}
+	}
+	if !strings.Contains(r.all("GOBUILDFLAGS:remove"), "-buildmode=pie") {
+		t.Errorf("%s: must remove go.bbclass's -buildmode=pie (a PIE Go binary needs the dynamic loader)", recipePath)
+	}
+	if !slices.Contains(r.inherits, "go-mod") || !strings.Contains(r.value("BBCLASSEXTEND"), "native") ||
+		!strings.Contains(r.value("SRC_URI"), "destsuffix=${GO_SRCURI_DESTSUFFIX}") || r.value("LICENSE") == "" {
+		t.Errorf("%s: wants inherit go-mod, BBCLASSEXTEND native, SRC_URI into GO_SRCURI_DESTSUFFIX and a LICENSE", recipePath)
+	}
+	if !slices.Contains(r.requires, "${BPN}-go-mods.inc") {
+		t.Errorf("%s: does not require ${BPN}-go-mods.inc", recipePath)
+	}
+	if !strings.Contains(r.funcs["do_install:append:class-target"], "mv ${D}${bindir}/init ${D}/init") {
+		t.Errorf("%s: the init must be installed as /init", recipePath)
+	}
+
+	imagePath := filepath.Join(layer, "recipes-core", "images", "verinit-initramfs.bb")
+	img := readBB(t, imagePath)
+	checkShellFuncs(t, imagePath, img)
+	if img.value("IMAGE_FSTYPES") != "${INITRAMFS_FSTYPES}" || !slices.Contains(img.inherits, "image") ||
+		!strings.Contains(img.value("PACKAGE_INSTALL"), "verinit") || img.value("LICENSE") == "" ||
+		!strings.Contains(img.all("do_image_cpio[depends]"), "verinit-native:do_populate_sysroot") {
+		t.Errorf("%s: %v %v", imagePath, img.assigns, img.inherits)
+	}
+	cpio := img.funcs["IMAGE_CMD:cpio"]
+	if !strings.Contains(cpio, "verinit initramfs -o ${IMGDEPLOYDIR}/${IMAGE_NAME}.cpio --compression none") ||
+		!strings.Contains(cpio, "--init ${IMAGE_ROOTFS}/init") {
+		t.Errorf("%s: IMAGE_CMD:cpio must write ${IMAGE_NAME}.cpio, uncompressed, with verinit initramfs:\n%s", imagePath, cpio)
+	}
+	if !slices.Contains(img.inherits, "${@'verinit-dm-verity'") {
+		t.Errorf("%s: does not inherit verinit-dm-verity when DM_VERITY_IMAGE is set: %v", imagePath, img.inherits)
+	}
+
+	classPath := filepath.Join(layer, "classes", "verinit-dm-verity.bbclass")
+	c := readBB(t, classPath)
+	checkShellFuncs(t, classPath, c)
+	// meta-security's dm-verity-img.bbclass writes the env here.
+	if got := c.value("VERINIT_DM_VERITY_ENV"); got != "${STAGING_VERITY_DIR}/${DM_VERITY_IMAGE}.${DM_VERITY_IMAGE_TYPE}.verity.env" {
+		t.Errorf("%s: VERINIT_DM_VERITY_ENV = %q", classPath, got)
+	}
+	args := c.all("VERINIT_INITRAMFS_ARGS")
+	for _, dst := range []string{":" + config.VerityEnvPath + " ", ":" + config.VeritySigEnvPath + " "} {
+		if !strings.Contains(args, dst) {
+			t.Errorf("%s: does not pack a file at %s, where the init reads it: %s", classPath, strings.Trim(dst, ": "), args)
+		}
+	}
+	stage := strings.TrimSpace(c.all("do_image_cpio[prefuncs]"))
+	if c.funcs[stage] == "" || !strings.Contains(c.funcs[stage], "verinit sign --key ${VERINIT_SIGN_KEY} --cert ${VERINIT_SIGN_CERT}") {
+		t.Errorf("%s: the prefunc %q must exist and sign the root hash", classPath, stage)
+	}
+	if !strings.Contains(c.all("do_image_cpio[depends]"), "${DM_VERITY_IMAGE}:do_image_") {
+		t.Errorf("%s: the cpio must be made after the verity image", classPath)
+	}
+}
+
+// TestYoctoGoMods checks verinit-go-mods.inc against the modules that
+// cmd/init and cmd/verinit build from, with the checksums of their zips
+// in the Go module cache (go-mod-update-modules.bbclass's format).
+func TestYoctoGoMods(t *testing.T) {
+	go_ := needTool(t, "go")
+	inc := filepath.Join(layer, "recipes-core", "verinit", "verinit-go-mods.inc")
+	f := readBB(t, inc)
+	entry := regexp.MustCompile(`^gomod://([^;]+);version=([^;]+);sha256sum=([0-9a-f]{64})$`)
+	have := map[string]string{}
+	for _, u := range strings.Fields(f.all("SRC_URI")) {
+		m := entry.FindStringSubmatch(u)
+		if m == nil {
+			t.Errorf("%s: not a gomod:// entry of a module zip: %s", inc, u)
+			continue
+		}
+		have[m[1]+"@"+m[2]] = m[3]
+	}
+	cmd := exec.Command(go_, "list", "-deps", "-f", "{{with .Module}}{{if not .Main}}{{.Path}}@{{.Version}}{{end}}{{end}}", "./cmd/init", "./cmd/verinit")
+	cmd.Dir = ".."
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	need := map[string]bool{}
+	for _, m := range strings.Fields(string(out)) {
+		need[m] = true
+	}
+	for m := range need {
+		if _, ok := have[m]; !ok {
+			t.Errorf("%s lacks %s (regenerate: bitbake -c update_modules verinit)", inc, m)
+		}
+	}
+	cache, err := exec.Command(go_, "env", "GOMODCACHE").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for m, sum := range have {
+		if !need[m] {
+			t.Errorf("%s lists %s, which the build does not use", inc, m)
+			continue
+		}
+		path, version, _ := strings.Cut(m, "@")
+		zip := filepath.Join(strings.TrimSpace(string(cache)), "cache", "download", escapeModulePath(path), "@v", version+".zip")
+		b, err := os.ReadFile(zip)
+		if err != nil {
+			t.Errorf("%s: %v", m, err)
+			continue
+		}
+		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
+			t.Errorf("%s: sha256sum %s, the module zip's is %x", m, sum, got)
+		}
+	}
+}
+
+// escapeModulePath is the module cache's case encoding: an upper-case
+// letter becomes "!" and its lower case.
+func escapeModulePath(p string) string {
+	var b strings.Builder
+	for _, r := range p {
+		if unicode.IsUpper(r) {
+			b.WriteByte('!')
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
+}
