@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math"
 	"math/big"
 	"time"
 	"unicode/utf16"
@@ -401,15 +402,20 @@ func (c *Certificate) parseExtension(oid []byte, critical bool, v cryptobyte.Str
 			return false, errors.New("malformed basic constraints")
 		}
 		if seq.PeekASN1Tag(cbasn1.INTEGER) {
-			var n uint32
-			if !seq.ReadASN1Integer(&n) || n > 1<<30 {
+			var n uint
+			if !seq.ReadASN1Integer(&n) || n > math.MaxInt {
 				return false, errors.New("malformed path length")
 			}
 			c.maxPathLen = int(n)
 		}
 		c.basicConstraints = true
 	case 30: // name constraints
+		handled, err := nameConstraintForms(v)
+		if err != nil {
+			return false, err
+		}
 		c.nameConstraints = true
+		return handled, nil
 	case 33, 36: // policy mappings, policy constraints
 		c.policyChecks = true
 	case 35: // authority key identifier
@@ -455,6 +461,39 @@ func sanNames(v cryptobyte.String) (bool, error) {
 		}
 	}
 	return found, nil
+}
+
+// nameConstraintForms checks the framing of a name constraints value and
+// reports whether crypto/x509 handles every name form in it (DNS, email,
+// URI, IP address); a critical extension with another form (a directory
+// name, say) is one it leaves unhandled, and so refuses.
+func nameConstraintForms(v cryptobyte.String) (bool, error) {
+	var seq, permitted, excluded cryptobyte.String
+	var havePermitted, haveExcluded bool
+	if !v.ReadASN1(&seq, cbasn1.SEQUENCE) || !v.Empty() ||
+		!seq.ReadOptionalASN1(&permitted, &havePermitted, cbasn1.Tag(0).ContextSpecific().Constructed()) ||
+		!seq.ReadOptionalASN1(&excluded, &haveExcluded, cbasn1.Tag(1).ContextSpecific().Constructed()) || !seq.Empty() {
+		return false, errors.New("malformed name constraints")
+	}
+	if len(permitted) == 0 && len(excluded) == 0 {
+		return false, errors.New("empty name constraints")
+	}
+	handled := true
+	for _, subtrees := range []cryptobyte.String{permitted, excluded} {
+		for !subtrees.Empty() {
+			var subtree, base cryptobyte.String
+			var tag cbasn1.Tag
+			if !subtrees.ReadASN1(&subtree, cbasn1.SEQUENCE) || !subtree.ReadAnyASN1(&base, &tag) {
+				return false, errors.New("malformed name constraints")
+			}
+			switch tag {
+			case cbasn1.Tag(1).ContextSpecific(), cbasn1.Tag(2).ContextSpecific(), cbasn1.Tag(6).ContextSpecific(), cbasn1.Tag(7).ContextSpecific():
+			default:
+				handled = false
+			}
+		}
+	}
+	return handled, nil
 }
 
 // readTime reads a UTCTime or GeneralizedTime.
@@ -508,14 +547,22 @@ func validInteger(b []byte) bool {
 	return true
 }
 
-// validOID reports whether b is the content of a well-formed OBJECT
-// IDENTIFIER: minimal base-128 arcs, the last one complete.
+// validOID reports whether b is the content of an OBJECT IDENTIFIER that
+// crypto/x509 and encoding/asn1 read: minimal base-128 arcs of at most 31
+// bits, the last one complete.
 func validOID(b []byte) bool {
-	if len(b) == 0 || b[len(b)-1]&0x80 != 0 {
+	if len(b) == 0 {
 		return false
 	}
-	for i := range b {
-		if b[i] == 0x80 && (i == 0 || b[i-1]&0x80 == 0) {
+	v, n := 0, 0
+	for i, c := range b {
+		if n == 0 && c == 0x80 || n == 5 || v >= 1<<24 {
+			return false
+		}
+		v, n = v<<7|int(c&0x7f), n+1
+		if c&0x80 == 0 {
+			v, n = 0, 0
+		} else if i == len(b)-1 {
 			return false
 		}
 	}

@@ -43,7 +43,7 @@ func checkLikeX509(t *testing.T, der []byte) {
 		c.keyUsage != int(x.KeyUsage) || !bytes.Equal(c.subjectKeyID, x.SubjectKeyId) || !bytes.Equal(c.authorityKeyID, x.AuthorityKeyId) {
 		t.Fatalf("constraints differ from crypto/x509's: %+v", c)
 	}
-	if c.unhandled != (len(x.UnhandledCriticalExtensions) > 0) && !c.nameConstraints {
+	if c.unhandled != (len(x.UnhandledCriticalExtensions) > 0) {
 		t.Fatalf("unhandled critical extensions: %v, crypto/x509 %v", c.unhandled, x.UnhandledCriticalExtensions)
 	}
 	switch k := x.PublicKey.(type) {
@@ -155,4 +155,21 @@ func FuzzParseCertificate(f *testing.F) {
 		}
 		checkLikeX509(t, der)
 	})
+}
+
+// TestValidOID checks the OBJECT IDENTIFIER rule against encoding/asn1,
+// which the oracle uses for the unsigned parts of a signature.
+func TestValidOID(t *testing.T) {
+	for _, content := range [][]byte{
+		{}, {0x2a}, {0x2a, 0x86}, {0x2a, 0x80, 0x01}, {0x2a, 0x86, 0x48},
+		{0x87, 0xff, 0xff, 0xff, 0x7f}, {0x88, 0x80, 0x80, 0x80, 0x00}, {0x2a, 0x81, 0x80, 0x80, 0x80, 0x80, 0x01},
+		{0x2a, 0x8f, 0xff, 0xff, 0xff, 0x7f}, {0x2a, 0x87, 0xff, 0xff, 0xff, 0x7f},
+	} {
+		der := append([]byte{0x06, byte(len(content))}, content...)
+		var oid asn1.ObjectIdentifier
+		_, err := asn1.Unmarshal(der, &oid)
+		if got := validOID(content); got != (err == nil) {
+			t.Errorf("validOID(% x) = %v, encoding/asn1 says %v", content, got, err)
+		}
+	}
 }
