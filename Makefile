@@ -7,6 +7,7 @@ VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
 LDFLAGS   := -s -w -X main.version=$(VERSION)
 FUZZTIME  ?= 60s
 BOOTS     ?= 5
+BUILDS    ?= 3
 STATICCHECK_VERSION := v0.8.2
 # Packages that must never be linked into the init (size, attack surface).
 # pkg/sig reads signatures and certificates itself; crypto/x509 (and with
@@ -45,9 +46,17 @@ unit:
 vmtest:
 	$(GO) test -count=1 -tags vm -timeout 45m -v ./test/vm
 
-bench: prereqs
-	$(GO) test -run '^$$' -bench . -benchmem ./pkg/...
-	$(GO) test -tags vm -run '^$$' -bench . -benchtime $(BOOTS)x -timeout 60m ./test/vm
+# One run, one table (docs/bench.md): the Go microbenchmarks of the hot
+# paths (bench/micro.txt), then test/vm's BenchmarkTable, which builds
+# and boots verinit, initramfs-tools, dracut and a trivial floor /init
+# BOOTS times each (BUILDS builds each for the build time) and writes
+# bench/table.txt and bench/results.json.
+bench:
+	sh test/vm/prereqs.sh bench
+	@mkdir -p bench
+	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./pkg/... | tee bench/micro.txt
+	BOOTS=$(BOOTS) BUILDS=$(BUILDS) VERINIT_BENCH_OUT=$(CURDIR)/bench \
+	  $(GO) test -tags vm -run '^$$' -bench '^BenchmarkTable$$' -benchtime 1x -timeout 150m ./test/vm
 
 # Every fuzz target of every package, one after the other (go test -fuzz
 # takes one target of one package). A crasher fails the run; go test saves

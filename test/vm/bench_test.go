@@ -3,53 +3,827 @@
 package vm
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math/rand/v2"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
-// BenchmarkBootToRealInit boots the same ext4 root (the same kernel and
-// disk) with verinit's initramfs and with Debian's initramfs-tools one,
-// and reports the kernel's clock (/proc/uptime) when the real init
-// started, as printed by the real init itself. Run it with a fixed
-// count, e.g. -benchtime=5x; compare the uptime-s metrics.
-func BenchmarkBootToRealInit(b *testing.B) {
-	debian, err := debianInitrd()
+// BenchmarkTable is `make bench` (docs/bench.md): it boots one verified
+// root under QEMU TCG with verinit, Debian's initramfs-tools, dracut with
+// systemd-veritysetup and a trivial floor /init, BOOTS times each
+// (default 5, round robin so that a change in the machine's load hits
+// every row alike), compares initramfs sizes and build times, times
+// `verinit verity format` against `veritysetup format` on 1 GiB and the
+// LVM scan against lvm2, prints one table and writes results.json to
+// VERINIT_BENCH_OUT (default: bench/ in the repository). Run it once:
+// -benchtime 1x; b.N is not used, every figure is a median of its own
+// repetitions. Nothing here asserts on time: the targets are reported,
+// not enforced.
+func BenchmarkTable(b *testing.B) {
+	cfg := benchConfig{
+		boots:  benchEnvInt(b, "BOOTS", 5),
+		builds: benchEnvInt(b, "BUILDS", 3),
+		out:    os.Getenv("VERINIT_BENCH_OUT"),
+	}
+	if s := os.Getenv("VERINIT_BENCH_ROWS"); s != "" {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			b.Fatalf("VERINIT_BENCH_ROWS: %v", err)
+		}
+		cfg.only = re
+	}
+	if cfg.out == "" {
+		cfg.out = filepath.Join(repoRoot(), "bench")
+	}
+	dir, err := os.MkdirTemp("", "verinit-bench-")
 	if err != nil {
 		b.Fatal(err)
 	}
-	root := "root=PARTUUID=" + uuidExt4
-	for _, c := range []struct{ name, initrd, cmdline string }{
-		{"verinit", shared.initrd, root + " quiet"},
-		{"initramfs-tools", debian, root + " ro quiet"},
-	} {
-		b.Run(c.name, func(b *testing.B) {
-			var sum float64
-			for range b.N {
-				r := shared.bootWith(b, c.initrd, []string{"main"}, c.cmdline)
-				up, ok := uptime(r.Console)
-				if !ok {
-					b.Fatalf("the real init did not print its uptime")
-				}
-				sum += up
+	b.Cleanup(func() { os.RemoveAll(dir) })
+	res := &benchResults{
+		Kernel: shared.release, Boots: cfg.boots, Builds: cfg.builds, CPUs: runtime.NumCPU(),
+		Go: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339), LoadStart: benchLoad(),
+	}
+	if out, err := exec.Command("git", "-C", repoRoot(), "describe", "--always", "--dirty").Output(); err == nil {
+		res.Commit = strings.TrimSpace(string(out))
+	}
+	disk, err := makeBenchDisk(dir)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.RootHash = disk.rootHash
+	rows, skipped, err := buildBenchRows(dir, disk, cfg.builds, cfg.only)
+	if err != nil {
+		b.Fatal(err)
+	}
+	res.Skipped = skipped
+	for i := range cfg.boots {
+		for _, r := range rows {
+			if r.cmdline == "" {
+				continue
 			}
-			b.ReportMetric(sum/float64(b.N), "uptime-s/op")
-			b.ReportMetric(0, "ns/op") // wall time includes QEMU's start and firmware: not the figure
-		})
+			fmt.Fprintf(os.Stderr, "bench: boot %d/%d: %s\n", i+1, cfg.boots, r.Name)
+			if err := r.boot(b, disk); err != nil {
+				b.Fatalf("%s: %v", r.Name, err)
+			}
+		}
+	}
+	for _, r := range rows {
+		r.summarise()
+		res.Rows = append(res.Rows, r)
+	}
+	if v := res.row("verinit"); v != nil && v.UptimeMedianS > 0 {
+		for _, r := range res.Rows {
+			r.RatioToVerinit = r.UptimeMedianS / v.UptimeMedianS
+		}
+	}
+	if res.Verity, err = benchVerityFormat(dir, 3); err != nil {
+		b.Fatal(err)
+	}
+	if res.LVM, err = benchLVM(cfg.boots); err != nil {
+		b.Fatal(err)
+	}
+	res.LoadEnd = benchLoad()
+	res.Targets = benchTargets(res)
+	var table bytes.Buffer
+	res.print(&table)
+	os.Stdout.Write(table.Bytes())
+	if err := os.MkdirAll(cfg.out, 0o755); err != nil {
+		b.Fatal(err)
+	}
+	js, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.out, "results.json"), append(js, '\n'), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(cfg.out, "table.txt"), table.Bytes(), 0o644); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportMetric(0, "ns/op") // the figures are in the table, not in b.N's wall time
+}
+
+type benchConfig struct {
+	boots, builds int
+	out           string
+	only          *regexp.Regexp // VERINIT_BENCH_ROWS: only the rows whose name matches (for trying the harness)
+}
+
+func benchEnvInt(b *testing.B, key string, def int) int {
+	s := os.Getenv(key)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 {
+		b.Fatalf("%s=%q: want a positive count", key, s)
+	}
+	return n
+}
+
+func benchLoad() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return ""
+	}
+	return strings.Join(f[:3], " ")
+}
+
+// The benchmark disk: partition 1 a squashfs root, partition 2 its
+// veritysetup hash tree (fixed salt and uuid, so runs are comparable).
+const (
+	uuidBenchData = "5e4c7b11-0000-4000-8000-0000000000d1"
+	uuidBenchHash = "5e4c7b11-0000-4000-8000-0000000000e1"
+	benchSalt     = "5e4c7b11aa55aa55"
+	benchUUID     = "5e4c7b11-1111-4111-8111-111111111111"
+)
+
+// benchInit is the real init of the benchmark root. The kernel's clock
+// is read first, with shell built-ins only; then it says which device
+// is its root (a dm device with a VERITY uuid for the verified rows),
+// prints status.json when verinit left one and powers off.
+const benchInit = `#!/bin/busybox sh
+read -r up idle < /proc/uptime
+echo "VERINIT-TEST-ROOT: uptime $up"
+echo "` + markerInit + ` pid=$$"
+while read -r id parent dev rest; do set -- $rest; [ "$2" = / ] && root=$dev; done < /proc/self/mountinfo
+echo "VERINIT-BENCH: root $root $(/bin/busybox basename $(/bin/busybox readlink /sys/dev/block/$root)) $(/bin/busybox cat /sys/dev/block/$root/dm/uuid 2>/dev/null)"
+if [ -f /run/verinit/status.json ]; then
+	echo "` + markerStatus + `"
+	/bin/busybox cat /run/verinit/status.json
+	echo "` + markerEnd + `"
+fi
+/bin/busybox poweroff -f
+`
+
+type benchDisk struct {
+	rootHash string
+}
+
+func makeBenchDisk(dir string) (benchDisk, error) {
+	root := filepath.Join(dir, "rootfs")
+	if err := makeRootDir(root, false); err != nil {
+		return benchDisk{}, err
+	}
+	if err := os.WriteFile(filepath.Join(root, "sbin/init"), []byte(benchInit), 0o755); err != nil {
+		return benchDisk{}, err
+	}
+	// systemctl switch-root refuses a root without os-release.
+	if err := os.WriteFile(filepath.Join(root, "etc/os-release"), []byte("ID=verinit-bench\nNAME=\"verinit bench root\"\n"), 0o644); err != nil {
+		return benchDisk{}, err
+	}
+	sq, hash := filepath.Join(dir, "bench.squashfs"), filepath.Join(dir, "bench.hash")
+	if err := run(dir, "mksquashfs", root, sq, "-noappend", "-all-root", "-quiet"); err != nil {
+		return benchDisk{}, err
+	}
+	rh, err := veritysetupFormat(sq, hash, "--salt="+benchSalt, "--uuid="+benchUUID)
+	if err != nil {
+		return benchDisk{}, err
+	}
+	if err := shared.makeDisk("bench", []partSpec{
+		{uuid: uuidBenchData, name: "bench-root", image: sq},
+		{uuid: uuidBenchHash, name: "bench-root-verity", image: hash},
+	}); err != nil {
+		return benchDisk{}, err
+	}
+	return benchDisk{rootHash: rh}, nil
+}
+
+// benchRow is one initramfs: how it was built, what it weighs, and what
+// its boots measured.
+type benchRow struct {
+	Name     string `json:"name"`
+	Verified bool   `json:"verified"` // the root is mounted through dm-verity
+	Cmdline  string `json:"cmdline,omitempty"`
+	Build    string `json:"build"` // the command that made it
+
+	InitramfsBytes int64  `json:"initramfs_bytes"`
+	Compression    string `json:"compression"`
+	UnpackedBytes  int64  `json:"unpacked_bytes"` // sum of the archive's file sizes
+	InitBytes      int64  `json:"init_bytes"`
+	InitWhat       string `json:"init_measured"` // which program InitBytes is
+
+	BuildS       []float64 `json:"build_s,omitempty"`
+	BuildMedianS float64   `json:"build_median_s,omitempty"`
+
+	UptimeS         []float64      `json:"uptime_s,omitempty"` // the kernel's clock when the real init started
+	UptimeMedianS   float64        `json:"uptime_median_s,omitempty"`
+	RatioToVerinit  float64        `json:"ratio_to_verinit,omitempty"`
+	StagesMedianMs  []benchStageMs `json:"stages_median_ms,omitempty"` // verinit rows, from status.json
+	TotalMedianMs   float64        `json:"total_median_ms,omitempty"`
+	stages          map[string][]float64
+	stageOrder      []string
+	totals          []float64
+	initrd, cmdline string
+	isVerinit       bool
+}
+
+type benchStageMs struct {
+	Stage string  `json:"stage"`
+	Ms    float64 `json:"ms"`
+}
+
+// boot boots the row once and records what the real init printed,
+// failing when it did not reach the real init or reached it on the
+// wrong device.
+func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
+	res := shared.bootWith(b, r.initrd, []string{"bench"}, r.cmdline)
+	up, ok := uptime(res.Console)
+	if !res.Reached || !ok {
+		return fmt.Errorf("the real init did not start or did not print its uptime:\n%s", res.Console)
+	}
+	m := regexp.MustCompile(`(?m)^VERINIT-BENCH: root (\S+) (\S+) ?(\S*)$`).FindStringSubmatch(res.Console)
+	if m == nil {
+		return fmt.Errorf("the real init did not name its root device:\n%s", res.Console)
+	}
+	if dm := strings.HasPrefix(m[2], "dm-") && strings.Contains(m[3], "VERITY"); dm != r.Verified {
+		return fmt.Errorf("root is %s (%s, dm uuid %q); want verified=%v", m[2], m[1], m[3], r.Verified)
+	}
+	if !r.Verified && m[2] != "vda1" {
+		return fmt.Errorf("root is %s, want vda1", m[2])
+	}
+	r.UptimeS = append(r.UptimeS, up)
+	if !r.isVerinit {
+		return nil
+	}
+	if got := field(res.Status, "verity", "root_hash"); got != disk.rootHash {
+		return fmt.Errorf("status.json verity.root_hash = %v, want %s", got, disk.rootHash)
+	}
+	stages, _ := res.Status["stages_ms"].([]any)
+	for _, s := range stages {
+		m, _ := s.(map[string]any)
+		name, _ := m["stage"].(string)
+		ms, ok := m["ms"].(float64)
+		if name == "" || !ok {
+			return fmt.Errorf("status.json: bad stages_ms entry %v", s)
+		}
+		if r.stages == nil {
+			r.stages = map[string][]float64{}
+		}
+		if _, seen := r.stages[name]; !seen {
+			r.stageOrder = append(r.stageOrder, name)
+		}
+		r.stages[name] = append(r.stages[name], ms)
+	}
+	total, ok := res.Status["total_ms"].(float64)
+	if !ok {
+		return fmt.Errorf("status.json has no total_ms")
+	}
+	r.totals = append(r.totals, total)
+	return nil
+}
+
+func (r *benchRow) summarise() {
+	r.BuildMedianS = median(r.BuildS)
+	r.UptimeMedianS = median(r.UptimeS)
+	for _, name := range r.stageOrder {
+		// A stage missing from some boots counts as 0 there.
+		v := append([]float64(nil), r.stages[name]...)
+		for len(v) < len(r.totals) {
+			v = append(v, 0)
+		}
+		r.StagesMedianMs = append(r.StagesMedianMs, benchStageMs{name, median(v)})
+	}
+	r.TotalMedianMs = median(r.totals)
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	s := slices.Clone(v)
+	slices.Sort(s)
+	if len(s)%2 == 1 {
+		return s[len(s)/2]
+	}
+	return (s[len(s)/2-1] + s[len(s)/2]) / 2
+}
+
+// floorModules are what the floor loads, in dependency order: the
+// virtio PCI transport, the disk driver and the root's file system.
+var floorModules = []string{"virtio_ring", "virtio", "virtio_pci_legacy_dev", "virtio_pci_modern_dev", "virtio_pci", "virtio_blk", "squashfs"}
+
+// minimalModules are the verinit minimal set: virtio disk, dm-verity
+// with the fast sha256, squashfs (dependencies added by verinit).
+var minimalModules = []string{"virtio_pci", "virtio_blk", "dm_verity", "crypto-sha256", "squashfs"}
+
+// buildBenchRows builds every initramfs, the ones with a build-time
+// figure `builds` times, and returns the rows in table order; skipped
+// says which rows could not be made and why.
+func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp) ([]*benchRow, []string, error) {
+	bin := filepath.Join(shared.dir, "bin")
+	verinit, initBin := filepath.Join(bin, "verinit"), filepath.Join(bin, "init")
+	rel := shared.release
+	verity := fmt.Sprintf("roothash=%s systemd.verity_root_data=PARTUUID=%s systemd.verity_root_hash=PARTUUID=%s root=/dev/mapper/root ro quiet",
+		disk.rootHash, uuidBenchData, uuidBenchHash)
+	out := func(name string) string { return filepath.Join(dir, name+".img") }
+	var skipped []string
+
+	// The floor: its /init and its seven modules.
+	floorBin := filepath.Join(dir, "floor")
+	if err := runEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", floorBin, "./test/vm/floor"); err != nil {
+		return nil, nil, err
+	}
+	paths, err := modulePaths(rel, floorModules)
+	if err != nil {
+		return nil, nil, err
+	}
+	floorArgs := []string{"initramfs", "-o", out("floor"), "--init", floorBin, "--no-modules"}
+	for i, p := range paths {
+		floorArgs = append(floorArgs, "--file", fmt.Sprintf("%s:/modules/%02d-%s", p, i, filepath.Base(p)))
+	}
+
+	// initramfs-tools as Debian configures it, plus squashfs, which
+	// MODULES=most leaves out (without it, no initramfs-tools image can
+	// mount a squashfs root).
+	conf := filepath.Join(dir, "initramfs-tools")
+	if err := run(dir, "cp", "-a", "/etc/initramfs-tools", conf); err != nil {
+		return nil, nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(conf, "modules"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, nil, err
+	}
+	if _, err := f.WriteString("squashfs\n"); err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, nil, err
+	}
+
+	type spec struct {
+		row   *benchRow
+		out   string // the initramfs argv writes
+		argv  []string
+		timed bool         // build `builds` times and report the median
+		check func() error // nil, or why the row cannot be built here
+	}
+	verinitArgs := func(name string, extra ...string) []string {
+		return append([]string{verinit, "initramfs", "-o", out(name), "--init", initBin, "--kernel-release", rel}, extra...)
+	}
+	var minimal []string
+	for _, m := range minimalModules {
+		minimal = append(minimal, "--module", m)
+	}
+	dracutMin := []string{"--hostonly", "--hostonly-mode", "strict", "--no-hostonly-cmdline",
+		"-m", "systemd-initrd systemd-veritysetup udev-rules base", "--drivers", "virtio_pci virtio_blk squashfs dm-verity"}
+	specs := []spec{
+		{row: &benchRow{Name: "verinit", Verified: true, cmdline: verity, isVerinit: true},
+			out: out("verinit"), argv: verinitArgs("verinit"), timed: true},
+		{row: &benchRow{Name: "verinit eager modules", Verified: true, cmdline: verity, isVerinit: true},
+			out: out("verinit-eager"), argv: verinitArgs("verinit-eager", "--eager-modules"),
+			check: func() error { return verinitHasFlag(verinit, "eager-modules") }},
+		{row: &benchRow{Name: "verinit minimal", Verified: true, cmdline: verity, isVerinit: true},
+			out: out("verinit-minimal"), argv: verinitArgs("verinit-minimal", minimal...), timed: true},
+		{row: &benchRow{Name: "initramfs-tools (plain root)", cmdline: "root=PARTUUID=" + uuidBenchData + " ro quiet"},
+			out: out("initramfs-tools"), argv: []string{"mkinitramfs", "-d", conf, "-o", out("initramfs-tools"), rel}, timed: true},
+		{row: &benchRow{Name: "dracut default", Verified: true, cmdline: verity},
+			out: out("dracut-default"), argv: []string{"dracut", "--force", "--quiet", "--kver", rel, "--add", "systemd-veritysetup", out("dracut-default")}, timed: true},
+		{row: &benchRow{Name: "dracut minimal host-only", Verified: true, cmdline: verity},
+			out: out("dracut-minimal"), argv: append(append([]string{"dracut", "--force", "--quiet", "--kver", rel}, dracutMin...), out("dracut-minimal")), timed: true},
+		{row: &benchRow{Name: "floor (no verity)", cmdline: "ro quiet"}, out: out("floor"), argv: append([]string{verinit}, floorArgs...)},
+	}
+	var rows []*benchRow
+	for _, s := range specs {
+		if only != nil && !only.MatchString(s.row.Name) {
+			continue
+		}
+		if s.check != nil {
+			if err := s.check(); err != nil {
+				skipped = append(skipped, fmt.Sprintf("%s: %v", s.row.Name, err))
+				continue
+			}
+		}
+		r := s.row
+		fmt.Fprintf(os.Stderr, "bench: building %s\n", r.Name)
+		r.initrd, r.Build = s.out, strings.Join(s.argv, " ")
+		reps := 1
+		if s.timed {
+			reps = builds
+		}
+		for range reps {
+			start := time.Now()
+			if err := run(dir, s.argv[0], s.argv[1:]...); err != nil {
+				return nil, nil, fmt.Errorf("%s: %w", r.Name, err)
+			}
+			if s.timed {
+				r.BuildS = append(r.BuildS, time.Since(start).Seconds())
+			}
+		}
+		if err := r.measureArchive(); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", r.Name, err)
+		}
+		rows = append(rows, r)
+	}
+	return rows, skipped, nil
+}
+
+// verinitHasFlag tells whether `verinit initramfs` knows --flag.
+func verinitHasFlag(verinit, flag string) error {
+	out, _ := exec.Command(verinit, "initramfs", "--help").CombinedOutput()
+	if !strings.Contains(string(out), "-"+flag+" ") && !strings.Contains(string(out), "-"+flag+"\n") {
+		return fmt.Errorf("verinit initramfs has no --%s", flag)
+	}
+	return nil
+}
+
+// modulePaths finds each module's file in modules.dep, in the order given.
+func modulePaths(rel string, names []string) ([]string, error) {
+	base := filepath.Join("/lib/modules", rel)
+	dep, err := os.ReadFile(filepath.Join(base, "modules.dep"))
+	if err != nil {
+		return nil, err
+	}
+	byName := map[string]string{}
+	for _, line := range strings.Split(string(dep), "\n") {
+		p, _, ok := strings.Cut(line, ":")
+		if !ok {
+			continue
+		}
+		n := filepath.Base(p)
+		n = n[:strings.Index(n, ".ko")]
+		byName[strings.ReplaceAll(n, "-", "_")] = filepath.Join(base, p)
+	}
+	var paths []string
+	for _, n := range names {
+		p, ok := byName[n]
+		if !ok {
+			return nil, fmt.Errorf("module %s is not in %s/modules.dep", n, base)
+		}
+		if !strings.HasSuffix(p, ".ko") {
+			return nil, fmt.Errorf("module %s is compressed (%s): the floor loads plain .ko files", n, p)
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+// measureArchive records the archive's size and compression, the sum of
+// its files and the size of the program that runs as /init: verinit's
+// and the floor's binaries, busybox (which runs initramfs-tools' /init
+// script) and systemd for dracut (its libsystemd-shared is not counted).
+func (r *benchRow) measureArchive() error {
+	st, err := os.Stat(r.initrd)
+	if err != nil {
+		return err
+	}
+	r.InitramfsBytes = st.Size()
+	if r.Compression, err = compressionOf(r.initrd); err != nil {
+		return err
+	}
+	out, err := exec.Command("lsinitramfs", "-l", r.initrd).Output()
+	if err != nil {
+		return fmt.Errorf("lsinitramfs -l %s: %w", r.initrd, err)
+	}
+	type file struct {
+		size  int64
+		links string
+	}
+	files := map[string]file{}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 9 || !strings.HasPrefix(f[0], "-") {
+			continue
+		}
+		n, err := strconv.ParseInt(f[4], 10, 64)
+		if err != nil {
+			continue
+		}
+		r.UnpackedBytes += n
+		files[strings.TrimPrefix(f[len(f)-1], "./")] = file{n, f[1]}
+	}
+	pick := func(what string, names ...string) error {
+		for _, n := range names {
+			f, ok := files[n]
+			if !ok {
+				continue
+			}
+			if f.size == 0 && f.links != "1" {
+				// A hard link (busybox's applets): newc stores the data
+				// with one of the names only, of the same link count.
+				for _, g := range files {
+					if g.links == f.links {
+						f.size = max(f.size, g.size)
+					}
+				}
+			}
+			r.InitBytes, r.InitWhat = f.size, what+" ("+n+")"
+			return nil
+		}
+		return fmt.Errorf("no %s in the archive (looked for %s)", what, strings.Join(names, ", "))
+	}
+	switch {
+	case strings.HasPrefix(r.Name, "verinit"), strings.HasPrefix(r.Name, "floor"):
+		return pick("/init binary", "init")
+	case strings.HasPrefix(r.Name, "initramfs-tools"):
+		return pick("busybox, the shell of the /init script", "usr/bin/busybox", "bin/busybox")
+	default:
+		return pick("systemd", "usr/lib/systemd/systemd", "lib/systemd/systemd")
 	}
 }
 
-func debianInitrd() (string, error) {
-	p := filepath.Join("/boot", "initrd.img-"+shared.release)
-	if _, err := os.Stat(p); err != nil {
+// compressionOf names an initramfs's compression from its magic bytes,
+// behind an uncompressed early cpio (microcode) if there is one.
+func compressionOf(path string) (string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
 		return "", err
 	}
-	return p, nil
+	prefix := ""
+	if bytes.HasPrefix(b, []byte("070701")) {
+		i := bytes.LastIndex(b[:min(len(b), 64<<20)], []byte("TRAILER!!!"))
+		if i < 0 {
+			return "cpio", nil
+		}
+		j := i + len("TRAILER!!!")
+		for j < len(b) && b[j] == 0 {
+			j++
+		}
+		if j == len(b) {
+			return "none", nil
+		}
+		prefix, b = "early cpio + ", b[j:]
+	}
+	for _, m := range []struct {
+		magic []byte
+		name  string
+	}{{[]byte{0x1f, 0x8b}, "gzip"}, {[]byte{0x28, 0xb5, 0x2f, 0xfd}, "zstd"}, {[]byte{0xfd, '7', 'z', 'X', 'Z'}, "xz"}, {[]byte{0x02, 0x21, 0x4c, 0x18}, "lz4"}} {
+		if bytes.HasPrefix(b, m.magic) {
+			return prefix + m.name, nil
+		}
+	}
+	return prefix + "unknown", nil
 }
 
-// uptime reads "VERINIT-TEST-ROOT: uptime 2.41 1.10".
+// benchVerity is verinit verity format against veritysetup format on
+// the same 1 GiB file, alternating, reps times each.
+type benchVerity struct {
+	Bytes        int64     `json:"bytes"`
+	VerinitS     []float64 `json:"verinit_s"`
+	VeritysetupS []float64 `json:"veritysetup_s"`
+	VerinitMed   float64   `json:"verinit_median_s"`
+	VeritysetMed float64   `json:"veritysetup_median_s"`
+	Speedup      float64   `json:"speedup"` // veritysetup time / verinit time
+	RootHash     string    `json:"root_hash"`
+}
+
+func benchVerityFormat(dir string, reps int) (*benchVerity, error) {
+	const size = 1 << 30
+	data := filepath.Join(dir, "verity-1g")
+	f, err := os.Create(data)
+	if err != nil {
+		return nil, err
+	}
+	rng := rand.NewChaCha8([32]byte{'v', 'e', 'r', 'i', 'n', 'i', 't'})
+	if _, err := io.CopyN(f, rng, size); err != nil {
+		f.Close()
+		return nil, err
+	}
+	// Written back before timing, so that writeback does not compete;
+	// the pages stay cached for both tools.
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	if err := f.Close(); err != nil {
+		return nil, err
+	}
+	defer os.Remove(data)
+	v := &benchVerity{Bytes: size}
+	args := []string{"--salt=" + benchSalt, "--uuid=" + benchUUID}
+	rootHash := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`)
+	timed := func(name string, argv ...string) (float64, string, error) {
+		hash := filepath.Join(dir, "verity-1g.hash")
+		os.Remove(hash)
+		start := time.Now()
+		out, err := exec.Command(name, append(argv, args...)...).CombinedOutput()
+		d := time.Since(start).Seconds()
+		os.Remove(hash)
+		if err != nil {
+			return 0, "", fmt.Errorf("%s %s: %v\n%s", name, strings.Join(argv, " "), err, out)
+		}
+		m := rootHash.FindSubmatch(out)
+		if m == nil {
+			return 0, "", fmt.Errorf("%s printed no root hash:\n%s", name, out)
+		}
+		return d, string(m[1]), nil
+	}
+	hash := filepath.Join(dir, "verity-1g.hash")
+	for range reps {
+		d, vs, err := timed("veritysetup", "format", data, hash)
+		if err != nil {
+			return nil, err
+		}
+		v.VeritysetupS = append(v.VeritysetupS, d)
+		d, vi, err := timed(filepath.Join(shared.dir, "bin", "verinit"), "verity", "format", data, hash)
+		if err != nil {
+			return nil, err
+		}
+		v.VerinitS = append(v.VerinitS, d)
+		if vs != vi {
+			return nil, fmt.Errorf("root hashes differ: veritysetup %s, verinit %s", vs, vi)
+		}
+		v.RootHash = vi
+	}
+	v.VerinitMed, v.VeritysetMed = median(v.VerinitS), median(v.VeritysetupS)
+	v.Speedup = v.VeritysetMed / v.VerinitMed
+	return v, nil
+}
+
+// benchLVMResult is pkg/lvm's BenchmarkLvs: the init's scan and plan of
+// a 4-PV striped VG (its metadata bytes in memory) against lvs and
+// vgchange --test -ay on the same PVs as loop devices.
+type benchLVMResult struct {
+	ScanPlanNs       float64 `json:"scanplan_ns"`
+	LvsNs            float64 `json:"lvs_ns"`
+	VgchangeTestNs   float64 `json:"vgchange_test_ns"`
+	LvsRatio         float64 `json:"lvs_over_scanplan"`
+	VgchangeRatio    float64 `json:"vgchange_over_scanplan"`
+	GoTestBenchCount int     `json:"runs"`
+}
+
+func benchLVM(n int) (*benchLVMResult, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkLvs$", "-benchtime", fmt.Sprintf("%dx", n), "./pkg/lvm")
+	cmd.Dir = repoRoot()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("go test -bench BenchmarkLvs ./pkg/lvm: %v\n%s", err, out)
+	}
+	line := regexp.MustCompile(`(?m)^BenchmarkLvs\S*\s+\d+\s+(.*)$`).FindSubmatch(out)
+	if line == nil {
+		return nil, fmt.Errorf("no BenchmarkLvs line in:\n%s", out)
+	}
+	metrics := map[string]float64{}
+	f := strings.Fields(string(line[1]))
+	for i := 0; i+1 < len(f); i += 2 {
+		v, err := strconv.ParseFloat(f[i], 64)
+		if err == nil {
+			metrics[f[i+1]] = v
+		}
+	}
+	r := &benchLVMResult{ScanPlanNs: metrics["scanplan-ns/op"], LvsNs: metrics["lvs-ns/op"], VgchangeTestNs: metrics["vgchange-test-ns/op"],
+		LvsRatio: metrics["lvs/scanplan"], VgchangeRatio: metrics["vgchange/scanplan"], GoTestBenchCount: n}
+	if r.ScanPlanNs == 0 || r.LvsNs == 0 {
+		return nil, fmt.Errorf("BenchmarkLvs reported no scanplan-ns/op or lvs-ns/op: %s", line[0])
+	}
+	return r, nil
+}
+
+type benchTarget struct {
+	Target string `json:"target"`
+	Value  string `json:"value"`
+	Met    bool   `json:"met"`
+}
+
+type benchResults struct {
+	Started   string          `json:"started"`
+	Commit    string          `json:"commit"`
+	Kernel    string          `json:"kernel"`
+	Go        string          `json:"go"`
+	CPUs      int             `json:"cpus"`
+	LoadStart string          `json:"loadavg_start"`
+	LoadEnd   string          `json:"loadavg_end"`
+	Boots     int             `json:"boots"`
+	Builds    int             `json:"builds"`
+	RootHash  string          `json:"root_hash"`
+	Rows      []*benchRow     `json:"initramfs"`
+	Skipped   []string        `json:"skipped,omitempty"`
+	Verity    *benchVerity    `json:"verity_format"`
+	LVM       *benchLVMResult `json:"lvm_scan"`
+	Targets   []benchTarget   `json:"targets"`
+}
+
+func (res *benchResults) row(name string) *benchRow {
+	for _, r := range res.Rows {
+		if r.Name == name {
+			return r
+		}
+	}
+	return nil
+}
+
+func benchTargets(res *benchResults) []benchTarget {
+	var t []benchTarget
+	v, floor, small := res.row("verinit"), res.row("floor (no verity)"), res.row("verinit minimal")
+	if v == nil {
+		return nil
+	}
+	if floor != nil {
+		d := v.UptimeMedianS - floor.UptimeMedianS
+		t = append(t, benchTarget{"verified-root boot within 0.3 s of the floor", fmt.Sprintf("%+.2f s", d), d <= 0.3})
+	}
+	var excl float64
+	for _, s := range v.StagesMedianMs {
+		if s.Stage == "modules" || s.Stage == "device" {
+			excl += s.Ms
+		}
+	}
+	own := v.TotalMedianMs - excl
+	t = append(t, benchTarget{"/init to real init <= 100 ms, without modules and device stages", fmt.Sprintf("%.0f ms", own), own <= 100})
+	if res.Verity != nil {
+		t = append(t, benchTarget{"verity format >= 1.5x veritysetup", fmt.Sprintf("%.2fx", res.Verity.Speedup), res.Verity.Speedup >= 1.5})
+	}
+	t = append(t, benchTarget{"bin/init <= 2.5 MB", fmtMB(v.InitBytes), v.InitBytes <= 2_500_000})
+	if small != nil {
+		t = append(t, benchTarget{"minimal initramfs <= 2 MB compressed", fmtMB(small.InitramfsBytes), small.InitramfsBytes <= 2_000_000})
+	}
+	t = append(t, benchTarget{"default initramfs <= 4 MB compressed", fmtMB(v.InitramfsBytes), v.InitramfsBytes <= 4_000_000})
+	return t
+}
+
+func fmtMB(n int64) string { return fmt.Sprintf("%.2f MB", float64(n)/1e6) }
+
+func (res *benchResults) print(w io.Writer) {
+	fmt.Fprintf(w, "\nverinit bench: %s, kernel %s, QEMU TCG, median of %d boots (builds: median of %d), %d CPUs, load %s -> %s\n\n",
+		res.Commit, res.Kernel, res.Boots, res.Builds, res.CPUs, res.LoadStart, res.LoadEnd)
+	fmt.Fprintf(w, "%-28s %9s %8s %15s %10s %10s %-22s %10s %9s\n", "initramfs", "real init", "÷verinit", "min..max s", "initramfs", "unpacked", "compression", "init bin", "build s")
+	for _, r := range res.Rows {
+		up, ratio, span := "-", "-", "-"
+		if len(r.UptimeS) > 0 {
+			up = fmt.Sprintf("%.2f s", r.UptimeMedianS)
+			ratio = fmt.Sprintf("%.2f", r.RatioToVerinit)
+			span = fmt.Sprintf("%.2f..%.2f", slices.Min(r.UptimeS), slices.Max(r.UptimeS))
+		}
+		build := "-"
+		if len(r.BuildS) > 0 {
+			build = fmt.Sprintf("%.2f", r.BuildMedianS)
+		}
+		fmt.Fprintf(w, "%-28s %9s %8s %15s %10s %10s %-22s %10s %9s\n", r.Name, up, ratio, span, fmtMB(r.InitramfsBytes), fmtMB(r.UnpackedBytes), r.Compression, fmtMB(r.InitBytes), build)
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(w, "not measured: %s\n", s)
+	}
+	fmt.Fprintf(w, "\n(real init: the kernel's /proc/uptime as the real init's first command read it; init bin: %s)\n", res.initWhat())
+	for _, r := range res.Rows {
+		if len(r.StagesMedianMs) == 0 {
+			continue
+		}
+		var parts []string
+		for _, s := range r.StagesMedianMs {
+			parts = append(parts, fmt.Sprintf("%s %.1f", s.Stage, s.Ms))
+		}
+		fmt.Fprintf(w, "\n%s stages, median ms: %s | total %.1f", r.Name, strings.Join(parts, " | "), r.TotalMedianMs)
+	}
+	fmt.Fprintln(w)
+	if v := res.Verity; v != nil {
+		fmt.Fprintf(w, "\nverity format, 1 GiB, median of %d: verinit %.2f s, veritysetup %.2f s: verinit %.2fx faster (same root hash)\n",
+			len(v.VerinitS), v.VerinitMed, v.VeritysetMed, v.Speedup)
+	}
+	if l := res.LVM; l != nil {
+		fmt.Fprintf(w, "LVM, 4-PV striped VG: verinit scan+plan %.1f µs; lvs %.1f ms (%.0fx), vgchange --test -ay %.1f ms (%.0fx)\n",
+			l.ScanPlanNs/1e3, l.LvsNs/1e6, l.LvsRatio, l.VgchangeTestNs/1e6, l.VgchangeRatio)
+	}
+	if v := res.row("verinit"); v != nil && v.BuildMedianS > 0 {
+		var parts []string
+		for _, r := range res.Rows {
+			if r != v && r.BuildMedianS > 0 {
+				parts = append(parts, fmt.Sprintf("%s %.2f s (%.1fx)", r.Name, r.BuildMedianS, r.BuildMedianS/v.BuildMedianS))
+			}
+		}
+		fmt.Fprintf(w, "initramfs build: verinit %.2f s; %s\n", v.BuildMedianS, strings.Join(parts, "; "))
+	}
+	fmt.Fprintln(w, "\ntargets:")
+	for _, t := range res.Targets {
+		met := "met"
+		if !t.Met {
+			met = "NOT met"
+		}
+		fmt.Fprintf(w, "  %-64s %12s  %s\n", t.Target, t.Value, met)
+	}
+}
+
+func (res *benchResults) initWhat() string {
+	seen := map[string]bool{}
+	var parts []string
+	for _, r := range res.Rows {
+		w := r.InitWhat
+		if i := strings.Index(w, " ("); i >= 0 {
+			w = w[:i]
+		}
+		if !seen[w] {
+			seen[w] = true
+			parts = append(parts, w)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+// uptime reads "VERINIT-TEST-ROOT: uptime 2.41 ..." (the first field).
 func uptime(console string) (float64, bool) {
 	const marker = "VERINIT-TEST-ROOT: uptime "
 	i := strings.Index(console, marker)

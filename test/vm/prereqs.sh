@@ -1,5 +1,6 @@
 #!/bin/sh
-# Installs what `make demo` and `make test` need on a Debian 12 machine.
+# Installs what `make demo` and `make test` need on a Debian 12 machine
+# (with the argument `bench`, also what `make bench` needs).
 # As root it installs the missing packages with apt-get; otherwise it
 # lists them and fails, so nothing is silently skipped.
 set -eu
@@ -26,6 +27,20 @@ man:man-db
 zsh:zsh
 fish:fish
 "
+# make bench (test/vm/prereqs.sh bench) also builds Debian's initramfs-tools
+# and dracut images to compare with. dracut-core installs beside
+# initramfs-tools (the dracut package would replace it); dracut's
+# systemd-veritysetup module takes systemd-veritysetup and its generator
+# from Debian 12's systemd package, libcryptsetup from cryptsetup-bin's
+# dependencies and dmsetup from lvm2's.
+if [ "${1:-}" = bench ]; then
+	need="$need
+mkinitramfs:initramfs-tools
+lsinitramfs:initramfs-tools-core
+dracut:dracut-core
+dmsetup:dmsetup
+"
+fi
 missing=""
 for pair in $need; do
 	cmd=${pair%%:*}
@@ -34,6 +49,9 @@ for pair in $need; do
 done
 # A Debian kernel to boot, with its modules.
 ls /boot/vmlinuz-* >/dev/null 2>&1 || missing="$missing linux-image-amd64"
+if [ "${1:-}" = bench ] && [ ! -x /lib/systemd/systemd-veritysetup ]; then
+	missing="$missing systemd"
+fi
 # busybox-static, not the dynamic busybox: the test root has no libc.
 dpkg -s busybox-static >/dev/null 2>&1 || missing="$missing busybox-static"
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then

@@ -1,0 +1,110 @@
+//go:build linux
+
+// Command floor is the lower bound that `make bench` compares every
+// initramfs with: the least an /init must do to reach the real init on
+// the Debian kernel, whose disk driver and file system are modules. It
+// loads the modules packed under /modules in name order (the benchmark
+// packs exactly virtio_pci and virtio_blk with their dependencies, and
+// squashfs, numbered in dependency order: nothing is resolved here),
+// mounts the one known device read-only, moves /dev and mounts /proc and
+// /sys in the new root, switches root and execs the real init.
+//
+// It checks nothing, discovers nothing and verifies nothing: it is a
+// measuring stick, not part of the product, and must never boot a real
+// system.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// The benchmark's disk: partition 1 is the squashfs root.
+const (
+	modulesDir = "/modules"
+	rootDev    = "/dev/vda1"
+	rootFS     = "squashfs"
+	newRoot    = "/root"
+	realInit   = "/sbin/init"
+	// virtio_blk's probe and partition scan run inside its module init,
+	// and devtmpfs makes the node before the probe returns, so the device
+	// is there at once; the bound only keeps a surprise from hanging.
+	deviceBound = 5 * time.Second
+)
+
+func main() {
+	// run returns only on failure: on success the real init replaced it.
+	fmt.Fprintf(os.Stderr, "floor: %v\n", run())
+	// PID 1 must not exit: power off, so that QEMU stops.
+	unix.Reboot(unix.LINUX_REBOOT_CMD_POWER_OFF)
+}
+
+func run() error {
+	if err := unix.Mount("devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, ""); err != nil && !errors.Is(err, unix.EBUSY) {
+		return fmt.Errorf("mount /dev: %w", err)
+	}
+	entries, err := os.ReadDir(modulesDir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if err := load(filepath.Join(modulesDir, e.Name())); err != nil {
+			return err
+		}
+	}
+	if err := os.MkdirAll(newRoot, 0o755); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(deviceBound)
+	for {
+		err := unix.Mount(rootDev, newRoot, rootFS, unix.MS_RDONLY, "")
+		if err == nil {
+			break
+		}
+		if !errors.Is(err, unix.ENOENT) || time.Now().After(deadline) {
+			return fmt.Errorf("mount %s: %w", rootDev, err)
+		}
+		time.Sleep(time.Millisecond)
+	}
+	if err := unix.Mount("proc", newRoot+"/proc", "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount proc: %w", err)
+	}
+	if err := unix.Mount("sysfs", newRoot+"/sys", "sysfs", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return fmt.Errorf("mount sysfs: %w", err)
+	}
+	if err := unix.Mount("/dev", newRoot+"/dev", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move /dev: %w", err)
+	}
+	// switch_root without freeing the initramfs: the floor does not pay
+	// for that.
+	if err := unix.Chdir(newRoot); err != nil {
+		return err
+	}
+	if err := unix.Mount(".", "/", "", unix.MS_MOVE, ""); err != nil {
+		return fmt.Errorf("move root: %w", err)
+	}
+	if err := unix.Chroot("."); err != nil {
+		return fmt.Errorf("chroot: %w", err)
+	}
+	if err := unix.Chdir("/"); err != nil {
+		return err
+	}
+	return fmt.Errorf("exec %s: %w", realInit, unix.Exec(realInit, append([]string{realInit}, os.Args[1:]...), os.Environ()))
+}
+
+func load(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := unix.FinitModule(int(f.Fd()), "", 0); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("load %s: %w", path, err)
+	}
+	return nil
+}
