@@ -1,6 +1,7 @@
 package contrib
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -9,11 +10,13 @@ import (
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode"
 
 	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/initramfs"
 )
 
 const layer = "yocto/meta-verinit"
@@ -362,4 +365,151 @@ func escapeModulePath(p string) string {
 		b.WriteRune(r)
 	}
 	return b.String()
+}
+
+// bbExpand expands ${VAR} from vars (repeatedly, for nested values) and
+// the one inline-Python form the layer uses, ${@'A' if d.getVar('V')
+// else 'B'}. An unknown variable fails the test: every one the image
+// commands use must be known here.
+func bbExpand(t *testing.T, s string, vars map[string]string) string {
+	t.Helper()
+	cond := regexp.MustCompile(`\$\{@'((?:[^'$]|\$\{[^}]*\})*)' if d\.getVar\('([A-Z_]+)'\) else '([^']*)'\}`)
+	ref := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
+	for range 10 {
+		s = cond.ReplaceAllStringFunc(s, func(m string) string {
+			p := cond.FindStringSubmatch(m)
+			if vars[p[2]] != "" {
+				return p[1]
+			}
+			return p[3]
+		})
+		next := ref.ReplaceAllStringFunc(s, func(m string) string {
+			name := ref.FindStringSubmatch(m)[1]
+			v, ok := vars[name]
+			if !ok {
+				t.Fatalf("${%s} is not known to the test", name)
+			}
+			return v
+		})
+		if next == s {
+			return s
+		}
+		s = next
+	}
+	t.Fatalf("expansion does not end: %s", s)
+	return ""
+}
+
+// TestYoctoImageCommands runs the image's IMAGE_CMD:cpio and the class's
+// staging function as do_image_cpio would, with BitBake's variables
+// expanded, on a staged image root and a dm-verity.env made from
+// veritysetup's output as meta-security's class makes it, and reads the
+// cpio it wrote: the init, the env and its signature at the paths the
+// init reads, the certificate and the policy.
+func TestYoctoImageCommands(t *testing.T) {
+	veritysetup := needTool(t, "veritysetup")
+	openssl := needTool(t, "openssl")
+	sh := needTool(t, "sh")
+	needTool(t, "mksquashfs")
+	dir := t.TempDir()
+	rootfs, deploy, staging, work := filepath.Join(dir, "rootfs"), filepath.Join(dir, "deploy"), filepath.Join(dir, "dm-verity"), filepath.Join(dir, "work")
+	for _, d := range []string{rootfs, deploy, staging, work, filepath.Join(dir, "src", "sbin")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	initBytes, err := os.ReadFile(built.init)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(rootfs, "init"), initBytes, 0o755); err != nil {
+		t.Fatal(err)
+	}
+
+	// The verity image and its env, as dm-verity-img.bbclass writes them:
+	// veritysetup's output without its first line, "Key: value" as
+	// KEY=value without spaces, then DATA_SIZE and SEPARATE_HASH.
+	if err := os.WriteFile(filepath.Join(dir, "src", "sbin", "init"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "core-image-minimal.squashfs.verity")
+	run(t, nil, "mksquashfs", filepath.Join(dir, "src"), img, "-noappend", "-quiet")
+	st, err := os.Stat(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := run(t, nil, veritysetup, "--data-block-size=1024", "--hash-block-size=4096", "--hash-offset="+strconv.FormatInt(st.Size(), 10), "format", img, img)
+	var env strings.Builder
+	for _, line := range strings.Split(strings.TrimSpace(out), "\n")[1:] {
+		k, v, _ := strings.Cut(line, ":")
+		env.WriteString(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(k), " ", "_")) + "=" + strings.Join(strings.Fields(v), "") + "\n")
+	}
+	fmt.Fprintf(&env, "DATA_SIZE=%d\nSEPARATE_HASH=0\n", st.Size())
+	envPath := filepath.Join(staging, "core-image-minimal.squashfs.verity.env")
+	if err := os.WriteFile(envPath, []byte(env.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rootHash := regexp.MustCompile(`(?m)^ROOT_HASH=([0-9a-f]+)$`).FindStringSubmatch(env.String())
+	if rootHash == nil {
+		t.Fatalf("no ROOT_HASH in veritysetup's output:\n%s", out)
+	}
+	key, cert := filepath.Join(dir, "release.key"), filepath.Join(dir, "release.pem")
+	run(t, nil, openssl, "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+		"-subj", "/CN=yocto test", "-keyout", key, "-out", cert)
+
+	image := readBB(t, filepath.Join(layer, "recipes-core", "images", "verinit-initramfs.bb"))
+	class := readBB(t, filepath.Join(layer, "classes", "verinit-dm-verity.bbclass"))
+	vars := map[string]string{
+		"IMAGE_ROOTFS": rootfs, "nonarch_base_libdir": "/lib", "IMGDEPLOYDIR": deploy, "IMAGE_NAME": "verinit-initramfs-qemux86-64",
+		"WORKDIR": work, "STAGING_VERITY_DIR": staging, "DM_VERITY_IMAGE": "core-image-minimal", "DM_VERITY_IMAGE_TYPE": "squashfs",
+		"VERINIT_SIGN_KEY": key, "VERINIT_SIGN_CERT": cert,
+	}
+	// The class's values, as BitBake would assign them (?= keeps a value set above).
+	for _, v := range []string{"VERINIT_DM_VERITY_DIR", "VERINIT_DM_VERITY_ENV", "VERINIT_POLICY"} {
+		vars[v] = class.value(v)
+	}
+	vars["VERINIT_INITRAMFS_ARGS"] = image.value("VERINIT_INITRAMFS_ARGS") + " " + class.all("VERINIT_INITRAMFS_ARGS")
+	stage := strings.TrimSpace(class.all("do_image_cpio[prefuncs]"))
+	script := "set -e\nbbfatal() { echo \"bbfatal: $*\" >&2; exit 1; }\n" +
+		bbExpand(t, class.funcs[stage], vars) + "\n" + bbExpand(t, image.funcs["IMAGE_CMD:cpio"], vars) + "\n"
+	run(t, []string{"PATH=" + filepath.Dir(built.verinit) + ":" + os.Getenv("PATH")}, sh, "-c", script)
+
+	archive, err := os.ReadFile(filepath.Join(deploy, "verinit-initramfs-qemux86-64.cpio"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	entries, err := initramfs.List(bytes.NewReader(archive), int64(len(archive)))
+	if err != nil {
+		t.Fatalf("the image's cpio (uncompressed, for INITRAMFS_FSTYPES' conversions): %v", err)
+	}
+	files := map[string][]byte{}
+	for _, e := range entries {
+		files["/"+e.Name] = archive[e.DataOffset : e.DataOffset+int64(e.FileSize)]
+	}
+	if !bytes.Equal(files["/init"], initBytes) {
+		t.Errorf("/init is not the staged init")
+	}
+	if got := string(files[config.VerityEnvPath]); got != env.String() {
+		t.Errorf("%s = %q, want the verity image's env", config.VerityEnvPath, got)
+	}
+	if p := string(files[config.PolicyPath]); !strings.Contains(p, "signature=required") {
+		t.Errorf("%s = %q, want signature=required", config.PolicyPath, p)
+	}
+	if got := string(files["/etc/verinit/certs/00-release.pem"]); got != readFile(t, cert) {
+		t.Errorf("the certificate is not packed: %q", got)
+	}
+	sig := filepath.Join(dir, "env.p7s")
+	if err := os.WriteFile(sig, files[config.VeritySigEnvPath], 0o644); err != nil {
+		t.Fatal(err)
+	}
+	content := filepath.Join(dir, "roothash")
+	if err := os.WriteFile(content, []byte(rootHash[1]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	run(t, nil, openssl, "cms", "-verify", "-binary", "-inform", "DER", "-in", sig, "-content", content, "-CAfile", cert, "-purpose", "any", "-out", os.DevNull)
+	// And the init reads the packed env as the image's.
+	parsed, err := config.ParseVerityEnv(files[config.VerityEnvPath])
+	if err != nil || parsed.RootHash != rootHash[1] || parsed.DataSize != uint64(st.Size()) {
+		t.Errorf("the packed env reads as %+v, %v", parsed, err)
+	}
 }
