@@ -3,7 +3,6 @@
 package vm
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -149,6 +148,8 @@ const (
 	markerArgs   = "VERINIT-TEST-ROOT: args:"
 	markerStatus = "VERINIT-TEST-ROOT: status"
 	markerEnd    = "VERINIT-TEST-ROOT: end"
+	// The real init's standard output was not a terminal (console=null).
+	markerNoConsole = "VERINIT-TEST-ROOT: no console, writing to ttyS0"
 )
 
 // boot copies the named disks, boots them with verinit's initramfs and
@@ -161,6 +162,36 @@ func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
 // bootWith is boot with another initramfs.
 func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string) bootResult {
 	t.Helper()
+	return e.bootOpts(t, bootOpts{initrd: initrd, disks: disks, cmdline: extra})
+}
+
+// bootOpts is a boot with more than disks and a command line.
+type bootOpts struct {
+	initrd  string             // default: verinit's plain initramfs
+	disks   []string           // image names, attached as vda, vdb, ...
+	cmdline string             // appended to the kernel command line
+	console string             // the console key; default console=ttyS0
+	qemu    []string           // more QEMU arguments, e.g. -rtc base=...
+	faults  map[int][]blkFault // blkdebug rules for the disk of that index
+	hotAdd  *hotAdd            // a disk added through QMP during the boot
+}
+
+// blkFault is one blkdebug inject-error rule: every read of the disk
+// that covers the sector fails with errno.
+type blkFault struct {
+	sector int64 // 512-byte sector of the disk
+	errno  int   // default 5 (EIO)
+}
+
+// hotAdd attaches a disk (device_add, as a slow disk that appears late)
+// as soon as a console line matches after.
+type hotAdd struct {
+	after string // regular expression
+	disk  string // image name
+}
+
+func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
+	t.Helper()
 	// Not t.TempDir: test names may hold commas, which QEMU's -drive
 	// option would split on.
 	dir, err := os.MkdirTemp("", "verinit-boot-")
@@ -168,11 +199,18 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
+	if o.initrd == "" {
+		o.initrd = e.initrd
+	}
+	if o.console == "" {
+		o.console = "console=ttyS0"
+	}
 	args := []string{"-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", e.kernel, "-initrd", initrd,
-		"-append", "console=ttyS0 panic=-1 " + extra}
+		"-kernel", e.kernel, "-initrd", o.initrd,
+		"-append", o.console + " panic=-1 " + o.cmdline}
+	args = append(args, o.qemu...)
 	sums := map[string]string{}
-	for i, name := range disks {
+	copyDisk := func(i int, name string) string {
 		src, ok := e.images[name]
 		if !ok {
 			t.Fatalf("no image %q", name)
@@ -182,19 +220,53 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 			t.Fatal(err)
 		}
 		sums[dst] = sum(t, dst)
+		return dst
+	}
+	for i, name := range o.disks {
+		dst := copyDisk(i, name)
+		id := fmt.Sprintf("d%d", i)
+		dev := "virtio-blk-pci,drive=" + id
 		if e.sector4k[name] {
-			id := fmt.Sprintf("d%d", i)
-			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id,
-				"-device", "virtio-blk-pci,drive="+id+",logical_block_size=4096,physical_block_size=4096")
-		} else {
+			dev += ",logical_block_size=4096,physical_block_size=4096"
+		}
+		switch {
+		case len(o.faults[i]) > 0:
+			// blkdebug below the raw format: raw announces each guest
+			// read to its file node as the read_aio event.
+			conf := filepath.Join(dir, id+"-blkdebug.conf")
+			if err := os.WriteFile(conf, []byte(blkdebugConfig(o.faults[i])), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "-drive", "if=none,id="+id+",driver=raw,file.driver=blkdebug,file.config="+conf+
+				",file.image.driver=file,file.image.filename="+dst, "-device", dev)
+		case e.sector4k[name]:
+			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id, "-device", dev)
+		default:
 			args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")
 		}
+	}
+	var qmpSock, hotDisk string
+	var hotAfter *regexp.Regexp
+	if o.hotAdd != nil {
+		qmpSock = filepath.Join(dir, "qmp.sock")
+		hotDisk = copyDisk(len(o.disks), o.hotAdd.disk)
+		hotAfter = regexp.MustCompile(o.hotAdd.after)
+		args = append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	var out bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &out
+	hotErr := make(chan error, 1)
+	out := &lineWriter{line: func(line string) bool {
+		if hotAfter == nil || !hotAfter.MatchString(line) {
+			return false
+		}
+		// Not from here: QEMU may block writing the console while
+		// QMP waits for it.
+		go func() { hotErr <- qmpHotAdd(qmpSock, hotDisk) }()
+		return true
+	}}
+	cmd.Stdout, cmd.Stderr = out, out
 	err = cmd.Run()
 	console := strings.ReplaceAll(out.String(), "\r", "")
 	t.Cleanup(func() {
@@ -207,6 +279,13 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 	}
 	if err != nil {
 		t.Fatalf("qemu: %v", err)
+	}
+	if o.hotAdd != nil {
+		if !out.matched() {
+			t.Errorf("no console line matched %s: %s was never added", o.hotAdd.after, o.hotAdd.disk)
+		} else if err := <-hotErr; err != nil { // QEMU has exited: QMP is done too
+			t.Errorf("hot-adding %s: %v", o.hotAdd.disk, err)
+		}
 	}
 	for path, before := range sums {
 		if after := sum(t, path); after != before {

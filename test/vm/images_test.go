@@ -15,6 +15,9 @@ import (
 // The test root's init: prints markers, its arguments and status.json,
 // then powers off so that QEMU exits.
 const testInit = `#!/bin/busybox sh
+# Booted with console=null, the real init has no console: it writes to
+# the serial port itself.
+[ -t 1 ] || { exec >/dev/ttyS0 2>&1; echo "` + markerNoConsole + `"; }
 echo "` + markerInit + ` pid=$$"
 printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
 echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
