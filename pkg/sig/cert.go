@@ -125,11 +125,16 @@ func parseCertificate(der []byte) (*Certificate, error) {
 	if !tbs.ReadASN1(&tbsBody, cbasn1.SEQUENCE) {
 		return nil, errors.New("malformed TBSCertificate")
 	}
-	var version int
-	if !tbsBody.ReadOptionalASN1Integer(&version, cbasn1.Tag(0).Constructed().ContextSpecific(), 0) || version < 0 || version > 2 {
+	// The int64 readers, not ReadASN1Integer, whose generic form uses
+	// reflection.
+	var version int64
+	var explicit cryptobyte.String
+	var present bool
+	if !tbsBody.ReadOptionalASN1(&explicit, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) ||
+		present && (!explicit.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || !explicit.Empty()) || version < 0 || version > 2 {
 		return nil, errors.New("malformed or unknown version")
 	}
-	c.version = version + 1
+	c.version = int(version) + 1
 	var serial cryptobyte.String
 	if !tbsBody.ReadASN1(&serial, cbasn1.INTEGER) || !validInteger(serial) {
 		return nil, errors.New("malformed serial number")
@@ -258,14 +263,14 @@ func (c *Certificate) parseSPKI() error {
 		k := cryptobyte.String(key)
 		var seq cryptobyte.String
 		n := new(big.Int)
-		var e int
-		if !k.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(n) || !seq.ReadASN1Integer(&e) {
+		var e int64
+		if !k.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(n) || !seq.ReadASN1Int64WithTag(&e, cbasn1.INTEGER) || int64(int(e)) != e {
 			return errors.New("malformed RSA public key")
 		}
 		if n.Sign() <= 0 || e <= 0 {
 			return errors.New("RSA modulus or exponent is not positive")
 		}
-		c.rsaKey = &rsa.PublicKey{N: n, E: e}
+		c.rsaKey = &rsa.PublicKey{N: n, E: int(e)}
 	case bytes.Equal(oid, oidKeyEC):
 		c.keyAlg = "ECDSA"
 		var curveOID cryptobyte.String
@@ -402,8 +407,8 @@ func (c *Certificate) parseExtension(oid []byte, critical bool, v cryptobyte.Str
 			return false, errors.New("malformed basic constraints")
 		}
 		if seq.PeekASN1Tag(cbasn1.INTEGER) {
-			var n uint
-			if !seq.ReadASN1Integer(&n) || n > math.MaxInt {
+			var n int64
+			if !seq.ReadASN1Int64WithTag(&n, cbasn1.INTEGER) || n < 0 || n > math.MaxInt {
 				return false, errors.New("malformed path length")
 			}
 			c.maxPathLen = int(n)
