@@ -17,6 +17,7 @@ import (
 
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/initramfs"
+	"github.com/verinit/verinit/pkg/modules"
 )
 
 const layer = "yocto/meta-verinit"
@@ -267,6 +268,18 @@ func TestYoctoLayer(t *testing.T) {
 		!strings.Contains(img.value("PACKAGE_INSTALL"), "verinit") || img.value("LICENSE") == "" ||
 		!strings.Contains(img.all("do_image_cpio[depends]"), "verinit-native:do_populate_sysroot") {
 		t.Errorf("%s: %v %v", imagePath, img.assigns, img.inherits)
+	}
+	// The staged modules are ones the packer takes by default.
+	defaults := modules.DefaultModules()
+	staged := strings.Fields(img.value("VERINIT_INITRAMFS_MODULES"))
+	if len(staged) == 0 || img.value("PACKAGE_INSTALL_ATTEMPTONLY") != "${VERINIT_INITRAMFS_MODULES}" {
+		t.Errorf("%s: the kernel modules must be staged with PACKAGE_INSTALL_ATTEMPTONLY (a built-in driver has no package)", imagePath)
+	}
+	for _, pkg := range staged {
+		name, ok := strings.CutPrefix(pkg, "kernel-module-")
+		if !ok || !slices.Contains(defaults, strings.ReplaceAll(name, "-", "_")) {
+			t.Errorf("%s: %s is not a module of verinit initramfs's default set %v", imagePath, pkg, defaults)
+		}
 	}
 	cpio := img.funcs["IMAGE_CMD:cpio"]
 	if !strings.Contains(cpio, "verinit initramfs -o ${IMGDEPLOYDIR}/${IMAGE_NAME}.cpio --compression none") ||

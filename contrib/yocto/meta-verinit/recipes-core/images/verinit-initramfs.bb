@@ -7,12 +7,22 @@ with verinit (classes/verinit-dm-verity.bbclass). Use it as \
 INITRAMFS_IMAGE = \"verinit-initramfs\"."
 LICENSE = "MIT"
 
-# What is staged in the image root for the packer: the init and the
-# kernel modules to choose from ('verinit initramfs' packs only those it
-# is asked for, by default the storage, dm-verity and file system ones,
-# with their dependencies).
-VERINIT_INITRAMFS_MODULES ?= "kernel-modules"
-PACKAGE_INSTALL = "verinit ${VERINIT_INITRAMFS_MODULES}"
+# What is staged in the image root for the packer: the init, and the
+# kernel modules for the root's storage, device-mapper and file system,
+# each installed only where the kernel builds it as a module (a built-in
+# driver has no package), with the modules it depends on. 'verinit
+# initramfs' packs those of its default set that are staged, with their
+# dependencies. Staging all of kernel-modules would work too, but counts
+# against INITRAMFS_MAXSIZE.
+VERINIT_INITRAMFS_MODULES ?= "\
+    kernel-module-dm-mod kernel-module-dm-verity \
+    kernel-module-squashfs kernel-module-erofs kernel-module-ext4 \
+    kernel-module-virtio-blk kernel-module-virtio-pci kernel-module-nvme \
+    kernel-module-ahci kernel-module-sd-mod kernel-module-mmc-block \
+    kernel-module-usb-storage \
+"
+PACKAGE_INSTALL = "verinit"
+PACKAGE_INSTALL_ATTEMPTONLY = "${VERINIT_INITRAMFS_MODULES}"
 
 IMAGE_FEATURES = ""
 IMAGE_LINGUAS = ""
