@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"flag"
 	"fmt"
 	"os"
 	"os/exec"
@@ -21,6 +22,8 @@ import (
 )
 
 const layer = "yocto/meta-verinit"
+
+var updateGoMods = flag.Bool("update", false, "rewrite meta-verinit's verinit-go-mods.inc from go list -deps and the Go module cache")
 
 // bbFile is a BitBake file read for the rules checked here: its
 // assignments (value text, operators kept), its inherits and requires,
@@ -339,29 +342,61 @@ func TestYoctoGoMods(t *testing.T) {
 	for _, m := range strings.Fields(string(out)) {
 		need[m] = true
 	}
-	for m := range need {
-		if _, ok := have[m]; !ok {
-			t.Errorf("%s lacks %s (regenerate: bitbake -c update_modules verinit)", inc, m)
-		}
-	}
 	cache, err := exec.Command(go_, "env", "GOMODCACHE").Output()
 	if err != nil {
 		t.Fatal(err)
+	}
+	zipSum := func(m string) (string, error) {
+		path, version, _ := strings.Cut(m, "@")
+		b, err := os.ReadFile(filepath.Join(strings.TrimSpace(string(cache)), "cache", "download", escapeModulePath(path), "@v", version+".zip"))
+		if err != nil {
+			return "", err
+		}
+		sum := sha256.Sum256(b)
+		return hex.EncodeToString(sum[:]), nil
+	}
+	if *updateGoMods {
+		// The header comment stays; the list is rewritten, sorted as
+		// go-mod-update-modules.bbclass sorts it.
+		text := readFile(t, inc)
+		head := text[:strings.Index(text, "SRC_URI += ")]
+		var uris []string
+		for m := range need {
+			sum, err := zipSum(m)
+			if err != nil {
+				t.Fatal(err)
+			}
+			path, version, _ := strings.Cut(m, "@")
+			uris = append(uris, "gomod://"+path+";version="+version+";sha256sum="+sum)
+		}
+		fold := func(u string) string { return strings.NewReplacer(";", " ", "/", "!").Replace(u) }
+		slices.SortFunc(uris, func(a, b string) int { return strings.Compare(fold(a), fold(b)) })
+		var out strings.Builder
+		out.WriteString(head + "SRC_URI += \"\\\n")
+		for _, u := range uris {
+			out.WriteString("    " + u + " \\\n")
+		}
+		out.WriteString("\"\n")
+		if err := os.WriteFile(inc, []byte(out.String()), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	for m := range need {
+		if _, ok := have[m]; !ok {
+			t.Errorf("%s lacks %s (regenerate: go test ./contrib -run TestYoctoGoMods -update, or bitbake -c update_modules verinit)", inc, m)
+		}
 	}
 	for m, sum := range have {
 		if !need[m] {
 			t.Errorf("%s lists %s, which the build does not use", inc, m)
 			continue
 		}
-		path, version, _ := strings.Cut(m, "@")
-		zip := filepath.Join(strings.TrimSpace(string(cache)), "cache", "download", escapeModulePath(path), "@v", version+".zip")
-		b, err := os.ReadFile(zip)
+		got, err := zipSum(m)
 		if err != nil {
 			t.Errorf("%s: %v", m, err)
-			continue
-		}
-		if got := sha256.Sum256(b); hex.EncodeToString(got[:]) != sum {
-			t.Errorf("%s: sha256sum %s, the module zip's is %x", m, sum, got)
+		} else if got != sum {
+			t.Errorf("%s: sha256sum %s, the module zip's is %s", m, sum, got)
 		}
 	}
 }
