@@ -1,6 +1,7 @@
 // Package sig verifies dm-verity root-hash signatures in the init (package
-// sign makes them on the host): PKCS#7/CMS detached signatures, in DER, over the root hash as
-// lowercase hex text, as the kernel's CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG,
+// sign makes them on the host): PKCS#7/CMS detached signatures, in DER,
+// over the root hash as lowercase hex text, as the kernel's
+// CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG,
 // "veritysetup --root-hash-signature", systemd and the root-verity-sig
 // partition of the Discoverable Partitions Specification use them.
 //
@@ -16,7 +17,7 @@
 // The signed data is the root hash as the ASCII characters of its lowercase
 // hex form, exactly as it stands in the dm-verity table and in the "rootHash"
 // member, with no newline and no NUL ("printf %s", never "echo"). Verify and
-// Sign lower-case the hex they are given, so a signature made over
+// sign.RootHash lower-case the hex they are given, so a signature made over
 // uppercase text fails with ErrMismatch; callers must put the same lowercase
 // text into the table if the kernel is to check the signature too.
 //
@@ -54,8 +55,9 @@
 // PKIs do not use them), certificate revocation lists in the signature,
 // non-DER certificates and fields crypto/x509 would skip. The tests keep
 // the former verifier (github.com/smallstep/pkcs7 and crypto/x509) as an
-// oracle: every table case and fuzz input must get its verdict (never an
-// acceptance it refuses).
+// oracle: every table case must get its verdict, and no fuzz input may be
+// accepted that it refuses (but for embedded certificates whose extension
+// contents only crypto/x509 reads).
 //
 // Errors are one line and match a sentinel with errors.Is: ErrMalformed
 // (empty, truncated or garbage DER, no signer, embedded content),
