@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"os/exec"
+	"path"
 	"path/filepath"
 	"regexp"
 	"runtime"
@@ -476,7 +477,7 @@ func modulePaths(rel string, names []string) ([]string, error) {
 // measureArchive records the archive's size and compression, the sum of
 // its files and the size of the program that runs as /init: verinit's
 // and the floor's binaries, busybox (which runs initramfs-tools' /init
-// script) and systemd for dracut (its libsystemd-shared is not counted).
+// script) and systemd with its libsystemd-shared for dracut.
 func (r *benchRow) measureArchive() error {
 	st, err := os.Stat(r.initrd)
 	if err != nil {
@@ -533,7 +534,18 @@ func (r *benchRow) measureArchive() error {
 	case strings.HasPrefix(r.Name, "initramfs-tools"):
 		return pick("busybox, the shell of the /init script", "usr/bin/busybox", "bin/busybox")
 	default:
-		return pick("systemd", "usr/lib/systemd/systemd", "lib/systemd/systemd")
+		if err := pick("systemd", "usr/lib/systemd/systemd", "lib/systemd/systemd"); err != nil {
+			return err
+		}
+		// Debian's systemd is a small main over libsystemd-shared: count it.
+		for n, f := range files {
+			if strings.HasPrefix(path.Base(n), "libsystemd-shared-") {
+				r.InitBytes += f.size
+				r.InitWhat = "systemd + " + path.Base(n) + " (" + strings.TrimPrefix(r.InitWhat, "systemd (")
+				return nil
+			}
+		}
+		return fmt.Errorf("no libsystemd-shared in the archive")
 	}
 }
 
