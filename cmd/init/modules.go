@@ -70,6 +70,9 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 			b.log.Debugf(b.stage, "%s: loading %s", a, strings.Join(s, " "))
 		}
 	}, func() { coldplug() })
+	// The device stage decides only once no storage driver is loading:
+	// one still probing may add a second disk holding the same root.
+	w.OnBusy(m.l.Running)
 	// On a failure the status record is not written: say here which
 	// modules failed, since a missing driver is a likely cause.
 	b.undo = append(b.undo, func() error {

@@ -16,6 +16,9 @@ type Watcher struct {
 	// added and a call when uevents were lost (see OnModalias).
 	modalias func(string)
 	rescan   func()
+	// busy, if set, says what is still running that may add devices
+	// (see OnBusy).
+	busy func() <-chan struct{}
 }
 
 // NewWatcher subscribes to kernel uevents. Open it before loading the
@@ -67,11 +70,51 @@ func (w *Watcher) Wait(ctx context.Context, sysBlock string, check Check) error 
 			return err
 		}
 		done, err := check(devs, events)
-		if done || err != nil {
+		if err != nil {
 			return err
+		}
+		if done {
+			// Done counts only once nothing more can appear now: a
+			// driver still probing may be adding a clone of the disk
+			// just found, and an ambiguity must not go unseen.
+			if events, err = w.settle(ctx, buf); err != nil || len(events) == 0 {
+				return err
+			}
+			continue
 		}
 		if events, err = w.next(ctx, wake, buf); err != nil {
 			return err
+		}
+	}
+}
+
+// OnBusy makes Wait accept a done check only when busy returns nil (for
+// example no driver load running) and no uevent is queued; otherwise busy
+// returns a channel closed once what was running has ended, and Wait
+// looks again. Set it before Wait.
+func (w *Watcher) OnBusy(busy func() <-chan struct{}) { w.busy = busy }
+
+// settle drains the uevent queue and waits for w.busy until both are
+// quiet; it returns the block events seen meanwhile (none: settled).
+func (w *Watcher) settle(ctx context.Context, buf []byte) ([]Event, error) {
+	var seen []Event
+	for {
+		evs, err := w.drain(buf)
+		if err != nil {
+			return nil, err
+		}
+		seen = append(seen, evs...)
+		var running <-chan struct{}
+		if w.busy != nil {
+			running = w.busy()
+		}
+		if running == nil {
+			return seen, nil
+		}
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	}
 }
@@ -91,31 +134,38 @@ func (w *Watcher) next(ctx context.Context, wake int, buf []byte) ([]Event, erro
 		if fds[1].Revents != 0 || ctx.Err() != nil {
 			return nil, ctx.Err()
 		}
-		var seen []Event
-		for {
-			n, _, err := unix.Recvfrom(w.sock, buf, 0)
-			if errors.Is(err, unix.EAGAIN) {
-				break
-			}
-			if errors.Is(err, unix.ENOBUFS) {
-				seen = append(seen, Event{Action: LostEvents}) // rescan
-				if w.rescan != nil {
-					w.rescan()
-				}
-				continue
-			}
-			if err != nil {
-				return nil, fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
-			}
-			if a, ok := UeventModalias(buf[:n]); ok && w.modalias != nil {
-				w.modalias(a)
-			}
-			if ev, ok := ParseUevent(buf[:n]); ok {
-				seen = append(seen, ev)
-			}
+		seen, err := w.drain(buf)
+		if err != nil || len(seen) > 0 {
+			return seen, err
 		}
-		if len(seen) > 0 {
+	}
+}
+
+// drain reads every queued uevent without blocking, passes on the
+// modaliases, and returns the block events (lost events are one Event
+// with Action LostEvents).
+func (w *Watcher) drain(buf []byte) ([]Event, error) {
+	var seen []Event
+	for {
+		n, _, err := unix.Recvfrom(w.sock, buf, 0)
+		if errors.Is(err, unix.EAGAIN) {
 			return seen, nil
+		}
+		if errors.Is(err, unix.ENOBUFS) {
+			seen = append(seen, Event{Action: LostEvents}) // rescan
+			if w.rescan != nil {
+				w.rescan()
+			}
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("blockdev: read uevent: %w", os.NewSyscallError("recvfrom", err))
+		}
+		if a, ok := UeventModalias(buf[:n]); ok && w.modalias != nil {
+			w.modalias(a)
+		}
+		if ev, ok := ParseUevent(buf[:n]); ok {
+			seen = append(seen, ev)
 		}
 	}
 }

@@ -222,3 +222,31 @@ func TestReadList(t *testing.T) {
 		t.Error("a version 1 list was accepted")
 	}
 }
+
+// TestRunning: Running is nil when idle, and otherwise a channel that
+// closes only once every load running at the call has ended.
+func TestRunning(t *testing.T) {
+	release := map[string]chan struct{}{"/m/a.ko": make(chan struct{}), "/m/b.ko": make(chan struct{})}
+	sys := func(path, _ string) error { <-release[path]; return nil }
+	l := newLoader([]Module{{Name: "a", Path: "/m/a.ko"}, {Name: "b", Path: "/m/b.ko"}}, nil, Options{}, sys)
+	if l.Running() != nil {
+		t.Fatal("Running before any load: want nil")
+	}
+	l.Start("modalias", "a", "b")
+	running := l.Running()
+	if running == nil {
+		t.Fatal("Running while a and b load: got nil")
+	}
+	close(release["/m/a.ko"])
+	l.Wait("a")
+	select {
+	case <-running:
+		t.Fatal("Running ended while b still loads")
+	default:
+	}
+	close(release["/m/b.ko"])
+	<-running
+	if l.Running() != nil {
+		t.Fatal("Running after every load ended: want nil")
+	}
+}

@@ -190,6 +190,36 @@ func (l *Loader) Wait(names ...string) {
 	}
 }
 
+// Running returns nil when no load is running, else a channel closed once
+// every load running now has ended. Loads started meanwhile are not
+// waited for: ask again.
+func (l *Loader) Running() <-chan struct{} {
+	l.mu.Lock()
+	var running []*node
+	for _, n := range l.nodes {
+		if n.trigger == "" {
+			continue
+		}
+		select {
+		case <-n.done:
+		default:
+			running = append(running, n)
+		}
+	}
+	l.mu.Unlock()
+	if len(running) == 0 {
+		return nil
+	}
+	ended := make(chan struct{})
+	go func() {
+		for _, n := range running {
+			<-n.done
+		}
+		close(ended)
+	}()
+	return ended
+}
+
 // Results waits for every module started and returns a Result for each
 // module of the list, in list order; modules never started are Unused.
 func (l *Loader) Results() []Result {
