@@ -221,11 +221,16 @@ type benchRow struct {
 	BuildS       []float64 `json:"build_s,omitempty"`
 	BuildMedianS float64   `json:"build_median_s,omitempty"`
 
-	UptimeS         []float64      `json:"uptime_s,omitempty"` // the kernel's clock when the real init started
-	UptimeMedianS   float64        `json:"uptime_median_s,omitempty"`
-	RatioToVerinit  float64        `json:"ratio_to_verinit,omitempty"`
-	StagesMedianMs  []benchStageMs `json:"stages_median_ms,omitempty"` // verinit rows, from status.json
-	TotalMedianMs   float64        `json:"total_median_ms,omitempty"`
+	UptimeS        []float64      `json:"uptime_s,omitempty"` // the kernel's clock when the real init started
+	UptimeMedianS  float64        `json:"uptime_median_s,omitempty"`
+	RatioToVerinit float64        `json:"ratio_to_verinit,omitempty"`
+	StagesMedianMs []benchStageMs `json:"stages_median_ms,omitempty"` // verinit rows, from status.json
+	TotalMedianMs  float64        `json:"total_median_ms,omitempty"`
+	// OwnMedianMs is the init's own work: total_ms less the device
+	// stage (waiting for the disk), the modules stage and the waits for
+	// the dm and fs modules (the kernel's module init).
+	OwnMedianMs     float64 `json:"own_median_ms,omitempty"`
+	own             []float64
 	stages          map[string][]float64
 	stageOrder      []string
 	totals          []float64
@@ -264,6 +269,11 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 	if got := field(res.Status, "verity", "root_hash"); got != disk.rootHash {
 		return fmt.Errorf("status.json verity.root_hash = %v, want %s", got, disk.rootHash)
 	}
+	total, ok := res.Status["total_ms"].(float64)
+	if !ok {
+		return fmt.Errorf("status.json has no total_ms")
+	}
+	own := total
 	stages, _ := res.Status["stages_ms"].([]any)
 	for _, s := range stages {
 		m, _ := s.(map[string]any)
@@ -279,12 +289,20 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 			r.stageOrder = append(r.stageOrder, name)
 		}
 		r.stages[name] = append(r.stages[name], ms)
+		if name == "modules" || name == "device" {
+			own -= ms
+		}
 	}
-	total, ok := res.Status["total_ms"].(float64)
-	if !ok {
-		return fmt.Errorf("status.json has no total_ms")
+	triggers, _ := field(res.Status, "module_load", "triggers").([]any)
+	for _, t := range triggers {
+		m, _ := t.(map[string]any)
+		if name, _ := m["trigger"].(string); name == "dm" || name == "fs" {
+			wait, _ := m["wait_ms"].(float64)
+			own -= wait
+		}
 	}
 	r.totals = append(r.totals, total)
+	r.own = append(r.own, own)
 	return nil
 }
 
@@ -300,6 +318,7 @@ func (r *benchRow) summarise() {
 		r.StagesMedianMs = append(r.StagesMedianMs, benchStageMs{name, median(v)})
 	}
 	r.TotalMedianMs = median(r.totals)
+	r.OwnMedianMs = median(r.own)
 }
 
 func median(v []float64) float64 {
@@ -739,14 +758,8 @@ func benchTargets(res *benchResults) []benchTarget {
 		d := v.UptimeMedianS - floor.UptimeMedianS
 		t = append(t, benchTarget{"verified-root boot within 0.3 s of the floor", fmt.Sprintf("%+.2f s", d), d <= 0.3})
 	}
-	var excl float64
-	for _, s := range v.StagesMedianMs {
-		if s.Stage == "modules" || s.Stage == "device" {
-			excl += s.Ms
-		}
-	}
-	own := v.TotalMedianMs - excl
-	t = append(t, benchTarget{"/init to real init <= 100 ms, without modules and device stages", fmt.Sprintf("%.0f ms", own), own <= 100})
+	own := v.OwnMedianMs
+	t = append(t, benchTarget{"/init to real init <= 100 ms, without device wait and module init", fmt.Sprintf("%.0f ms", own), own <= 100})
 	if res.Verity != nil {
 		t = append(t, benchTarget{"verity format >= 1.5x veritysetup", fmt.Sprintf("%.2fx", res.Verity.Speedup), res.Verity.Speedup >= 1.5})
 	}
@@ -789,7 +802,7 @@ func (res *benchResults) print(w io.Writer) {
 		for _, s := range r.StagesMedianMs {
 			parts = append(parts, fmt.Sprintf("%s %.1f", s.Stage, s.Ms))
 		}
-		fmt.Fprintf(w, "\n%s stages, median ms: %s | total %.1f", r.Name, strings.Join(parts, " | "), r.TotalMedianMs)
+		fmt.Fprintf(w, "\n%s stages, median ms: %s | total %.1f (own work %.1f)", r.Name, strings.Join(parts, " | "), r.TotalMedianMs, r.OwnMedianMs)
 	}
 	fmt.Fprintln(w)
 	if v := res.Verity; v != nil {
