@@ -1,9 +1,10 @@
 package cmdline
 
 import (
-	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/alloctest"
 )
 
 // TestParseAllocation parses the worst command lines of 4 KiB (s390's
@@ -30,7 +31,7 @@ func TestParseAllocation(t *testing.T) {
 				line = "-- " + strings.Repeat("a ", (n-3)/2)
 			}
 			var c *Cmdline
-			got := allocated(func() { c = Parse(line) })
+			got := alloctest.Bytes(func() { c = Parse(line) })
 			// A Param is 40 bytes; append grows a large slice by a
 			// quarter at a time, so all the copies together come to
 			// about five times the last: some 200 bytes a word.
@@ -41,19 +42,4 @@ func TestParseAllocation(t *testing.T) {
 			}
 		}
 	}
-}
-
-// allocated returns the bytes f allocates on the heap: the least of three
-// runs, as TotalAlloc also counts what other goroutines allocate meanwhile.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		f()
-		runtime.ReadMemStats(&m1)
-		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
-	}
-	return least
 }

@@ -7,10 +7,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/alloctest"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "regenerate the dm-verity.env seeds of testdata/fuzz/FuzzParseVerityEnv with veritysetup")
@@ -158,25 +159,10 @@ func TestVerityEnvAllocation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			got := allocated(func() { err = tc.parse(tc.in) })
+			got := alloctest.Bytes(func() { err = tc.parse(tc.in) })
 			if got > tc.limit {
 				t.Errorf("allocated %d bytes for %d bytes of input (%v), limit %d", got, len(tc.in), err, tc.limit)
 			}
 		})
 	}
-}
-
-// allocated returns the bytes f allocates on the heap: the least of three
-// runs, as TotalAlloc also counts what other goroutines allocate meanwhile.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		f()
-		runtime.ReadMemStats(&m1)
-		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
-	}
-	return least
 }

@@ -9,13 +9,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/verinit/verinit/internal/alloctest"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "regenerate testdata/fuzz/FuzzList with verinit's writer and GNU cpio")
@@ -112,21 +112,6 @@ type failReader struct{ err error }
 
 func (f failReader) ReadAt([]byte, int64) (int, error) { return 0, f.err }
 
-// allocated returns the bytes f allocates on the heap: the least of three
-// runs, as TotalAlloc also counts what other goroutines allocate meanwhile.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		f()
-		runtime.ReadMemStats(&m1)
-		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
-	}
-	return least
-}
-
 // TestListAllocation feeds List the worst headers: sizes and counts that
 // u-root's reader would trust must not size an allocation, and many tiny
 // records must cost memory in proportion to the input, up to MaxEntries.
@@ -147,7 +132,7 @@ func TestListAllocation(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var err error
-			got := allocated(func() { _, err = List(bytes.NewReader(tc.in), int64(len(tc.in))) })
+			got := alloctest.Bytes(func() { _, err = List(bytes.NewReader(tc.in), int64(len(tc.in))) })
 			if err == nil {
 				t.Fatal("List accepted the input")
 			}
@@ -167,7 +152,7 @@ func TestDecompressBound(t *testing.T) {
 	zw.Write(make([]byte, 16<<20))
 	zw.Close()
 	var err error
-	got := allocated(func() { _, _, err = Decompress(bomb.Bytes(), maxBytes) })
+	got := alloctest.Bytes(func() { _, _, err = Decompress(bomb.Bytes(), maxBytes) })
 	if want := "initramfs: gzip: more than 1048576 bytes uncompressed at byte 1048576"; err == nil || err.Error() != want {
 		t.Fatalf("Decompress of a %d-byte gzip bomb: %v, want %s", bomb.Len(), err, want)
 	}

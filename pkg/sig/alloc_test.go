@@ -2,26 +2,11 @@ package sig
 
 import (
 	"bytes"
-	"runtime"
 	"strings"
 	"testing"
-)
 
-// allocated returns the bytes f allocates on the heap: the least of three
-// runs, as TotalAlloc also counts what other goroutines (the test
-// framework's) allocate meanwhile.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		f()
-		runtime.ReadMemStats(&m1)
-		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
-	}
-	return least
-}
+	"github.com/verinit/verinit/internal/alloctest"
+)
 
 // wideBER returns a definite-length SEQUENCE of n two-byte NULLs.
 func wideBER(n int) []byte {
@@ -59,7 +44,7 @@ func TestAllocationBounded(t *testing.T) {
 	roots := fuzzRoots(t)
 	for name, der := range readCorpus(t, "FuzzVerify") {
 		t.Run("Verify/seed "+name, func(t *testing.T) {
-			if got := allocated(func() { Verify(der, testRootHash, roots, VerifyOptions{}) }); got > 16<<10 {
+			if got := alloctest.Bytes(func() { Verify(der, testRootHash, roots, VerifyOptions{}) }); got > 16<<10 {
 				t.Errorf("Verify allocated %d bytes for a signature of %d bytes, limit %d", got, len(der), 16<<10)
 			}
 		})
@@ -79,7 +64,7 @@ func TestAllocationBounded(t *testing.T) {
 		{"64 KiB under 31 indefinite levels (re-encoded once)", indefiniteBER(31, 65000-4*31), 160 << 10},
 	} {
 		t.Run("Verify/"+tc.name, func(t *testing.T) {
-			if got := allocated(func() { Verify(tc.in, testRootHash, roots, VerifyOptions{}) }); got > tc.limit {
+			if got := alloctest.Bytes(func() { Verify(tc.in, testRootHash, roots, VerifyOptions{}) }); got > tc.limit {
 				t.Errorf("Verify allocated %d bytes for %d bytes of input, limit %d", got, len(tc.in), tc.limit)
 			}
 		})
@@ -99,7 +84,7 @@ func TestAllocationBounded(t *testing.T) {
 		{"largest accepted signature, escaped", []byte("{" + rh + `,"signature":"` + strings.Repeat(`\u0041`, 87380/6) + `AA=="}`), 512 << 10},
 	} {
 		t.Run("ParseVeritySigJSON/"+tc.name, func(t *testing.T) {
-			if got := allocated(func() { ParseVeritySigJSON(tc.in) }); got > tc.limit {
+			if got := alloctest.Bytes(func() { ParseVeritySigJSON(tc.in) }); got > tc.limit {
 				t.Errorf("ParseVeritySigJSON allocated %d bytes for %d bytes of input, limit %d", got, len(tc.in), tc.limit)
 			}
 		})

@@ -3,24 +3,10 @@ package verity
 import (
 	"bytes"
 	"math"
-	"runtime"
 	"testing"
-)
 
-// allocated returns the bytes f allocates on the heap: the least of three
-// runs, as TotalAlloc also counts what other goroutines allocate meanwhile.
-func allocated(f func()) uint64 {
-	least := ^uint64(0)
-	for range 3 {
-		var m0, m1 runtime.MemStats
-		runtime.GC()
-		runtime.ReadMemStats(&m0)
-		f()
-		runtime.ReadMemStats(&m1)
-		least = min(least, m1.TotalAlloc-m0.TotalAlloc)
-	}
-	return least
-}
+	"github.com/verinit/verinit/internal/alloctest"
+)
 
 // TestHostileSuperblockAllocation reads the worst superblock a hash device
 // can hold: the largest salt, the largest hash blocks, the smallest data
@@ -71,7 +57,7 @@ func TestHostileSuperblockAllocation(t *testing.T) {
 				}},
 			} {
 				var err error
-				got := allocated(func() { err = step.run() })
+				got := alloctest.Bytes(func() { err = step.run() })
 				if err == nil {
 					t.Fatalf("%s accepted a tree of %d data blocks on 1 MiB devices", step.name, tc.sb.DataBlocks)
 				}
