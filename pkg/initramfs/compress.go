@@ -44,6 +44,36 @@ func newCompressor(method string, w io.Writer) (io.WriteCloser, error) {
 	return nil, fmt.Errorf("unknown compression %q", method)
 }
 
+// newDecompressor returns a reader decompressing r with the named method
+// (gzip, zstd or xz), and a func that releases it. zstd's decoder memory
+// and window are bounded by maxMemory and maxWindow; gzip needs no bound
+// and xz offers none (its decoder allocates the dictionary a block header
+// states).
+func newDecompressor(method string, r io.Reader, maxMemory, maxWindow uint64) (io.Reader, func(), error) {
+	switch method {
+	case CompressionGzip:
+		zr, err := gzip.NewReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() { zr.Close() }, nil
+	case CompressionZstd:
+		zr, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1),
+			zstd.WithDecoderMaxMemory(maxMemory), zstd.WithDecoderMaxWindow(maxWindow))
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, zr.Close, nil
+	case CompressionXZ:
+		zr, err := xz.NewReader(r)
+		if err != nil {
+			return nil, nil, err
+		}
+		return zr, func() {}, nil
+	}
+	return nil, nil, fmt.Errorf("unknown compression %q", method)
+}
+
 type nopCloser struct{ io.Writer }
 
 func (nopCloser) Close() error { return nil }
@@ -59,6 +89,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	c.n += int64(n)
 	return n, err
 }
+
+// moduleCompression names the method of each compressed module suffix.
+var moduleCompression = map[string]string{".gz": CompressionGzip, ".zst": CompressionZstd, ".xz": CompressionXZ}
 
 // elfMagic starts every kernel module.
 var elfMagic = []byte("\x7fELF")
@@ -83,33 +116,17 @@ func readModule(fsys fs.FS, p, compression string) ([]byte, error) {
 		return nil, fmt.Errorf("%d bytes; at most %d allowed", fi.Size(), maxModuleBytes)
 	}
 	var r io.Reader = f
-	switch compression {
-	case "":
-	case ".gz":
-		zr, err := gzip.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %w", err)
+	if compression != "" {
+		method, ok := moduleCompression[compression]
+		if !ok {
+			return nil, fmt.Errorf("unknown compression %q", compression)
 		}
-		defer zr.Close()
-		r = zr
-	case ".zst":
-		zr, err := zstd.NewReader(f,
-			zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxMemory(maxModuleBytes),
-			zstd.WithDecoderMaxWindow(maxModuleBytes))
+		zr, release, err := newDecompressor(method, f, maxModuleBytes, maxModuleBytes)
 		if err != nil {
-			return nil, fmt.Errorf("zstd: %w", err)
+			return nil, fmt.Errorf("%s: %w", method, err)
 		}
-		defer zr.Close()
+		defer release()
 		r = zr
-	case ".xz":
-		zr, err := xz.NewReader(f)
-		if err != nil {
-			return nil, fmt.Errorf("xz: %w", err)
-		}
-		r = zr
-	default:
-		return nil, fmt.Errorf("unknown compression %q", compression)
 	}
 	data, err := io.ReadAll(io.LimitReader(r, maxModuleBytes+1))
 	if err != nil {

@@ -2,15 +2,12 @@ package initramfs
 
 import (
 	"bytes"
-	"compress/gzip"
 	"errors"
 	"fmt"
 	"io"
 	"strconv"
 
-	"github.com/klauspost/compress/zstd"
 	"github.com/u-root/u-root/pkg/cpio"
-	"github.com/ulikunitz/xz"
 )
 
 // Bounds for reading an archive back. An archive is untrusted input here (a
@@ -141,35 +138,28 @@ var (
 // allocates the dictionary a block header states (up to 4 GiB) and offers
 // no bound.
 func Decompress(b []byte, maxBytes int64) ([]byte, string, error) {
-	in := bytes.NewReader(b)
-	var zr io.Reader
+	var zr io.Reader = bytes.NewReader(b)
 	var method string
 	switch {
 	case bytes.HasPrefix(b, gzipMagic):
-		g, err := gzip.NewReader(in)
-		if err != nil {
-			return nil, "", &FormatError{Msg: "gzip: " + oneLine(err)}
-		}
-		zr, method = g, CompressionGzip
+		method = CompressionGzip
 	case bytes.HasPrefix(b, zstdMagic):
-		// The kernel's unzstd accepts windows up to 128 MiB.
-		d, err := zstd.NewReader(in, zstd.WithDecoderConcurrency(1),
-			zstd.WithDecoderMaxMemory(uint64(max(maxBytes, 1))), zstd.WithDecoderMaxWindow(uint64(min(max(maxBytes, 1<<10), 128<<20))))
-		if err != nil {
-			return nil, "", &FormatError{Msg: "zstd: " + oneLine(err)}
-		}
-		defer d.Close()
-		zr, method = d, CompressionZstd
+		method = CompressionZstd
 	case bytes.HasPrefix(b, xzMagic):
-		x, err := xz.NewReader(in)
-		if err != nil {
-			return nil, "", &FormatError{Msg: "xz: " + oneLine(err)}
-		}
-		zr, method = x, CompressionXZ
+		method = CompressionXZ
 	case bytes.HasPrefix(b, newcMagic):
-		zr, method = in, CompressionNone
+		method = CompressionNone
 	default:
 		return nil, "", &FormatError{Field: "magic", Value: fmt.Sprintf("%x", b[:min(len(b), 6)]), Msg: "neither a newc archive nor gzip, zstd or xz"}
+	}
+	if method != CompressionNone {
+		// The kernel's unzstd accepts windows up to 128 MiB.
+		d, release, err := newDecompressor(method, zr, uint64(max(maxBytes, 1)), uint64(min(max(maxBytes, 1<<10), 128<<20)))
+		if err != nil {
+			return nil, "", &FormatError{Msg: method + ": " + oneLine(err)}
+		}
+		defer release()
+		zr = d
 	}
 	var buf bytes.Buffer
 	m, err := buf.ReadFrom(io.LimitReader(zr, maxBytes+1))
