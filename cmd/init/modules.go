@@ -45,7 +45,7 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 		// module. If it does, waiting for it says so.
 		b.log.Errorf(b.stage, "%v", err)
 	}
-	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted}),
+	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted, Provided: kmod.KernelProvides}),
 		log: b.log, waits: map[string]time.Duration{}}
 	t := time.Now()
 	start := m.l.Class(loadlist.Start.String(), "start")

@@ -66,6 +66,10 @@ type Options struct {
 	Params func(module string) []string
 	// Blacklisted reports whether modprobe.blacklist= names a module.
 	Blacklisted func(module string) bool
+	// Provided reports whether the kernel already has what a name given
+	// to Need stands for ("crypto-sha256", "fs-ext4"), which then loads
+	// nothing: see [Provided] and [KernelProvides].
+	Provided func(name string) bool
 }
 
 // sysLoader is the system call behind the Loader; tests replace it.

@@ -95,10 +95,14 @@ func (l *Loader) Modalias(modalias string) []string {
 // Need starts the modules that names stand for (module names, '-' and
 // '_' alike, or aliases such as "crypto-sha256", "fs-ext4"), with their
 // dependencies, and returns them (started now or before). Names that
-// stand for no packed module are skipped: they may be built in.
+// stand for no packed module are skipped: they may be built in. So are
+// names that Options.Provided says the kernel has already.
 func (l *Loader) Need(trigger string, names ...string) []string {
 	var mods []string
 	for _, name := range names {
+		if l.opts.Provided != nil && l.opts.Provided(name) {
+			continue
+		}
 		if n := l.byName[strings.ReplaceAll(name, "-", "_")]; n != nil {
 			mods = append(mods, n.Name)
 			continue

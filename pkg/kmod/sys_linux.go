@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strings"
 
 	"golang.org/x/sys/unix"
 )
@@ -66,4 +67,20 @@ func wrapErr(path, call string, err error) error {
 		return err
 	}
 	return fmt.Errorf("%s: %w", path, os.NewSyscallError(call, err))
+}
+
+// KernelProvides is [Provided] for the running kernel: it reads
+// /proc/crypto or /proc/filesystems as the name asks. An unreadable file
+// counts as not providing: loading a module needlessly is safe.
+func KernelProvides(name string) bool {
+	var crypto, filesystems []byte
+	switch {
+	case strings.HasPrefix(name, "crypto-"):
+		crypto, _ = os.ReadFile("/proc/crypto")
+	case strings.HasPrefix(name, "fs-"):
+		filesystems, _ = os.ReadFile("/proc/filesystems")
+	default:
+		return false
+	}
+	return Provided(name, crypto, filesystems)
 }
