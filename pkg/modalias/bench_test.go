@@ -2,6 +2,7 @@ package modalias
 
 import (
 	"os"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -42,14 +43,22 @@ func storageAliases(tb testing.TB) []Alias {
 }
 
 // TestTableAgreesWithScan checks the index against trying every pattern.
+// Both for aliases as the file has them (NewTable sorts) and as the
+// packer writes them (sorted with Sort: NewTable only checks).
 func TestTableAgreesWithScan(t *testing.T) {
 	aliases := storageAliases(t)
-	tab := NewTable(aliases)
-	for _, name := range machine {
-		got := strings.Join(tab.Lookup(name), " ")
-		want := strings.Join(scan(aliases, name), " ")
-		if got != want {
-			t.Errorf("%s: table %q, scan %q", name, got, want)
+	sorted := slices.Clone(aliases)
+	Sort(sorted)
+	if slices.Equal(sorted, aliases) {
+		t.Fatalf("testdata/storage-aliases.txt is sorted already: the unsorted path goes untested")
+	}
+	for _, tab := range []*Table{NewTable(aliases), NewTable(sorted)} {
+		for _, name := range machine {
+			got := strings.Join(tab.Lookup(name), " ")
+			want := strings.Join(scan(aliases, name), " ")
+			if got != want {
+				t.Errorf("%s: table %q, scan %q", name, got, want)
+			}
 		}
 	}
 }
@@ -96,4 +105,14 @@ func BenchmarkColdplug(b *testing.B) {
 			}
 		}
 	})
+}
+
+// BenchmarkNewTable indexes the default set's storage aliases, as the
+// init does at every boot.
+func BenchmarkNewTable(b *testing.B) {
+	aliases := storageAliases(b)
+	b.ReportAllocs()
+	for b.Loop() {
+		NewTable(aliases)
+	}
 }

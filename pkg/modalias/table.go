@@ -1,6 +1,7 @@
 package modalias
 
 import (
+	"cmp"
 	"slices"
 	"strings"
 )
@@ -15,28 +16,46 @@ type Alias struct {
 // matches nothing; a Table is read-only once made, so lookups may run
 // concurrently.
 type Table struct {
-	// byPrefix groups the patterns by their literal prefix (the bytes
-	// before the first metacharacter; all of an exact alias), so a
-	// lookup only tries patterns whose prefix starts the name.
-	byPrefix map[string][]Alias
+	// entries are the patterns sorted by their literal prefix (the
+	// bytes before the first metacharacter; all of an exact alias), so
+	// a lookup only tries patterns whose prefix starts the name, found
+	// by binary search. One sorted slice rather than a map of slices:
+	// the init builds its tables at every boot, and a thousand small
+	// allocations cost more there than the searches.
+	entries []entry
 	// lengths are the distinct prefix lengths, ascending.
 	lengths []int
+}
+
+type entry struct {
+	prefix string
+	Alias
 }
 
 // NewTable indexes aliases. Patterns are taken as given: normalise them
 // first.
 func NewTable(aliases []Alias) *Table {
-	t := &Table{byPrefix: make(map[string][]Alias)}
-	for _, a := range aliases {
-		pre := literalPrefix(a.Pattern)
-		if _, ok := t.byPrefix[pre]; !ok {
-			t.lengths = append(t.lengths, len(pre))
-		}
-		t.byPrefix[pre] = append(t.byPrefix[pre], a)
+	t := &Table{entries: make([]entry, len(aliases))}
+	for i, a := range aliases {
+		t.entries[i] = entry{prefix: literalPrefix(a.Pattern), Alias: a}
+		t.lengths = append(t.lengths, len(t.entries[i].prefix))
+	}
+	byPrefix := func(a, b entry) int { return strings.Compare(a.prefix, b.prefix) }
+	if !slices.IsSortedFunc(t.entries, byPrefix) {
+		slices.SortStableFunc(t.entries, byPrefix)
 	}
 	slices.Sort(t.lengths)
 	t.lengths = slices.Compact(t.lengths)
 	return t
+}
+
+// Sort puts aliases in the order a Table keeps them (by literal prefix,
+// otherwise as given), which NewTable checks before sorting: the packer
+// sorts once so that the init need not at every boot.
+func Sort(aliases []Alias) {
+	slices.SortStableFunc(aliases, func(a, b Alias) int {
+		return strings.Compare(literalPrefix(a.Pattern), literalPrefix(b.Pattern))
+	})
 }
 
 // Lookup returns the modules with an alias matching name (normalised
@@ -51,9 +70,11 @@ func (t *Table) Lookup(name string) []string {
 		if n > len(name) {
 			break
 		}
-		for _, a := range t.byPrefix[name[:n]] {
-			if Match(a.Pattern, name) {
-				out = append(out, a.Module)
+		pre := name[:n]
+		i, _ := slices.BinarySearchFunc(t.entries, pre, func(e entry, p string) int { return cmp.Compare(e.prefix, p) })
+		for ; i < len(t.entries) && t.entries[i].prefix == pre; i++ {
+			if Match(t.entries[i].Pattern, name) {
+				out = append(out, t.entries[i].Module)
 			}
 		}
 	}

@@ -66,6 +66,8 @@ func LoadList(db *DB, plan Plan, want []Want, path func(Module) string) (loadlis
 			}
 		}
 	}
+	// In the table's order, so that the init's tables need no sort.
+	modalias.Sort(l.Aliases)
 	return l, nil
 }
 

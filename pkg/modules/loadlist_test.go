@@ -59,12 +59,13 @@ func TestLoadList(t *testing.T) {
 			{Name: "ext4", Class: loadlist.FS, Path: "/m/kernel/ext4.ko"},
 			{Name: "crc32c_intel", Class: loadlist.Start, Path: "/m/kernel/crc32c-intel.ko"},
 		},
+		// Sorted by literal prefix, the order the init's tables keep.
 		Aliases: []modalias.Alias{
-			{Pattern: "virtio:d00000002v*", Module: "virtio_blk"},
-			{Pattern: "devname:mapper/control", Module: "dm_mod"},
-			{Pattern: "crypto_sha256", Module: "sha256_ssse3"},
 			{Pattern: "cpu:type:x86,ven*fam*mod*:feature:*0089*", Module: "sha256_ssse3"},
+			{Pattern: "crypto_sha256", Module: "sha256_ssse3"},
+			{Pattern: "devname:mapper/control", Module: "dm_mod"},
 			{Pattern: "fs_ext4", Module: "ext4"},
+			{Pattern: "virtio:d00000002v*", Module: "virtio_blk"},
 		},
 	}
 	if !reflect.DeepEqual(l, wantList) {

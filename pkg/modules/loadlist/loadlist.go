@@ -195,6 +195,7 @@ func Parse(r io.Reader) (List, error) {
 	seen := make(map[string]bool)
 	aliases := make(map[modalias.Alias]bool)
 	version := false
+	var buf []string // a line's fields, reused: the init parses this list at every boot
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, MaxLineBytes+1), MaxLineBytes+1)
 	n := 0
@@ -207,7 +208,8 @@ func Parse(r io.Reader) (List, error) {
 		if len(line) > MaxLineBytes {
 			return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
 		}
-		f := strings.Fields(line)
+		f := fields(buf[:0], line)
+		buf = f
 		if len(f) == 0 || f[0][0] == '#' {
 			continue
 		}
@@ -238,7 +240,7 @@ func Parse(r io.Reader) (List, error) {
 			}
 			e := Entry{Name: f[1], Class: c, Path: f[3]}
 			if len(f) > 4 {
-				e.Deps = f[4:]
+				e.Deps = slices.Clone(f[4:])
 			}
 			if err := check(e, seen, n); err != nil {
 				return List{}, err
@@ -346,6 +348,28 @@ func check(e Entry, earlier map[string]bool, n int) error {
 		}
 	}
 	return nil
+}
+
+// fields appends the fields of line, split at runs of ASCII white space,
+// to buf. Unlike strings.Fields it allocates nothing once buf has room;
+// a non-ASCII space stays inside its field, where the checks refuse it.
+func fields(buf []string, line string) []string {
+	start := -1
+	for i := 0; i < len(line); i++ {
+		switch c := line[i]; {
+		case c == ' ' || c >= '\t' && c <= '\r':
+			if start >= 0 {
+				buf = append(buf, line[start:i])
+				start = -1
+			}
+		case start < 0:
+			start = i
+		}
+	}
+	if start >= 0 {
+		buf = append(buf, line[start:])
+	}
+	return buf
 }
 
 // validName reports whether name is a normalised module name: 1 to

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"os"
 	"reflect"
 	"strings"
 	"testing"
@@ -285,4 +286,19 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("round trip changed the list:\n%+v\n%+v", l, again)
 		}
 	})
+}
+
+// BenchmarkParse reads the default set's list for Debian's 6.1.0-56-amd64
+// (as `verinit initramfs` packs it), as the init does at every boot.
+func BenchmarkParse(b *testing.B) {
+	list, err := os.ReadFile("testdata/debian-6.1.0-56-default.load")
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := Parse(bytes.NewReader(list)); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
