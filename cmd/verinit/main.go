@@ -41,7 +41,7 @@ func commands() []command {
 	return []command{
 		{"initramfs", "-o FILE [flags]",
 			"write the initramfs: the init, kernel modules and files, as a newc cpio",
-			"Write a newc cpio archive: the init as `/init`, the directories and `/dev/console`, the modules named with `--module` with everything they depend on (`modules.dep`, `modules.softdep`; built-ins skipped per `modules.builtin`; compressed modules decompressed at pack time), and the load list `/lib/modules/verinit.load` the init follows.\n\n" +
+			"Write a newc cpio archive: the init as `/init`, the directories and `/dev/console`, the modules named with `--module` with everything they depend on (`modules.dep`, `modules.softdep`; built-ins skipped per `modules.builtin`, and names a built-in declares per `modules.builtin.modinfo`, such as `crypto-sha256`; compressed modules decompressed at pack time), and the load list `/lib/modules/verinit.load` the init follows.\n\n" +
 				"The output is reproducible: the same inputs give the same bytes (`SOURCE_DATE_EPOCH` sets the timestamps, default 0). Prints the archive's size, its modules, the built-in ones and the ones not found.",
 			runInitramfs},
 		{"sign", "--key KEY --cert CERT ROOTHASH|--root-hash-file F [flags]",

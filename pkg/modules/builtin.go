@@ -3,6 +3,8 @@ package modules
 import (
 	"io"
 	"strings"
+
+	"github.com/verinit/verinit/pkg/modalias"
 )
 
 // ParseBuiltin parses modules.builtin: one path per line of a module compiled
@@ -20,6 +22,45 @@ func ParseBuiltin(r io.Reader) ([]string, error) {
 			return &FormatError{File: file, Line: n, Field: "path", Value: line, Msg: reason}
 		}
 		out = append(out, line)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// ParseBuiltinModinfo reads the aliases of built-in modules from
+// modules.builtin.modinfo (Linux 5.2 and later): NUL-terminated records
+// "MODULE.KEY=VALUE", of which only the "alias" keys are kept. An alias
+// a built-in module declares, such as "crypto-sha256" for a built-in
+// sha256_generic, names something the kernel has without any module.
+// Errors count records as lines.
+func ParseBuiltinModinfo(r io.Reader) ([]Alias, error) {
+	const file = "modules.builtin.modinfo"
+	var out []Alias
+	err := scanRecords(r, scanNUL, file, maxDepLineBytes, maxDepLines, func(n int, rec string) error {
+		if rec == "" {
+			return nil
+		}
+		name, kv, ok := strings.Cut(rec, ".")
+		key, value, ok2 := strings.Cut(kv, "=")
+		if !ok || !ok2 {
+			return &FormatError{File: file, Line: n, Field: "record", Value: rec, Msg: "want MODULE.KEY=VALUE"}
+		}
+		if !validName(NormalizeName(name)) {
+			return &FormatError{File: file, Line: n, Field: "module", Value: name, Msg: "not a module name"}
+		}
+		if key != "alias" {
+			return nil
+		}
+		if !printable(value) {
+			return &FormatError{File: file, Line: n, Field: "alias", Value: value, Msg: "not printable ASCII"}
+		}
+		if !modalias.Valid(value) {
+			return &FormatError{File: file, Line: n, Field: "alias", Value: value, Msg: "malformed glob"}
+		}
+		out = append(out, Alias{Pattern: value, Name: NormalizeName(name)})
 		return nil
 	})
 	if err != nil {

@@ -14,12 +14,15 @@ type DB struct {
 	Softdeps []Softdep  // modules.softdep
 	Builtin  []string   // modules.builtin: paths of built-in modules
 	Aliases  []Alias    // modules.alias
+	// BuiltinAliases are the aliases of built-in modules
+	// (modules.builtin.modinfo): names the kernel has without a module.
+	BuiltinAliases []Alias
 }
 
-// LoadDB reads modules.dep, modules.softdep, modules.builtin and modules.alias
-// from fsys, the modules directory of one kernel release (for example
-// os.DirFS("/lib/modules/6.1.0-56-amd64")). modules.dep must exist; the other
-// files are optional.
+// LoadDB reads modules.dep, modules.softdep, modules.builtin, modules.alias
+// and modules.builtin.modinfo from fsys, the modules directory of one kernel
+// release (for example os.DirFS("/lib/modules/6.1.0-56-amd64")). modules.dep
+// must exist; the other files are optional.
 func LoadDB(fsys fs.FS) (*DB, error) {
 	var db DB
 	var err error
@@ -43,6 +46,12 @@ func LoadDB(fsys fs.FS) (*DB, error) {
 	}
 	if err = parseFile(fsys, "modules.alias", false, func(r io.Reader) error {
 		db.Aliases, err = ParseAlias(r)
+		return err
+	}); err != nil {
+		return nil, err
+	}
+	if err = parseFile(fsys, "modules.builtin.modinfo", false, func(r io.Reader) error {
+		db.BuiltinAliases, err = ParseBuiltinModinfo(r)
 		return err
 	}); err != nil {
 		return nil, err

@@ -40,8 +40,9 @@ func DefaultSet() []Want {
 		"xhci_pci", "ehci_pci", "usb_storage", "uas",
 		"mmc_block", "sdhci_pci")
 	// device-mapper, verity, and the hashes a verity tree may use (by
-	// alias: every implementation, generic and accelerated; the kernel
-	// cannot load them itself, there is no modprobe)
+	// alias: every implementation, generic and accelerated, of a hash
+	// the kernel lacks, since without modprobe it cannot load one
+	// itself; a hash built in packs nothing, see Resolve)
 	add(loadlist.DM, "dm_mod", "dm_verity", "crypto-sha1", "crypto-sha256", "crypto-sha512")
 	// root file systems
 	add(loadlist.FS, "squashfs", "erofs", "ext4")

@@ -2,6 +2,7 @@ package modules
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -12,7 +13,26 @@ import (
 // or more than maxLines lines is a *FormatError naming file; read errors are
 // wrapped with the file name.
 func scanLines(r io.Reader, file string, maxLineBytes, maxLines int, fn func(n int, line string) error) error {
+	return scanRecords(r, bufio.ScanLines, file, maxLineBytes, maxLines, fn)
+}
+
+// scanNUL splits at NUL bytes, as modules.builtin.modinfo separates its
+// records; a last record without one is kept.
+func scanNUL(data []byte, atEOF bool) (advance int, token []byte, err error) {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return i + 1, data[:i], nil
+	}
+	if atEOF && len(data) > 0 {
+		return len(data), data, nil
+	}
+	return 0, nil, nil
+}
+
+// scanRecords is scanLines with another split function; each record
+// counts as a line in errors.
+func scanRecords(r io.Reader, split bufio.SplitFunc, file string, maxLineBytes, maxLines int, fn func(n int, line string) error) error {
 	sc := bufio.NewScanner(r)
+	sc.Split(split)
 	sc.Buffer(make([]byte, 0, min(4096, maxLineBytes+1)), maxLineBytes+1)
 	n := 0
 	for sc.Scan() {

@@ -38,7 +38,8 @@ type Module struct {
 // Resolve returns the modules to load for the requested names: each name's
 // module with its modules.dep dependencies and softdep "pre:" and "post:"
 // modules, transitively. Names are module names ('-' and '_' are equal) or
-// aliases. Built-in modules are listed in Plan.Builtin, unknown requested names
+// aliases; an alias a built-in module declares (DB.BuiltinAliases) stands
+// for that built-in alone. Built-in modules are listed in Plan.Builtin, unknown requested names
 // in Plan.Missing; softdep names that resolve to nothing are skipped, as
 // modprobe skips them. The order is deterministic: requested names in order,
 // then dependencies by name, depth first. Dependency cycles (which depmod
@@ -81,6 +82,8 @@ type index struct {
 	soft    map[string]*softdeps
 	exact   map[string][]string // alias without glob metacharacters -> modules
 	globs   []Alias             // normalised patterns with metacharacters
+	// builtinAliases are the built-in modules' aliases, normalised.
+	builtinAliases []Alias
 }
 
 func newIndex(db *DB) (*index, error) {
@@ -116,6 +119,11 @@ func newIndex(db *DB) (*index, error) {
 		s.pre = append(s.pre, sd.Pre...)
 		s.post = append(s.post, sd.Post...)
 	}
+	for _, a := range db.BuiltinAliases {
+		a.Pattern = normalizeAlias(a.Pattern)
+		a.Name = NormalizeName(a.Name)
+		ix.builtinAliases = append(ix.builtinAliases, a)
+	}
 	for _, a := range db.Aliases {
 		a.Pattern = normalizeAlias(a.Pattern)
 		a.Name = NormalizeName(a.Name)
@@ -129,8 +137,9 @@ func newIndex(db *DB) (*index, error) {
 }
 
 // lookup resolves a name as modprobe does: a module, else a built-in module,
-// else an alias. It returns the modules (sorted, for an alias) and built-ins
-// the name stands for.
+// else an alias. Unlike modprobe, an alias that a built-in module declares
+// stands for that built-in only. It returns the modules (sorted, for an
+// alias) and built-ins the name stands for.
 func (ix *index) lookup(name string) (mods, builtin []string) {
 	n := NormalizeName(name)
 	if _, ok := ix.mods[n]; ok {
@@ -140,6 +149,19 @@ func (ix *index) lookup(name string) (mods, builtin []string) {
 		return nil, []string{n}
 	}
 	a := normalizeAlias(name)
+	// A name a built-in module declares (crypto-sha256 for a built-in
+	// sha256_generic) is one the kernel has: it never asks for it, and
+	// the init loads nothing for it (kmod.Provided), so the modules of
+	// modules.alias for it (sha256_ssse3) would be packed for nothing.
+	for _, b := range ix.builtinAliases {
+		if modalias.Match(b.Pattern, a) {
+			builtin = append(builtin, b.Name)
+		}
+	}
+	if len(builtin) > 0 {
+		slices.Sort(builtin)
+		return nil, slices.Compact(builtin)
+	}
 	targets := slices.Clone(ix.exact[a])
 	for _, g := range ix.globs {
 		if modalias.Match(g.Pattern, a) {

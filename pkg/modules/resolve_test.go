@@ -28,6 +28,7 @@ kernel/soft/host.ko:
 kernel/soft/after.ko:
 kernel/soft/needs-builtin.ko:
 kernel/ghost/haunted.ko: kernel/ghost/not-listed.ko
+kernel/crypto/sha256-ssse3.ko:
 `
 	testSoftdep = `# test
 softdep ext4 pre: crypto-crc32c
@@ -44,16 +45,21 @@ alias crypto-crc32c crc32c_generic
 alias pci:v00001AF4d00001001sv*sd*bc*sc*i* virtio_blk
 alias fs-ext4 ext4
 alias crypto-crc32c-builtin crc32c
+alias crypto-sha256 sha256_ssse3
 `
+	// sha256_generic built in, as in Debian's kernels.
+	testBuiltinModinfo = "sha256_generic.file=crypto/sha256_generic\x00sha256_generic.license=GPL\x00" +
+		"sha256_generic.alias=crypto-sha256\x00sha256_generic.alias=sha256\x00"
 )
 
 func testDB(t *testing.T) *DB {
 	t.Helper()
 	db, err := LoadDB(fstest.MapFS{
-		"modules.dep":     {Data: []byte(testDep)},
-		"modules.softdep": {Data: []byte(testSoftdep)},
-		"modules.builtin": {Data: []byte(testBuiltin)},
-		"modules.alias":   {Data: []byte(testAlias)},
+		"modules.dep":             {Data: []byte(testDep)},
+		"modules.softdep":         {Data: []byte(testSoftdep)},
+		"modules.builtin":         {Data: []byte(testBuiltin)},
+		"modules.alias":           {Data: []byte(testAlias)},
+		"modules.builtin.modinfo": {Data: []byte(testBuiltinModinfo)},
 	})
 	if err != nil {
 		t.Fatalf("LoadDB: %v", err)
@@ -119,6 +125,18 @@ func TestResolve(t *testing.T) {
 			name:        "alias of a builtin",
 			req:         []string{"crypto-crc32c-builtin"},
 			wantBuiltin: []string{"crc32c"},
+		},
+		{
+			// The kernel never asks for an algorithm it has: the
+			// accelerated module of modules.alias is not packed.
+			name:        "alias a builtin declares",
+			req:         []string{"crypto-sha256"},
+			wantBuiltin: []string{"sha256_generic"},
+		},
+		{
+			name: "the accelerated module by name",
+			req:  []string{"sha256_ssse3"},
+			want: []string{"sha256_ssse3:"},
 		},
 		{
 			name:        "unknown names missing, not fatal",
@@ -250,7 +268,7 @@ func TestLoadDB(t *testing.T) {
 		{
 			name:    "only modules.dep",
 			fs:      fstest.MapFS{"modules.dep": {Data: []byte(testDep)}},
-			wantLen: 18,
+			wantLen: 19,
 		},
 		{
 			name:    "no modules.dep",

@@ -73,6 +73,20 @@ func main() {
 	write(out, "FuzzParseBuiltin", "debian", []byte(grep(filepath.Join(kdir, "modules.builtin"), ".", 30)))
 	write(out, "FuzzParseBuiltin", "bad", []byte("/abs/a.ko\nkernel/a\n"))
 
+	// modules.builtin.modinfo: its first records, and every sha record
+	modinfo, err := os.ReadFile(filepath.Join(kdir, "modules.builtin.modinfo"))
+	must(err)
+	recs := bytes.SplitAfter(modinfo, []byte{0})
+	var sha []byte
+	for _, r := range recs {
+		if bytes.HasPrefix(r, []byte("sha")) {
+			sha = append(sha, r...)
+		}
+	}
+	write(out, "FuzzParseBuiltinModinfo", "debian-head", bytes.Join(recs[:min(40, len(recs))], nil))
+	write(out, "FuzzParseBuiltinModinfo", "debian-sha", sha)
+	write(out, "FuzzParseBuiltinModinfo", "bad", []byte("m.alias=pci:v[0\x00no-key\x00"))
+
 	// verinit.load, from the default plan of the kernel
 	db, err := modules.LoadDB(os.DirFS(kdir))
 	must(err)
