@@ -44,7 +44,7 @@ func TestModulesByNeed(t *testing.T) {
 			// sha256_ssse3 is not even packed; under TCG's CPU it would
 			// only have failed with ENODEV.
 			"sha256_ssse3": "",
-			"squashfs": "loaded fs", "ext4": "unused ",
+			"squashfs":     "loaded fs", "ext4": "unused ",
 		}},
 		{"eager", eager, "main", "root=/dev/vda2", map[string]string{
 			"virtio_blk": "loaded start", "ahci": "loaded start", "nvme": "loaded start", "usb_storage": "loaded start",
