@@ -503,20 +503,28 @@ func nameConstraintForms(v cryptobyte.String) (bool, error) {
 
 // readTime reads a UTCTime or GeneralizedTime.
 func readTime(s *cryptobyte.String) (time.Time, error) {
-	var t time.Time
+	var b cryptobyte.String
 	switch {
 	case s.PeekASN1Tag(cbasn1.UTCTime):
-		if !s.ReadASN1UTCTime(&t) {
+		t, ok := time.Time{}, s.ReadASN1(&b, cbasn1.UTCTime)
+		if ok {
+			t, ok = parseASN1Time(b, true)
+		}
+		if !ok {
 			return t, errors.New("malformed UTCTime")
 		}
+		return t, nil
 	case s.PeekASN1Tag(cbasn1.GeneralizedTime):
-		if !s.ReadASN1GeneralizedTime(&t) {
+		t, ok := time.Time{}, s.ReadASN1(&b, cbasn1.GeneralizedTime)
+		if ok {
+			t, ok = parseASN1Time(b, false)
+		}
+		if !ok {
 			return t, errors.New("malformed GeneralizedTime")
 		}
-	default:
-		return t, errors.New("unsupported time format")
+		return t, nil
 	}
-	return t, nil
+	return time.Time{}, errors.New("unsupported time format")
 }
 
 // readBitString reads a BIT STRING whose length is a whole number of

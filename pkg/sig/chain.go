@@ -61,7 +61,7 @@ func verifyChain(ee *Certificate, embedded, roots []*Certificate, opts VerifyOpt
 
 func (s *chainSearch) wrap(err error) error {
 	if s.check {
-		return fmt.Errorf("does not chain to a trusted certificate at %s: %w", s.now.UTC().Format(time.RFC3339), err)
+		return fmt.Errorf("does not chain to a trusted certificate at %s: %w", formatTime(s.now), err)
 	}
 	return fmt.Errorf("does not chain to a trusted certificate: %w", err)
 }
@@ -156,10 +156,10 @@ func (s *chainSearch) valid(c *Certificate, chain []*Certificate, kind int) erro
 	}
 	if s.check {
 		if s.now.Before(c.notBefore) {
-			return fmt.Errorf("certificate %q is not valid yet: current time %s is before %s", c.hintName, s.now.UTC().Format(time.RFC3339), c.notBefore.UTC().Format(time.RFC3339))
+			return fmt.Errorf("certificate %q is not valid yet: current time %s is before %s", c.hintName, formatTime(s.now), formatTime(c.notBefore))
 		}
 		if s.now.After(c.notAfter) {
-			return fmt.Errorf("certificate %q has expired: current time %s is after %s", c.hintName, s.now.UTC().Format(time.RFC3339), c.notAfter.UTC().Format(time.RFC3339))
+			return fmt.Errorf("certificate %q has expired: current time %s is after %s", c.hintName, formatTime(s.now), formatTime(c.notAfter))
 		}
 	}
 	if kind == intermediateCert && (!c.basicConstraints || !c.isCA) {

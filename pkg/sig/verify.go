@@ -318,7 +318,7 @@ func checkSignature(si *signerInfo, ee *Certificate, digest *digestAlgorithm, ro
 		if st, ok := findAttribute(si.attrs, oidST); ok {
 			if t, ok := signingTime(st); ok && (t.After(ee.notAfter) || t.Before(ee.notBefore)) {
 				return fmt.Errorf("%w: signer %s signed at %s, outside its certificate's validity %s to %s",
-					ErrUntrusted, signer, t.UTC().Format(time.RFC3339), ee.notBefore.UTC().Format(time.RFC3339), ee.notAfter.UTC().Format(time.RFC3339))
+					ErrUntrusted, signer, formatTime(t), formatTime(ee.notBefore), formatTime(ee.notAfter))
 			}
 		}
 	}
