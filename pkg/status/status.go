@@ -295,7 +295,16 @@ func (w *writer) boolean(k string, v bool) { w.key(k); w.b = strconv.AppendBool(
 // ms writes a duration in milliseconds with microsecond precision.
 func (w *writer) ms(k string, d time.Duration) {
 	w.key(k)
-	w.b = strconv.AppendFloat(w.b, float64(d.Microseconds())/1000, 'f', 3, 64)
+	// Integer arithmetic, not AppendFloat: the same digits, and under an
+	// emulator the init does not pay for translating the float formatter.
+	us := d.Microseconds()
+	if us < 0 {
+		w.b = append(w.b, '-')
+		us = -us
+	}
+	w.b = strconv.AppendInt(w.b, us/1000, 10)
+	frac := us % 1000
+	w.b = append(w.b, '.', byte('0'+frac/100), byte('0'+frac/10%10), byte('0'+frac%10))
 }
 
 const hexDigits = "0123456789abcdef"
