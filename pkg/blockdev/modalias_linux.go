@@ -1,12 +1,12 @@
 package blockdev
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -31,9 +31,7 @@ func Modaliases(sysBus string, first []string, fn func(modalias string)) error {
 	for _, e := range entries {
 		buses = append(buses, e.Name())
 	}
-	slices.SortStableFunc(buses, func(a, b string) int {
-		return cmp.Compare(rank(first, a), rank(first, b))
-	})
+	sort.SliceStable(buses, func(i, j int) bool { return rank(first, buses[i]) < rank(first, buses[j]) })
 	for _, b := range buses {
 		dir := filepath.Join(sysBus, b, "devices")
 		devs, err := os.ReadDir(dir)

@@ -3,6 +3,7 @@ package gpt
 import (
 	"hash/crc32"
 	"slices"
+	"sort"
 	"strconv"
 )
 
@@ -234,15 +235,9 @@ func (d *disk) checkEntries(h *header, parts []Partition, which string) *FormatE
 	for i := range order {
 		order[i] = i
 	}
-	slices.SortFunc(order, func(a, b int) int {
-		pa, pb := &parts[a], &parts[b]
-		switch {
-		case pa.FirstLBA < pb.FirstLBA:
-			return -1
-		case pa.FirstLBA > pb.FirstLBA:
-			return 1
-		}
-		return pa.Number - pb.Number
+	sort.Slice(order, func(i, j int) bool {
+		pa, pb := &parts[order[i]], &parts[order[j]]
+		return pa.FirstLBA < pb.FirstLBA || pa.FirstLBA == pb.FirstLBA && pa.Number < pb.Number
 	})
 	for i := 1; i < len(order); i++ {
 		prev, cur := &parts[order[i-1]], &parts[order[i]]

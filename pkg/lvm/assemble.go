@@ -2,7 +2,7 @@ package lvm
 
 import (
 	"bytes"
-	"slices"
+	"sort"
 	"strings"
 )
 
@@ -90,18 +90,18 @@ func Assemble(pvs []*PV) ([]*VG, error) {
 			for i, vg := range vgs {
 				ids[i] = vg.UUID
 			}
-			slices.Sort(ids)
+			sort.Strings(ids)
 			errs = append(errs, &isError{target: ErrInconsistent,
 				msg: "lvm: " + itoa(len(vgs)) + " volume groups are named " + quote(name) + " (" + strings.Join(ids, ", ") + "); refusing to choose"})
 			continue
 		}
 		out = append(out, vgs[0])
 	}
-	slices.SortFunc(out, func(a, b *VG) int { return strings.Compare(a.Name, b.Name) })
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
 	if len(errs) == 0 {
 		return out, nil
 	}
-	slices.SortFunc(errs, func(a, b error) int { return strings.Compare(a.Error(), b.Error()) })
+	sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 	return out, errs
 }
 

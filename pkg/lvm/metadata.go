@@ -1,9 +1,9 @@
 package lvm
 
 import (
-	"cmp"
 	"math"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -506,7 +506,7 @@ func parseLV(vg *VG, lvs sect, c *cnode, pvs map[string]*Member, lvNames, origin
 	}
 	// Sort by start extent (as _insert_segment does), then check for gaps
 	// and overlaps (check_lv_segments_incomplete_vg).
-	slices.SortStableFunc(segs, func(a, b Segment) int { return cmp.Compare(a.StartExtent, b.StartExtent) })
+	sort.SliceStable(segs, func(i, j int) bool { return segs[i].StartExtent < segs[j].StartExtent })
 	var le uint64
 	for _, seg := range segs {
 		if seg.StartExtent != le {
@@ -661,11 +661,9 @@ func checkOverlaps(vg *VG, lvs sect) error {
 			}
 		}
 	}
-	slices.SortFunc(uses, func(a, b use) int {
-		if c := strings.Compare(a.pv, b.pv); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.start, b.start)
+	sort.Slice(uses, func(i, j int) bool {
+		a, b := uses[i], uses[j]
+		return a.pv < b.pv || a.pv == b.pv && a.start < b.start
 	})
 	for i := 1; i < len(uses); i++ {
 		a, b := uses[i-1], uses[i]

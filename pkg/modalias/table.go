@@ -3,6 +3,7 @@ package modalias
 import (
 	"cmp"
 	"slices"
+	"sort"
 	"strings"
 )
 
@@ -40,11 +41,11 @@ func NewTable(aliases []Alias) *Table {
 		t.entries[i] = entry{prefix: literalPrefix(a.Pattern), Alias: a}
 		t.lengths = append(t.lengths, len(t.entries[i].prefix))
 	}
-	byPrefix := func(a, b entry) int { return strings.Compare(a.prefix, b.prefix) }
-	if !slices.IsSortedFunc(t.entries, byPrefix) {
-		slices.SortStableFunc(t.entries, byPrefix)
+	less := func(i, j int) bool { return t.entries[i].prefix < t.entries[j].prefix }
+	if !sort.SliceIsSorted(t.entries, less) {
+		sort.SliceStable(t.entries, less)
 	}
-	slices.Sort(t.lengths)
+	sort.Ints(t.lengths)
 	t.lengths = slices.Compact(t.lengths)
 	return t
 }
@@ -78,7 +79,7 @@ func (t *Table) Lookup(name string) []string {
 			}
 		}
 	}
-	slices.Sort(out)
+	sort.Strings(out)
 	return slices.Compact(out)
 }
 

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"math/big"
 	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -341,7 +342,7 @@ func checkSignature(si *signerInfo, ee *Certificate, digest *digestAlgorithm, ro
 // over: the attributes as a DER SET, sorted as DER orders a SET OF.
 func encodeAttributes(attrs [][]byte) []byte {
 	sorted := slices.Clone(attrs)
-	slices.SortFunc(sorted, bytes.Compare)
+	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i], sorted[j]) < 0 })
 	n := 0
 	for _, a := range sorted {
 		n += len(a)
