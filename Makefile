@@ -18,7 +18,7 @@ INIT_FORBIDDEN := net net/http net/url encoding/json text/template os/user crypt
 # (Marshal, Unmarshal); the size target checks that on the symbols.
 # The size is a ratchet, not yet the 2,500,000-byte goal (see
 # docs/architecture.md).
-INIT_MAX_BYTES := 4000000
+INIT_MAX_BYTES := 3850000
 
 .PHONY: build demo test unit vmtest bench fuzz lint size clean prereqs man vendor-check
 
