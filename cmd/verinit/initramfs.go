@@ -26,7 +26,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
 	eager := fs.Bool("eager-modules", false, "load every packed module at start instead of by need (storage drivers by device modalias, device-mapper and file systems when used)")
-	compression := fs.String("compression", "gzip", "archive compression: gzip, zstd, xz or none")
+	compression := fs.String("compression", "zstd", "archive compression: zstd, gzip, xz or none (checked against the kernel's CONFIG_RD_* options when its configuration is found)")
 	asJSON := fs.Bool("json", false, "print JSON: the report on the archive written, or with --list its entries")
 	var mods, files, policies, certs listFlag
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
@@ -74,6 +74,9 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			rel = filepath.Base(spec.ModulesDir)
 		}
 		spec.KernelRelease = rel
+	}
+	if err := checkKernelUnpacks(spec.Compression, *release, spec.ModulesDir, spec.KernelRelease); err != nil {
+		return err
 	}
 	for _, f := range files {
 		src, dst, ok := strings.Cut(f, ":")
@@ -156,4 +159,31 @@ type initramfsReport struct {
 	Modules           []string `json:"modules"`
 	Builtin           []string `json:"builtin,omitempty"`
 	Missing           []string `json:"missing,omitempty"`
+}
+
+// checkKernelUnpacks refuses a compression the kernel cannot unpack: a
+// kernel boots without an initramfs it cannot read. Its configuration is
+// looked for where distributions and kernel builds leave it.
+func checkKernelUnpacks(method, given, modulesDir, release string) error {
+	if release == "" {
+		release = given
+	}
+	if release == "" {
+		return nil // no kernel named (--no-modules)
+	}
+	candidates := []string{filepath.Join("/boot", "config-"+release)}
+	if modulesDir != "" {
+		candidates = append([]string{filepath.Join(modulesDir, "build", ".config"), filepath.Join(modulesDir, "config")}, candidates...)
+	}
+	var config []byte
+	for _, p := range candidates {
+		if b, err := os.ReadFile(p); err == nil {
+			config = b
+			break
+		}
+	}
+	if err := initramfs.CheckKernel(method, config, release); err != nil {
+		return fmt.Errorf("%w; give --compression gzip", err)
+	}
+	return nil
 }

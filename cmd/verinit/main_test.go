@@ -88,3 +88,42 @@ func TestInitramfsReproducible(t *testing.T) {
 		}
 	}
 }
+
+// TestInitramfsKernelUnpacks: a compression the kernel cannot unpack is
+// refused when packing, judged from the kernel's configuration beside its
+// modules, else from its release.
+func TestInitramfsKernelUnpacks(t *testing.T) {
+	dir := t.TempDir()
+	initBin := filepath.Join(dir, "init")
+	if err := os.WriteFile(initBin, []byte("\x7fELF fake init"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	mods := filepath.Join(dir, "lib", "modules", "6.6.0-custom")
+	if err := os.MkdirAll(filepath.Join(mods, "build"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, data := range map[string]string{
+		"modules.dep":   "",
+		"build/.config": "CONFIG_RD_GZIP=y\n# CONFIG_RD_ZSTD is not set\n",
+	} {
+		if err := os.WriteFile(filepath.Join(mods, name), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct {
+		args []string
+		want string // in stderr; "" for success
+	}{
+		{[]string{"--modules-dir", mods}, "kernel 6.6.0-custom cannot unpack a zstd archive: its configuration does not set CONFIG_RD_ZSTD=y; give --compression gzip"},
+		{[]string{"--modules-dir", mods, "--compression", "gzip"}, ""},
+		{[]string{"--no-modules", "--kernel-release", "5.4.0-150-generic"}, "kernel 5.4.0-150-generic cannot unpack a zstd archive: CONFIG_RD_ZSTD is in Linux 5.9 and later"},
+		{[]string{"--no-modules"}, ""},
+	} {
+		var stdout, stderr bytes.Buffer
+		args := append([]string{"initramfs", "-o", filepath.Join(dir, "initrd"), "--init", initBin}, tc.args...)
+		code := dispatch(args, &stdout, &stderr)
+		if tc.want == "" && code != 0 || tc.want != "" && (code != 1 || !strings.Contains(stderr.String(), tc.want)) {
+			t.Errorf("%q: exit %d, stderr %q; want %q", tc.args, code, stderr.String(), tc.want)
+		}
+	}
+}

@@ -64,7 +64,8 @@ type Spec struct {
 	// Contents are generated files (such as the policy), packed 0644:
 	// archive path -> bytes.
 	Contents map[string][]byte
-	// Compression is "gzip" (the default for ""), "zstd", "xz" or "none".
+	// Compression is "zstd" (the default for ""), "gzip", "xz" or "none".
+	// The kernel needs the matching CONFIG_RD_* option: see CheckKernel.
 	Compression string
 	// MTime is the modification time of every record: pass SOURCE_DATE_EPOCH,
 	// or the zero Time for 1970-01-01.
@@ -106,7 +107,7 @@ func buildArchive(w io.Writer, spec Spec) (Report, error) {
 	}
 	method := spec.Compression
 	if method == "" {
-		method = CompressionGzip
+		method = CompressionZstd
 	}
 	if !slices.Contains([]string{CompressionGzip, CompressionZstd, CompressionXZ, CompressionNone}, method) {
 		return rep, fmt.Errorf("initramfs: unknown compression %q (want gzip, zstd, xz or none)", method)

@@ -196,7 +196,7 @@ func TestBuildRealKernel(t *testing.T) {
 	if len(rep.Modules) == 0 {
 		t.Fatal("no modules packed")
 	}
-	t.Logf("%s: %d modules %q, built in %q; %d entries, %d bytes cpio, %d bytes gzip",
+	t.Logf("%s: %d modules %q, built in %q; %d entries, %d bytes cpio, %d bytes zstd",
 		release, len(rep.Modules), rep.Modules, rep.Builtin, rep.Files, rep.UncompressedBytes, rep.CompressedBytes)
 
 	// The plan the archive should follow.
@@ -209,7 +209,7 @@ func TestBuildRealKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	files := readArchive(t, CompressionGzip, data)
+	files := readArchive(t, CompressionZstd, data) // the default
 	if len(files) != rep.Files {
 		t.Errorf("archive has %d entries, Report.Files = %d", len(files), rep.Files)
 	}
@@ -302,7 +302,7 @@ func TestBuildRealKernel(t *testing.T) {
 	}
 
 	// The system's tools read the same archive.
-	raw := systemDecompress(t, CompressionGzip, data)
+	raw := systemDecompress(t, CompressionZstd, data)
 	if got := systemList(t, raw); !slices.Equal(got, gotNames) {
 		t.Errorf("cpio -it lists\n%q\nwant\n%q", got, gotNames)
 	}
@@ -367,7 +367,7 @@ func TestBuildCompressions(t *testing.T) {
 			spec.Compression = method
 			data, rep := build(t, spec)
 			if method == "" {
-				method = CompressionGzip
+				method = CompressionZstd // the default
 			}
 			raw := systemDecompress(t, method, data)
 			if !bytes.Equal(raw, plain) {
@@ -471,7 +471,7 @@ func TestBuildNoModules(t *testing.T) {
 	if len(rep.Modules) != 0 || rep.Files != len(baseNames) {
 		t.Errorf("Report = %+v, want no modules and %d entries", rep, len(baseNames))
 	}
-	files := readArchive(t, CompressionGzip, data)
+	files := readArchive(t, CompressionZstd, data)
 	byName := checkCommon(t, files, uint64(testMTime.Unix()))
 	if got := string(byName["lib/modules/verinit.load"].data); got != loadlist.Header+"\n"+loadlist.VersionLine+"\n" {
 		t.Errorf("load list = %q, want only the header", got)

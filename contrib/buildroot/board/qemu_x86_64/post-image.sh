@@ -89,7 +89,9 @@ if [ -d "${TARGET_DIR:-}/lib/modules" ]; then
 		die "several kernel releases in $TARGET_DIR/lib/modules: ${releases[*]}"
 	fi
 fi
-"$verinit" initramfs -o "$images/initramfs.cpio.gz" --init "$init" "${modules[@]}" \
+# gzip rather than verinit's default zstd: every kernel configuration can
+# unpack it, and the target kernel's .config is not visible from here.
+"$verinit" initramfs -o "$images/initramfs.cpio.gz" --compression gzip --init "$init" "${modules[@]}" \
 	--cert "$cert" --policy signature=required
 
 # 2. The A/B disk image.
