@@ -38,13 +38,14 @@ func TestModulesByNeed(t *testing.T) {
 		{"by need, verity sha256", shared.initrd, "verity", verity, map[string]string{
 			"virtio_blk": "loaded modalias", "ahci": "unused ", "nvme": "unused ",
 			"dm_mod": "loaded dm", "dm_verity": "loaded dm", "dm_bufio": "loaded dm",
-			"sha512_generic": "unused ", "sha1_ssse3": "unused ",
-			// Debian's kernel has sha256 built in (modules.builtin.modinfo
-			// declares crypto-sha256), so the kernel never asks for it and
-			// sha256_ssse3 is not even packed; under TCG's CPU it would
-			// only have failed with ENODEV.
-			"sha256_ssse3": "",
-			"squashfs":     "loaded fs", "ext4": "unused ",
+			"sha512_generic": "unused ",
+			// Debian's kernel has sha1 and sha256 built in
+			// (modules.builtin.modinfo declares crypto-sha1 and
+			// crypto-sha256), so the kernel never asks for them and their
+			// accelerated modules are not even packed; under TCG's CPU
+			// sha256_ssse3 would only have failed with ENODEV.
+			"sha1_ssse3": "", "sha256_ssse3": "",
+			"squashfs": "loaded fs", "ext4": "unused ",
 		}},
 		{"eager", eager, "main", "root=/dev/vda2", map[string]string{
 			"virtio_blk": "loaded start", "ahci": "loaded start", "nvme": "loaded start", "usb_storage": "loaded start",
