@@ -503,28 +503,22 @@ func nameConstraintForms(v cryptobyte.String) (bool, error) {
 
 // readTime reads a UTCTime or GeneralizedTime.
 func readTime(s *cryptobyte.String) (time.Time, error) {
-	var b cryptobyte.String
+	tag, utc, name := cbasn1.GeneralizedTime, false, "GeneralizedTime"
 	switch {
 	case s.PeekASN1Tag(cbasn1.UTCTime):
-		t, ok := time.Time{}, s.ReadASN1(&b, cbasn1.UTCTime)
-		if ok {
-			t, ok = parseASN1Time(b, true)
-		}
-		if !ok {
-			return t, errors.New("malformed UTCTime")
-		}
-		return t, nil
-	case s.PeekASN1Tag(cbasn1.GeneralizedTime):
-		t, ok := time.Time{}, s.ReadASN1(&b, cbasn1.GeneralizedTime)
-		if ok {
-			t, ok = parseASN1Time(b, false)
-		}
-		if !ok {
-			return t, errors.New("malformed GeneralizedTime")
-		}
-		return t, nil
+		tag, utc, name = cbasn1.UTCTime, true, "UTCTime"
+	case !s.PeekASN1Tag(cbasn1.GeneralizedTime):
+		return time.Time{}, errors.New("unsupported time format")
 	}
-	return time.Time{}, errors.New("unsupported time format")
+	var b cryptobyte.String
+	if !s.ReadASN1(&b, tag) {
+		return time.Time{}, errors.New("malformed " + name)
+	}
+	t, ok := parseASN1Time(b, utc)
+	if !ok {
+		return t, errors.New("malformed " + name)
+	}
+	return t, nil
 }
 
 // readBitString reads a BIT STRING whose length is a whole number of
