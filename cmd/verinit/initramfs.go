@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"cmp"
 	"fmt"
 	"io"
 	"os"
@@ -75,7 +76,8 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		}
 		spec.KernelRelease = rel
 	}
-	if err := checkKernelUnpacks(spec.Compression, *release, spec.ModulesDir, spec.KernelRelease); err != nil {
+	// The release of the modules packed, else the one named (--no-modules).
+	if err := checkKernelUnpacks(spec.Compression, spec.ModulesDir, cmp.Or(spec.KernelRelease, *release)); err != nil {
 		return err
 	}
 	for _, f := range files {
@@ -164,10 +166,7 @@ type initramfsReport struct {
 // checkKernelUnpacks refuses a compression the kernel cannot unpack: a
 // kernel boots without an initramfs it cannot read. Its configuration is
 // looked for where distributions and kernel builds leave it.
-func checkKernelUnpacks(method, given, modulesDir, release string) error {
-	if release == "" {
-		release = given
-	}
+func checkKernelUnpacks(method, modulesDir, release string) error {
 	if release == "" {
 		return nil // no kernel named (--no-modules)
 	}

@@ -1,7 +1,6 @@
 package initramfs
 
 import (
-	"bufio"
 	"bytes"
 	"fmt"
 	"strconv"
@@ -31,9 +30,8 @@ func CheckKernel(method string, config []byte, release string) error {
 		return nil
 	}
 	if config != nil {
-		sc := bufio.NewScanner(bytes.NewReader(config))
-		for sc.Scan() {
-			if line := strings.TrimSpace(sc.Text()); line == rd.option+"=y" {
+		for line := range bytes.Lines(config) {
+			if string(bytes.TrimSpace(line)) == rd.option+"=y" {
 				return nil
 			}
 		}

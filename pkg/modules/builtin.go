@@ -48,7 +48,8 @@ func ParseBuiltinModinfo(r io.Reader) ([]Alias, error) {
 		if !ok || !ok2 {
 			return &FormatError{File: file, Line: n, Field: "record", Value: rec, Msg: "want MODULE.KEY=VALUE"}
 		}
-		if !validName(NormalizeName(name)) {
+		module := NormalizeName(name)
+		if !validName(module) {
 			return &FormatError{File: file, Line: n, Field: "module", Value: name, Msg: "not a module name"}
 		}
 		if key != "alias" {
@@ -60,7 +61,7 @@ func ParseBuiltinModinfo(r io.Reader) ([]Alias, error) {
 		if !modalias.Valid(value) {
 			return &FormatError{File: file, Line: n, Field: "alias", Value: value, Msg: "malformed glob"}
 		}
-		out = append(out, Alias{Pattern: value, Name: NormalizeName(name)})
+		out = append(out, Alias{Pattern: value, Name: module})
 		return nil
 	})
 	if err != nil {
