@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verinit/verinit/internal/fuzzseed"
+
 	"github.com/verinit/verinit/internal/alloctest"
 )
 
@@ -71,33 +73,14 @@ func TestGenerateVerityEnvSeeds(t *testing.T) {
 		} else {
 			env += "SEPARATE_HASH=0\n"
 		}
-		writeSeed(t, "FuzzParseVerityEnv", tc.name, []byte(env))
+		fuzzseed.Write(t, "FuzzParseVerityEnv", tc.name, []byte(env))
 	}
 	// cryptsetup 2.8 prints " [bytes]" after sizes, which the class keeps.
-	b, err := os.ReadFile(filepath.Join("testdata", "fuzz", "FuzzParseVerityEnv", "yocto-appended-ok"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	text := strings.TrimSuffix(strings.SplitN(string(b), "\n", 2)[1], "\n")
-	s, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(text, "[]byte("), ")"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	s := string(fuzzseed.Read(t, filepath.Join("testdata", "fuzz", "FuzzParseVerityEnv", "yocto-appended-ok")))
 	for _, k := range []string{"DATA_BLOCK_SIZE=1024", "HASH_BLOCK_SIZE=4096"} {
 		s = strings.Replace(s, k+"\n", k+"[bytes]\n", 1)
 	}
-	writeSeed(t, "FuzzParseVerityEnv", "yocto-appended-cryptsetup28-ok", []byte(s))
-}
-
-func writeSeed(t *testing.T, target, name string, b []byte) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	fuzzseed.Write(t, "FuzzParseVerityEnv", "yocto-appended-cryptsetup28-ok", []byte(s))
 }
 
 // TestVerityEnvSeeds checks that the veritysetup-made seeds parse to what
@@ -109,16 +92,7 @@ func TestVerityEnvSeeds(t *testing.T) {
 	}
 	for _, file := range files {
 		t.Run(filepath.Base(file), func(t *testing.T) {
-			b, err := os.ReadFile(file)
-			if err != nil {
-				t.Fatal(err)
-			}
-			lit := strings.TrimSuffix(strings.TrimPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte("), ")")
-			s, err := strconv.Unquote(lit)
-			if err != nil {
-				t.Fatal(err)
-			}
-			e, err := ParseVerityEnv([]byte(s))
+			e, err := ParseVerityEnv(fuzzseed.Read(t, file))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -10,9 +10,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/fuzzseed"
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/verinit/verinit/internal/alloctest"
@@ -233,7 +234,7 @@ func TestFuzzSeeds(t *testing.T) {
 	for _, file := range files {
 		name := filepath.Base(file)
 		t.Run(name, func(t *testing.T) {
-			in := readSeed(t, file)
+			in := fuzzseed.Read(t, file)
 			ents, err := List(bytes.NewReader(in), int64(len(in)))
 			switch {
 			case strings.HasSuffix(name, "-ok"):
@@ -251,21 +252,6 @@ func TestFuzzSeeds(t *testing.T) {
 	}
 }
 
-func readSeed(t *testing.T, file string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatal(err)
-	}
-	lit, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte(")
-	lit, ok2 := strings.CutSuffix(lit, ")")
-	s, err := strconv.Unquote(lit)
-	if !ok || !ok2 || err != nil {
-		t.Fatalf("%s: not a one-value []byte corpus file", file)
-	}
-	return []byte(s)
-}
-
 // TestGenerateFuzzSeeds regenerates testdata/fuzz/FuzzList; see
 // testdata/README.md. It runs only with -genseeds.
 func TestGenerateFuzzSeeds(t *testing.T) {
@@ -273,15 +259,7 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 		t.Skip("regenerates testdata; run with -genseeds")
 	}
 	// Crashers committed beside these seeds are kept.
-	dir := filepath.Join("testdata", "fuzz", "FuzzList")
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	write := func(name string, b []byte) {
-		if err := os.WriteFile(filepath.Join(dir, name), fmt.Appendf(nil, "go test fuzz v1\n[]byte(%q)\n", b), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	write := func(name string, b []byte) { fuzzseed.Write(t, "FuzzList", name, b) }
 	// What verinit initramfs writes without modules: a small init, a
 	// Yocto dm-verity.env, a policy and a certificate.
 	src := t.TempDir()

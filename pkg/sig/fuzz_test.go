@@ -6,12 +6,12 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/fuzzseed"
 )
 
 var updateSeeds = flag.Bool("update-seeds", false, "regenerate testdata/fuzz-roots.pem and the FuzzVerify and FuzzParseVeritySigJSON seed corpora with openssl")
@@ -181,7 +181,7 @@ func TestFuzzSeedsVerify(t *testing.T) {
 }
 
 // readCorpus reads the []byte seeds of testdata/fuzz/<target>, in the
-// "go test fuzz v1" format writeCorpus writes.
+// "go test fuzz v1" format fuzzseed writes.
 func readCorpus(t testing.TB, target string) map[string][]byte {
 	t.Helper()
 	dir := filepath.Join("testdata", "fuzz", target)
@@ -191,31 +191,9 @@ func readCorpus(t testing.TB, target string) map[string][]byte {
 	}
 	out := map[string][]byte{}
 	for _, e := range ents {
-		b, err := os.ReadFile(filepath.Join(dir, e.Name()))
-		if err != nil {
-			t.Fatal(err)
-		}
-		lit, ok := strings.CutPrefix(strings.TrimSpace(string(b)), "go test fuzz v1\n[]byte(")
-		lit, ok2 := strings.CutSuffix(lit, ")")
-		s, err := strconv.Unquote(lit)
-		if !ok || !ok2 || err != nil {
-			t.Fatalf("%s: not a one-value []byte corpus file", e.Name())
-		}
-		out[e.Name()] = []byte(s)
+		out[e.Name()] = fuzzseed.Read(t, filepath.Join(dir, e.Name()))
 	}
 	return out
-}
-
-func writeCorpus(t *testing.T, target, name string, b []byte) {
-	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	data := fmt.Sprintf("go test fuzz v1\n[]byte(%q)\n", b)
-	if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 // TestWriteFuzzSeeds regenerates the committed seeds; see
@@ -255,7 +233,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		{"sign-ec-chain", own},
 	}
 	for _, s := range seeds {
-		writeCorpus(t, "FuzzVerify", s.name, s.der)
+		fuzzseed.Write(t, "FuzzVerify", s.name, s.der)
 	}
 	small := cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")
 	part, err := VeritySigJSON(testRootHash, fingerprint(ec.root.cert), small)
@@ -263,8 +241,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		t.Fatal(err)
 	}
 	text := bytes.TrimRight(part, "\x00")
-	writeCorpus(t, "FuzzParseVeritySigJSON", "repart-style", append(text, make([]byte, 8)...))
+	fuzzseed.Write(t, "FuzzParseVeritySigJSON", "repart-style", append(text, make([]byte, 8)...))
 	b64 := string(text[bytes.Index(text, []byte(`"signature":"`))+13 : len(text)-2])
-	writeCorpus(t, "FuzzParseVeritySigJSON", "spaces-unknown-members-escapes",
+	fuzzseed.Write(t, "FuzzParseVeritySigJSON", "spaces-unknown-members-escapes",
 		[]byte("{\n  \"version\": 1,\n  \"\\u0072ootHash\": \""+testRootHash+"\",\n  \"extra\": {\"list\": [1, -2.5e3, true, null, \"\\u00e9\"]},\n  \"signature\": \""+strings.ReplaceAll(b64, "/", `\/`)+"\"\n}\n"))
 }
