@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/verinit/verinit/pkg/activate"
@@ -63,18 +64,35 @@ func (b *boot) done(format string, args ...any) {
 	b.log.Infof(b.stage, "%s (%dms)", fmt.Sprintf(format, args...), d.Milliseconds())
 }
 
-// unthrottleKmsg lifts the kernel's rate limit on /dev/kmsg writers (10
-// lines per 5 s) for the init's own lines; the returned func restores it.
-func (b *boot) unthrottleKmsg() func() {
-	old, err := os.ReadFile(devkmsg)
-	// The newline is required: the kernel refuses "on" without one.
-	if err != nil || os.WriteFile(devkmsg, []byte("on\n"), 0) != nil {
-		return func() {}
-	}
-	return func() { os.WriteFile(devkmsg, old, 0) }
+// kmsgLimit lifts the kernel's rate limit on /dev/kmsg writers (a burst
+// of 10 lines per 5 s) once the logger is about to exceed it, and puts
+// the setting back before the switch. The logger calls lift from
+// whichever goroutine logs.
+type kmsgLimit struct {
+	mu  sync.Mutex
+	old []byte // the setting before; nil while not lifted
 }
 
-func (b *boot) run(restoreKmsg func()) error {
+func (k *kmsgLimit) lift() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	old, err := os.ReadFile(devkmsg)
+	// The newline is required: the kernel refuses "on" without one.
+	if err == nil && len(old) > 0 && os.WriteFile(devkmsg, []byte("on\n"), 0) == nil {
+		k.old = old
+	}
+}
+
+func (k *kmsgLimit) restore() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if k.old != nil {
+		os.WriteFile(devkmsg, k.old, 0)
+		k.old = nil
+	}
+}
+
+func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	b.stage = "mount"
 	b.done("mounted /proc /sys /dev /run")
 
@@ -148,7 +166,7 @@ func (b *boot) run(restoreKmsg func()) error {
 		b.log.Logf(klog.Warn, b.stage, "%v", err)
 	}
 	b.log.Infof(b.stage, "switching to %s after %dms", init, b.st.Total.Milliseconds())
-	restoreKmsg()
+	kmsgLimit.restore()
 	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: os.Environ(),
 		Moves: []string{"/dev", "/proc", "/sys", "/run"},
 		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) }})

@@ -27,14 +27,15 @@ func main() {
 	kmsg, _ := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 	log := klog.New(kmsg, os.Stdout, "verinit", start)
 	b := &boot{log: log, start: start, cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
-	restore := b.unthrottleKmsg()
+	limit := &kmsgLimit{}
+	log.OnRateLimit(limit.lift)
 	log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
 	for _, err := range optional {
 		log.Logf(klog.Warn, "mount", "%v", err)
 	}
 	err := mountErr
 	if err == nil {
-		err = b.run(restore)
+		err = b.run(limit)
 	}
 	log.Errorf(b.stage, "%v", err)
 	b.cleanup()

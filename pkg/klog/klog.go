@@ -24,6 +24,11 @@ const (
 // the prefix the kernel adds itself).
 const maxLine = 976
 
+// kmsgBurst is how many records the kernel takes from one opener of
+// /dev/kmsg before its rate limit drops the rest (printk_devkmsg=ratelimit,
+// the default: a burst of 10 per 5 s, kept per open file).
+const kmsgBurst = 10
+
 // Logger writes tagged, timed lines. The zero value is not usable; use New.
 type Logger struct {
 	mu      sync.Mutex
@@ -32,6 +37,8 @@ type Logger struct {
 	start   time.Time
 	tag     string
 	debug   bool
+	records int    // written to kmsg so far
+	limit   func() // see OnRateLimit; nil once called
 }
 
 // New returns a logger that writes to kmsg (each line one record, with
@@ -45,6 +52,15 @@ func New(kmsg, console io.Writer, tag string, start time.Time) *Logger {
 func (l *Logger) SetDebug(on bool) {
 	l.mu.Lock()
 	l.debug = on
+	l.mu.Unlock()
+}
+
+// OnRateLimit sets what the logger calls, once, before the first record
+// that the kernel's rate limit on /dev/kmsg could drop: lifting it costs
+// a write to /proc/sys, which a boot that logs less never pays.
+func (l *Logger) OnRateLimit(f func()) {
+	l.mu.Lock()
+	l.limit = f
 	l.mu.Unlock()
 }
 
@@ -64,6 +80,10 @@ func (l *Logger) Logf(level Level, stage, format string, args ...any) {
 		}
 		wrote := false
 		if l.kmsg != nil {
+			if l.records++; l.records > kmsgBurst && l.limit != nil {
+				l.limit()
+				l.limit = nil
+			}
 			// Debug lines were asked for: send them at info level so
 			// that the console shows them without loglevel=8.
 			_, err := fmt.Fprintf(l.kmsg, "<%d>%s\n", min(level, Info), text)

@@ -37,3 +37,24 @@ func TestLogfFallsBackToConsoleAndTrims(t *testing.T) {
 		t.Errorf("line length %d, want %d", len(line), maxLine)
 	}
 }
+
+// TestOnRateLimit: the hook runs once, just before the record the
+// kernel's burst of 10 per opener would drop, and never for fewer.
+func TestOnRateLimit(t *testing.T) {
+	var kmsg bytes.Buffer
+	l := New(&kmsg, nil, "verinit", time.Now())
+	calls, before := 0, 0
+	l.OnRateLimit(func() { calls++; before = strings.Count(kmsg.String(), "\n") })
+	for range kmsgBurst - 1 {
+		l.Infof("x", "line")
+	}
+	l.Infof("x", "tenth")
+	if calls != 0 {
+		t.Fatalf("hook called within the burst (after %d records)", before)
+	}
+	l.Infof("x", "eleventh\ntwelfth")
+	l.Infof("x", "thirteenth")
+	if calls != 1 || before != kmsgBurst {
+		t.Errorf("hook called %d times, first after %d records; want once, after %d", calls, before, kmsgBurst)
+	}
+}
