@@ -25,6 +25,7 @@ var triggers = []string{"start", "modalias", "dm", "fs"}
 type modLoader struct {
 	l        *kmod.Loader
 	log      *klog.Logger
+	start    time.Time                // the init's, for the status record
 	waits    map[string]time.Duration // how long the init waited, per trigger
 	coldplug time.Duration
 }
@@ -46,7 +47,7 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 		b.log.Errorf(b.stage, "%v", err)
 	}
 	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted, Provided: kmod.KernelProvides}),
-		log: b.log, waits: map[string]time.Duration{}}
+		log: b.log, start: b.start, waits: map[string]time.Duration{}}
 	t := time.Now()
 	start := m.l.Class(loadlist.Start.String(), "start")
 	m.l.Wait(start...)
@@ -133,6 +134,9 @@ func (m *modLoader) record(st *status.Status) {
 	}
 	for _, r := range res {
 		st.Modules = append(st.Modules, status.Module{Name: r.Name, Class: r.Class, Outcome: r.Outcome.String(), Trigger: r.Trigger, Duration: r.Duration})
+		if !r.Started.IsZero() {
+			st.Modules[len(st.Modules)-1].At = r.Started.Sub(m.start)
+		}
 		switch {
 		case r.Outcome == kmod.Unused:
 			ml.Unused++

@@ -48,6 +48,7 @@ type Result struct {
 	// device), "dm", "fs" (a stage's request), or "" when unused.
 	// Dependencies carry the trigger of the module that pulled them in.
 	Trigger  string
+	Started  time.Time     // when the finit_module call began; zero without one
 	Duration time.Duration // the finit_module call
 }
 

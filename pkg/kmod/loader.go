@@ -169,9 +169,9 @@ func (l *Loader) load(n *node) Result {
 		if l.opts.Params != nil {
 			params = l.opts.Params(n.Name)
 		}
-		start := time.Now()
+		r.Started = time.Now()
 		err := l.sys(n.Path, strings.Join(params, " "))
-		r.Duration = time.Since(start)
+		r.Duration = time.Since(r.Started)
 		r.Outcome, r.Err = outcome(n.Name, err)
 	}
 	return r

@@ -94,9 +94,10 @@ type Signature struct {
 // Module is one module of the load list and what happened to it.
 type Module struct {
 	Name     string
-	Class    string // when the list says to load it: "start", "storage", "dm", "fs", "dep"
-	Outcome  string // "loaded", "present", "blacklisted", "missing", "no device", "dependency failed", "failed", "unused"
-	Trigger  string // what made the init load it: "start", "modalias", "dm", "fs"; "" if unused
+	Class    string        // when the list says to load it: "start", "storage", "dm", "fs", "dep"
+	Outcome  string        // "loaded", "present", "blacklisted", "missing", "no device", "dependency failed", "failed", "unused"
+	Trigger  string        // what made the init load it: "start", "modalias", "dm", "fs"; "" if unused
+	At       time.Duration // when its finit_module call began, from the init's start; 0 without one
 	Duration time.Duration
 }
 
@@ -219,6 +220,7 @@ func (s *Status) JSON() []byte {
 		w.str("class", m.Class)
 		w.str("outcome", m.Outcome)
 		w.str("trigger", m.Trigger)
+		w.ms("at_ms", m.At)
 		w.ms("ms", m.Duration)
 		w.close('}')
 	}

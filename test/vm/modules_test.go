@@ -27,6 +27,9 @@ func TestModulesByNeed(t *testing.T) {
 		// want maps a module to "outcome trigger", or to "" for one
 		// that must not be packed; modules not named are not checked.
 		want map[string]string
+		// after names modules whose finit_module call may begin only
+		// once the device stage has ended: loaded when about to be used.
+		after []string
 	}{
 		{"by need, plain squashfs", shared.initrd, "main", "root=/dev/vda2", map[string]string{
 			"virtio_pci": "loaded modalias", "virtio_blk": "loaded modalias", "virtio": "loaded modalias",
@@ -34,7 +37,7 @@ func TestModulesByNeed(t *testing.T) {
 			"virtio_scsi": "unused ", "sd_mod": "unused ",
 			"dm_mod": "unused ", "dm_verity": "unused ",
 			"squashfs": "loaded fs", "erofs": "unused ", "ext4": "unused ",
-		}},
+		}, []string{"squashfs"}},
 		{"by need, verity sha256", shared.initrd, "verity", verity, map[string]string{
 			"virtio_blk": "loaded modalias", "ahci": "unused ", "nvme": "unused ",
 			"dm_mod": "loaded dm", "dm_verity": "loaded dm", "dm_bufio": "loaded dm",
@@ -46,11 +49,11 @@ func TestModulesByNeed(t *testing.T) {
 			// sha256_ssse3 would only have failed with ENODEV.
 			"sha1_ssse3": "", "sha256_ssse3": "",
 			"squashfs": "loaded fs", "ext4": "unused ",
-		}},
+		}, []string{"dm_mod", "dm_verity", "squashfs"}},
 		{"eager", eager, "main", "root=/dev/vda2", map[string]string{
 			"virtio_blk": "loaded start", "ahci": "loaded start", "nvme": "loaded start", "usb_storage": "loaded start",
 			"dm_verity": "loaded start", "ext4": "loaded start", "squashfs": "loaded start",
-		}},
+		}, nil},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -60,17 +63,27 @@ func TestModulesByNeed(t *testing.T) {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
 			mods, _ := r.Status["modules"].([]any)
-			got := map[string]string{}
+			got, at := map[string]string{}, map[string]float64{}
 			for _, m := range mods {
 				m, _ := m.(map[string]any)
 				name, _ := m["name"].(string)
 				outcome, _ := m["outcome"].(string)
 				trigger, _ := m["trigger"].(string)
 				got[name] = outcome + " " + trigger
+				at[name], _ = m["at_ms"].(float64)
 			}
 			for name, want := range tc.want {
 				if got[name] != want {
 					t.Errorf("module %s: %q, want %q", name, got[name], want)
+				}
+			}
+			end, ok := stageEnd(r.Status, "device")
+			if !ok && len(tc.after) > 0 {
+				t.Fatalf("status.json has no device stage: %v", r.Status["stages_ms"])
+			}
+			for _, name := range tc.after {
+				if at[name] < end {
+					t.Errorf("module %s began loading at %.1f ms, want after the device stage (ended %.1f ms)", name, at[name], end)
 				}
 			}
 			if n := field(r.Status, "module_load", "packed"); n != float64(len(mods)) {
@@ -79,4 +92,19 @@ func TestModulesByNeed(t *testing.T) {
 			t.Logf("total_ms %v, module_load %v, stages %v", r.Status["total_ms"], r.Status["module_load"], r.Status["stages_ms"])
 		})
 	}
+}
+
+// stageEnd returns when the stage ended, in ms from the init's start,
+// adding up status.json's stages_ms.
+func stageEnd(status map[string]any, stage string) (end float64, ok bool) {
+	stages, _ := status["stages_ms"].([]any)
+	for _, s := range stages {
+		m, _ := s.(map[string]any)
+		ms, _ := m["ms"].(float64)
+		end += ms
+		if m["stage"] == stage {
+			return end, true
+		}
+	}
+	return 0, false
 }
