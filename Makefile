@@ -17,7 +17,9 @@ INIT_FORBIDDEN := net net/http net/url encoding/json text/template os/user crypt
 # packages (crypto/ecdsa's and ours), which link none of its reflection
 # (Marshal, Unmarshal); the size target checks that on the symbols.
 # The size is a ratchet, not yet the 2,500,000-byte goal (see
-# docs/architecture.md).
+# docs/architecture.md): test/sizefloor, which only verifies an RSA and an
+# ECDSA signature with the standard library and makes a dm device with
+# devmapper.go, is already about that size; make size prints the ratio.
 INIT_MAX_BYTES := 3850000
 
 .PHONY: build demo test unit vmtest bench fuzz lint size clean prereqs man vendor-check
@@ -114,7 +116,9 @@ size: bin/init
 	@tmp=$$(mktemp); CGO_ENABLED=0 $(GO) build -trimpath -o $$tmp ./cmd/init; \
 	syms=$$($(GO) tool nm $$tmp | grep -E ' encoding/asn1\.(Unmarshal|Marshal)' ); rm -f $$tmp; \
 	if [ -n "$$syms" ]; then echo "bin/init links encoding/asn1's reflection: $$syms"; exit 1; fi
-	@n=$$(stat -c %s bin/init); echo "bin/init: $$n bytes (limit $(INIT_MAX_BYTES))"; \
+	@tmp=$$(mktemp); CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o $$tmp ./test/sizefloor; \
+	f=$$(stat -c %s $$tmp); rm -f $$tmp; n=$$(stat -c %s bin/init); \
+	echo "bin/init: $$n bytes (limit $(INIT_MAX_BYTES)); test/sizefloor, only the standard library's RSA and ECDSA verification and devmapper.go: $$f bytes ($$(awk "BEGIN {printf \"%.2f\", $$n / $$f}")x)"; \
 	if [ $$n -gt $(INIT_MAX_BYTES) ]; then echo "bin/init is larger than $(INIT_MAX_BYTES) bytes"; exit 1; fi
 
 clean:

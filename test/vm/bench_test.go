@@ -65,6 +65,15 @@ func BenchmarkTable(b *testing.B) {
 		b.Fatal(err)
 	}
 	res.RootHash = disk.rootHash
+	sizeFloor := filepath.Join(dir, "sizefloor")
+	if err := runEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", sizeFloor, "./test/sizefloor"); err != nil {
+		b.Fatal(err)
+	}
+	if fi, err := os.Stat(sizeFloor); err != nil {
+		b.Fatal(err)
+	} else {
+		res.SizeFloorBytes = fi.Size()
+	}
 	rows, skipped, err := buildBenchRows(dir, disk, cfg.builds, cfg.only)
 	if err != nil {
 		b.Fatal(err)
@@ -163,6 +172,7 @@ echo "VERINIT-TEST-ROOT: uptime $up"
 echo "` + markerInit + ` pid=$$"
 while read -r id parent dev rest; do set -- $rest; [ "$2" = / ] && root=$dev; done < /proc/self/mountinfo
 echo "VERINIT-BENCH: root $root $(/bin/busybox basename $(/bin/busybox readlink /sys/dev/block/$root)) $(/bin/busybox cat /sys/dev/block/$root/dm/uuid 2>/dev/null)"
+/bin/busybox dmesg | /bin/busybox grep -E '(Trying to unpack rootfs|Freeing initrd memory|Run /init as init process)' | /bin/busybox sed 's/^/VERINIT-BENCH-KLOG: /'
 if [ -f /run/verinit/status.json ]; then
 	echo "` + markerStatus + `"
 	/bin/busybox cat /run/verinit/status.json
@@ -221,8 +231,14 @@ type benchRow struct {
 	BuildS       []float64 `json:"build_s,omitempty"`
 	BuildMedianS float64   `json:"build_median_s,omitempty"`
 
-	UptimeS        []float64      `json:"uptime_s,omitempty"` // the kernel's clock when the real init started
-	UptimeMedianS  float64        `json:"uptime_median_s,omitempty"`
+	UptimeS       []float64 `json:"uptime_s,omitempty"` // the kernel's clock when the real init started
+	UptimeMedianS float64   `json:"uptime_median_s,omitempty"`
+	// From the kernel log: how long the kernel took to unpack the
+	// archive, and when it ran /init.
+	UnpackMs       []float64      `json:"unpack_ms,omitempty"`
+	UnpackMedianMs float64        `json:"unpack_median_ms,omitempty"`
+	RunInitS       []float64      `json:"run_init_s,omitempty"`
+	RunInitMedianS float64        `json:"run_init_median_s,omitempty"`
 	RatioToVerinit float64        `json:"ratio_to_verinit,omitempty"`
 	StagesMedianMs []benchStageMs `json:"stages_median_ms,omitempty"` // verinit rows, from status.json
 	TotalMedianMs  float64        `json:"total_median_ms,omitempty"`
@@ -263,6 +279,11 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 		return fmt.Errorf("root is %s, want vda1", m[2])
 	}
 	r.UptimeS = append(r.UptimeS, up)
+	unpack, runInit, err := kernelTimes(res.Console)
+	if err != nil {
+		return err
+	}
+	r.UnpackMs, r.RunInitS = append(r.UnpackMs, unpack), append(r.RunInitS, runInit)
 	if !r.isVerinit {
 		return nil
 	}
@@ -309,6 +330,7 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 func (r *benchRow) summarise() {
 	r.BuildMedianS = median(r.BuildS)
 	r.UptimeMedianS = median(r.UptimeS)
+	r.UnpackMedianMs, r.RunInitMedianS = median(r.UnpackMs), median(r.RunInitS)
 	for _, name := range r.stageOrder {
 		// A stage missing from some boots counts as 0 there.
 		v := append([]float64(nil), r.stages[name]...)
@@ -725,6 +747,7 @@ type benchTarget struct {
 	Target string `json:"target"`
 	Value  string `json:"value"`
 	Met    bool   `json:"met"`
+	Detail string `json:"detail,omitempty"` // what the value is made of, or measured against
 }
 
 type benchResults struct {
@@ -743,6 +766,8 @@ type benchResults struct {
 	Verity    *benchVerity    `json:"verity_format"`
 	LVM       *benchLVMResult `json:"lvm_scan"`
 	Targets   []benchTarget   `json:"targets"`
+	// SizeFloorBytes is test/sizefloor's size: the peer of bin/init.
+	SizeFloorBytes int64 `json:"size_floor_bytes"`
 }
 
 func (res *benchResults) row(name string) *benchRow {
@@ -762,18 +787,27 @@ func benchTargets(res *benchResults) []benchTarget {
 	}
 	if floor != nil {
 		d := v.UptimeMedianS - floor.UptimeMedianS
-		t = append(t, benchTarget{"verified-root boot within 0.3 s of the floor", fmt.Sprintf("%+.2f s", d), d <= 0.3})
+		// Where the difference arises: before /init runs (the kernel
+		// unpacking a larger archive) or after.
+		before := v.RunInitMedianS - floor.RunInitMedianS
+		t = append(t, benchTarget{"verified-root boot within 0.3 s of the floor", fmt.Sprintf("%+.2f s", d), d <= 0.3,
+			fmt.Sprintf("%+.2f s before /init runs, %+.2f s after", before, d-before)})
 	}
 	own := v.OwnMedianMs
-	t = append(t, benchTarget{"/init to real init <= 100 ms, without device wait and module init", fmt.Sprintf("%.0f ms", own), own <= 100})
+	t = append(t, benchTarget{"/init to real init <= 100 ms, without device wait and module init", fmt.Sprintf("%.0f ms", own), own <= 100, ""})
 	if res.Verity != nil {
-		t = append(t, benchTarget{"verity format >= 1.5x veritysetup", fmt.Sprintf("%.2fx", res.Verity.Speedup), res.Verity.Speedup >= 1.5})
+		t = append(t, benchTarget{"verity format >= 1.5x veritysetup", fmt.Sprintf("%.2fx", res.Verity.Speedup), res.Verity.Speedup >= 1.5, ""})
 	}
-	t = append(t, benchTarget{"bin/init <= 2.5 MB", fmtMB(v.InitBytes), v.InitBytes <= 2_500_000})
+	var sizeFloor string
+	if res.SizeFloorBytes > 0 {
+		sizeFloor = fmt.Sprintf("%.2fx test/sizefloor, %s: only the standard library's RSA and ECDSA verification and devmapper.go",
+			float64(v.InitBytes)/float64(res.SizeFloorBytes), fmtMB(res.SizeFloorBytes))
+	}
+	t = append(t, benchTarget{"bin/init <= 2.5 MB", fmtMB(v.InitBytes), v.InitBytes <= 2_500_000, sizeFloor})
 	if small != nil {
-		t = append(t, benchTarget{"minimal initramfs <= 2 MB compressed", fmtMB(small.InitramfsBytes), small.InitramfsBytes <= 2_000_000})
+		t = append(t, benchTarget{"minimal initramfs <= 2 MB compressed", fmtMB(small.InitramfsBytes), small.InitramfsBytes <= 2_000_000, ""})
 	}
-	t = append(t, benchTarget{"default initramfs <= 4 MB compressed", fmtMB(v.InitramfsBytes), v.InitramfsBytes <= 4_000_000})
+	t = append(t, benchTarget{"default initramfs <= 4 MB compressed", fmtMB(v.InitramfsBytes), v.InitramfsBytes <= 4_000_000, ""})
 	return t
 }
 
@@ -800,6 +834,12 @@ func (res *benchResults) print(w io.Writer) {
 		fmt.Fprintf(w, "not measured: %s\n", s)
 	}
 	fmt.Fprintf(w, "\n(real init: the kernel's /proc/uptime as the real init's first command read it; init bin: %s)\n", res.initWhat())
+	fmt.Fprintf(w, "\n%-28s %11s %13s %18s\n", "kernel log, median", "unpack ms", "/init run at", "/init to real init")
+	for _, r := range res.Rows {
+		if len(r.RunInitS) > 0 {
+			fmt.Fprintf(w, "%-28s %11.0f %11.2f s %16.2f s\n", r.Name, r.UnpackMedianMs, r.RunInitMedianS, r.UptimeMedianS-r.RunInitMedianS)
+		}
+	}
 	for _, r := range res.Rows {
 		if len(r.StagesMedianMs) == 0 {
 			continue
@@ -820,13 +860,13 @@ func (res *benchResults) print(w io.Writer) {
 			l.ScanPlanNs/1e3, l.LvsNs/1e6, l.LvsRatio, l.VgchangeTestNs/1e6, l.VgchangeRatio)
 	}
 	if v := res.row("verinit"); v != nil && v.BuildMedianS > 0 {
-		var parts []string
+		parts := []string{fmt.Sprintf("verinit %.2f s", v.BuildMedianS)}
 		for _, r := range res.Rows {
 			if r != v && r.BuildMedianS > 0 {
 				parts = append(parts, fmt.Sprintf("%s %.2f s (%.1fx)", r.Name, r.BuildMedianS, r.BuildMedianS/v.BuildMedianS))
 			}
 		}
-		fmt.Fprintf(w, "initramfs build: verinit %.2f s; %s\n", v.BuildMedianS, strings.Join(parts, "; "))
+		fmt.Fprintf(w, "initramfs build: %s\n", strings.Join(parts, "; "))
 	}
 	fmt.Fprintln(w, "\ntargets:")
 	for _, t := range res.Targets {
@@ -835,6 +875,9 @@ func (res *benchResults) print(w io.Writer) {
 			met = "NOT met"
 		}
 		fmt.Fprintf(w, "  %-64s %12s  %s\n", t.Target, t.Value, met)
+		if t.Detail != "" {
+			fmt.Fprintf(w, "  %-64s (%s)\n", "", t.Detail)
+		}
 	}
 }
 
@@ -855,6 +898,30 @@ func (res *benchResults) initWhat() string {
 }
 
 // uptime reads "VERINIT-TEST-ROOT: uptime 2.41 ..." (the first field).
+// kernelTimes reads, from the kernel log lines the benchmark's real init
+// printed, how long the kernel took to unpack the initramfs (from
+// "Trying to unpack rootfs" to "Freeing initrd memory") and when it ran
+// /init, in seconds of its clock.
+func kernelTimes(console string) (unpackMs, runInitS float64, err error) {
+	at := func(what string) (float64, error) {
+		m := regexp.MustCompile(`(?m)^VERINIT-BENCH-KLOG: \[\s*([0-9.]+)\] ` + what).FindStringSubmatch(console)
+		if m == nil {
+			return 0, fmt.Errorf("the real init printed no kernel log line %q", what)
+		}
+		return strconv.ParseFloat(m[1], 64)
+	}
+	start, err := at("Trying to unpack rootfs")
+	if err != nil {
+		return 0, 0, err
+	}
+	end, err := at("Freeing initrd memory")
+	if err != nil {
+		return 0, 0, err
+	}
+	runInitS, err = at("Run /init as init process")
+	return (end - start) * 1000, runInitS, err
+}
+
 func uptime(console string) (float64, bool) {
 	const marker = "VERINIT-TEST-ROOT: uptime "
 	i := strings.Index(console, marker)
