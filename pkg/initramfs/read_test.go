@@ -17,6 +17,7 @@ import (
 
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/verinit/verinit/internal/alloctest"
+	"golang.org/x/sys/unix"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "regenerate testdata/fuzz/FuzzList with verinit's writer and GNU cpio")
@@ -282,8 +283,13 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 	if err := os.Link(filepath.Join(tree, "bin", "sh"), filepath.Join(tree, "bin", "ash")); err != nil {
 		t.Fatal(err)
 	}
+	// Lutimes: os.Chtimes would follow sbin to bin and leave the link
+	// with today's time, so that no two runs wrote the same seed.
+	tv := unix.NsecToTimeval(testMTime.UnixNano())
 	for _, p := range []string{"", "etc", "etc/hostname", "bin", "bin/sh", "bin/ash", "sbin"} {
-		os.Chtimes(filepath.Join(tree, p), testMTime, testMTime)
+		if err := unix.Lutimes(filepath.Join(tree, p), []unix.Timeval{tv, tv}); err != nil {
+			t.Fatal(err)
+		}
 	}
 	cmd := exec.Command(needTool(t, "cpio"), "-o", "-H", "newc", "--quiet", "--owner=0:0", "--reproducible")
 	cmd.Dir = tree
