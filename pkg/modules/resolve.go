@@ -82,8 +82,8 @@ type index struct {
 	soft    map[string]*softdeps
 	exact   map[string][]string // alias without glob metacharacters -> modules
 	globs   []Alias             // normalised patterns with metacharacters
-	// builtinAliases are the built-in modules' aliases, normalised.
-	builtinAliases []Alias
+	// builtinAliases finds the built-in modules an alias stands for.
+	builtinAliases *modalias.Table
 }
 
 func newIndex(db *DB) (*index, error) {
@@ -119,11 +119,11 @@ func newIndex(db *DB) (*index, error) {
 		s.pre = append(s.pre, sd.Pre...)
 		s.post = append(s.post, sd.Post...)
 	}
-	for _, a := range db.BuiltinAliases {
-		a.Pattern = normalizeAlias(a.Pattern)
-		a.Name = NormalizeName(a.Name)
-		ix.builtinAliases = append(ix.builtinAliases, a)
+	builtinAliases := make([]modalias.Alias, len(db.BuiltinAliases))
+	for i, a := range db.BuiltinAliases {
+		builtinAliases[i] = modalias.Alias{Pattern: normalizeAlias(a.Pattern), Module: NormalizeName(a.Name)}
 	}
+	ix.builtinAliases = modalias.NewTable(builtinAliases)
 	for _, a := range db.Aliases {
 		a.Pattern = normalizeAlias(a.Pattern)
 		a.Name = NormalizeName(a.Name)
@@ -153,14 +153,8 @@ func (ix *index) lookup(name string) (mods, builtin []string) {
 	// sha256_generic) is one the kernel has: it never asks for it, and
 	// the init loads nothing for it (kmod.Provided), so the modules of
 	// modules.alias for it (sha256_ssse3) would be packed for nothing.
-	for _, b := range ix.builtinAliases {
-		if modalias.Match(b.Pattern, a) {
-			builtin = append(builtin, b.Name)
-		}
-	}
-	if len(builtin) > 0 {
-		slices.Sort(builtin)
-		return nil, slices.Compact(builtin)
+	if builtin := ix.builtinAliases.Lookup(a); len(builtin) > 0 {
+		return nil, builtin
 	}
 	targets := slices.Clone(ix.exact[a])
 	for _, g := range ix.globs {
