@@ -133,10 +133,11 @@ func (m *modLoader) record(st *status.Status) {
 		by[ml.Triggers[i].Trigger] = &ml.Triggers[i]
 	}
 	for _, r := range res {
-		st.Modules = append(st.Modules, status.Module{Name: r.Name, Class: r.Class, Outcome: r.Outcome.String(), Trigger: r.Trigger, Duration: r.Duration})
+		mod := status.Module{Name: r.Name, Class: r.Class, Outcome: r.Outcome.String(), Trigger: r.Trigger, Duration: r.Duration}
 		if !r.Started.IsZero() {
-			st.Modules[len(st.Modules)-1].At = r.Started.Sub(m.start)
+			mod.At = r.Started.Sub(m.start)
 		}
+		st.Modules = append(st.Modules, mod)
 		switch {
 		case r.Outcome == kmod.Unused:
 			ml.Unused++
