@@ -40,6 +40,7 @@ type boot struct {
 	st    status.Status
 	mods  *modLoader     // nil when no modules are packed
 	undo  []func() error // run on failure, newest first
+	parts []status.Stage // carved out of the current stage, see part
 }
 
 // cleanup undoes what the stages made, so that a failure leaves no
@@ -54,14 +55,37 @@ func (b *boot) cleanup() {
 
 // done closes a stage: it records the duration and logs one line.
 func (b *boot) done(format string, args ...any) {
+	d := b.close()
+	b.log.Infof(b.stage, "%s (%dms)", fmt.Sprintf(format, args...), d.Milliseconds())
+}
+
+// close records the current stage, less the parts carved out of it,
+// followed by those parts, and returns the whole stage's duration.
+func (b *boot) close() time.Duration {
 	now := time.Now()
 	if b.last.IsZero() {
 		b.last = b.start
 	}
 	d := now.Sub(b.last)
 	b.last = now
-	b.st.Stages = append(b.st.Stages, status.Stage{Name: b.stage, Duration: d})
-	b.log.Infof(b.stage, "%s (%dms)", fmt.Sprintf(format, args...), d.Milliseconds())
+	own := d
+	for _, p := range b.parts {
+		own -= p.Duration
+	}
+	b.st.Stages = append(b.st.Stages, status.Stage{Name: b.stage, Duration: own})
+	b.st.Stages = append(b.st.Stages, b.parts...)
+	b.parts = nil
+	return d
+}
+
+// part records that d of the current stage went to the named piece of
+// work, so that status.json shows it apart: the device stage's
+// discovery, which happens between waits, and the LVM and root-hash
+// work that the device and verity stages do.
+func (b *boot) part(name string, d time.Duration) {
+	if d > 0 {
+		b.parts = append(b.parts, status.Stage{Name: name, Duration: d})
+	}
 }
 
 // kmsgLimit lifts the kernel's rate limit on /dev/kmsg writers (a burst
@@ -161,15 +185,20 @@ func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	b.stage = "switch"
 	b.mods.record(&b.st)
 	b.st.Init, b.st.InitArgs = init, os.Args[1:]
-	b.st.Total = time.Since(b.start)
-	if err := status.Write(&b.st); err != nil {
-		b.log.Logf(klog.Warn, b.stage, "%v", err)
-	}
-	b.log.Infof(b.stage, "switching to %s after %dms", init, b.st.Total.Milliseconds())
+	b.log.Infof(b.stage, "switching to %s after %dms", init, time.Since(b.start).Milliseconds())
 	kmsgLimit.restore()
 	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: os.Environ(),
 		Moves: []string{"/dev", "/proc", "/sys", "/run"},
-		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) }})
+		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) },
+		// The record is written from the new root, where /run now is,
+		// so that it can say how long the switch took.
+		BeforeExec: func() {
+			b.close()
+			b.st.Total = b.last.Sub(b.start)
+			if err := status.Write(&b.st); err != nil {
+				b.log.Logf(klog.Warn, b.stage, "%v", err)
+			}
+		}})
 }
 
 // findRoot waits until the devices the configuration names are there
@@ -198,8 +227,13 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	if err != nil {
 		return rootDevice{}, err
 	}
+	b.part("discovery", wt.Scanning())
+	t := time.Now()
 	if err := b.activateLVs(&d.Root, &d.Data, &d.Hash); err != nil {
 		return rootDevice{}, err
+	}
+	if len(b.st.LVs) > 0 {
+		b.part("lvm", time.Since(t))
 	}
 	v := b.cfg.Verity
 	if v == nil {
@@ -221,10 +255,12 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 
 	b.stage = "verity"
 	b.mods.need(b.stage, "dm", verityModules(v.Options.Algorithm, v.RootHash)...)
+	t = time.Now()
 	trust, err := b.trust(wt, view, d, v)
 	if err != nil {
 		return rootDevice{}, err
 	}
+	gathered := time.Since(t)
 	var opened func()
 	if b.cfg.Debug {
 		opened = b.logOpenDevices
@@ -233,6 +269,7 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	if err != nil {
 		return rootDevice{}, err
 	}
+	b.part("root-hash", gathered+res.Check)
 	if res.Signer != nil {
 		b.st.Signature = &status.Signature{From: trust.SigFrom, Subject: res.Signer.Subject, Issuer: res.Signer.Issuer,
 			Fingerprint: res.Signer.FingerprintSHA256, Kernel: v.KernelSig}

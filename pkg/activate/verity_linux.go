@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
@@ -26,6 +27,10 @@ type Result struct {
 	Options    []string
 	Table      string      // "0 SECTORS verity PARAMS"
 	Signer     *sig.Signer // nil when unsigned
+	// Check is how long the root hash check took: reading the
+	// superblock and the tree's top block, comparing the root hash and
+	// checking the signature.
+	Check time.Duration
 }
 
 // addSigKey adds the signature as a "user" key to the process keyring,
@@ -70,10 +75,12 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 	if opened != nil {
 		opened()
 	}
+	t := time.Now()
 	prep, err := Prepare(v, df, dataBytes, data.Path(), hf, hash.Path(), trust)
 	if err != nil {
 		return nil, err
 	}
+	check := time.Since(t)
 	if v.KernelSig {
 		if trust.Sig == nil {
 			return nil, errors.New("verity: verinit.verity_sig=kernel, but there is no signature to give the kernel")
@@ -93,8 +100,8 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 	if len(uuid) > 128 {
 		uuid = uuid[:128]
 	}
-	t := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
-	dev, err := dm.Create(RootName, uuid, true, []dm.Target{t})
+	tgt := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
+	dev, err := dm.Create(RootName, uuid, true, []dm.Target{tgt})
 	if err != nil && v.KernelSig {
 		return nil, fmt.Errorf("verity: the kernel refused the table with the root-hash signature (its trusted keyrings must hold the signing certificate, see docs/signatures.md): %w", err)
 	}
@@ -102,5 +109,5 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 		return nil, fmt.Errorf("verity: %w", err)
 	}
 	return &Result{Device: dev, Params: prep.Params, RootHash: prep.RootHash, HashOffset: prep.HashOffset,
-		Options: prep.Options, Table: t.String(), Signer: prep.Signer}, nil
+		Options: prep.Options, Table: tgt.String(), Signer: prep.Signer, Check: check}, nil
 }

@@ -74,6 +74,10 @@ type Options struct {
 	Moves   []string // API mounts to move into NewRoot: /dev /proc /sys /run
 	// Log reports each step; nil for none.
 	Log func(format string, args ...any)
+	// BeforeExec, if not nil, runs in the new root just before the
+	// exec, with the initramfs freed and the API mounts moved: the
+	// init's last chance to record what it did.
+	BeforeExec func()
 }
 
 // Switch replaces the initramfs with NewRoot and execs the real init. It
@@ -135,6 +139,9 @@ func Switch(o Options) error {
 	}
 	if err := unix.Chdir("/"); err != nil {
 		return fmt.Errorf("pivot: chdir /: %w", err)
+	}
+	if o.BeforeExec != nil {
+		o.BeforeExec()
 	}
 	argv := append([]string{o.Init}, o.Argv...)
 	logf("exec %s", strings.Join(argv, " "))

@@ -20,6 +20,7 @@ type Waiter struct {
 	timeout  time.Duration
 	deadline time.Time // zero: none
 	debugf   func(format string, args ...any)
+	scanning time.Duration
 }
 
 // NewWaiter starts the clock: all waits together end timeout (0: never)
@@ -35,6 +36,11 @@ func NewWaiter(w *blockdev.Watcher, timeout time.Duration, debugf func(format st
 // Timeout is the bound of all waits together.
 func (wt *Waiter) Timeout() time.Duration { return wt.timeout }
 
+// Scanning is how long the waits so far spent on their scans (reading
+// partition tables and LVM labels, and the checks), rather than on
+// waiting for devices.
+func (wt *Waiter) Scanning() time.Duration { return wt.scanning }
+
 // Watch calls check with a fresh view after every change until it is
 // done or fails, or the deadline passes (the error then wraps
 // context.DeadlineExceeded).
@@ -46,13 +52,15 @@ func (wt *Waiter) Watch(need Needs, check func(View) (bool, error)) (View, error
 	defer cancel()
 	var view View
 	err := wt.w.Wait(ctx, SysBlock, func(devs []blockdev.Device, events []blockdev.Event) (bool, error) {
+		t := time.Now()
+		defer func() { wt.scanning += time.Since(t) }()
 		view = wt.prober.View(devs, need)
 		if wt.debugf != nil {
 			why := "first scan"
 			if len(events) > 0 {
 				why = "after uevents " + blockdev.EventNames(events)
 			}
-			wt.debugf("%s: %s", why, Explain(view))
+			wt.debugf("%s (read in %s): %s", why, time.Since(t).Round(time.Microsecond), Explain(view))
 		}
 		return check(view)
 	})

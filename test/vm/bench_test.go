@@ -244,7 +244,8 @@ type benchRow struct {
 	TotalMedianMs  float64        `json:"total_median_ms,omitempty"`
 	// OwnMedianMs is the init's own work: total_ms less the device
 	// stage (waiting for the disk), the modules stage and the waits for
-	// the dm and fs modules (the kernel's module init).
+	// the dm and fs modules (the kernel's module init). Discovery and
+	// the switch are the init's own.
 	OwnMedianMs     float64 `json:"own_median_ms,omitempty"`
 	own             []float64
 	stages          map[string][]float64

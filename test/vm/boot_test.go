@@ -54,6 +54,7 @@ func TestBootRoot(t *testing.T) {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
+			wantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "mount-root", "switch")
 			if r.Args != tc.args {
 				t.Errorf("real init got arguments %q, want %q", r.Args, tc.args)
 			}

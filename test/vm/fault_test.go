@@ -140,7 +140,7 @@ func TestIOFaultBackupGPT(t *testing.T) {
 // the init must find it from the kernel's uevent, not by polling.
 func TestLateDisk(t *testing.T) {
 	r := shared.bootOpts(t, bootOpts{cmdline: "root=PARTUUID=" + uuidSq + " verinit.debug verinit.timeout=120",
-		hotAdd: &hotAdd{after: `verinit: \[device \+\d+ms\] first scan: block devices seen: none$`, disk: "main"}})
+		hotAdd: &hotAdd{after: `verinit: \[device \+\d+ms\] first scan \(read in [^)]*\): block devices seen: none$`, disk: "main"}})
 	if !r.Reached || r.Status == nil {
 		t.Fatalf("the real init was not reached or printed no status")
 	}
@@ -149,7 +149,7 @@ func TestLateDisk(t *testing.T) {
 	}
 	// Every look at the devices after the first was caused by uevents,
 	// and the one that found the root followed the disk's own.
-	scans := regexp.MustCompile(`(?m)verinit: \[device \+\d+ms\] (first scan|after uevents [^:]*): block devices seen: (.*)$`).FindAllStringSubmatch(r.Console, -1)
+	scans := regexp.MustCompile(`(?m)verinit: \[device \+\d+ms\] (first scan|after uevents [^:(]*) \(read in [^)]*\): block devices seen: (.*)$`).FindAllStringSubmatch(r.Console, -1)
 	if len(scans) < 2 || scans[0][1] != "first scan" {
 		t.Fatalf("device scans: %q, want a first scan and at least one after uevents", scans)
 	}

@@ -357,3 +357,30 @@ func field(st map[string]any, path ...string) any {
 	}
 	return v
 }
+
+// wantStages fails unless status.json's stages_ms names exactly want, in
+// order, and its durations add up to total_ms: the record must account
+// for the whole of the init's time.
+func wantStages(t *testing.T, st map[string]any, want ...string) {
+	t.Helper()
+	list, _ := st["stages_ms"].([]any)
+	var names []string
+	var sum float64
+	for _, s := range list {
+		m, _ := s.(map[string]any)
+		name, _ := m["stage"].(string)
+		ms, ok := m["ms"].(float64)
+		if !ok || ms < 0 {
+			t.Errorf("stage %q: bad ms %v", name, m["ms"])
+		}
+		names = append(names, name)
+		sum += ms
+	}
+	if got := strings.Join(names, " "); got != strings.Join(want, " ") {
+		t.Errorf("stages %q, want %q", got, strings.Join(want, " "))
+	}
+	total, _ := st["total_ms"].(float64)
+	if d := total - sum; d < -0.01 || d > 1 {
+		t.Errorf("stages add up to %.3f ms, total_ms is %.3f", sum, total)
+	}
+}

@@ -5,6 +5,7 @@ package vm
 import (
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"testing"
 )
 
@@ -77,7 +78,7 @@ func TestModulesByNeed(t *testing.T) {
 					t.Errorf("module %s: %q, want %q", name, got[name], want)
 				}
 			}
-			end, ok := stageEnd(r.Status, "device")
+			end, ok := stageEnd(r.Status, "device", "discovery")
 			if !ok && len(tc.after) > 0 {
 				t.Fatalf("status.json has no device stage: %v", r.Status["stages_ms"])
 			}
@@ -94,17 +95,18 @@ func TestModulesByNeed(t *testing.T) {
 	}
 }
 
-// stageEnd returns when the stage ended, in ms from the init's start,
-// adding up status.json's stages_ms.
-func stageEnd(status map[string]any, stage string) (end float64, ok bool) {
+// stageEnd returns when the last of the named stages ended, in ms from
+// the init's start, adding up status.json's stages_ms.
+func stageEnd(status map[string]any, names ...string) (end float64, ok bool) {
 	stages, _ := status["stages_ms"].([]any)
+	var sum float64
 	for _, s := range stages {
 		m, _ := s.(map[string]any)
 		ms, _ := m["ms"].(float64)
-		end += ms
-		if m["stage"] == stage {
-			return end, true
+		sum += ms
+		if name, _ := m["stage"].(string); slices.Contains(names, name) {
+			end, ok = sum, true
 		}
 	}
-	return 0, false
+	return end, ok
 }

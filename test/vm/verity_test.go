@@ -60,6 +60,7 @@ func TestVerityBoot(t *testing.T) {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
+			wantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "switch")
 			var opts []string
 			if list, ok := field(r.Status, "verity", "options").([]any); ok {
 				for _, o := range list {
