@@ -166,7 +166,14 @@ func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	}
 
 	b.stage = "mount-root"
-	fstype, err := b.fsType(root)
+	// Held open until mounted: the kernel drops a block device's page
+	// cache at its last close, and the mount reads what the probe read.
+	f, err := os.Open(root.Path())
+	if err != nil {
+		return fmt.Errorf("root %s: %w", root.Path(), err)
+	}
+	defer f.Close()
+	fstype, err := b.fsType(root, f)
 	if err != nil {
 		return err
 	}
@@ -175,6 +182,7 @@ func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	if err := mountfs.Root(root.Path(), newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
 		return fmt.Errorf("root %s: %w", root.Path(), err)
 	}
+	f.Close()
 	b.undo = append(b.undo, func() error { return mountfs.Unmount(newRoot) })
 	init, err := pivot.FindInit(newRoot, b.cfg.Inits)
 	if err != nil {
@@ -332,15 +340,10 @@ type rootDevice struct {
 
 func (r rootDevice) Path() string { return r.path }
 
-func (b *boot) fsType(d rootDevice) (string, error) {
+func (b *boot) fsType(d rootDevice, f *os.File) (string, error) {
 	if b.cfg.FSType != "" {
 		return b.cfg.FSType, nil
 	}
-	f, err := os.Open(d.path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
 	info, err := fsdetect.Probe(f, d.size)
 	var fe *fsdetect.FormatError
 	if errors.Is(err, fsdetect.ErrUnknown) || errors.Is(err, fsdetect.ErrAmbiguous) || errors.As(err, &fe) {

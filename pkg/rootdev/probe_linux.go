@@ -3,6 +3,7 @@ package rootdev
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/verinit/verinit/pkg/blockdev"
@@ -142,13 +143,43 @@ func readDisk(d blockdev.Device) Disk {
 		disk.Err = err
 		return disk
 	}
-	t, err := gpt.Read(f, size, sector)
+	t, err := gpt.Read(newHeadReader(f, size), size, sector)
 	if err != nil {
 		disk.Err = fmt.Errorf("no usable GPT: %w", err)
 		return disk
 	}
 	disk.Table = t
 	return disk
+}
+
+// headBytes is what readDisk reads in one go before parsing: the
+// protective MBR, the primary header and a 128-entry array, with
+// 512- or 4096-byte sectors. One read lets the kernel fetch it in one
+// request; piecemeal, its first readahead (16 KiB) ends inside the array
+// and the array costs a second request.
+const headBytes = 64 << 10
+
+// headReader serves reads within the first headBytes of a disk from
+// one read made up front, and others from the disk. If that read fails,
+// every read goes to the disk, so that errors name their own offsets.
+type headReader struct {
+	r    io.ReaderAt
+	head []byte
+}
+
+func newHeadReader(r io.ReaderAt, size int64) headReader {
+	head := make([]byte, min(size, headBytes))
+	if n, _ := r.ReadAt(head, 0); n != len(head) {
+		head = nil
+	}
+	return headReader{r: r, head: head}
+}
+
+func (h headReader) ReadAt(p []byte, off int64) (int, error) {
+	if off >= 0 && off+int64(len(p)) <= int64(len(h.head)) {
+		return copy(p, h.head[off:]), nil
+	}
+	return h.r.ReadAt(p, off)
 }
 
 func probeFS(d blockdev.Device) (fsdetect.Info, error) {
