@@ -17,7 +17,7 @@ import (
 )
 
 // veritysetupFormat makes a tree with the real veritysetup.
-func veritysetupFormat(t *testing.T, args ...string) string {
+func veritysetupFormat(t testing.TB, args ...string) string {
 	t.Helper()
 	out, err := exec.Command("veritysetup", append([]string{"format"}, args...)...).CombinedOutput()
 	if err != nil {
@@ -30,7 +30,7 @@ func veritysetupFormat(t *testing.T, args ...string) string {
 	return string(m[1])
 }
 
-func randomFile(t *testing.T, size int) string {
+func randomFile(t testing.TB, size int) string {
 	t.Helper()
 	b := make([]byte, size)
 	rng := rand.New(rand.NewPCG(1, 2))
@@ -44,7 +44,7 @@ func randomFile(t *testing.T, size int) string {
 	return p
 }
 
-func open(t *testing.T, p string) (*os.File, int64) {
+func open(t testing.TB, p string) (*os.File, int64) {
 	t.Helper()
 	f, err := os.Open(p)
 	if err != nil {
