@@ -56,7 +56,8 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 	t = time.Now()
 	coldplug := func() []string {
 		var started []string
-		err := blockdev.Modaliases(sysBus, m.l.Buses(), func(a string) {
+		named, every := m.l.Buses()
+		err := blockdev.Modaliases(sysBus, named, every, func(a string) {
 			started = append(started, m.l.Modalias(a)...)
 		})
 		if err != nil {

@@ -17,21 +17,28 @@ func (w *Watcher) OnModalias(add func(modalias string), rescan func()) {
 	w.modalias, w.rescan = add, rescan
 }
 
-// Modaliases calls fn with the modalias of every device on a bus under
-// sysBus (normally /sys/bus), as udevadm trigger would announce them: what
-// coldplug matches against the drivers' aliases. The buses named in first
-// come first, so that their drivers start loading while the rest is read.
-// Devices removed while it looks are skipped.
-func Modaliases(sysBus string, first []string, fn func(modalias string)) error {
+// Modaliases calls fn with the modalias of every device on the buses
+// named under sysBus (normally /sys/bus), as udevadm trigger would announce
+// them: what coldplug matches against the drivers' aliases. A named bus
+// without a directory has no devices yet. With every, the other buses are
+// read too, after the named ones, so that the drivers of those start
+// loading while the rest is read. Devices removed while it looks are
+// skipped.
+func Modaliases(sysBus string, named []string, every bool, fn func(modalias string)) error {
+	if len(named) == 0 && !every {
+		return nil
+	}
 	entries, err := os.ReadDir(sysBus)
 	if err != nil {
 		return fmt.Errorf("blockdev: scan %s: %w", sysBus, err)
 	}
-	buses := make([]string, 0, len(entries))
+	var buses []string
 	for _, e := range entries {
-		buses = append(buses, e.Name())
+		if every || slices.Contains(named, e.Name()) {
+			buses = append(buses, e.Name())
+		}
 	}
-	sort.SliceStable(buses, func(i, j int) bool { return rank(first, buses[i]) < rank(first, buses[j]) })
+	sort.SliceStable(buses, func(i, j int) bool { return rank(named, buses[i]) < rank(named, buses[j]) })
 	for _, b := range buses {
 		dir := filepath.Join(sysBus, b, "devices")
 		devs, err := os.ReadDir(dir)

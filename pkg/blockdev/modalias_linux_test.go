@@ -31,21 +31,32 @@ func TestModaliases(t *testing.T) {
 	if err := os.MkdirAll(filepath.Join(root, "workqueue"), 0o755); err != nil { // no devices/
 		t.Fatal(err)
 	}
-	var got []string
-	if err := Modaliases(root, []string{"virtio", "pci"}, func(a string) { got = append(got, a) }); err != nil {
-		t.Fatal(err)
-	}
-	want := []string{
+	named := []string{"virtio", "pci", "usb"} // no usb/ yet: usbcore is not loaded
+	onNamed := []string{
 		"pci:v00008086d00001237sv00001AF4sd00001100bc06sc00i00",
 		"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00",
 		"virtio:d00000002v00001AF4",
-		"acpi:PNP0A03:",
-		"cpu:type:x86,ven0000fam0006mod003F:feature:,0089",
 	}
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("Modaliases =\n%q\nwant\n%q", got, want)
+	for _, tc := range []struct {
+		every bool
+		want  []string
+	}{
+		{false, onNamed},
+		{true, append(onNamed, "acpi:PNP0A03:", "cpu:type:x86,ven0000fam0006mod003F:feature:,0089")},
+	} {
+		var got []string
+		if err := Modaliases(root, named, tc.every, func(a string) { got = append(got, a) }); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Modaliases(every %v) =\n%q\nwant\n%q", tc.every, got, tc.want)
+		}
 	}
-	if err := Modaliases(filepath.Join(root, "none"), nil, func(string) {}); err == nil {
+	missing := filepath.Join(root, "none")
+	if err := Modaliases(missing, named, false, func(string) {}); err == nil {
 		t.Error("no error for a missing directory")
+	}
+	if err := Modaliases(missing, nil, false, func(string) { t.Error("called with no bus to read") }); err != nil {
+		t.Errorf("no bus to read: %v", err)
 	}
 }

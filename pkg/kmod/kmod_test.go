@@ -161,8 +161,8 @@ func TestByNeed(t *testing.T) {
 	}
 	rec := &recorder{}
 	l := newLoader(mods, aliases, Options{}, rec.sys)
-	if got := l.Buses(); !reflect.DeepEqual(got, []string{"pci", "virtio"}) {
-		t.Errorf("Buses = %q", got)
+	if got, every := l.Buses(); !reflect.DeepEqual(got, []string{"pci", "virtio"}) || every {
+		t.Errorf("Buses = %q, %v; want [pci virtio], false", got, every)
 	}
 	if got := l.Class("start", "start"); !reflect.DeepEqual(got, []string{"loop"}) {
 		t.Errorf("Class(start) = %q", got)
@@ -200,6 +200,37 @@ func TestByNeed(t *testing.T) {
 	}
 	if got := Summary(res); got != "8 modules: 7 loaded, 0 present, 0 without device, 0 blacklisted, 0 missing, 0 failed, 1 unused" {
 		t.Errorf("Summary = %q", got)
+	}
+}
+
+// TestBuses: coldplug reads only the buses the storage aliases name,
+// unless an alias can match a device on any bus.
+func TestBuses(t *testing.T) {
+	mods := []Module{
+		{Name: "sdhci_acpi", Class: "storage", Path: "/m/sdhci-acpi.ko"},
+		{Name: "nvme", Class: "storage", Path: "/m/nvme.ko"},
+		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	}
+	for _, tc := range []struct {
+		pattern string // for sdhci_acpi
+		want    []string
+		every   bool
+	}{
+		{"mmc:block", []string{"pci", "mmc"}, false},
+		{"acpi*:80860F14:*", []string{"pci"}, true}, // a pattern for the bus
+		{"acpi:80860F14:*", []string{"pci"}, true},  // firmware-described: on the platform bus
+		{"of:N*T*Csdhci", []string{"pci"}, true},
+		{"sdhci", []string{"pci"}, true}, // no bus at all
+	} {
+		aliases := []modalias.Alias{
+			{Pattern: "pci:v*d*sv*sd*bc01sc08i02*", Module: "nvme"},
+			{Pattern: tc.pattern, Module: "sdhci_acpi"},
+			{Pattern: "ext:fs", Module: "ext4"}, // not a storage driver: no bus
+		}
+		l := newLoader(mods, aliases, Options{}, (&recorder{}).sys)
+		if got, every := l.Buses(); !reflect.DeepEqual(got, tc.want) || every != tc.every {
+			t.Errorf("%s: Buses = %q, %v; want %q, %v", tc.pattern, got, every, tc.want, tc.every)
+		}
 	}
 }
 

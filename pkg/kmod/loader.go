@@ -24,6 +24,7 @@ type Loader struct {
 	// fs-ext4, ...) for the stages' requests.
 	devices, named *modalias.Table
 	buses          []string // the buses the storage aliases name ("pci", "virtio", ...)
+	everyBus       bool     // some storage alias can match a device on any bus
 
 	mu sync.Mutex
 	wg sync.WaitGroup
@@ -59,7 +60,11 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 	for _, a := range aliases {
 		if n := l.byName[a.Module]; n != nil && n.Class == "storage" {
 			storage = append(storage, a)
-			if bus, _, ok := strings.Cut(a.Pattern, ":"); ok && !modalias.HasMeta(bus) && !slices.Contains(l.buses, bus) {
+			bus, _, ok := strings.Cut(a.Pattern, ":")
+			switch {
+			case !ok || modalias.HasMeta(bus) || firmwarePrefixes[bus]:
+				l.everyBus = true
+			case !slices.Contains(l.buses, bus):
 				l.buses = append(l.buses, bus)
 			}
 		}
@@ -68,9 +73,19 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 	return l
 }
 
-// Buses returns the buses that the storage drivers' aliases name, such as
-// "pci" and "virtio": coldplug reads their devices first.
-func (l *Loader) Buses() []string { return slices.Clone(l.buses) }
+// firmwarePrefixes start the modaliases of devices that firmware
+// describes (ACPI, device tree): such a device can sit on any bus
+// (platform, i2c, spi, ...), not on one named like the prefix.
+var firmwarePrefixes = map[string]bool{"acpi": true, "of": true}
+
+// Buses returns the buses whose devices coldplug must read: those the
+// storage drivers' aliases name, such as "pci" and "virtio" (a device's
+// modalias starts with its bus's name). every is true when some alias can
+// match a device on any bus (a firmware prefix, or a pattern for the
+// bus): then every bus must be read, the named ones first.
+func (l *Loader) Buses() (names []string, every bool) {
+	return slices.Clone(l.buses), l.everyBus
+}
 
 // Class starts every module of a class, with its dependencies; it
 // returns their names.

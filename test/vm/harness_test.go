@@ -169,6 +169,7 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 type bootOpts struct {
 	initrd  string             // default: verinit's plain initramfs
 	disks   []string           // image names, attached as vda, vdb, ...
+	attach  string             // how disks attach: "" (virtio), "usb" (xHCI) or "nvme"
 	cmdline string             // appended to the kernel command line
 	console string             // the console key; default console=ttyS0
 	qemu    []string           // more QEMU arguments, e.g. -rtc base=...
@@ -222,10 +223,19 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 		sums[dst] = sum(t, dst)
 		return dst
 	}
+	if o.attach == "usb" {
+		args = append(args, "-device", "qemu-xhci,id=xhci")
+	}
 	for i, name := range o.disks {
 		dst := copyDisk(i, name)
 		id := fmt.Sprintf("d%d", i)
 		dev := "virtio-blk-pci,drive=" + id
+		switch o.attach {
+		case "usb":
+			dev = "usb-storage,bus=xhci.0,drive=" + id
+		case "nvme":
+			dev = fmt.Sprintf("nvme,serial=verinit%d,drive=%s", i, id)
+		}
 		if e.sector4k[name] {
 			dev += ",logical_block_size=4096,physical_block_size=4096"
 		}
@@ -239,7 +249,7 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 			}
 			args = append(args, "-drive", "if=none,id="+id+",driver=raw,file.driver=blkdebug,file.config="+conf+
 				",file.image.driver=file,file.image.filename="+dst, "-device", dev)
-		case e.sector4k[name]:
+		case e.sector4k[name] || o.attach != "":
 			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id, "-device", dev)
 		default:
 			args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")

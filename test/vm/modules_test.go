@@ -12,8 +12,10 @@ import (
 // TestModulesByNeed boots the default initramfs, whose storage drivers
 // load by device modalias and whose device-mapper and file system modules
 // load when used, and the same module set packed with --eager-modules, and
-// checks from status.json what each loaded and why. The VM has only
-// virtio disks: no AHCI, NVMe, USB or MMC driver may be loaded by need.
+// checks from status.json what each loaded and why. Each VM has one kind
+// of disk: virtio, USB (behind xHCI, so that the USB and SCSI buses only
+// appear while the init waits) or NVMe. Only that disk's drivers may be
+// loaded by need.
 func TestModulesByNeed(t *testing.T) {
 	eager := filepath.Join(shared.dir, "initrd-eager.img")
 	bin := filepath.Join(shared.dir, "bin")
@@ -25,6 +27,8 @@ func TestModulesByNeed(t *testing.T) {
 	verity := "roothash=" + v.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
 	tests := []struct {
 		name, initrd, disk, cmdline string
+		attach                      string // bootOpts.attach
+		root                        string // status.json's root.device, if checked
 		// want maps a module to "outcome trigger", or to "" for one
 		// that must not be packed; modules not named are not checked.
 		want map[string]string
@@ -32,14 +36,25 @@ func TestModulesByNeed(t *testing.T) {
 		// once the device stage has ended: loaded when about to be used.
 		after []string
 	}{
-		{"by need, plain squashfs", shared.initrd, "main", "root=/dev/vda2", map[string]string{
+		{"by need, plain squashfs", shared.initrd, "main", "root=/dev/vda2", "", "/dev/vda2", map[string]string{
 			"virtio_pci": "loaded modalias", "virtio_blk": "loaded modalias", "virtio": "loaded modalias",
 			"ahci": "unused ", "nvme": "unused ", "usb_storage": "unused ", "xhci_pci": "unused ", "sdhci_pci": "unused ",
 			"virtio_scsi": "unused ", "sd_mod": "unused ",
 			"dm_mod": "unused ", "dm_verity": "unused ",
 			"squashfs": "loaded fs", "erofs": "unused ", "ext4": "unused ",
 		}, []string{"squashfs"}},
-		{"by need, verity sha256", shared.initrd, "verity", verity, map[string]string{
+		{"by need, USB disk", shared.initrd, "main", "root=/dev/sda2", "usb", "/dev/sda2", map[string]string{
+			"xhci_pci": "loaded modalias", "usbcore": "loaded modalias", "usb_storage": "loaded modalias",
+			"sd_mod": "loaded modalias", "scsi_mod": "loaded modalias",
+			"virtio_pci": "unused ", "virtio_blk": "unused ", "ahci": "unused ", "nvme": "unused ", "sdhci_pci": "unused ",
+			"squashfs": "loaded fs",
+		}, []string{"squashfs"}},
+		{"by need, NVMe disk", shared.initrd, "main", "root=/dev/nvme0n1p2", "nvme", "/dev/nvme0n1p2", map[string]string{
+			"nvme": "loaded modalias", "nvme_core": "loaded modalias",
+			"virtio_pci": "unused ", "virtio_blk": "unused ", "ahci": "unused ", "xhci_pci": "unused ", "usb_storage": "unused ",
+			"squashfs": "loaded fs",
+		}, []string{"squashfs"}},
+		{"by need, verity sha256", shared.initrd, "verity", verity, "", "/dev/mapper/root", map[string]string{
 			"virtio_blk": "loaded modalias", "ahci": "unused ", "nvme": "unused ",
 			"dm_mod": "loaded dm", "dm_verity": "loaded dm", "dm_bufio": "loaded dm",
 			"sha512_generic": "unused ",
@@ -51,7 +66,7 @@ func TestModulesByNeed(t *testing.T) {
 			"sha1_ssse3": "", "sha256_ssse3": "",
 			"squashfs": "loaded fs", "ext4": "unused ",
 		}, []string{"dm_mod", "dm_verity", "squashfs"}},
-		{"eager", eager, "main", "root=/dev/vda2", map[string]string{
+		{"eager", eager, "main", "root=/dev/vda2", "", "/dev/vda2", map[string]string{
 			"virtio_blk": "loaded start", "ahci": "loaded start", "nvme": "loaded start", "usb_storage": "loaded start",
 			"dm_verity": "loaded start", "ext4": "loaded start", "squashfs": "loaded start",
 		}, nil},
@@ -59,9 +74,12 @@ func TestModulesByNeed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootWith(t, tc.initrd, []string{tc.disk}, tc.cmdline)
+			r := shared.bootOpts(t, bootOpts{initrd: tc.initrd, disks: []string{tc.disk}, attach: tc.attach, cmdline: tc.cmdline})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
+			}
+			if got := field(r.Status, "root", "device"); got != tc.root {
+				t.Errorf("root.device = %v, want %s", got, tc.root)
 			}
 			mods, _ := r.Status["modules"].([]any)
 			got, at := map[string]string{}, map[string]float64{}
