@@ -12,12 +12,11 @@ import (
 // modules in load order and their aliases. A missing list is returned as
 // an error matching os.ErrNotExist.
 func ReadList(path string) ([]Module, []modalias.Alias, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	l, err := loadlist.Parse(f)
+	l, err := loadlist.ParseBytes(data)
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -20,8 +20,9 @@ type Loader struct {
 	nodes  []*node // list order
 	byName map[string]*node
 	// devices matches modaliases against the aliases of storage
-	// drivers; named also knows every other alias (crypto-sha256,
-	// fs-ext4, ...) for the stages' requests.
+	// drivers; named knows every other alias (crypto-sha256, fs-ext4,
+	// ...) for the stages' requests. Storage drivers are found by device
+	// only: their aliases name buses (pci:..., usb:...), never a request.
 	devices, named *modalias.Table
 	buses          []string // the buses the storage aliases name ("pci", "virtio", ...)
 	everyBus       bool     // some storage alias can match a device on any bus
@@ -56,9 +57,13 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 		l.nodes = append(l.nodes, n)
 		l.byName[m.Name] = n
 	}
-	var storage []modalias.Alias
+	// Nearly every alias is a storage driver's (about a thousand in the
+	// default set, split at every boot): size for them at once.
+	storage, other := make([]modalias.Alias, 0, len(aliases)), []modalias.Alias(nil)
 	for _, a := range aliases {
-		if n := l.byName[a.Module]; n != nil && n.Class == "storage" {
+		if n := l.byName[a.Module]; n == nil || n.Class != "storage" {
+			other = append(other, a)
+		} else {
 			storage = append(storage, a)
 			bus, _, ok := strings.Cut(a.Pattern, ":")
 			switch {
@@ -69,7 +74,7 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 			}
 		}
 	}
-	l.devices, l.named = modalias.NewTable(storage), modalias.NewTable(aliases)
+	l.devices, l.named = modalias.NewTable(storage), modalias.NewTable(other)
 	return l
 }
 

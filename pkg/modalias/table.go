@@ -39,14 +39,16 @@ func NewTable(aliases []Alias) *Table {
 	t := &Table{entries: make([]entry, len(aliases))}
 	for i, a := range aliases {
 		t.entries[i] = entry{prefix: literalPrefix(a.Pattern), Alias: a}
-		t.lengths = append(t.lengths, len(t.entries[i].prefix))
+		// A handful of distinct lengths among a thousand aliases.
+		if n := len(t.entries[i].prefix); !slices.Contains(t.lengths, n) {
+			t.lengths = append(t.lengths, n)
+		}
 	}
 	less := func(i, j int) bool { return t.entries[i].prefix < t.entries[j].prefix }
 	if !sort.SliceIsSorted(t.entries, less) {
 		sort.SliceStable(t.entries, less)
 	}
 	sort.Ints(t.lengths)
-	t.lengths = slices.Compact(t.lengths)
 	return t
 }
 

@@ -2,7 +2,6 @@ package loadlist
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -27,11 +26,13 @@ const (
 // a path of about 100 bytes and a few direct dependencies. The default set's
 // storage drivers have about 1,000 aliases, a whole kernel about 27,000.
 // Lines, counting comments and blank lines, may be up to twice the entries.
+// A whole kernel's list is about 3 MB.
 const (
 	MaxLineBytes = 4096
 	MaxEntries   = 8192
 	MaxAliases   = 32768
 	MaxLines     = 2 * (MaxEntries + MaxAliases)
+	MaxBytes     = 16 << 20
 )
 
 // maxNameBytes is the longest module name the kernel accepts:
@@ -188,23 +189,42 @@ func Write(w io.Writer, l List) error {
 // dependency names a module on an earlier line (at most once), every alias
 // is a well-formed normalised glob of a module on an earlier line (each
 // pattern and module pair once), and that the input stays within
-// [MaxLineBytes], [MaxLines], [MaxEntries] and [MaxAliases]. Content errors
-// are *FormatError values naming the line; read errors are wrapped.
+// [MaxBytes], [MaxLineBytes], [MaxLines], [MaxEntries] and [MaxAliases].
+// Content errors are *FormatError values naming the line; read errors are
+// wrapped.
 func Parse(r io.Reader) (List, error) {
+	data, err := io.ReadAll(io.LimitReader(r, MaxBytes+1))
+	if err != nil {
+		return List{}, fmt.Errorf("loadlist: read: %w", err)
+	}
+	return ParseBytes(data)
+}
+
+// ParseBytes is [Parse] of a list already in memory.
+func ParseBytes(data []byte) (List, error) {
+	if len(data) > MaxBytes {
+		return List{}, &FormatError{Msg: fmt.Sprintf("longer than %d bytes", MaxBytes)}
+	}
+	// One copy of the whole list: every name, path and pattern below is a
+	// slice of it. The init parses this list at every boot, and a copy per
+	// line and slices grown alias by alias cost it more than the checks.
+	text := string(data)
+	nAliases := strings.Count(text, "\nalias ")
 	var out List
+	if nAliases > 0 {
+		out.Aliases = make([]modalias.Alias, 0, nAliases)
+	}
 	seen := make(map[string]bool)
-	aliases := make(map[modalias.Alias]bool)
+	aliases := make(map[modalias.Alias]bool, nAliases)
 	version := false
-	var buf []string // a line's fields, reused: the init parses this list at every boot
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, 0, MaxLineBytes+1), MaxLineBytes+1)
-	n := 0
-	for sc.Scan() {
-		n++
+	var buf []string // a line's fields, reused
+	for n := 1; text != ""; n++ {
 		if n > MaxLines {
 			return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("more than %d lines", MaxLines)}
 		}
-		line := sc.Text()
+		var line string
+		line, text, _ = strings.Cut(text, "\n")
+		line = strings.TrimSuffix(line, "\r")
 		if len(line) > MaxLineBytes {
 			return List{}, &FormatError{Line: n, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
 		}
@@ -263,12 +283,6 @@ func Parse(r io.Reader) (List, error) {
 		default:
 			return List{}, &FormatError{Line: n, Field: "keyword", Value: f[0], Msg: "want module or alias"}
 		}
-	}
-	if err := sc.Err(); err != nil {
-		if errors.Is(err, bufio.ErrTooLong) {
-			return List{}, &FormatError{Line: n + 1, Msg: fmt.Sprintf("line longer than %d bytes", MaxLineBytes)}
-		}
-		return List{}, fmt.Errorf("loadlist: read: %w", err)
 	}
 	if !version {
 		// Even a list of no modules says its version.
