@@ -26,7 +26,7 @@ const (
 // a path of about 100 bytes and a few direct dependencies. The default set's
 // storage drivers have about 1,000 aliases, a whole kernel about 27,000.
 // Lines, counting comments and blank lines, may be up to twice the entries.
-// A whole kernel's list is about 3 MB.
+// A whole kernel's list is a few megabytes.
 const (
 	MaxLineBytes = 4096
 	MaxEntries   = 8192
