@@ -169,7 +169,7 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 type bootOpts struct {
 	initrd  string             // default: verinit's plain initramfs
 	disks   []string           // image names, attached as vda, vdb, ...
-	attach  string             // how disks attach: "" (virtio), "usb" (xHCI) or "nvme"
+	attach  string             // how disks attach: "" (virtio), "usb" (xHCI), "nvme", "ahci" or "mmc" (SD card on SDHCI)
 	cmdline string             // appended to the kernel command line
 	console string             // the console key; default console=ttyS0
 	qemu    []string           // more QEMU arguments, e.g. -rtc base=...
@@ -223,8 +223,11 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 		sums[dst] = sum(t, dst)
 		return dst
 	}
-	if o.attach == "usb" {
+	switch o.attach {
+	case "usb":
 		args = append(args, "-device", "qemu-xhci,id=xhci")
+	case "ahci":
+		args = append(args, "-device", "ahci,id=ahci")
 	}
 	for i, name := range o.disks {
 		dst := copyDisk(i, name)
@@ -235,6 +238,19 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 			dev = "usb-storage,bus=xhci.0,drive=" + id
 		case "nvme":
 			dev = fmt.Sprintf("nvme,serial=verinit%d,drive=%s", i, id)
+		case "ahci":
+			dev = fmt.Sprintf("ide-hd,bus=ahci.%d,drive=%s", i, id)
+		case "mmc":
+			// One SDHCI controller per card. QEMU wants a card of a
+			// power-of-2 size: the image grows to one, as an image
+			// written to a larger card does (its backup GPT is then
+			// not at the end).
+			if err := growToPowerOf2(dst); err != nil {
+				t.Fatal(err)
+			}
+			sums[dst] = sum(t, dst)
+			args = append(args, "-device", "sdhci-pci")
+			dev = "sd-card,drive=" + id
 		}
 		if e.sector4k[name] {
 			dev += ",logical_block_size=4096,physical_block_size=4096"
@@ -393,4 +409,17 @@ func wantStages(t *testing.T, st map[string]any, want ...string) {
 	if d := total - sum; d < -0.01 || d > 1 {
 		t.Errorf("stages add up to %.3f ms, total_ms is %.3f", sum, total)
 	}
+}
+
+// growToPowerOf2 extends a file to the next power-of-2 size.
+func growToPowerOf2(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	size := int64(1)
+	for size < fi.Size() {
+		size *= 2
+	}
+	return os.Truncate(path, size)
 }

@@ -14,8 +14,9 @@ import (
 // load when used, and the same module set packed with --eager-modules, and
 // checks from status.json what each loaded and why. Each VM has one kind
 // of disk: virtio, USB (behind xHCI, so that the USB and SCSI buses only
-// appear while the init waits) or NVMe. Only that disk's drivers may be
-// loaded by need.
+// appear while the init waits), NVMe, SATA (AHCI) or an SD card (SDHCI,
+// whose mmc bus appears while the init waits). Only that disk's drivers
+// may be loaded by need.
 func TestModulesByNeed(t *testing.T) {
 	eager := filepath.Join(shared.dir, "initrd-eager.img")
 	bin := filepath.Join(shared.dir, "bin")
@@ -52,6 +53,16 @@ func TestModulesByNeed(t *testing.T) {
 		{"by need, NVMe disk", shared.initrd, "main", "root=/dev/nvme0n1p2", "nvme", "/dev/nvme0n1p2", map[string]string{
 			"nvme": "loaded modalias", "nvme_core": "loaded modalias",
 			"virtio_pci": "unused ", "virtio_blk": "unused ", "ahci": "unused ", "xhci_pci": "unused ", "usb_storage": "unused ",
+			"squashfs": "loaded fs",
+		}, []string{"squashfs"}},
+		{"by need, SATA disk", shared.initrd, "main", "root=/dev/sda2", "ahci", "/dev/sda2", map[string]string{
+			"ahci": "loaded modalias", "libata": "loaded modalias", "sd_mod": "loaded modalias",
+			"virtio_pci": "unused ", "nvme": "unused ", "xhci_pci": "unused ", "usb_storage": "unused ", "sdhci_pci": "unused ",
+			"squashfs": "loaded fs",
+		}, []string{"squashfs"}},
+		{"by need, SD card", shared.initrd, "main", "root=/dev/mmcblk0p2", "mmc", "/dev/mmcblk0p2", map[string]string{
+			"sdhci_pci": "loaded modalias", "mmc_core": "loaded modalias", "mmc_block": "loaded modalias",
+			"virtio_pci": "unused ", "ahci": "unused ", "nvme": "unused ", "xhci_pci": "unused ", "sd_mod": "unused ",
 			"squashfs": "loaded fs",
 		}, []string{"squashfs"}},
 		{"by need, verity sha256", shared.initrd, "verity", verity, "", "/dev/mapper/root", map[string]string{
