@@ -169,7 +169,7 @@ func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string
 type bootOpts struct {
 	initrd  string             // default: verinit's plain initramfs
 	disks   []string           // image names, attached as vda, vdb, ...
-	attach  string             // how disks attach: "" (virtio), "usb" (xHCI), "nvme", "ahci" or "mmc" (SD card on SDHCI)
+	attach  string             // how disks attach: "" (virtio), "usb" (xHCI), "nvme", "ahci", "scsi" (virtio-scsi) or "mmc" (SD card on SDHCI)
 	cmdline string             // appended to the kernel command line
 	console string             // the console key; default console=ttyS0
 	qemu    []string           // more QEMU arguments, e.g. -rtc base=...
@@ -228,6 +228,8 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 		args = append(args, "-device", "qemu-xhci,id=xhci")
 	case "ahci":
 		args = append(args, "-device", "ahci,id=ahci")
+	case "scsi":
+		args = append(args, "-device", "virtio-scsi-pci,id=scsi")
 	}
 	for i, name := range o.disks {
 		dst := copyDisk(i, name)
@@ -240,6 +242,8 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 			dev = fmt.Sprintf("nvme,serial=verinit%d,drive=%s", i, id)
 		case "ahci":
 			dev = fmt.Sprintf("ide-hd,bus=ahci.%d,drive=%s", i, id)
+		case "scsi":
+			dev = "scsi-hd,bus=scsi.0,drive=" + id
 		case "mmc":
 			// One SDHCI controller per card. QEMU wants a card of a
 			// power-of-2 size: the image grows to one, as an image

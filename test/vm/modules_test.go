@@ -14,9 +14,9 @@ import (
 // load when used, and the same module set packed with --eager-modules, and
 // checks from status.json what each loaded and why. Each VM has one kind
 // of disk: virtio, USB (behind xHCI, so that the USB and SCSI buses only
-// appear while the init waits), NVMe, SATA (AHCI) or an SD card (SDHCI,
-// whose mmc bus appears while the init waits). Only that disk's drivers
-// may be loaded by need.
+// appear while the init waits), NVMe, SATA (AHCI), virtio-scsi or an SD
+// card (SDHCI, whose mmc bus appears while the init waits). Only that
+// disk's drivers may be loaded by need.
 func TestModulesByNeed(t *testing.T) {
 	eager := filepath.Join(shared.dir, "initrd-eager.img")
 	bin := filepath.Join(shared.dir, "bin")
@@ -58,6 +58,11 @@ func TestModulesByNeed(t *testing.T) {
 		{"by need, SATA disk", shared.initrd, "main", "root=/dev/sda2", "ahci", "/dev/sda2", map[string]string{
 			"ahci": "loaded modalias", "libata": "loaded modalias", "sd_mod": "loaded modalias",
 			"virtio_pci": "unused ", "nvme": "unused ", "xhci_pci": "unused ", "usb_storage": "unused ", "sdhci_pci": "unused ",
+			"squashfs": "loaded fs",
+		}, []string{"squashfs"}},
+		{"by need, virtio-scsi disk", shared.initrd, "main", "root=/dev/sda2", "scsi", "/dev/sda2", map[string]string{
+			"virtio_pci": "loaded modalias", "virtio_scsi": "loaded modalias", "sd_mod": "loaded modalias",
+			"virtio_blk": "unused ", "ahci": "unused ", "nvme": "unused ", "xhci_pci": "unused ", "sdhci_pci": "unused ",
 			"squashfs": "loaded fs",
 		}, []string{"squashfs"}},
 		{"by need, SD card", shared.initrd, "main", "root=/dev/mmcblk0p2", "mmc", "/dev/mmcblk0p2", map[string]string{
