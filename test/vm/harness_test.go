@@ -230,6 +230,9 @@ func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
 		args = append(args, "-device", "ahci,id=ahci")
 	case "scsi":
 		args = append(args, "-device", "virtio-scsi-pci,id=scsi")
+	case "", "nvme", "mmc": // a controller per disk, or none
+	default:
+		t.Fatalf("bootOpts.attach %q: want usb, nvme, ahci, scsi or mmc", o.attach)
 	}
 	for i, name := range o.disks {
 		dst := copyDisk(i, name)
