@@ -67,7 +67,7 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 			storage = append(storage, a)
 			bus, _, ok := strings.Cut(a.Pattern, ":")
 			switch {
-			case !ok || modalias.HasMeta(bus) || firmwarePrefixes[bus]:
+			case !ok || modalias.HasMeta(bus) || firmwarePrefix(bus):
 				l.everyBus = true
 			case !slices.Contains(l.buses, bus):
 				l.buses = append(l.buses, bus)
@@ -78,10 +78,10 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 	return l
 }
 
-// firmwarePrefixes start the modaliases of devices that firmware
-// describes (ACPI, device tree): such a device can sit on any bus
-// (platform, i2c, spi, ...), not on one named like the prefix.
-var firmwarePrefixes = map[string]bool{"acpi": true, "of": true}
+// firmwarePrefix reports whether prefix starts the modaliases of devices
+// that firmware describes (ACPI, device tree): such a device can sit on
+// any bus (platform, i2c, spi, ...), not on one named like the prefix.
+func firmwarePrefix(prefix string) bool { return prefix == "acpi" || prefix == "of" }
 
 // Buses returns the buses whose devices coldplug must read: those the
 // storage drivers' aliases name, such as "pci" and "virtio" (a device's
