@@ -34,6 +34,7 @@ const (
 type boot struct {
 	log   *klog.Logger
 	start time.Time
+	env   []string // the environment the kernel gave /init, for the real init
 	stage string
 	last  time.Time
 	cfg   config.Config
@@ -136,7 +137,9 @@ func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	if err != nil {
 		return fmt.Errorf("kernel command line: %w", err)
 	}
-	b.st.Policy = status.Policy{Verity: b.cfg.Policy.Verity.String(), Signature: b.cfg.Policy.Signature.String()}
+	pol := b.cfg.Policy
+	b.st.Policy = status.Policy{Verity: pol.Verity.String(), Signature: pol.Signature.String(), SHA1: pol.SHA1.String(),
+		Shell: pol.Shell.String(), RootHashes: pol.RootHashes, MinVersion: pol.MinVersion}
 	for _, s := range b.cfg.Slot {
 		b.st.Slot = append(b.st.Slot, status.Slot{Key: s.Key, Value: s.Value})
 	}
@@ -195,7 +198,7 @@ func (b *boot) run(kmsgLimit *kmsgLimit) error {
 	b.st.Init, b.st.InitArgs = init, os.Args[1:]
 	b.log.Infof(b.stage, "switching to %s after %dms", init, time.Since(b.start).Milliseconds())
 	kmsgLimit.restore()
-	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: os.Environ(),
+	return pivot.Switch(pivot.Options{NewRoot: newRoot, Init: init, Argv: os.Args[1:], Env: b.env,
 		Moves: []string{"/dev", "/proc", "/sys", "/run"},
 		Log:   func(f string, a ...any) { b.log.Debugf("switch", f, a...) },
 		// The record is written from the new root, where /run now is,
@@ -281,6 +284,9 @@ func (b *boot) findRoot(w *blockdev.Watcher) (rootDevice, error) {
 	if res.Signer != nil {
 		b.st.Signature = &status.Signature{From: trust.SigFrom, Subject: res.Signer.Subject, Issuer: res.Signer.Issuer,
 			Fingerprint: res.Signer.FingerprintSHA256, Kernel: v.KernelSig}
+		if res.Signer.HasVersion {
+			b.st.Signature.Version = &res.Signer.Version
+		}
 		b.log.Infof(b.stage, "root hash signed by %s (sha256 %s), from %s", res.Signer.Subject, res.Signer.FingerprintSHA256, trust.SigFrom)
 	}
 	b.undo = append(b.undo, func() error { return dm.Remove(res.Device) })

@@ -23,13 +23,19 @@ var version = "dev"
 
 func main() {
 	start := time.Now()
+	// Before anything else, and before any crypto: the command line
+	// must not configure the init's own runtime.
+	env, cleared := clearRuntimeEnv()
 	optional, mountErr := mountfs.Do(mountfs.Early())
 	kmsg, _ := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 	log := klog.New(kmsg, os.Stdout, "verinit", start)
-	b := &boot{log: log, start: start, cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
+	b := &boot{log: log, start: start, env: env, cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
 	limit := &kmsgLimit{}
 	log.OnRateLimit(limit.lift)
 	log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
+	for _, kv := range cleared {
+		log.Infof("start", "%q from the kernel command line does not apply to the init (it is passed on to the real init)", kv)
+	}
 	for _, err := range optional {
 		log.Logf(klog.Warn, "mount", "%v", err)
 	}

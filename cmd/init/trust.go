@@ -23,7 +23,7 @@ const certDir = "/etc/verinit/certs"
 // file beside Yocto's dm-verity.env, or the Discoverable Partitions
 // root-verity-sig partition paired with the data partition.
 func (b *boot) trust(wt *rootdev.Waiter, view rootdev.View, d locate.Decision, v *config.Verity) (activate.Trust, error) {
-	t := activate.Trust{Required: b.cfg.Policy.Signature == config.Required}
+	t := activate.Trust{Policy: b.cfg.Policy}
 	pems, _ := filepath.Glob(filepath.Join(certDir, "*.pem"))
 	for _, p := range pems {
 		b, err := readBounded(p, sig.MaxSignatureBytes)

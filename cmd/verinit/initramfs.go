@@ -33,7 +33,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
-	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken: verity=required (repeatable)")
+	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed; see docs/security.md")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/fsdetect"
@@ -60,7 +61,15 @@ func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName strin
 	if err := verity.CheckRootHash(hash, p, root); err != nil {
 		return nil, fmt.Errorf("%s: %w", hashName, err)
 	}
-	return &Prepared{Params: p, RootHash: root, HashOffset: offset, Options: v.Options.KernelOptions(), Signer: signer}, nil
+	prep := &Prepared{Params: p, RootHash: root, HashOffset: offset, Options: v.Options.KernelOptions(), Signer: signer}
+	signed := ""
+	if signer != nil {
+		signed = strings.ToLower(v.RootHash)
+	}
+	if err := enforce(trust.Policy, prep, signed); err != nil {
+		return nil, err
+	}
+	return prep, nil
 }
 
 // Table is the dm-verity target over the two devices (paths or MAJ:MIN).

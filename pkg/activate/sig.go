@@ -5,15 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/sig"
 )
 
 // Trust is what a root-hash signature is checked against.
 type Trust struct {
-	Sig      []byte             // the DER signature, nil when none was found
-	SigFrom  string             // where it came from, for messages and status
-	Roots    []*sig.Certificate // the certificates packed into the initramfs
-	Required bool               // the policy requires a valid signature
+	Sig     []byte             // the DER signature, nil when none was found
+	SigFrom string             // where it came from, for messages and status
+	Roots   []*sig.Certificate // the certificates packed into the initramfs
+	Policy  config.Policy      // what the table must keep; its Signature says whether one is required
 	// BuiltAt is when the initramfs was built: a clock before it is
 	// wrong, and certificate validity periods are then not checked.
 	BuiltAt time.Time
@@ -27,7 +28,7 @@ var ErrNoSignature = errors.New("verity: a signed root hash is required, but no 
 // signature it returns nil (nothing to record) unless one is required.
 func checkSignature(rootHashHex string, t Trust) (*sig.Signer, error) {
 	if t.Sig == nil {
-		if t.Required {
+		if t.Policy.Signature == config.Required {
 			return nil, ErrNoSignature
 		}
 		return nil, nil

@@ -55,9 +55,11 @@ type Packed struct {
 	VerityEnv []byte // VerityEnvPath
 }
 
-// Parse reads the Config from c. On error it still returns a Config
-// whose OnFailure and FailureDelay are usable (the defaults where the
-// value was bad), so that the caller can follow the policy.
+// Parse reads the Config from c. The policy comes first (packed, then
+// tightened by the command line), and every key read after it is checked
+// against it (see Rules). On error it still returns a Config whose
+// OnFailure and FailureDelay are usable (the defaults where the value was
+// bad or refused), so that the caller can follow the policy.
 func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	cfg := Config{
 		ReadOnly:     true,
@@ -67,7 +69,21 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		FailureDelay: DefaultFailureDelay,
 	}
 	var errs []error
-	if v, ok := c.Lookup("verinit.on_failure"); ok {
+	var env *VerityEnv
+	if packed.VerityEnv != nil {
+		e, err := ParseVerityEnv(packed.VerityEnv)
+		if err != nil {
+			errs = append(errs, err)
+		}
+		env = &e
+	}
+	policy, err := readPolicy(c, packed.Policy, env)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Policy = policy
+	r := &policed{c: c, policy: policy, errs: &errs}
+	if v, ok := r.Lookup("verinit.on_failure"); ok {
 		a, err := halt.ParseAction(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("verinit.on_failure=%s: %w", v, err))
@@ -75,7 +91,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 			cfg.OnFailure = a
 		}
 	}
-	if v, ok := c.Lookup("verinit.failure_delay"); ok {
+	if v, ok := r.Lookup("verinit.failure_delay"); ok {
 		d, err := seconds(v)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("verinit.failure_delay=%s: %w", v, err))
@@ -83,20 +99,20 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 			cfg.FailureDelay = d
 		}
 	}
-	cfg.Debug = c.Flag("verinit.debug")
+	cfg.Debug = r.Flag("verinit.debug")
 	for _, k := range slotKeys {
-		if v, ok := c.Lookup(k); ok {
+		if v, ok := r.Lookup(k); ok {
 			cfg.Slot = append(cfg.Slot, SlotKey{k, v})
 		}
 	}
 
-	root, rootKey, err := rootParam(c)
+	root, rootKey, err := rootParam(r)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	verity, err := parseVerity(c, packed.VerityEnv, root)
-	if err != nil {
-		errs = append(errs, err)
+	verity, verityErr := parseVerity(r, env, root)
+	if verityErr != nil {
+		errs = append(errs, verityErr)
 	}
 	cfg.Verity = verity
 	switch {
@@ -109,9 +125,9 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		errs = append(errs, fmt.Errorf("%s=%s: with systemd.verity_root_data= the root is the verity device: leave %s= out or give /dev/mapper/root", rootKey, root, rootKey))
 	case verity != nil:
 		cfg.Root = verity.Data
-	case root == "" && len(c.Values("rd.lvm.lv")) == 1:
+	case root == "" && len(r.Values("rd.lvm.lv")) == 1:
 		// dracut's rd.lvm.lv=VG/LV alone names the root LV.
-		spec, err := rootdev.ParseSpec("LVM=" + c.Values("rd.lvm.lv")[0])
+		spec, err := rootdev.ParseSpec("LVM=" + r.Values("rd.lvm.lv")[0])
 		if err != nil {
 			errs = append(errs, fmt.Errorf("rd.lvm.lv: %w", err))
 		}
@@ -125,14 +141,18 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 		cfg.Root = spec
 	}
-	if err := checkLVList(c, cfg); err != nil {
+	if err := checkLVList(r, cfg); err != nil {
 		errs = append(errs, err)
 	}
-	if err := cfg.parsePolicy(c, packed.Policy); err != nil {
-		errs = append(errs, err)
+	switch {
+	case policy.Enforced() && verity == nil && verityErr == nil:
+		errs = append(errs, errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root"))
+	case verity != nil && !policy.Pinned(verity.RootHash):
+		errs = append(errs, &RefusedError{"roothash", verity.RootHash, policy, "the initramfs pins the root hash to " + strings.Join(policy.RootHashes, " or ")})
 	}
-	cfg.FSType, _ = c.Lookup("rootfstype")
-	cfg.RootFlags, _ = c.Lookup("rootflags")
+	r.checkModuleParams()
+	cfg.FSType, _ = r.Lookup("rootfstype")
+	cfg.RootFlags, _ = r.Lookup("rootflags")
 	// The kernel's rule: the last of ro and rw wins.
 	for _, p := range c.Params {
 		switch {
@@ -142,7 +162,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 			cfg.ReadOnly = false
 		}
 	}
-	if v, ok := c.Lookup("init"); ok {
+	if v, ok := r.Lookup("init"); ok {
 		if !strings.HasPrefix(v, "/") {
 			errs = append(errs, fmt.Errorf("init=%s: not an absolute path", v))
 		} else {
@@ -155,7 +175,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	// the default bound: waiting forever would keep a bootloader from
 	// falling back to the other slot.
 	for _, key := range []string{"verinit.timeout", "rootwait", "rootdelay"} {
-		v, ok := c.Lookup(key)
+		v, ok := r.Lookup(key)
 		if !ok || (key == "rootwait" && v == "") {
 			continue
 		}
@@ -173,6 +193,51 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 	}
 	return cfg, errors.Join(errs...)
+}
+
+// readPolicy is the policy in force: the packed one (with the root hash
+// of a packed dm-verity.env pinned), tightened by verinit.verity= and
+// verinit.signature=. A packed policy or dm-verity.env that cannot be
+// read gives the strictest policy with the error: what the builder
+// decided must not be lost quietly.
+func readPolicy(c *cmdline.Cmdline, packed []byte, env *VerityEnv) (Policy, error) {
+	var p Policy
+	if packed != nil {
+		var err error
+		if p, err = ParsePolicy(packed); err != nil {
+			return Policy{Verity: Required, Signature: Required, Packed: true}, err
+		}
+	}
+	if env != nil {
+		h, err := parseRootHash("dm-verity.env ROOT_HASH", env.RootHash)
+		if err != nil {
+			p.Verity = Required
+			return p, err
+		}
+		p.pin(h)
+	}
+	var err error
+	for _, key := range []string{"verinit.verity", "verinit.signature"} {
+		v, ok := c.Lookup(key)
+		if !ok {
+			continue
+		}
+		have, what := &p.Verity, "requires verity"
+		if key == "verinit.signature" {
+			have, what = &p.Signature, "requires a signed root hash"
+		}
+		r, perr := parseRequirement(v)
+		switch {
+		case perr != nil:
+			err = fmt.Errorf("%s=%s: %w", key, v, perr)
+		case r < *have:
+			err = fmt.Errorf("%s=%s: the initramfs policy %s; the command line cannot weaken it", key, v, what)
+		default:
+			*have = r
+		}
+	}
+	p.tighten()
+	return p, err
 }
 
 // lineError shows an error's text with control characters escaped: a
@@ -195,7 +260,7 @@ func isControl(r rune) bool { return r < 0x20 || r == 0x7f }
 // bypassing verity; a root named only in verinit.root= leaves the kernel
 // nothing to mount, so it panics and the boot loader falls back. When
 // both keys are given they must agree. key is the key that named it.
-func rootParam(c *cmdline.Cmdline) (value, key string, err error) {
+func rootParam(c *policed) (value, key string, err error) {
 	root, _ := c.Lookup("root")
 	v, ok := c.Lookup("verinit.root")
 	switch {
@@ -220,48 +285,9 @@ func seconds(v string) (time.Duration, error) {
 	return time.Duration(n) * time.Second, nil
 }
 
-// parsePolicy combines the packed policy with verinit.verity=; the
-// command line may only tighten it.
-func (cfg *Config) parsePolicy(c *cmdline.Cmdline, packed []byte) error {
-	if packed != nil {
-		p, err := ParsePolicy(packed)
-		if err != nil {
-			return err
-		}
-		cfg.Policy = p
-	}
-	if v, ok := c.Lookup("verinit.verity"); ok {
-		r, err := parseRequirement(v)
-		if err != nil {
-			return fmt.Errorf("verinit.verity=%s: %w", v, err)
-		}
-		if r < cfg.Policy.Verity {
-			return fmt.Errorf("verinit.verity=%s: the initramfs policy requires verity; the command line cannot weaken it", v)
-		}
-		cfg.Policy.Verity = r
-	}
-	if v, ok := c.Lookup("verinit.signature"); ok {
-		r, err := parseRequirement(v)
-		if err != nil {
-			return fmt.Errorf("verinit.signature=%s: %w", v, err)
-		}
-		if r < cfg.Policy.Signature {
-			return fmt.Errorf("verinit.signature=%s: the initramfs policy requires a signed root hash; the command line cannot weaken it", v)
-		}
-		cfg.Policy.Signature = r
-	}
-	if cfg.Policy.Signature == Required {
-		cfg.Policy.Verity = Required // a signature is over a root hash
-	}
-	if cfg.Policy.Verity == Required && cfg.Verity == nil {
-		return errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root")
-	}
-	return nil
-}
-
 // checkLVList enforces dracut's rd.lvm.lv=: when given, only the LVs it
 // lists may be activated.
-func checkLVList(c *cmdline.Cmdline, cfg Config) error {
+func checkLVList(c *policed, cfg Config) error {
 	allowed := c.Values("rd.lvm.lv")
 	if len(allowed) == 0 {
 		return nil

@@ -3,7 +3,9 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -37,48 +39,186 @@ func parseRequirement(s string) (Requirement, error) {
 	return 0, fmt.Errorf("want required or optional")
 }
 
+// Permission says whether a required policy lets something weaker
+// through: only the builder of the initramfs can allow it.
+type Permission int
+
+// Permissions; the zero value refuses.
+const (
+	Refused Permission = iota
+	Allowed
+)
+
+func (p Permission) String() string {
+	if p == Allowed {
+		return "allowed"
+	}
+	return "refused"
+}
+
+func parsePermission(s string) (Permission, error) {
+	switch s {
+	case "refused":
+		return Refused, nil
+	case "allowed":
+		return Allowed, nil
+	}
+	return 0, fmt.Errorf("want allowed or refused")
+}
+
 // Policy is what the builder of the initramfs decided. The command line
-// may make it stricter, never weaker.
+// may make it stricter, never weaker. Under a policy that requires
+// verity, every input that decides what reaches the real system is
+// checked against the rules (rules.go).
 type Policy struct {
 	Verity    Requirement
 	Signature Requirement // a root-hash signature by a packed certificate
+	SHA1      Permission  // hash trees made with SHA-1
+	Shell     Permission  // verinit.on_failure=shell
+	// RootHashes pins the root: when not empty, its root hash must be
+	// one of these (lowercase hex). A packed dm-verity.env pins its own.
+	RootHashes []string
+	// MinVersion is the lowest root version a signature may carry
+	// (sign --version); 0: no minimum. It requires a signature.
+	MinVersion uint64
+	// Packed reports that the policy came from the initramfs.
+	Packed bool
 }
 
-// policyKeys are the keys a policy file may hold.
-var policyKeys = map[string]bool{"verity": true, "signature": true}
+// Enforced reports whether the rules apply: verity is required (as
+// it is when a signature is, or a root hash is pinned).
+func (p Policy) Enforced() bool { return p.Verity == Required }
+
+// tighten applies what a policy implies: a signature is over a root
+// hash, a minimum version is in a signature, and a pinned root hash is
+// a root hash.
+func (p *Policy) tighten() {
+	if p.MinVersion > 0 {
+		p.Signature = Required
+	}
+	if p.Signature == Required || len(p.RootHashes) > 0 {
+		p.Verity = Required
+	}
+}
+
+// pin adds a root hash to RootHashes.
+func (p *Policy) pin(hexHash string) {
+	if !slices.Contains(p.RootHashes, hexHash) {
+		p.RootHashes = append(p.RootHashes, hexHash)
+	}
+}
+
+// String names the policy as messages show it: "verity=required
+// signature=required", then what differs from the defaults.
+func (p Policy) String() string {
+	s := "verity=" + p.Verity.String() + " signature=" + p.Signature.String()
+	if p.SHA1 == Allowed {
+		s += " sha1=allowed"
+	}
+	if p.Shell == Allowed {
+		s += " shell=allowed"
+	}
+	if len(p.RootHashes) > 0 {
+		s += " roothash=" + strings.Join(p.RootHashes, ",")
+	}
+	if p.MinVersion > 0 {
+		s += " min-version=" + strconv.FormatUint(p.MinVersion, 10)
+	}
+	return s
+}
+
+// Named is how a refusal names the policy: "the policy (packed)
+// verity=required signature=required".
+func (p Policy) Named() string {
+	if p.Packed {
+		return "the policy (packed) " + p.String()
+	}
+	return "the policy " + p.String()
+}
 
 // maxPolicyBytes bounds the packed policy file.
 const maxPolicyBytes = 64 << 10
 
+// maxPins bounds the root hashes one policy pins.
+const maxPins = 64
+
 // ParsePolicy reads a packed policy: "key=value" lines, '#' comments.
+// The keys: verity= and signature= (required or optional), sha1= and
+// shell= (allowed or refused), roothash= (comma-separated hex root
+// hashes) and min-version= (a number).
 func ParsePolicy(b []byte) (Policy, error) {
-	var p Policy
+	p := Policy{Packed: true}
 	lines, err := readKeyValues(b, "policy", "key=value", maxPolicyBytes)
 	if err != nil {
 		return p, err
 	}
 	for _, l := range lines {
-		n, key, value := l.n, l.key, l.value
-		if !policyKeys[key] {
-			return p, fmt.Errorf("policy line %d: unknown key %q", n, key)
-		}
-		r, err := parseRequirement(value)
-		if err != nil {
-			return p, fmt.Errorf("policy line %d: %s=%s: %w", n, key, shown(value), err)
-		}
-		if key == "verity" {
-			p.Verity = r
-		} else {
-			p.Signature = r
+		if err := p.set(l.key, l.value); err != nil {
+			return p, fmt.Errorf("policy line %d: %w", l.n, err)
 		}
 	}
 	return p, nil
 }
 
+// set reads one policy line.
+func (p *Policy) set(key, value string) error {
+	var err error
+	switch key {
+	case "verity":
+		p.Verity, err = parseRequirement(value)
+	case "signature":
+		p.Signature, err = parseRequirement(value)
+	case "sha1":
+		p.SHA1, err = parsePermission(value)
+	case "shell":
+		p.Shell, err = parsePermission(value)
+	case "roothash":
+		for _, h := range strings.Split(value, ",") {
+			norm, herr := parseRootHash("roothash", h)
+			if herr != nil {
+				return fmt.Errorf("roothash=%s: want hex root hashes (40 to %d digits), separated by commas", shown(value), maxHexHash)
+			}
+			p.pin(norm)
+		}
+		if len(p.RootHashes) > maxPins {
+			return fmt.Errorf("roothash: %d root hashes, more than %d", len(p.RootHashes), maxPins)
+		}
+	case "min-version":
+		p.MinVersion, err = strconv.ParseUint(value, 10, 63)
+		if err != nil {
+			err = fmt.Errorf("want a whole number below 2^63")
+		}
+	default:
+		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, roothash or min-version)", key)
+	}
+	if err != nil {
+		return fmt.Errorf("%s=%s: %w", key, shown(value), err)
+	}
+	return nil
+}
+
 // Format renders p as ParsePolicy reads it.
 func (p Policy) Format() []byte {
-	return []byte("# verinit policy: the kernel command line may tighten it, never weaken it\nverity=" + p.Verity.String() +
-		"\nsignature=" + p.Signature.String() + "\n")
+	var b strings.Builder
+	b.WriteString("# verinit policy: the kernel command line may tighten it, never weaken it\n")
+	fmt.Fprintf(&b, "verity=%s\nsignature=%s\nsha1=%s\nshell=%s\n", p.Verity, p.Signature, p.SHA1, p.Shell)
+	if len(p.RootHashes) > 0 {
+		fmt.Fprintf(&b, "roothash=%s\n", strings.Join(p.RootHashes, ","))
+	}
+	if p.MinVersion > 0 {
+		fmt.Fprintf(&b, "min-version=%d\n", p.MinVersion)
+	}
+	return []byte(b.String())
+}
+
+// Pinned reports whether rootHashHex is allowed by the pins: there are
+// none, or it is one of them.
+func (p Policy) Pinned(rootHashHex string) bool {
+	if len(p.RootHashes) == 0 {
+		return true
+	}
+	b, err := hex.DecodeString(rootHashHex)
+	return err == nil && slices.Contains(p.RootHashes, hex.EncodeToString(b))
 }
 
 // kvLine is one "key=value" line of a small text file.

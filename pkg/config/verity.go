@@ -5,10 +5,10 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
@@ -138,109 +138,178 @@ func parseRootHash(key, s string) (string, error) {
 	return hex.EncodeToString(b), nil
 }
 
-// parseVerityOptions reads systemd.verity_root_options=.
-func parseVerityOptions(s string, o *VerityOptions) error {
+// optionArg is one option of systemd.verity_root_options= as its
+// parser sees it.
+type optionArg struct {
+	name     string // before '='
+	opt      string // the whole option, for messages
+	value    string
+	hasValue bool
+}
+
+func (a optionArg) fail(want string) error {
+	return fmt.Errorf("%s: %s: want %s", VerityOptionsKey, a.opt, want)
+}
+
+func (a optionArg) u64() (uint64, error) {
+	n, err := strconv.ParseUint(a.value, 10, 64)
+	if err != nil || !a.hasValue {
+		return 0, a.fail("a number")
+	}
+	return n, nil
+}
+
+func (a optionArg) blockSize() (uint32, error) {
+	n, err := a.u64()
+	if err != nil || n < 512 || n > 65536 || n&(n-1) != 0 {
+		return 0, a.fail("a power of two from 512 to 65536")
+	}
+	return uint32(n), nil
+}
+
+// verityOptionParser reads one option of systemd.verity_root_options=.
+type verityOptionParser struct {
+	name string
+	set  func(o *VerityOptions, a optionArg) error
+}
+
+// verityOptionParsers are the options systemd-veritysetup knows, by its
+// names; each has a rule in verityOptionRules (a test checks).
+func verityOptionParsers() []verityOptionParser {
+	mode := func(o *VerityOptions, a optionArg) error {
+		o.Mode = strings.ReplaceAll(a.name, "-", "_")
+		return nil
+	}
+	errorMode := func(o *VerityOptions, a optionArg) error {
+		o.ErrorMode = strings.ReplaceAll(a.name, "-", "_")
+		return nil
+	}
+	return []verityOptionParser{
+		{"superblock", func(o *VerityOptions, a optionArg) error {
+			b, err := parseBool(a.value)
+			if err != nil {
+				return a.fail("a boolean")
+			}
+			o.NoSuperblock = !b
+			return nil
+		}},
+		{"format", func(o *VerityOptions, a optionArg) error {
+			if a.value != "0" && a.value != "1" {
+				return a.fail("0 or 1")
+			}
+			o.Format = int(a.value[0] - '0')
+			return nil
+		}},
+		{"data-block-size", func(o *VerityOptions, a optionArg) (err error) {
+			o.DataBlockSize, err = a.blockSize()
+			return err
+		}},
+		{"hash-block-size", func(o *VerityOptions, a optionArg) (err error) {
+			o.HashBlockSize, err = a.blockSize()
+			return err
+		}},
+		{"data-blocks", func(o *VerityOptions, a optionArg) (err error) {
+			o.DataBlocks, err = a.u64()
+			return err
+		}},
+		{"salt", func(o *VerityOptions, a optionArg) error {
+			if a.value != "-" {
+				if b, err := hex.DecodeString(a.value); err != nil || len(b) > 256 {
+					return a.fail("hex of at most 256 bytes, or -")
+				}
+			}
+			o.Salt = strings.ToLower(a.value)
+			return nil
+		}},
+		{"uuid", func(o *VerityOptions, a optionArg) error {
+			o.UUID = a.value
+			return nil
+		}},
+		{"hash", func(o *VerityOptions, a optionArg) error {
+			switch a.value {
+			case "sha1", "sha256", "sha512":
+				o.Algorithm = a.value
+				return nil
+			}
+			return a.fail("sha1, sha256 or sha512")
+		}},
+		{"ignore-corruption", mode},
+		{"restart-on-corruption", mode},
+		{"panic-on-corruption", mode},
+		{"restart-on-error", errorMode},
+		{"panic-on-error", errorMode},
+		{"ignore-zero-blocks", func(o *VerityOptions, a optionArg) error {
+			o.IgnoreZeroBlocks = true
+			return nil
+		}},
+		{"check-at-most-once", func(o *VerityOptions, a optionArg) error {
+			o.CheckAtMostOnce = true
+			return nil
+		}},
+		{"fec-device", func(o *VerityOptions, a optionArg) error {
+			o.FECDevice = a.value
+			return nil
+		}},
+		{"fec-offset", func(o *VerityOptions, a optionArg) (err error) {
+			o.FECOffset, err = a.u64()
+			return err
+		}},
+		{"fec-roots", func(o *VerityOptions, a optionArg) error {
+			n, err := a.u64()
+			if err == nil && (n < 2 || n > 24) {
+				return a.fail("2 to 24")
+			}
+			o.FECRoots = int(n)
+			return err
+		}},
+		{"root-hash-signature", func(o *VerityOptions, a optionArg) error {
+			if !a.hasValue || a.value == "auto" {
+				return a.fail("base64:DATA or a path (auto is the DPS root-verity-sig partition, found without it)")
+			}
+			o.Signature = a.value
+			return nil
+		}},
+	}
+}
+
+// parseVerityOptions reads systemd.verity_root_options=, each option
+// checked against the policy p.
+func parseVerityOptions(s string, o *VerityOptions, p Policy) error {
+	parsers := verityOptionParsers()
 	modes := 0
 	for _, opt := range strings.Split(s, ",") {
 		key, value, hasValue := strings.Cut(opt, "=")
-		fail := func(want string) error {
-			return fmt.Errorf("systemd.verity_root_options: %s: want %s", opt, want)
-		}
-		u64 := func() (uint64, error) {
-			n, err := strconv.ParseUint(value, 10, 64)
-			if err != nil || !hasValue {
-				return 0, fail("a number")
-			}
-			return n, nil
-		}
-		size := func() (uint32, error) {
-			n, err := u64()
-			if err != nil || n < 512 || n > 65536 || n&(n-1) != 0 {
-				return 0, fail("a power of two from 512 to 65536")
-			}
-			return uint32(n), nil
-		}
-		var err error
-		switch key {
-		case "":
+		if key == "" {
 			continue
-		case "superblock":
-			b, perr := parseBool(value)
-			if perr != nil {
-				return fail("a boolean")
-			}
-			o.NoSuperblock = !b
-		case "format":
-			if value != "0" && value != "1" {
-				return fail("0 or 1")
-			}
-			o.Format = int(value[0] - '0')
-		case "data-block-size":
-			o.DataBlockSize, err = size()
-		case "hash-block-size":
-			o.HashBlockSize, err = size()
-		case "data-blocks":
-			o.DataBlocks, err = u64()
-		case "salt":
-			if value != "-" {
-				if b, herr := hex.DecodeString(value); herr != nil || len(b) > 256 {
-					return fail("hex of at most 256 bytes, or -")
-				}
-			}
-			o.Salt = strings.ToLower(value)
-		case "uuid":
-			o.UUID = value
-		case "hash":
-			switch value {
-			case "sha1", "sha256", "sha512":
-				o.Algorithm = value
-			default:
-				return fail("sha1, sha256 or sha512")
-			}
-		case "ignore-corruption", "restart-on-corruption", "panic-on-corruption":
-			modes++
-			o.Mode = strings.ReplaceAll(key, "-", "_")
-		case "restart-on-error", "panic-on-error":
-			o.ErrorMode = strings.ReplaceAll(key, "-", "_")
-		case "ignore-zero-blocks":
-			o.IgnoreZeroBlocks = true
-		case "check-at-most-once":
-			o.CheckAtMostOnce = true
-		case "fec-device":
-			o.FECDevice = value
-		case "fec-offset":
-			o.FECOffset, err = u64()
-		case "fec-roots":
-			var n uint64
-			n, err = u64()
-			if err == nil && (n < 2 || n > 24) {
-				return fail("2 to 24")
-			}
-			o.FECRoots = int(n)
-		case "root-hash-signature":
-			if !hasValue || value == "auto" {
-				return fail("base64:DATA or a path (auto is the DPS root-verity-sig partition, found without it)")
-			}
-			o.Signature = value
-		default:
-			return fmt.Errorf("systemd.verity_root_options: unknown option %q", key)
 		}
-		if err != nil {
+		i := slices.IndexFunc(parsers, func(v verityOptionParser) bool { return v.name == key })
+		if i < 0 {
+			return fmt.Errorf("%s: unknown option %q", VerityOptionsKey, key)
+		}
+		if err := p.check(VerityOptionsKey+"="+key, value); err != nil {
+			e := err.(*RefusedError)
+			e.Key, e.Value = VerityOptionsKey, opt
+			return e
+		}
+		if strings.HasSuffix(key, "-corruption") {
+			modes++
+		}
+		if err := parsers[i].set(o, optionArg{name: key, opt: opt, value: value, hasValue: hasValue}); err != nil {
 			return err
 		}
 	}
 	if modes > 1 {
-		return fmt.Errorf("systemd.verity_root_options: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption")
+		return fmt.Errorf("%s: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption", VerityOptionsKey)
 	}
 	if o.FECDevice != "" {
-		return fmt.Errorf("systemd.verity_root_options: fec-device: forward error correction is not supported yet")
+		return fmt.Errorf("%s: fec-device: forward error correction is not supported yet", VerityOptionsKey)
 	}
 	return nil
 }
 
 // parseVerity finds the verity configuration: systemd's keys, root= with
 // roothash=, or a packed dm-verity.env. It returns nil when none is given.
-func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
+func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 	if v, ok := c.Lookup("systemd.verity"); ok {
 		if b, err := parseBool(v); err != nil {
 			return nil, fmt.Errorf("systemd.verity=%s: want a boolean", v)
@@ -250,7 +319,7 @@ func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
 	}
 	v := &Verity{Options: VerityOptions{Format: -1, Mode: ModeRestart}}
 	if s, ok := c.Lookup("systemd.verity_root_options"); ok {
-		if err := parseVerityOptions(s, &v.Options); err != nil {
+		if err := parseVerityOptions(s, &v.Options, c.policy); err != nil {
 			return nil, err
 		}
 	}
@@ -292,13 +361,9 @@ func parseVerity(c *cmdline.Cmdline, env []byte, root string) (*Verity, error) {
 		v.Hash = v.Data
 		v.HashOffsetFromFS = true
 	case env != nil:
-		e, err := ParseVerityEnv(env)
-		if err != nil {
-			return nil, err
-		}
-		hash = e.RootHash
+		hash = env.RootHash
 		v.Source = "dm-verity.env"
-		if err := v.fromEnv(e, root); err != nil {
+		if err := v.fromEnv(*env, root); err != nil {
 			return nil, err
 		}
 	default:

@@ -11,6 +11,8 @@ import (
 
 const hash64 = "4e8b1c5e0d7f2a3b9c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b"
 
+const hash128 = hash64 + hash64
+
 func TestParseVerity(t *testing.T) {
 	env := []byte("UUID=8a678132-d493-401d-a0f6-903006c0a5d8\nHASH_TYPE=1\nDATA_BLOCKS=2048\nDATA_BLOCK_SIZE=1024[bytes]\n" +
 		"HASH_BLOCKS=20\nHASH_BLOCK_SIZE=4096\nHASH_ALGORITHM=sha256\nSALT=5ecc8487\nROOT_HASH=" + hash64 + "\nDATA_SIZE=2097152\nSEPARATE_HASH=0\n")
@@ -182,13 +184,19 @@ func TestParsePolicy(t *testing.T) {
 		want    Policy
 		wantErr string
 	}{
-		{"", Policy{}, ""},
-		{"# c\n\nverity = required\n", Policy{Verity: Required}, ""},
-		{"verity=optional", Policy{}, ""},
-		{"signature=required\nverity=required", Policy{Verity: Required, Signature: Required}, ""},
+		{"", Policy{Packed: true}, ""},
+		{"# c\n\nverity = required\n", Policy{Verity: Required, Packed: true}, ""},
+		{"verity=optional", Policy{Packed: true}, ""},
+		{"signature=required\nverity=required", Policy{Verity: Required, Signature: Required, Packed: true}, ""},
+		{"sha1=allowed\nshell=refused", Policy{SHA1: Allowed, Packed: true}, ""},
+		{"roothash=" + hash64 + "," + strings.ToUpper(hash64) + "," + hash128, Policy{RootHashes: []string{hash64, hash128}, Packed: true}, ""},
+		{"min-version=7", Policy{MinVersion: 7, Packed: true}, ""},
 		{"verity=maybe", Policy{}, "policy line 1: verity=maybe: want required or optional"},
+		{"sha1=yes", Policy{}, "policy line 1: sha1=yes: want allowed or refused"},
+		{"roothash=xyz", Policy{}, "policy line 1: roothash=xyz: want hex root hashes (40 to 128 digits), separated by commas"},
+		{"min-version=-1", Policy{}, "policy line 1: min-version=-1: want a whole number below 2^63"},
 		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
-		{"colour=blue", Policy{}, `policy line 1: unknown key "colour"`},
+		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, roothash or min-version)`},
 		{"verity", Policy{}, `policy line 1: "verity": want key=value`},
 	}
 	for _, tc := range tests {
@@ -199,10 +207,10 @@ func TestParsePolicy(t *testing.T) {
 			}
 			continue
 		}
-		if err != nil || got != tc.want {
+		if err != nil || !reflect.DeepEqual(got, tc.want) {
 			t.Errorf("ParsePolicy(%q) = %+v, %v", tc.in, got, err)
 		}
-		if back, err := ParsePolicy(got.Format()); err != nil || back != got {
+		if back, err := ParsePolicy(got.Format()); err != nil || !reflect.DeepEqual(back, got) {
 			t.Errorf("Format round trip of %+v = %+v, %v", got, back, err)
 		}
 	}
@@ -246,7 +254,7 @@ func FuzzParsePolicy(f *testing.F) {
 			checkOneLine(t, err)
 			return
 		}
-		if back, err := ParsePolicy(p.Format()); err != nil || back != p {
+		if back, err := ParsePolicy(p.Format()); err != nil || !reflect.DeepEqual(back, p) {
 			t.Fatalf("round trip %+v: %+v, %v", p, back, err)
 		}
 	})

@@ -39,6 +39,11 @@ type Signer struct {
 	Subject           string // subject DN of the signer certificate, RFC 2253 style ("CN=...,O=...")
 	FingerprintSHA256 string // SHA-256 of the signer certificate's DER, lowercase hex, no colons
 	Issuer            string // issuer DN of the signer certificate, RFC 2253 style
+	// Version is the root version the signature carries in its signed
+	// attributes (verinit sign --version); HasVersion says whether it
+	// carries one.
+	Version    uint64
+	HasVersion bool
 }
 
 // VerifyOptions sets the certificate validity rule of Verify. The zero value

@@ -76,10 +76,14 @@ type Status struct {
 // Slot is one key by which the bootloader named the booted slot.
 type Slot struct{ Key, Value string }
 
-// Policy is the policy that applied: "required" or "optional" per item.
+// Policy is the policy that applied.
 type Policy struct {
-	Verity    string
-	Signature string
+	Verity     string   // "required" or "optional"
+	Signature  string   // "required" or "optional"
+	SHA1       string   // "allowed" or "refused"
+	Shell      string   // "allowed" or "refused"
+	RootHashes []string // the pinned root hashes, if any
+	MinVersion uint64   // the oldest signed root version allowed; 0: none
 }
 
 // Signature says who signed the root hash the init accepted.
@@ -89,6 +93,8 @@ type Signature struct {
 	Issuer      string
 	Fingerprint string // SHA-256 of the signer certificate, hex
 	Kernel      bool   // the kernel checked it too (root_hash_sig_key_desc)
+	// Version is the root version the signature carries, nil when none.
+	Version *uint64
 }
 
 // Module is one module of the load list and what happened to it.
@@ -196,12 +202,25 @@ func (s *Status) JSON() []byte {
 		w.str("issuer", sg.Issuer)
 		w.str("fingerprint_sha256", sg.Fingerprint)
 		w.boolean("kernel", sg.Kernel)
+		if sg.Version != nil {
+			w.num("version", int64(*sg.Version))
+		}
 		w.close('}')
 	}
 	w.key("policy")
 	w.open('{')
 	w.str("verity", s.Policy.Verity)
 	w.str("signature", s.Policy.Signature)
+	w.str("sha1", s.Policy.SHA1)
+	w.str("shell", s.Policy.Shell)
+	w.key("root_hashes")
+	w.open('[')
+	for _, h := range s.Policy.RootHashes {
+		w.elem()
+		w.quote(h)
+	}
+	w.close(']')
+	w.num("min_version", int64(s.Policy.MinVersion))
 	w.close('}')
 	w.str("init", s.Init)
 	w.key("init_args")

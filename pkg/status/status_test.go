@@ -8,6 +8,7 @@ import (
 )
 
 func TestJSONRoundTrip(t *testing.T) {
+	version := uint64(4)
 	s := &Status{
 		Version: "v1",
 		Cmdline: "console=ttyS0 root=PARTUUID=\"x\" \\ \x01 \u2028 \xff end",
@@ -15,8 +16,8 @@ func TestJSONRoundTrip(t *testing.T) {
 			DevNum: "254:2", Disk: "vda", Partition: 2, FSType: "squashfs", ReadOnly: true},
 		Verity: &Verity{Source: "systemd", Device: "/dev/mapper/root", DevNum: "253:0", DataDevice: "/dev/vda2", HashDevice: "/dev/vda3",
 			RootHash: "ab12", Algorithm: "sha256", Options: []string{"restart_on_corruption"}, Table: "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
-		Policy:    Policy{Verity: "required", Signature: "optional"},
-		Signature: &Signature{From: "verinit.roothashsig=base64:...", Subject: "CN=slot", Issuer: "CN=root", Fingerprint: "ab", Kernel: true},
+		Policy:    Policy{Verity: "required", Signature: "optional", SHA1: "refused", Shell: "allowed", RootHashes: []string{"ab12", "cd34"}, MinVersion: 3},
+		Signature: &Signature{From: "verinit.roothashsig=base64:...", Subject: "CN=slot", Issuer: "CN=root", Fingerprint: "ab", Kernel: true, Version: &version},
 		Slot:      []Slot{{"rauc.slot", "A"}, {"bootchooser.active", "system0"}},
 		LVs:       []LV{{VG: "vg0", LV: "root", Device: "/dev/mapper/vg0-root", DevNum: "253:0", Table: []string{"0 8 linear 254:1 2048"}}},
 		Init:      "/sbin/init",
@@ -40,8 +41,9 @@ func TestJSONRoundTrip(t *testing.T) {
 		"verity": map[string]any{"source": "systemd", "device": "/dev/mapper/root", "devnum": "253:0", "data_device": "/dev/vda2",
 			"hash_device": "/dev/vda3", "hash_offset": 0.0, "root_hash": "ab12", "algorithm": "sha256",
 			"options": []any{"restart_on_corruption"}, "table": "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
-		"policy":    map[string]any{"verity": "required", "signature": "optional"},
-		"signature": map[string]any{"from": "verinit.roothashsig=base64:...", "subject": "CN=slot", "issuer": "CN=root", "fingerprint_sha256": "ab", "kernel": true},
+		"policy": map[string]any{"verity": "required", "signature": "optional", "sha1": "refused", "shell": "allowed",
+			"root_hashes": []any{"ab12", "cd34"}, "min_version": 3.0},
+		"signature": map[string]any{"from": "verinit.roothashsig=base64:...", "subject": "CN=slot", "issuer": "CN=root", "fingerprint_sha256": "ab", "kernel": true, "version": 4.0},
 		"slot":      map[string]any{"rauc.slot": "A", "bootchooser.active": "system0"},
 		"lvm": []any{map[string]any{"vg": "vg0", "lv": "root", "device": "/dev/mapper/vg0-root", "devnum": "253:0",
 			"table": []any{"0 8 linear 254:1 2048"}}},

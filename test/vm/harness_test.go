@@ -34,6 +34,7 @@ type env struct {
 	lvm         lvmImages
 	sig         sigImages
 	corrupt     corruptImages
+	policy      policyImages
 	// initrdSigned trusts one test certificate and requires signatures;
 	// initrdYoctoSigned also carries dm-verity.env and its signature.
 	initrdSigned, initrdYoctoSigned string

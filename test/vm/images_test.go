@@ -21,6 +21,7 @@ const testInit = `#!/bin/busybox sh
 echo "` + markerInit + ` pid=$$"
 printf '` + markerArgs + `'; for a in "$@"; do printf ' [%s]' "$a"; done; echo
 echo "VERINIT-TEST-ROOT: uptime $(/bin/busybox cat /proc/uptime)"
+echo "VERINIT-TEST-ROOT: env GODEBUG=$GODEBUG"
 [ -f /etc/slot ] && echo "VERINIT-TEST-ROOT: slot $(/bin/busybox cat /etc/slot)"
 printf 'VERINIT-TEST-ROOT: ro'; for d in /sys/class/block/vd*; do printf ' %s=%s' "${d##*/}" "$(/bin/busybox cat $d/ro)"; done; echo
 if [ -f /run/verinit/status.json ]; then
@@ -132,7 +133,10 @@ func (e *env) makeImages() error {
 	if err := e.makeCorruptImages(); err != nil {
 		return err
 	}
-	return e.makeSigImages()
+	if err := e.makeSigImages(); err != nil {
+		return err
+	}
+	return e.makePolicyImages()
 }
 
 func makeRootDir(dir string, withInit bool) error {

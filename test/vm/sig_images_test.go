@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Partition type of a DPS root-verity-sig partition (x86-64).
@@ -17,6 +18,18 @@ const typeRootVeritySigX8 = "41092b05-9fc8-4523-994f-2def0408b176"
 type sigImages struct {
 	aByTrusted, bByTrusted, aByUntrusted, bOverA string // base64 DER
 	aTruncated                                   string
+}
+
+// sign signs a root hash with `verinit sign` and the named key of
+// makeSigImages ("trusted" or "untrusted"), with more arguments.
+func (e *env) sign(key, hash string, args ...string) ([]byte, error) {
+	p := func(n string) string { return filepath.Join(e.dir, "keys", n) }
+	args = append([]string{"sign", "--key", p(key + ".key"), "--cert", p(key + ".pem"), hash}, args...)
+	out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), args...).Output()
+	if err != nil {
+		return nil, fmt.Errorf("verinit sign %s: %v", strings.Join(args, " "), err)
+	}
+	return out, nil
 }
 
 // makeSigImages makes a trusted and an untrusted signing key with
@@ -42,15 +55,10 @@ func (e *env) makeSigImages() error {
 	}
 	verinit := filepath.Join(e.dir, "bin", "verinit")
 	sign := func(key, hash string, asJSON bool) ([]byte, error) {
-		args := []string{"sign", "--key", p(key + ".key"), "--cert", p(key + ".pem"), hash}
 		if asJSON {
-			args = append(args, "--verity-sig-json")
+			return e.sign(key, hash, "--verity-sig-json")
 		}
-		out, err := exec.Command(verinit, args...).Output()
-		if err != nil {
-			return nil, fmt.Errorf("verinit sign: %v", err)
-		}
-		return out, nil
+		return e.sign(key, hash)
 	}
 	b64 := base64.StdEncoding.EncodeToString
 	a, b := e.ab.a.rootHash, e.ab.b.rootHash

@@ -2,9 +2,12 @@ package keys
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/pkg/config"
 )
 
 // TestTableMatchesParser: every key package config reads is documented,
@@ -62,6 +65,49 @@ func TestTableText(t *testing.T) {
 			if !strings.Contains(k.Term+" "+k.Doc, "`"+p) {
 				t.Errorf("%q: parses %s but its text never shows `%s...`", k.Term, p, p)
 			}
+		}
+	}
+}
+
+// TestEveryKeyHasAPolicyDecision: every key package config reads has
+// exactly one rule in pkg/config (the decision the init applies under a
+// policy that requires verity), and every rule is explained exactly once
+// in PolicyDocs; a key added without a decision fails here (and is
+// refused at boot under such a policy).
+func TestEveryKeyHasAPolicyDecision(t *testing.T) {
+	read, err := parsedKeys("..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rules := map[string]int{}
+	for _, k := range config.RuleKeys() {
+		rules[k]++
+	}
+	for k, n := range rules {
+		if n > 1 {
+			t.Errorf("%s has %d rules", k, n)
+		}
+	}
+	for k := range read {
+		if rules[k] == 0 {
+			t.Errorf("command-line key %s has no policy decision: add a rule to pkg/config/rules.go and explain it in PolicyDocs", k)
+		}
+	}
+	docs := map[string]int{}
+	for _, d := range PolicyDocs() {
+		docs[d.Key]++
+		if d.Allowed == "" || d.Why == "" {
+			t.Errorf("%s: the explanation says neither what is allowed nor why", d.Key)
+		}
+	}
+	for k := range rules {
+		if docs[k] != 1 {
+			t.Errorf("the rule for %s is explained %d times in PolicyDocs, want once", k, docs[k])
+		}
+	}
+	for k := range docs {
+		if rules[k] == 0 && !slices.Contains(NotRead, k) {
+			t.Errorf("PolicyDocs explains %s, which has no rule and is not in NotRead", k)
 		}
 	}
 }

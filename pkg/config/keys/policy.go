@@ -1,0 +1,97 @@
+package keys
+
+import (
+	"strings"
+
+	"github.com/verinit/verinit/pkg/config"
+)
+
+// Decision explains a policy's decision on one input, as
+// docs/security.md shows it: what a policy requiring verity
+// (verity=required, signature=required or a pinned root hash) lets
+// through, and why that cannot put unverified bytes in front of the
+// real system (or what a refused value would). The decisions themselves
+// are pkg/config's rules, which the init carries; a test checks that
+// each rule is explained here once.
+type Decision struct {
+	Key     string // as config names the rule, or a description of inputs config does not read
+	Allowed string
+	Why     string
+}
+
+// NotRead are the inputs explained here that package config does not
+// read: the module loader, the kernel and the real init do.
+var NotRead = []string{"MODULE.PARAM=VALUE", "modprobe.blacklist", "gpt", "-- ARGS", "environment (GODEBUG, GOGC, ...)"}
+
+// PolicyDocs returns the explanation of every policy decision, in the
+// order docs/security.md lists them.
+func PolicyDocs() []Decision {
+	const anyValue = "any value"
+	device := "names a device: under verity only the dm-verity device built over it, checked against the root hash, is mounted"
+	shape := "describes the hash tree, which the root hash covers; with a superblock, a value given must agree with it"
+	fec := "forward error correction (not supported yet: refused whatever the policy); it would repair a block to the content the tree verifies"
+	tightens := "tightens the policy only: a value weaker than the packed policy is refused as it is read"
+	slot := "recorded in status.json and passed on; decides nothing"
+	wait := "how long to wait for devices: availability, not integrity"
+	opt := func(name string) string { return config.VerityOptionsKey + "=" + name }
+	return []Decision{
+		{"root", anyValue, device},
+		{"verinit.root", anyValue, device},
+		{"rd.lvm.lv", anyValue, "can only restrict which logical volumes are activated"},
+		{"rootfstype", strings.Join(config.RootFSTypes, ", "),
+			"a file system that does not read the verified device (tmpfs, overlay, a network file system) would make a root of bytes nothing verified"},
+		{"rootflags", "the generic mount flags and " + strings.Join(config.FSRootFlags, ", "),
+			"an option could name another device (erofs device=, ext4 journal_path=) or a directory (overlay lowerdir=) to read from; only options that change how the verified device is read are allowed"},
+		{"ro", anyValue, "the dm-verity device is read-only whatever they say"},
+		{"rw", anyValue, "the dm-verity device is read-only whatever they say"},
+		{"init", anyValue, "a path resolved inside the verified root"},
+		{"roothash", "one of the pinned root hashes when the initramfs pins any (`--policy roothash=`, `dm-verity.env`); else any, and under signature=required only a signed one boots",
+			"a root hash packed into the initramfs cannot be replaced from the command line"},
+		{"systemd.verity_root_data", anyValue, device},
+		{"systemd.verity_root_hash", anyValue, "names the hash device: the tree on it must match the root hash"},
+		{"verinit.verity_hash_offset", anyValue, "says where the tree starts: the tree found there must match the root hash"},
+		{config.VerityOptionsKey, "each option by its own rule below", "each option is decided on its own"},
+		{"systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
+		{"verinit.verity_on_corruption", "restart, panic, eio", "ignore would hand a corrupted block to the real system"},
+		{"verinit.roothashsig", anyValue, "a signature is checked against the packed certificates, and required or not by the policy"},
+		{"verinit.signature", anyValue, tightens},
+		{"verinit.verity_sig", anyValue, "kernel adds the kernel's own check of the same signature"},
+		{"verinit.verity", anyValue, tightens},
+		{"rauc.slot", anyValue, slot},
+		{"bootchooser.active", anyValue, slot},
+		{"verinit.slot", anyValue, slot},
+		{"verinit.timeout", anyValue, wait},
+		{"rootwait", anyValue, wait},
+		{"rootdelay", anyValue, wait},
+		{"verinit.on_failure", "reboot, poweroff, panic; shell only when packed with `--policy shell=allowed`",
+			"a shell in the initramfs can mount any device, verified or not"},
+		{"verinit.failure_delay", anyValue, "a pause before the failure action"},
+		{"verinit.debug", anyValue, "more log lines"},
+		{opt("superblock"), anyValue, "without a superblock the tree's shape comes from the options; the root hash still covers the tree"},
+		{opt("format"), anyValue, shape},
+		{opt("data-block-size"), anyValue, shape},
+		{opt("hash-block-size"), anyValue, shape},
+		{opt("data-blocks"), anyValue, "how much of the data device is mapped: every block mapped is verified"},
+		{opt("salt"), anyValue, shape},
+		{opt("uuid"), anyValue, "names the tree; decides nothing"},
+		{opt("hash"), "sha256, sha512; sha1 only when packed with `--policy sha1=allowed`", "SHA-1 is broken for collisions; the same rule applies to a SHA-1 tree named by `dm-verity.env` or a superblock"},
+		{opt("ignore-corruption"), "no", "a corrupted block would reach the real system"},
+		{opt("restart-on-corruption"), anyValue, "the default: the kernel restarts on a bad block, and the boot loader falls back"},
+		{opt("panic-on-corruption"), anyValue, "the kernel panics on a bad block"},
+		{opt("restart-on-error"), anyValue, "stricter: an I/O error restarts too"},
+		{opt("panic-on-error"), anyValue, "stricter: an I/O error panics too"},
+		{opt("ignore-zero-blocks"), anyValue, "a block the tree records as zeroes reads as zeroes: still the verified content"},
+		{opt("check-at-most-once"), "no", "a block would be verified only on its first read, so a disk that changes afterwards is not noticed"},
+		{opt("fec-device"), anyValue, fec},
+		{opt("fec-offset"), anyValue, fec},
+		{opt("fec-roots"), anyValue, fec},
+		{opt("root-hash-signature"), anyValue, "a signature is checked against the packed certificates"},
+		{"dm_verity.PARAM", strings.Join(config.DMVerityParams, ", "), "another dm-verity parameter could change what the target checks"},
+		{"MODULE.PARAM=VALUE", anyValue, "driver settings, which the kernel gives built-in drivers itself; the module loader passes them on as modprobe would"},
+		{"modprobe.blacklist", anyValue, "a module not loaded can only make the boot fail"},
+		{"gpt", anyValue, "the kernel's own partition scanning; verinit reads the same backup table"},
+		{"-- ARGS", anyValue, "arguments of the real init, passed on unchanged; it reads the command line itself"},
+		{"environment (GODEBUG, GOGC, ...)", "cleared for the init, passed on to the real init unchanged",
+			"GODEBUG and the like would change the init's own runtime and crypto (GODEBUG=rsa1024min=0 accepts RSA keys of any size)"},
+	}
+}

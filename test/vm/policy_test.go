@@ -1,0 +1,122 @@
+//go:build vm
+
+package vm
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// TestPolicy boots with packed policies and command lines an attacker
+// could write: nothing lax may let unverified bytes reach the real init,
+// and the console names what was refused.
+func TestPolicy(t *testing.T) {
+	signed := `refused by the policy \(packed\) verity=required signature=required`
+	refusedKey := func(kv string) string {
+		return `verinit: \[config \+\d+ms\] (kernel command line: )?` + regexp.QuoteMeta(kv) + `: ` + signed + `: .+$`
+	}
+	slotA := shared.corrupt.disk.Slots[0]
+	blobA := slotA.Cmdline + " verinit.roothashsig=base64:" + shared.policy.blobASig + " verinit.failure_delay=0"
+
+	// Slot A of the blob disk, its data changed after it was signed:
+	// tree, root hash and signature are genuine, and the changed block
+	// is read only by the real system. Each lax option on the command
+	// line must be refused before anything is mounted.
+	t.Run("changed after signing", func(t *testing.T) {
+		for _, tc := range []struct{ name, extra, refused string }{
+			{"verinit ignore on corruption", "verinit.verity_on_corruption=ignore", "verinit.verity_on_corruption=ignore"},
+			{"systemd ignore-corruption", "systemd.verity_root_options=ignore-corruption", "systemd.verity_root_options=ignore-corruption"},
+			{"check-at-most-once", "systemd.verity_root_options=check-at-most-once", "systemd.verity_root_options=check-at-most-once"},
+			{"a shell on failure", "verinit.on_failure=shell", "verinit.on_failure=shell"},
+			{"the initramfs as an overlay root", "rootfstype=overlay rootflags=lowerdir=/ init=/init", "rootfstype=overlay"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, shared.initrdSigned, []string{"blob-a-flip"}, blobA+" "+tc.extra+" verinit_test.read="+blobPath)
+				if r.Reached {
+					t.Errorf("the real init was reached")
+				}
+				wantLine(t, r.Console, refusedKey(tc.refused))
+				wantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
+				if strings.Contains(r.Console, "starting /bin/sh") {
+					t.Errorf("a shell was started")
+				}
+			})
+		}
+		t.Run("without them the kernel restarts when the changed block is read", func(t *testing.T) {
+			t.Parallel()
+			r := shared.bootWith(t, shared.initrdSigned, []string{"blob-a-flip"}, blobA+" verinit_test.read="+blobPath)
+			if !r.Reached {
+				t.Fatalf("the real init was not reached")
+			}
+			wantLine(t, r.Console, `^.*device-mapper: verity: 25\d:\d+: data block \d+ is corrupted$`)
+			wantLine(t, r.Console, `^.*reboot: Restarting system with command 'dm-verity device corrupted'$`)
+			if strings.Contains(r.Console, markerRead+" ok") {
+				t.Errorf("the real system read the changed block")
+			}
+		})
+	})
+	t.Run("the untouched root boots", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.initrdSigned, []string{"blob"}, blobA+" verinit_test.read="+blobPath)
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		wantLine(t, r.Console, regexp.QuoteMeta(markerRead)+` ok sha256=`+shared.corrupt.sumGood+`$`)
+		for path, want := range map[string]any{"signature.subject": "CN=verinit test trusted", "policy.signature": "required"} {
+			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+				t.Errorf("status %s = %v, want %v", path, got, want)
+			}
+		}
+	})
+	t.Run("a packed root hash is not replaced", func(t *testing.T) {
+		t.Parallel()
+		// The Yocto initramfs packs dm-verity.env for the verity disk's
+		// ext4 root; the command line names slot A of the A/B disk,
+		// signed by the same trusted key.
+		a := shared.ab.a
+		line := "roothash=" + a.rootHash + " systemd.verity_root_data=PARTUUID=" + a.dataUUID + " systemd.verity_root_hash=PARTUUID=" + a.vUUID +
+			" verinit.roothashsig=base64:" + shared.sig.aByTrusted + " verinit.failure_delay=0"
+		r := shared.bootWith(t, shared.initrdYoctoSigned, []string{"ab"}, line)
+		if r.Reached {
+			t.Errorf("the real init was reached")
+		}
+		wantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?roothash=`+a.rootHash+
+			`: refused by the policy \(packed\) verity=required signature=required roothash=`+shared.verity.rootHashExt4+
+			`: the initramfs pins the root hash to `+shared.verity.rootHashExt4+`$`)
+	})
+	sha1 := "roothash=" + shared.policy.sha1Hash + " systemd.verity_root_data=PARTUUID=" + uuidS1Data + " systemd.verity_root_hash=PARTUUID=" + uuidS1Hash +
+		" verinit.roothashsig=base64:" + shared.policy.sha1Sig + " verinit.failure_delay=0"
+	t.Run("a signed SHA-1 tree is refused", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.initrdSigned, []string{"sha1"}, sha1)
+		if r.Reached {
+			t.Errorf("the real init was reached")
+		}
+		wantLine(t, r.Console, `verinit: \[verity \+\d+ms\] verity: `+signed+`: the hash tree uses sha1 \(pack --policy sha1=allowed to accept SHA-1 trees\)$`)
+	})
+	t.Run("a signed SHA-1 tree boots where the initramfs allows SHA-1", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, shared.policy.initrdSHA1, []string{"sha1"}, sha1)
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		if got := field(r.Status, "verity", "algorithm"); got != "sha1" {
+			t.Errorf("status verity.algorithm = %v, want sha1", got)
+		}
+	})
+	t.Run("GODEBUG does not reach the init's crypto", func(t *testing.T) {
+		t.Parallel()
+		a := shared.ab.a
+		line := "roothash=" + a.rootHash + " systemd.verity_root_data=PARTUUID=" + a.dataUUID + " systemd.verity_root_hash=PARTUUID=" + a.vUUID +
+			" verinit.roothashsig=base64:" + shared.sig.aByTrusted + " GODEBUG=rsa1024min=0"
+		r := shared.bootWith(t, shared.initrdSigned, []string{"ab"}, line)
+		if !r.Reached {
+			t.Fatalf("the real init was not reached")
+		}
+		wantLine(t, r.Console, `verinit: \[start \+\d+ms\] "GODEBUG=rsa1024min=0" from the kernel command line does not apply to the init \(it is passed on to the real init\)$`)
+		// The real init gets the environment the kernel gave /init.
+		wantLine(t, r.Console, `^VERINIT-TEST-ROOT: env GODEBUG=rsa1024min=0$`)
+	})
+}
