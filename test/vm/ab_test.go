@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // bootchooser is a host-side stand-in for barebox's bootchooser
@@ -140,7 +142,7 @@ const (
 	verdictNone    = "no verdict"
 )
 
-var markGoodLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(markerGood) + `(\S+)$`)
+var markGoodLine = regexp.MustCompile(`(?m)` + regexp.QuoteMeta(vmtest.MarkerGood) + `(\S+)$`)
 
 // verdict says how a boot ended, and which slot marked itself good.
 func verdict(console string) (v, good string) {
@@ -160,7 +162,7 @@ func verdict(console string) (v, good string) {
 func keyLines(console string) string {
 	var out []string
 	for line := range strings.Lines(console) {
-		for _, s := range []string{"verinit: [", "device-mapper: verity", "reboot:", markerInit, markerRead, markerGood} {
+		for _, s := range []string{"verinit: [", "device-mapper: verity", "reboot:", vmtest.MarkerInit, vmtest.MarkerRead, vmtest.MarkerGood} {
 			if strings.Contains(line, s) {
 				out = append(out, "    "+strings.TrimSpace(line))
 				break
@@ -178,7 +180,7 @@ func keyLines(console string) string {
 // Every verdict comes from the console.
 func TestABFallback(t *testing.T) {
 	t.Parallel()
-	c := shared.corrupt
+	c := shared.corrupt(t)
 	entries := map[string]string{}
 	for _, e := range c.disk.Barebox.Entries {
 		entries[e.Path] = e.Content
@@ -217,10 +219,10 @@ func TestABFallback(t *testing.T) {
 			if err := bc.markGood(good); err != nil {
 				t.Errorf("boot %d: %v", len(got)+1, err)
 			}
-			wantLine(t, r.Console, regexp.QuoteMeta(markerRead)+" ok sha256="+c.sumGood+"$")
+			vmtest.WantLine(t, r.Console, regexp.QuoteMeta(vmtest.MarkerRead)+" ok sha256="+c.sumGood+"$")
 		}
 		if r.Status != nil {
-			if h := field(r.Status, "verity", "root_hash"); h != rootHash[tg.name] {
+			if h := vmtest.Field(r.Status, "verity", "root_hash"); h != rootHash[tg.name] {
 				t.Errorf("boot %d of %s: root hash %v, want %s", len(got)+1, tg.name, h, rootHash[tg.name])
 			}
 		}

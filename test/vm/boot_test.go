@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestBootRoot boots each root form and checks, from what the real init
@@ -50,11 +52,11 @@ func TestBootRoot(t *testing.T) {
 				{[]string{"verity"}, nil}, // never claims verity when there was none
 				{[]string{"policy", "verity"}, "optional"},
 			} {
-				if got := field(r.Status, c.path...); got != c.want {
+				if got := vmtest.Field(r.Status, c.path...); got != c.want {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
-			wantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "mount-root", "switch")
+			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "mount-root", "switch")
 			if r.Args != tc.args {
 				t.Errorf("real init got arguments %q, want %q", r.Args, tc.args)
 			}
@@ -115,7 +117,7 @@ func TestBootFailure(t *testing.T) {
 				t.Errorf("the real init was reached")
 			}
 			for _, re := range tc.lines {
-				wantLine(t, r.Console, re)
+				vmtest.WantLine(t, r.Console, re)
 			}
 			if regexp.MustCompile(`(?m)^.*verinit: \[switch`).MatchString(r.Console) {
 				t.Errorf("the init tried to switch root")

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestBuildrootPostImage runs contrib/buildroot's post-image script as
@@ -17,9 +19,9 @@ import (
 // each slot with the command line the script wrote for it. The initramfs
 // the script packed requires a signed root hash, so a boot shows that
 // the script signed the slot's hash with the key whose certificate it
-// packed. Not parallel at the top: it adds its disk to the shared images
-// before any other test reads them.
+// packed.
 func TestBuildrootPostImage(t *testing.T) {
+	shared.baseImages(t) // the test root
 	dir := filepath.Join(shared.dir, "buildroot")
 	images, target := filepath.Join(dir, "images"), filepath.Join(dir, "target")
 	for _, d := range []string{filepath.Join(images, "verinit"), filepath.Join(target, "lib", "modules")} {
@@ -27,10 +29,10 @@ func TestBuildrootPostImage(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := copyFile(filepath.Join(shared.dir, "bin", "init"), filepath.Join(images, "verinit", "init")); err != nil {
+	if err := vmtest.CopyFile(filepath.Join(shared.dir, "bin", "init"), filepath.Join(images, "verinit", "init")); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.Symlink(filepath.Join("/lib/modules", shared.release), filepath.Join(target, "lib", "modules", shared.release)); err != nil {
+	if err := os.Symlink(filepath.Join("/lib/modules", shared.Release), filepath.Join(target, "lib", "modules", shared.Release)); err != nil {
 		t.Fatal(err)
 	}
 	if out, err := exec.Command("mksquashfs", filepath.Join(shared.dir, "rootfs"), filepath.Join(images, "rootfs.squashfs"),
@@ -52,7 +54,7 @@ func TestBuildrootPostImage(t *testing.T) {
 	if len(hashes) != 2 {
 		t.Fatalf("post-image.sh printed %d root hashes, want 2:\n%s", len(hashes), out)
 	}
-	shared.images["buildroot"] = filepath.Join(images, "disk.img")
+	shared.AddImage("buildroot", filepath.Join(images, "disk.img"), false)
 
 	for i, slot := range []string{"A", "B"} {
 		t.Run("slot "+slot, func(t *testing.T) {
@@ -61,8 +63,8 @@ func TestBuildrootPostImage(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			r := shared.bootOpts(t, bootOpts{initrd: filepath.Join(images, "initramfs.cpio.gz"), disks: []string{"buildroot"},
-				cmdline: strings.TrimSpace(string(cmdline))})
+			r := shared.bootOpts(t, vmtest.Boot{Initrd: filepath.Join(images, "initramfs.cpio.gz"), Disks: []string{"buildroot"},
+				Cmdline: strings.TrimSpace(string(cmdline))})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
@@ -75,7 +77,7 @@ func TestBuildrootPostImage(t *testing.T) {
 				"policy.signature":   "required",
 			} {
 				p := strings.SplitN(path, ".", 2)
-				if got := field(r.Status, p...); got != want {
+				if got := vmtest.Field(r.Status, p...); got != want {
 					t.Errorf("status %s = %v, want %v", path, got, want)
 				}
 			}

@@ -12,6 +12,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // The file whose data block is flipped on disk: read by the test root only
@@ -55,10 +57,10 @@ type corruptImages struct {
 	sumFlip string // sha256 of the blob with the byte flipped
 }
 
-func (e *env) makeCorruptImages() error {
+func (e *env) makeCorruptImages(c *corruptImages) error {
 	img := func(name string) string { return filepath.Join(e.dir, name) }
 	dir := img("rootfs-blob")
-	if err := makeRootDir(dir, true); err != nil {
+	if err := vmtest.MakeRootDir(dir, true); err != nil {
 		return err
 	}
 	blob := make([]byte, blobSize)
@@ -75,7 +77,7 @@ func (e *env) makeCorruptImages() error {
 	}
 	// Uncompressed data and no fragments: the blob lies verbatim in the image.
 	fs := img("blob.squashfs")
-	if err := run(e.dir, "mksquashfs", dir, fs, "-noappend", "-all-root", "-quiet", "-noD", "-noF"); err != nil {
+	if err := vmtest.Run(e.dir, "mksquashfs", dir, fs, "-noappend", "-all-root", "-quiet", "-noD", "-noF"); err != nil {
 		return err
 	}
 	sq, err := os.ReadFile(fs)
@@ -86,7 +88,6 @@ func (e *env) makeCorruptImages() error {
 		return fmt.Errorf("blob.squashfs holds the marker %d times, want once", n)
 	}
 	at := int64(bytes.Index(sq, []byte(blobMarker)))
-	c := &e.corrupt
 	c.block = at / 4096
 	good := sha256.Sum256(blob)
 	blob[blobMarkerAt] ^= 0xff
@@ -105,7 +106,10 @@ func (e *env) makeCorruptImages() error {
 	if len(c.disk.Slots) != 2 || c.disk.Slots[0].Bootname != "A" {
 		return fmt.Errorf("verinit disk create: want slots A and B, got %s", out)
 	}
-	e.images["blob"] = path
-	e.images["blob-a-flip"] = img("blob-a-flip.img")
-	return flipCopy(path, e.images["blob-a-flip"], c.disk.Slots[0].Data.OffsetBytes+at)
+	e.AddImage("blob", path, false)
+	if err := flipCopy(path, img("blob-a-flip.img"), c.disk.Slots[0].Data.OffsetBytes+at); err != nil {
+		return err
+	}
+	e.AddImage("blob-a-flip", img("blob-a-flip.img"), false)
+	return nil
 }

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestRuntimeCorruption boots slot A of the blob disk, whose file
@@ -15,7 +17,7 @@ import (
 // starts; then it reads the blob, and the kernel acts on the bad block as
 // the table's corruption mode says.
 func TestRuntimeCorruption(t *testing.T) {
-	c := shared.corrupt
+	c := shared.corrupt(t)
 	slotA := c.disk.Slots[0]
 	corrupted := fmt.Sprintf(`^.*device-mapper: verity: 25\d:\d+: data block %d is corrupted$`, c.block)
 	tests := []struct {
@@ -27,13 +29,13 @@ func TestRuntimeCorruption(t *testing.T) {
 	}{
 		{"default restart_on_corruption reboots", "", "restart_on_corruption",
 			[]string{corrupted, `^.*reboot: Restarting system with command 'dm-verity device corrupted'$`},
-			[]string{regexp.QuoteMeta(markerRead), regexp.QuoteMeta(markerGood)}},
+			[]string{regexp.QuoteMeta(vmtest.MarkerRead), regexp.QuoteMeta(vmtest.MarkerGood)}},
 		{"systemd ignore-corruption returns the data", "systemd.verity_root_options=ignore-corruption", "ignore_corruption",
-			[]string{corrupted, regexp.QuoteMeta(markerRead) + ` ok sha256=` + c.sumFlip + `$`, regexp.QuoteMeta(markerGood) + `A$`},
+			[]string{corrupted, regexp.QuoteMeta(vmtest.MarkerRead) + ` ok sha256=` + c.sumFlip + `$`, regexp.QuoteMeta(vmtest.MarkerGood) + `A$`},
 			[]string{`Restarting system`}},
 		{"eio fails the read", "verinit.verity_on_corruption=eio", "",
-			[]string{corrupted, regexp.QuoteMeta(markerRead) + ` failed: sha256sum: .*` + blobPath + `.*Input/output error$`},
-			[]string{`Restarting system`, regexp.QuoteMeta(markerGood), regexp.QuoteMeta(markerRead) + ` ok`}},
+			[]string{corrupted, regexp.QuoteMeta(vmtest.MarkerRead) + ` failed: sha256sum: .*` + blobPath + `.*Input/output error$`},
+			[]string{`Restarting system`, regexp.QuoteMeta(vmtest.MarkerGood), regexp.QuoteMeta(vmtest.MarkerRead) + ` ok`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -46,11 +48,11 @@ func TestRuntimeCorruption(t *testing.T) {
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
-			if got := field(r.Status, "verity", "root_hash"); got != slotA.RootHash {
+			if got := vmtest.Field(r.Status, "verity", "root_hash"); got != slotA.RootHash {
 				t.Errorf("status verity.root_hash = %v, want %s", got, slotA.RootHash)
 			}
 			var opts []string
-			if list, ok := field(r.Status, "verity", "options").([]any); ok {
+			if list, ok := vmtest.Field(r.Status, "verity", "options").([]any); ok {
 				for _, o := range list {
 					opts = append(opts, fmt.Sprint(o))
 				}
@@ -59,7 +61,7 @@ func TestRuntimeCorruption(t *testing.T) {
 				t.Errorf("verity options %q, want %q", got, tc.options)
 			}
 			for _, re := range tc.lines {
-				wantLine(t, r.Console, re)
+				vmtest.WantLine(t, r.Console, re)
 			}
 			for _, re := range tc.absent {
 				if m := regexp.MustCompile("(?m)" + re).FindString(r.Console); m != "" {
@@ -67,7 +69,7 @@ func TestRuntimeCorruption(t *testing.T) {
 				}
 			}
 			t.Logf("console:\n%s", keyLines(r.Console))
-			if i, j := strings.Index(r.Console, markerInit), regexp.MustCompile("(?m)"+corrupted).FindStringIndex(r.Console); j == nil || j[0] < i {
+			if i, j := strings.Index(r.Console, vmtest.MarkerInit), regexp.MustCompile("(?m)"+corrupted).FindStringIndex(r.Console); j == nil || j[0] < i {
 				t.Errorf("the corruption was not reported after the real init started")
 			}
 		})

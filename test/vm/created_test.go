@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // diskCreated is what `verinit disk create --json` printed.
@@ -22,7 +24,11 @@ type diskCreated struct {
 
 // makeCreatedDisks builds A/B disks with `verinit disk create`, at 512
 // and 4096-byte sectors, from the test root file system.
-func (e *env) makeCreatedDisks() error {
+func (e *env) makeCreatedDisks() (map[string]diskCreated, error) {
+	if _, err := e.baseOnce(); err != nil {
+		return nil, err
+	}
+	created := map[string]diskCreated{}
 	for _, c := range []struct {
 		name   string
 		sector int
@@ -31,23 +37,23 @@ func (e *env) makeCreatedDisks() error {
 		out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), "disk", "create", path,
 			"--rootfs", filepath.Join(e.dir, "rootfs"), "--sector-size", fmt.Sprint(c.sector), "--json").Output()
 		if err != nil {
-			return fmt.Errorf("verinit disk create: %v\n%s", err, out)
+			return nil, fmt.Errorf("verinit disk create: %v\n%s", err, out)
 		}
 		var dc diskCreated
 		if err := json.Unmarshal(out, &dc); err != nil {
-			return fmt.Errorf("verinit disk create --json: %v\n%s", err, out)
+			return nil, fmt.Errorf("verinit disk create --json: %v\n%s", err, out)
 		}
-		e.images[c.name], e.created[c.name] = path, dc
-		e.sector4k[c.name] = c.sector == 4096
+		created[c.name] = dc
+		e.AddImage(c.name, path, c.sector == 4096)
 	}
-	return nil
+	return created, nil
 }
 
 // TestDiskCreate boots each slot of the disks `verinit disk create` made
 // with the command line it printed, as a boot loader would pass it.
 func TestDiskCreate(t *testing.T) {
 	for _, disk := range []string{"created", "created-4k"} {
-		for i, slot := range shared.created[disk].Slots {
+		for i, slot := range shared.created(t)[disk].Slots {
 			t.Run(fmt.Sprintf("%s slot %s", disk, slot.Bootname), func(t *testing.T) {
 				t.Parallel()
 				r := shared.boot(t, []string{disk}, slot.Cmdline+" verinit.verity=required")
@@ -58,7 +64,7 @@ func TestDiskCreate(t *testing.T) {
 				for path, want := range map[string]any{"verity.root_hash": slot.RootHash, "verity.data_device": dataDev,
 					"slot.rauc.slot": slot.Bootname, "root.device": "/dev/mapper/root"} {
 					p := strings.SplitN(path, ".", 2)
-					if got := field(r.Status, p...); got != want {
+					if got := vmtest.Field(r.Status, p...); got != want {
 						t.Errorf("status %s = %v, want %v", path, got, want)
 					}
 				}

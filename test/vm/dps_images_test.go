@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // DPS partition types (x86-64).
@@ -42,19 +44,19 @@ func pairUUIDs(h string) (data, verity string) {
 // partition and a root-verity partition paired by UUID, the trees made by
 // verinit verity format. Variants: "ab-noauto" marks root-b no-auto,
 // "ab-badprimary" has a damaged primary GPT header (the backup is good).
-func (e *env) makeABImages() error {
+func (e *env) makeABImages(ab *abImages) error {
 	img := func(name string) string { return filepath.Join(e.dir, name) }
-	slots := map[string]*abSlot{"a": &e.ab.a, "b": &e.ab.b}
+	slots := map[string]*abSlot{"a": &ab.a, "b": &ab.b}
 	for _, s := range []string{"a", "b"} {
 		// Distinct contents per slot so that the root hashes differ.
 		dir := img("rootfs-" + s)
-		if err := makeRootDir(dir, true); err != nil {
+		if err := vmtest.MakeRootDir(dir, true); err != nil {
 			return err
 		}
 		if err := os.WriteFile(filepath.Join(dir, "etc/slot"), []byte(strings.ToUpper(s)+"\n"), 0o644); err != nil {
 			return err
 		}
-		if err := run(e.dir, "mksquashfs", dir, img("ab-"+s+".squashfs"), "-noappend", "-all-root", "-quiet"); err != nil {
+		if err := vmtest.Run(e.dir, "mksquashfs", dir, img("ab-"+s+".squashfs"), "-noappend", "-all-root", "-quiet"); err != nil {
 			return err
 		}
 		out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), "verity", "format", img("ab-"+s+".squashfs"), img("ab-"+s+".verity")).CombinedOutput()
@@ -69,30 +71,30 @@ func (e *env) makeABImages() error {
 		sl.rootHash = string(m[1])
 		sl.dataUUID, sl.vUUID = pairUUIDs(sl.rootHash)
 	}
-	e.ab.a.dataDev, e.ab.a.hashDev = "/dev/vda1", "/dev/vda2"
-	e.ab.b.dataDev, e.ab.b.hashDev = "/dev/vda3", "/dev/vda4"
-	parts := func(noAutoB bool) []partSpec {
+	ab.a.dataDev, ab.a.hashDev = "/dev/vda1", "/dev/vda2"
+	ab.b.dataDev, ab.b.hashDev = "/dev/vda3", "/dev/vda4"
+	parts := func(noAutoB bool) []vmtest.Part {
 		attrB := ""
 		if noAutoB {
 			attrB = "GUID:63"
 		}
-		return []partSpec{
-			{uuid: e.ab.a.dataUUID, name: "root-a", image: img("ab-a.squashfs"), typ: typeRootX86},
-			{uuid: e.ab.a.vUUID, name: "root-a-verity", image: img("ab-a.verity"), typ: typeRootVerityX8},
-			{uuid: e.ab.b.dataUUID, name: "root-b", image: img("ab-b.squashfs"), typ: typeRootX86, attrs: attrB},
-			{uuid: e.ab.b.vUUID, name: "root-b-verity", image: img("ab-b.verity"), typ: typeRootVerityX8},
+		return []vmtest.Part{
+			{UUID: ab.a.dataUUID, Name: "root-a", Image: img("ab-a.squashfs"), Type: typeRootX86},
+			{UUID: ab.a.vUUID, Name: "root-a-verity", Image: img("ab-a.verity"), Type: typeRootVerityX8},
+			{UUID: ab.b.dataUUID, Name: "root-b", Image: img("ab-b.squashfs"), Type: typeRootX86, Attrs: attrB},
+			{UUID: ab.b.vUUID, Name: "root-b-verity", Image: img("ab-b.verity"), Type: typeRootVerityX8},
 		}
 	}
-	if err := e.makeDisk("ab", parts(false)); err != nil {
+	if err := e.MakeDisk("ab", parts(false)); err != nil {
 		return err
 	}
-	if err := e.makeDisk("ab-noauto", parts(true)); err != nil {
+	if err := e.MakeDisk("ab-noauto", parts(true)); err != nil {
 		return err
 	}
 	// Damage the primary GPT header's CRC field (LBA 1, byte 16).
-	if err := flipCopy(e.images["ab"], img("ab-badprimary.img"), 512+16); err != nil {
+	if err := flipCopy(img("ab.img"), img("ab-badprimary.img"), 512+16); err != nil {
 		return err
 	}
-	e.images["ab-badprimary"] = img("ab-badprimary.img")
+	e.AddImage("ab-badprimary", img("ab-badprimary.img"), false)
 	return nil
 }

@@ -5,12 +5,14 @@ package vm
 import (
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestDPS boots the A/B disk the ways a bootloader names a slot, and
 // checks which slot and devices the init chose.
 func TestDPS(t *testing.T) {
-	a, b := shared.ab.a, shared.ab.b
+	a, b := shared.ab(t).a, shared.ab(t).b
 	tests := []struct {
 		name     string
 		disks    []string
@@ -42,21 +44,21 @@ func TestDPS(t *testing.T) {
 				t.Errorf("the real init is not slot %s's", tc.slot)
 			}
 			if tc.rootHash == "" {
-				if got := field(r.Status, "verity"); got != nil {
+				if got := vmtest.Field(r.Status, "verity"); got != nil {
 					t.Errorf("status claims verity: %v", got)
 				}
-				if got := field(r.Status, "root", "device"); got != tc.data {
+				if got := vmtest.Field(r.Status, "root", "device"); got != tc.data {
 					t.Errorf("root.device = %v, want %s", got, tc.data)
 				}
 			} else {
 				for path, want := range map[string]any{"verity.root_hash": tc.rootHash, "verity.data_device": tc.data,
 					"verity.hash_device": tc.hash, "root.device": "/dev/mapper/root"} {
-					if got := field(r.Status, strings.Split(path, ".")...); got != want {
+					if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 						t.Errorf("status %s = %v, want %v", path, got, want)
 					}
 				}
 			}
-			if got := field(r.Status, "root", "key"); got != tc.key {
+			if got := vmtest.Field(r.Status, "root", "key"); got != tc.key {
 				t.Errorf("root.key = %v, want %s", got, tc.key)
 			}
 			if !strings.HasPrefix(tc.cmdline, "gpt ") { // inspect reads images as a kernel without gpt would
@@ -68,7 +70,7 @@ func TestDPS(t *testing.T) {
 
 // TestDPSRefuse: ambiguity and a damaged table are refused with reasons.
 func TestDPSRefuse(t *testing.T) {
-	a := shared.ab.a
+	a := shared.ab(t).a
 	tests := []struct {
 		name    string
 		disks   []string
@@ -91,7 +93,7 @@ func TestDPSRefuse(t *testing.T) {
 			if r.Reached {
 				t.Errorf("the real init was reached")
 			}
-			wantLine(t, r.Console, tc.line)
+			vmtest.WantLine(t, r.Console, tc.line)
 			agreeWithInspect(t, tc.disks, tc.cmdline, r)
 		})
 	}

@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // The kernel reads block devices a page (4 KiB, 8 sectors) at a time, so a
@@ -22,7 +24,8 @@ import (
 // reboot the init asks for; QEMU runs with -no-reboot), and that the real
 // init never ran.
 func TestIOFault(t *testing.T) {
-	vs, err := partStarts(shared.images["verity"])
+	shared.verity(t)
+	vs, err := partStarts(filepath.Join(shared.dir, "verity.img"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +41,7 @@ func TestIOFault(t *testing.T) {
 	}
 	data, hash := vs[0]/512, vs[1]/512
 	lastData := data + (sq.Size()/4096-1)*8 // squashfs keeps its tables at the end: read at mount
-	systemd := "roothash=" + shared.verity.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
+	systemd := "roothash=" + shared.verity(t).rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
 	const fail = " verinit.timeout=3 verinit.failure_delay=0"
 	eio := func(dev string) string { return "read " + dev + ": input/output error" }
 	backupGood := `and the backup is good, but the kernel makes partition devices from a backup GPT only when booted with the gpt parameter$`
@@ -90,13 +93,13 @@ func TestIOFault(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootOpts(t, bootOpts{disks: []string{tc.disk}, cmdline: tc.cmdline,
-				faults: map[int][]blkFault{0: {{sector: tc.sector}}}})
+			r := shared.bootOpts(t, vmtest.Boot{Disks: []string{tc.disk}, Cmdline: tc.cmdline,
+				Faults: map[int][]vmtest.Fault{0: {{Sector: tc.sector}}}})
 			if r.Reached {
 				t.Errorf("the real init was reached")
 			}
 			for _, re := range append(tc.lines, `verinit: \[failure \+\d+ms\] rebooting in 0s$`, `reboot: Restarting system$`) {
-				wantLine(t, r.Console, re)
+				vmtest.WantLine(t, r.Console, re)
 			}
 			for _, re := range []string{`verinit: \[switch`, `dm-verity device corrupted`, `verity: .* is corrupted`} {
 				if regexp.MustCompile(re).MatchString(r.Console) {
@@ -121,14 +124,14 @@ func TestIOFaultBackupGPT(t *testing.T) {
 	}{{"header", 1, "0"}, {"entry array", 10, "8"}} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootOpts(t, bootOpts{disks: []string{"main"}, cmdline: "gpt root=PARTUUID=" + uuidSq,
-				faults: map[int][]blkFault{0: {{sector: tc.sector}}}})
+			r := shared.bootOpts(t, vmtest.Boot{Disks: []string{"main"}, Cmdline: "gpt root=PARTUUID=" + uuidSq,
+				Faults: map[int][]vmtest.Fault{0: {{Sector: tc.sector}}}})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
-			wantLine(t, r.Console, `I/O error, dev vda, sector `+tc.kernel+` `)
-			wantLine(t, r.Console, ` vda: vda1 vda2 vda3 vda4 vda5$`)
-			if got := field(r.Status, "root", "device"); got != "/dev/vda2" {
+			vmtest.WantLine(t, r.Console, `I/O error, dev vda, sector `+tc.kernel+` `)
+			vmtest.WantLine(t, r.Console, ` vda: vda1 vda2 vda3 vda4 vda5$`)
+			if got := vmtest.Field(r.Status, "root", "device"); got != "/dev/vda2" {
 				t.Errorf("root.device = %v, want /dev/vda2", got)
 			}
 		})
@@ -139,12 +142,12 @@ func TestIOFaultBackupGPT(t *testing.T) {
 // (device_add through QMP) once the init has scanned and found nothing:
 // the init must find it from the kernel's uevent, not by polling.
 func TestLateDisk(t *testing.T) {
-	r := shared.bootOpts(t, bootOpts{cmdline: "root=PARTUUID=" + uuidSq + " verinit.debug verinit.timeout=120",
-		hotAdd: &hotAdd{after: `verinit: \[device \+\d+ms\] first scan \(read in [^)]*\): block devices seen: none$`, disk: "main"}})
+	r := shared.bootOpts(t, vmtest.Boot{Cmdline: "root=PARTUUID=" + uuidSq + " verinit.debug verinit.timeout=120",
+		HotAdd: &vmtest.HotAdd{After: `verinit: \[device \+\d+ms\] first scan \(read in [^)]*\): block devices seen: none$`, Disk: "main"}})
 	if !r.Reached || r.Status == nil {
 		t.Fatalf("the real init was not reached or printed no status")
 	}
-	if got := field(r.Status, "root", "device"); got != "/dev/vda2" {
+	if got := vmtest.Field(r.Status, "root", "device"); got != "/dev/vda2" {
 		t.Errorf("root.device = %v, want /dev/vda2", got)
 	}
 	// Every look at the devices after the first was caused by uevents,
@@ -157,7 +160,7 @@ func TestLateDisk(t *testing.T) {
 	if !strings.HasPrefix(last[2], "vda vda1 vda2 ") || !regexp.MustCompile(`\badd vda[0-9]*\b`).MatchString(last[1]) {
 		t.Errorf("the scan that found the root: %q, want one after the disk's add uevents", last[0])
 	}
-	wantLine(t, r.Console, `verinit: \[device \+\d+ms\] root PARTUUID=`+uuidSq+` is /dev/vda2 \(254:2\) \(\d+ms\)$`)
+	vmtest.WantLine(t, r.Console, `verinit: \[device \+\d+ms\] root PARTUUID=`+uuidSq+` is /dev/vda2 \(254:2\) \(\d+ms\)$`)
 }
 
 // TestNeverWrite checks, from the init's own record (verinit.debug lists
@@ -170,9 +173,9 @@ func TestNeverWrite(t *testing.T) {
 		name, disk, cmdline string
 		devs                []string // "path (MAJ:MIN)" as the record names them
 	}{
-		{"verity on partitions", "verity", "roothash=" + shared.verity.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash,
+		{"verity on partitions", "verity", "roothash=" + shared.verity(t).rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash,
 			[]string{`/dev/vda1 \(254:1\)`, `/dev/vda2 \(254:2\)`}},
-		{"verity on logical volumes", "lvm-ab", "roothash=" + shared.lvm.rootHashB + " systemd.verity_root_data=/dev/mapper/vg--ab-root--b systemd.verity_root_hash=LVM=vg-ab/root-b-hash",
+		{"verity on logical volumes", "lvm-ab", "roothash=" + shared.lvm(t).rootHashB + " systemd.verity_root_data=/dev/mapper/vg--ab-root--b systemd.verity_root_hash=LVM=vg-ab/root-b-hash",
 			[]string{`/dev/mapper/vg--ab-root--b \(253:\d+\)`, `/dev/mapper/vg--ab-root--b--hash \(253:\d+\)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -187,7 +190,7 @@ func TestNeverWrite(t *testing.T) {
 			}
 			for _, dev := range tc.devs {
 				// O_RDONLY|O_LARGEFILE|O_CLOEXEC and nothing else.
-				wantLine(t, r.Console, `verinit: \[verity \+\d+ms\] open block device: fd \d+ `+dev+` flags 02100000 O_RDONLY, device ro=1$`)
+				vmtest.WantLine(t, r.Console, `verinit: \[verity \+\d+ms\] open block device: fd \d+ `+dev+` flags 02100000 O_RDONLY, device ro=1$`)
 			}
 		})
 	}
@@ -208,9 +211,9 @@ func TestNeverWrite(t *testing.T) {
 // before the init hands over. The signed-root case runs the signature
 // check, the one place crypto code runs.
 func TestClockEntropyConsole(t *testing.T) {
-	a := shared.ab.a
+	a := shared.ab(t).a
 	signed := "roothash=" + a.rootHash + " systemd.verity_root_data=PARTUUID=" + a.dataUUID + " systemd.verity_root_hash=PARTUUID=" + a.vUUID +
-		" verinit.roothashsig=base64:" + shared.sig.aByTrusted + " random.trust_cpu=off random.trust_bootloader=off"
+		" verinit.roothashsig=base64:" + shared.sig(t).aByTrusted + " random.trust_cpu=off random.trust_bootloader=off"
 	for _, tc := range []struct {
 		name, base, clock string
 	}{
@@ -219,13 +222,13 @@ func TestClockEntropyConsole(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootOpts(t, bootOpts{initrd: shared.initrdSigned, disks: []string{"ab"}, cmdline: signed,
-				qemu: []string{"-rtc", "base=" + tc.base}})
+			r := shared.bootOpts(t, vmtest.Boot{Initrd: shared.sig(t).initrdSigned, Disks: []string{"ab"}, Cmdline: signed,
+				QEMU: []string{"-rtc", "base=" + tc.base}})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
-			wantLine(t, r.Console, `rtc_cmos 00:04: setting system clock to `+tc.clock+` UTC`)
-			if got := field(r.Status, "signature", "subject"); got != "CN=verinit test trusted" {
+			vmtest.WantLine(t, r.Console, `rtc_cmos 00:04: setting system clock to `+tc.clock+` UTC`)
+			if got := vmtest.Field(r.Status, "signature", "subject"); got != "CN=verinit test trusted" {
 				t.Errorf("signature.subject = %v", got)
 			}
 			switched := strings.Index(r.Console, "verinit: [switch +")
@@ -241,16 +244,16 @@ func TestClockEntropyConsole(t *testing.T) {
 	}
 	t.Run("no console", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootOpts(t, bootOpts{disks: []string{"main"}, cmdline: "root=/dev/vda2", console: "console=null"})
+		r := shared.bootOpts(t, vmtest.Boot{Disks: []string{"main"}, Cmdline: "root=/dev/vda2", Console: "console=null"})
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
 		// The test root found no terminal on its standard output.
-		wantLine(t, r.Console, "^"+regexp.QuoteMeta(markerNoConsole)+"$")
+		vmtest.WantLine(t, r.Console, "^"+regexp.QuoteMeta(vmtest.MarkerNoConsole)+"$")
 		if strings.Contains(r.Console, "verinit: [") {
 			t.Errorf("the init's lines reached the serial port: it had a console")
 		}
-		if got := field(r.Status, "root", "device"); got != "/dev/vda2" {
+		if got := vmtest.Field(r.Status, "root", "device"); got != "/dev/vda2" {
 			t.Errorf("root.device = %v, want /dev/vda2", got)
 		}
 	})

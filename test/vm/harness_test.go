@@ -3,48 +3,43 @@
 package vm
 
 import (
-	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
-	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"regexp"
-	"sort"
 	"strings"
+	"sync"
 	"testing"
-	"time"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
-// env is what every case shares: built once per run.
+// env is what every case shares: the harness (kernel and disk images),
+// the binaries and verinit's plain initramfs, built once per run, and
+// the image families, each built on first use (so that -run TestLVM
+// builds only the LVM images) and then shared.
 type env struct {
-	dir     string // scratch directory
-	kernel  string // /boot/vmlinuz-REL
-	release string
-	initrd  string // verinit's initramfs
-	// initrdYocto also carries a dm-verity.env and a policy requiring verity.
-	initrdYocto string
-	images      map[string]string // name -> disk image path
-	parts       map[string]map[int]partInfo
-	verity      verityImages
-	ab          abImages
-	lvm         lvmImages
-	sig         sigImages
-	corrupt     corruptImages
-	policy      policyImages
-	// initrdSigned trusts one test certificate and requires signatures;
-	// initrdYoctoSigned also carries dm-verity.env and its signature.
-	initrdSigned, initrdYoctoSigned string
-	sector4k                        map[string]bool // disks attached with 4096-byte logical sectors
-	created                         map[string]diskCreated
+	*vmtest.Harness
+	dir    string // the harness's scratch directory
+	initrd string // verinit's initramfs
+
+	baseOnce    func() (struct{}, error)
+	verityOnce  func() (*verityImages, error)
+	abOnce      func() (*abImages, error)
+	createdOnce func() (map[string]diskCreated, error)
+	lvmOnce     func() (*lvmImages, error)
+	corruptOnce func() (*corruptImages, error)
+	sigOnce     func() (*sigImages, error)
+	policyOnce  func() (*policyImages, error)
 }
 
-type partInfo struct {
-	UUID, Name string
-}
+// The families, each built on first use by the first case that asks.
+func (e *env) verity(t testing.TB) *verityImages           { return need(t, e.verityOnce) }
+func (e *env) ab(t testing.TB) *abImages                   { return need(t, e.abOnce) }
+func (e *env) created(t testing.TB) map[string]diskCreated { return need(t, e.createdOnce) }
+func (e *env) lvm(t testing.TB) *lvmImages                 { return need(t, e.lvmOnce) }
+func (e *env) corrupt(t testing.TB) *corruptImages         { return need(t, e.corruptOnce) }
+func (e *env) sig(t testing.TB) *sigImages                 { return need(t, e.sigOnce) }
+func (e *env) policy(t testing.TB) *policyImages           { return need(t, e.policyOnce) }
 
 var shared *env
 
@@ -67,55 +62,55 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// prerequisites the harness runs; missing ones fail the run.
-var tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl"}
-
+// setup builds the binaries and the plain initramfs; the families wait
+// until a case asks for them.
 func setup(dir string) (*env, error) {
-	var missing []string
-	for _, t := range tools {
-		if _, err := exec.LookPath(t); err != nil {
-			missing = append(missing, t)
-		}
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("missing %s: run test/vm/prereqs.sh as root", strings.Join(missing, " "))
-	}
-	kernel, release, err := findKernel()
+	h, err := vmtest.New(dir)
 	if err != nil {
 		return nil, err
 	}
-	e := &env{dir: dir, kernel: kernel, release: release, images: map[string]string{}, parts: map[string]map[int]partInfo{},
-		sector4k: map[string]bool{}, created: map[string]diskCreated{}}
+	e := &env{Harness: h, dir: dir}
+	e.baseOnce = sync.OnceValues(func() (struct{}, error) { return struct{}{}, e.makeBaseImages() })
+	e.verityOnce = family(e.makeVerityImages)
+	e.abOnce = family(e.makeABImages)
+	e.createdOnce = sync.OnceValues(e.makeCreatedDisks)
+	e.lvmOnce = family(e.makeLVMImages)
+	e.corruptOnce = family(e.makeCorruptImages)
+	e.sigOnce = family(e.makeSigImages)
+	e.policyOnce = family(e.makePolicyImages)
 	root := repoRoot()
 	bin := filepath.Join(dir, "bin")
-	if err := run(root, "go", "build", "-o", filepath.Join(bin, "verinit"), "./cmd/verinit"); err != nil {
+	if err := vmtest.Run(root, "go", "build", "-o", filepath.Join(bin, "verinit"), "./cmd/verinit"); err != nil {
 		return nil, err
 	}
-	if err := runEnv(root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(bin, "init"), "./cmd/init"); err != nil {
+	if err := vmtest.RunEnv(root, []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", filepath.Join(bin, "init"), "./cmd/init"); err != nil {
 		return nil, err
 	}
 	e.initrd = filepath.Join(dir, "initrd.img")
-	if err := run(root, filepath.Join(bin, "verinit"), "initramfs", "-o", e.initrd, "--init", filepath.Join(bin, "init"),
-		"--kernel-release", release); err != nil {
-		return nil, err
-	}
-	if err := e.makeImages(); err != nil {
+	if err := vmtest.Run(root, filepath.Join(bin, "verinit"), "initramfs", "-o", e.initrd, "--init", filepath.Join(bin, "init"),
+		"--kernel-release", h.Release); err != nil {
 		return nil, err
 	}
 	return e, nil
 }
 
-func findKernel() (path, release string, err error) {
-	if k := os.Getenv("VERINIT_KERNEL"); k != "" {
-		return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+// family builds a family's images once, the first time it is asked for.
+func family[T any](fill func(*T) error) func() (*T, error) {
+	return sync.OnceValues(func() (*T, error) {
+		v := new(T)
+		return v, fill(v)
+	})
+}
+
+// need returns a family, building it on first use; a family that failed
+// to build fails every test that needs it.
+func need[T any](t testing.TB, family func() (T, error)) T {
+	t.Helper()
+	v, err := family()
+	if err != nil {
+		t.Fatalf("building the test images: %v", err)
 	}
-	matches, _ := filepath.Glob("/boot/vmlinuz-*")
-	sort.Strings(matches)
-	if len(matches) == 0 {
-		return "", "", fmt.Errorf("no /boot/vmlinuz-*: install linux-image-amd64 (test/vm/prereqs.sh)")
-	}
-	k := matches[len(matches)-1]
-	return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+	return v
 }
 
 func repoRoot() string {
@@ -123,311 +118,58 @@ func repoRoot() string {
 	return filepath.Clean(filepath.Join(wd, "..", ".."))
 }
 
-func run(dir, name string, args ...string) error { return runEnv(dir, nil, name, args...) }
+// bin is a binary built for this run: verinit or init.
+func (e *env) bin(name string) string { return filepath.Join(e.dir, "bin", name) }
 
-func runEnv(dir string, extra []string, name string, args ...string) error {
-	cmd := exec.Command(name, args...)
-	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), extra...)
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
-	}
-	return nil
-}
-
-// bootResult is what one boot printed.
-type bootResult struct {
-	Console string
-	Status  map[string]any // the status.json the real init printed, if any
-	Args    string         // the arguments the real init printed
-	Reached bool           // the real init printed its marker
-}
-
-const (
-	markerInit   = "VERINIT-TEST-ROOT: init reached"
-	markerArgs   = "VERINIT-TEST-ROOT: args:"
-	markerStatus = "VERINIT-TEST-ROOT: status"
-	markerEnd    = "VERINIT-TEST-ROOT: end"
-	// The real init's standard output was not a terminal (console=null).
-	markerNoConsole = "VERINIT-TEST-ROOT: no console, writing to ttyS0"
-)
-
-// boot copies the named disks, boots them with verinit's initramfs and
-// the kernel command line extra, and checks that no disk was written.
-func (e *env) boot(t *testing.T, disks []string, extra string) bootResult {
+// boot boots the named disks with verinit's initramfs and the kernel
+// command line extra.
+func (e *env) boot(t testing.TB, disks []string, extra string) vmtest.Result {
 	t.Helper()
 	return e.bootWith(t, e.initrd, disks, extra)
 }
 
 // bootWith is boot with another initramfs.
-func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string) bootResult {
+func (e *env) bootWith(t testing.TB, initrd string, disks []string, extra string) vmtest.Result {
 	t.Helper()
-	return e.bootOpts(t, bootOpts{initrd: initrd, disks: disks, cmdline: extra})
+	return e.bootOpts(t, vmtest.Boot{Initrd: initrd, Disks: disks, Cmdline: extra})
 }
 
-// bootOpts is a boot with more than disks and a command line.
-type bootOpts struct {
-	initrd  string             // default: verinit's plain initramfs
-	disks   []string           // image names, attached as vda, vdb, ...
-	attach  string             // how disks attach: "" (virtio), "usb" (xHCI), "nvme", "ahci", "scsi" (virtio-scsi) or "mmc" (SD card on SDHCI)
-	cmdline string             // appended to the kernel command line
-	console string             // the console key; default console=ttyS0
-	qemu    []string           // more QEMU arguments, e.g. -rtc base=...
-	faults  map[int][]blkFault // blkdebug rules for the disk of that index
-	hotAdd  *hotAdd            // a disk added through QMP during the boot
-}
-
-// blkFault is one blkdebug inject-error rule: every read of the disk
-// that covers the sector fails with errno.
-type blkFault struct {
-	sector int64 // 512-byte sector of the disk
-	errno  int   // default 5 (EIO)
-}
-
-// hotAdd attaches a disk (device_add, as a slow disk that appears late)
-// as soon as a console line matches after.
-type hotAdd struct {
-	after string // regular expression
-	disk  string // image name
-}
-
-func (e *env) bootOpts(t testing.TB, o bootOpts) bootResult {
+// bootOpts is a boot with more than disks and a command line; the
+// initramfs defaults to verinit's plain one.
+func (e *env) bootOpts(t testing.TB, o vmtest.Boot) vmtest.Result {
 	t.Helper()
-	// Not t.TempDir: test names may hold commas, which QEMU's -drive
-	// option would split on.
-	dir, err := os.MkdirTemp("", "verinit-boot-")
-	if err != nil {
-		t.Fatal(err)
+	if o.Initrd == "" {
+		o.Initrd = e.initrd
 	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	if o.initrd == "" {
-		o.initrd = e.initrd
+	e.images(t, o.Disks...)
+	if o.HotAdd != nil {
+		e.images(t, o.HotAdd.Disk)
 	}
-	if o.console == "" {
-		o.console = "console=ttyS0"
-	}
-	args := []string{"-accel", "tcg", "-m", "512", "-smp", "1", "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", e.kernel, "-initrd", o.initrd,
-		"-append", o.console + " panic=-1 " + o.cmdline}
-	args = append(args, o.qemu...)
-	sums := map[string]string{}
-	copyDisk := func(i int, name string) string {
-		src, ok := e.images[name]
-		if !ok {
-			t.Fatalf("no image %q", name)
-		}
-		dst := filepath.Join(dir, fmt.Sprintf("disk%d.img", i))
-		if err := copyFile(src, dst); err != nil {
-			t.Fatal(err)
-		}
-		sums[dst] = sum(t, dst)
-		return dst
-	}
-	switch o.attach {
-	case "usb":
-		args = append(args, "-device", "qemu-xhci,id=xhci")
-	case "ahci":
-		args = append(args, "-device", "ahci,id=ahci")
-	case "scsi":
-		args = append(args, "-device", "virtio-scsi-pci,id=scsi")
-	case "", "nvme", "mmc": // a controller per disk, or none
-	default:
-		t.Fatalf("bootOpts.attach %q: want usb, nvme, ahci, scsi or mmc", o.attach)
-	}
-	for i, name := range o.disks {
-		dst := copyDisk(i, name)
-		id := fmt.Sprintf("d%d", i)
-		dev := "virtio-blk-pci,drive=" + id
-		switch o.attach {
-		case "usb":
-			dev = "usb-storage,bus=xhci.0,drive=" + id
-		case "nvme":
-			dev = fmt.Sprintf("nvme,serial=verinit%d,drive=%s", i, id)
-		case "ahci":
-			dev = fmt.Sprintf("ide-hd,bus=ahci.%d,drive=%s", i, id)
-		case "scsi":
-			dev = "scsi-hd,bus=scsi.0,drive=" + id
-		case "mmc":
-			// One SDHCI controller per card. QEMU wants a card of a
-			// power-of-2 size: the image grows to one, as an image
-			// written to a larger card does (its backup GPT is then
-			// not at the end).
-			if err := growToPowerOf2(dst); err != nil {
-				t.Fatal(err)
-			}
-			sums[dst] = sum(t, dst)
-			args = append(args, "-device", "sdhci-pci")
-			dev = "sd-card,drive=" + id
-		}
-		if e.sector4k[name] {
-			dev += ",logical_block_size=4096,physical_block_size=4096"
-		}
+	return e.Boot(t, o)
+}
+
+// images builds the families that make the named disks, so that a case
+// needs to ask only for the values it uses.
+func (e *env) images(t testing.TB, names ...string) {
+	t.Helper()
+	for _, n := range names {
 		switch {
-		case len(o.faults[i]) > 0:
-			// blkdebug below the raw format: raw announces each guest
-			// read to its file node as the read_aio event.
-			conf := filepath.Join(dir, id+"-blkdebug.conf")
-			if err := os.WriteFile(conf, []byte(blkdebugConfig(o.faults[i])), 0o644); err != nil {
-				t.Fatal(err)
-			}
-			args = append(args, "-drive", "if=none,id="+id+",driver=raw,file.driver=blkdebug,file.config="+conf+
-				",file.image.driver=file,file.image.filename="+dst, "-device", dev)
-		case e.sector4k[name] || o.attach != "":
-			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id, "-device", dev)
-		default:
-			args = append(args, "-drive", "file="+dst+",format=raw,if=virtio")
+		case n == "main" || n == "second" || n == "garbage":
+			e.baseImages(t)
+		case strings.HasPrefix(n, "verity"):
+			e.verity(t)
+		case n == "ab-sig":
+			e.sig(t)
+		case strings.HasPrefix(n, "ab"):
+			e.ab(t)
+		case strings.HasPrefix(n, "created"):
+			e.created(t)
+		case strings.HasPrefix(n, "lvm"):
+			e.lvm(t)
+		case strings.HasPrefix(n, "blob"):
+			e.corrupt(t)
+		case n == "sha1":
+			e.policy(t)
 		}
 	}
-	var qmpSock, hotDisk string
-	var hotAfter *regexp.Regexp
-	if o.hotAdd != nil {
-		qmpSock = filepath.Join(dir, "qmp.sock")
-		hotDisk = copyDisk(len(o.disks), o.hotAdd.disk)
-		hotAfter = regexp.MustCompile(o.hotAdd.after)
-		args = append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
-	hotErr := make(chan error, 1)
-	out := &lineWriter{line: func(line string) bool {
-		if hotAfter == nil || !hotAfter.MatchString(line) {
-			return false
-		}
-		// Not from here: QEMU may block writing the console while
-		// QMP waits for it.
-		go func() { hotErr <- qmpHotAdd(qmpSock, hotDisk) }()
-		return true
-	}}
-	cmd.Stdout, cmd.Stderr = out, out
-	err = cmd.Run()
-	console := strings.ReplaceAll(out.String(), "\r", "")
-	t.Cleanup(func() {
-		if t.Failed() || os.Getenv("VERINIT_CONSOLE") != "" {
-			t.Logf("console:\n%s", console)
-		}
-	})
-	if ctx.Err() != nil {
-		t.Fatalf("QEMU did not stop within the time limit")
-	}
-	if err != nil {
-		t.Fatalf("qemu: %v", err)
-	}
-	if o.hotAdd != nil {
-		if !out.matched() {
-			t.Errorf("no console line matched %s: %s was never added", o.hotAdd.after, o.hotAdd.disk)
-		} else if err := <-hotErr; err != nil { // QEMU has exited: QMP is done too
-			t.Errorf("hot-adding %s: %v", o.hotAdd.disk, err)
-		}
-	}
-	for path, before := range sums {
-		if after := sum(t, path); after != before {
-			t.Errorf("%s was written during the boot", path)
-		}
-	}
-	r := bootResult{Console: console, Reached: strings.Contains(console, markerInit)}
-	if i := strings.Index(console, markerArgs); i >= 0 {
-		line, _, _ := strings.Cut(console[i+len(markerArgs):], "\n")
-		r.Args = strings.TrimSpace(line)
-	}
-	if i := strings.Index(console, markerStatus+"\n"); i >= 0 {
-		body, _, _ := strings.Cut(console[i+len(markerStatus)+1:], markerEnd)
-		if err := json.Unmarshal([]byte(body), &r.Status); err != nil {
-			t.Errorf("status.json is not JSON: %v\n%s", err, body)
-		}
-	}
-	return r
-}
-
-func copyFile(src, dst string) error {
-	in, err := os.Open(src)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
-	out, err := os.Create(dst)
-	if err != nil {
-		return err
-	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
-}
-
-func sum(t testing.TB, path string) string {
-	t.Helper()
-	f, err := os.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		t.Fatal(err)
-	}
-	return hex.EncodeToString(h.Sum(nil))
-}
-
-// wantLine fails unless the console has a line matching re.
-func wantLine(t *testing.T, console, re string) {
-	t.Helper()
-	if !regexp.MustCompile("(?m)" + re).MatchString(console) {
-		t.Errorf("console lacks a line matching %s", re)
-	}
-}
-
-// field digs a value out of the status record: field(st, "root", "device").
-func field(st map[string]any, path ...string) any {
-	var v any = st
-	for _, p := range path {
-		m, ok := v.(map[string]any)
-		if !ok {
-			return nil
-		}
-		v = m[p]
-	}
-	return v
-}
-
-// wantStages fails unless status.json's stages_ms names exactly want, in
-// order, and its durations add up to total_ms: the record must account
-// for the whole of the init's time.
-func wantStages(t *testing.T, st map[string]any, want ...string) {
-	t.Helper()
-	list, _ := st["stages_ms"].([]any)
-	var names []string
-	var sum float64
-	for _, s := range list {
-		m, _ := s.(map[string]any)
-		name, _ := m["stage"].(string)
-		ms, ok := m["ms"].(float64)
-		if !ok || ms < 0 {
-			t.Errorf("stage %q: bad ms %v", name, m["ms"])
-		}
-		names = append(names, name)
-		sum += ms
-	}
-	if got := strings.Join(names, " "); got != strings.Join(want, " ") {
-		t.Errorf("stages %q, want %q", got, strings.Join(want, " "))
-	}
-	total, _ := st["total_ms"].(float64)
-	if d := total - sum; d < -0.01 || d > 1 {
-		t.Errorf("stages add up to %.3f ms, total_ms is %.3f", sum, total)
-	}
-}
-
-// growToPowerOf2 extends a file to the next power-of-2 size.
-func growToPowerOf2(path string) error {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return err
-	}
-	size := int64(1)
-	for size < fi.Size() {
-		size *= 2
-	}
-	return os.Truncate(path, size)
 }

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // inspectResult is what `verinit inspect --json` decided.
@@ -27,8 +29,13 @@ type inspectResult struct {
 func (e *env) inspect(t *testing.T, disks []string, cmdline string) inspectResult {
 	t.Helper()
 	args := []string{"inspect", "--json", "--cmdline", cmdline}
+	e.images(t, disks...)
 	for _, d := range disks {
-		args = append(args, e.images[d])
+		path, ok := e.Image(d)
+		if !ok {
+			t.Fatalf("no image %q", d)
+		}
+		args = append(args, path)
 	}
 	out, _ := exec.Command(filepath.Join(e.dir, "bin", "verinit"), args...).Output()
 	var r inspectResult
@@ -39,7 +46,7 @@ func (e *env) inspect(t *testing.T, disks []string, cmdline string) inspectResul
 }
 
 // agreeWithInspect checks that inspect decided what the booted init did.
-func agreeWithInspect(t *testing.T, disks []string, cmdline string, r bootResult) {
+func agreeWithInspect(t *testing.T, disks []string, cmdline string, r vmtest.Result) {
 	t.Helper()
 	in := shared.inspect(t, disks, cmdline)
 	if !r.Reached {
@@ -51,10 +58,10 @@ func agreeWithInspect(t *testing.T, disks []string, cmdline string, r bootResult
 	if in.Decision == nil {
 		t.Fatalf("the init booted, but inspect says: %s", in.Error)
 	}
-	if got, want := in.Decision.Root, field(r.Status, "root", "device"); got != want {
+	if got, want := in.Decision.Root, vmtest.Field(r.Status, "root", "device"); got != want {
 		t.Errorf("inspect root %s, the init mounted %v", got, want)
 	}
-	if table, ok := field(r.Status, "verity", "table").(string); ok {
+	if table, ok := vmtest.Field(r.Status, "verity", "table").(string); ok {
 		if in.Decision.Table != table {
 			t.Errorf("inspect table %q\nthe init loaded %q", in.Decision.Table, table)
 		}

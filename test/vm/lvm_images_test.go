@@ -143,7 +143,13 @@ func newImage(path string, size int64) error {
 //   - "lvm-stripe1"+"lvm-stripe2": VG vgstripe with a 2-stripe LV root;
 //   - "lvm-refuse": VG vgexp, exported, with LV root; VG vgodd with an LV
 //     of type zero.
-func (e *env) makeLVMImages() error {
+func (e *env) makeLVMImages(l *lvmImages) error {
+	if _, err := e.baseOnce(); err != nil { // root.ext4
+		return err
+	}
+	if _, err := e.abOnce(); err != nil { // its slot B squashfs
+		return err
+	}
 	img := func(name string) string { return filepath.Join(e.dir, name) }
 	// A verity tree for the squashfs image, for root-b-hash.
 	out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), "verity", "format", img("ab-b.squashfs"), img("lvm-b.verity")).CombinedOutput()
@@ -154,12 +160,12 @@ func (e *env) makeLVMImages() error {
 	if m == nil {
 		return fmt.Errorf("no root hash in %s", out)
 	}
-	e.lvm.rootHashB = string(m[1])
+	l.rootHashB = string(m[1])
 	for _, n := range []string{"lvm-ab", "lvm-span1", "lvm-span2", "lvm-stripe1", "lvm-stripe2", "lvm-refuse"} {
 		if err := newImage(img(n+".img"), 48<<20); err != nil {
 			return err
 		}
-		e.images[n] = img(n + ".img")
+		e.AddImage(n, img(n+".img"), false)
 	}
 	steps := []struct {
 		files []string
@@ -217,7 +223,7 @@ func (e *env) makeLVMImages() error {
 	if err := newImage(img("lvm-zero.img"), 48<<20); err != nil {
 		return err
 	}
-	e.images["lvm-zero"] = img("lvm-zero.img")
+	e.AddImage("lvm-zero", img("lvm-zero.img"), false)
 	err = withLoops([]string{img("lvm-zero.img")}, func(l []string) error {
 		for _, c := range [][]string{{"pvcreate", l[0]}, {"vgcreate", "vgodd", l[0]},
 			{"lvcreate", "-an", "-Zn", "--type", "zero", "-n", "root", "-L", "4M", "vgodd"}} {
@@ -240,6 +246,6 @@ func (e *env) makeLVMImages() error {
 	if err != nil {
 		return err
 	}
-	e.lvm.spanPV2 = pv.UUID
+	l.spanPV2 = pv.UUID
 	return nil
 }

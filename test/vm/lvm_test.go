@@ -5,6 +5,8 @@ package vm
 import (
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestLVM boots roots on LVM2 logical volumes, activated from the
@@ -21,7 +23,7 @@ func TestLVM(t *testing.T) {
 	}{
 		{"root on an LV, /dev/VG/LV", []string{"lvm-ab"}, "root=/dev/vg-ab/root-a", "A", "vg--ab-root--a", "linear", false},
 		{"rd.lvm.lv alone", []string{"lvm-ab"}, "rd.lvm.lv=vg-ab/root-a", "A", "vg--ab-root--a", "linear", false},
-		{"verity with a data LV and a hash LV", []string{"lvm-ab"}, "roothash=" + shared.lvm.rootHashB +
+		{"verity with a data LV and a hash LV", []string{"lvm-ab"}, "roothash=" + shared.lvm(t).rootHashB +
 			" systemd.verity_root_data=/dev/mapper/vg--ab-root--b systemd.verity_root_hash=LVM=vg-ab/root-b-hash", "B", "vg--ab-root--b", "linear", true},
 		{"LV spanning two PVs on two disks", []string{"lvm-span1", "lvm-span2"}, "root=LVM=vgspan/root", "", "vgspan-root", "linear", false},
 		{"striped LV", []string{"lvm-stripe1", "lvm-stripe2"}, "root=/dev/mapper/vgstripe-root", "A", "vgstripe-root", "striped", false},
@@ -36,7 +38,7 @@ func TestLVM(t *testing.T) {
 			if tc.slot != "" && !strings.Contains(r.Console, "VERINIT-TEST-ROOT: slot "+tc.slot+"\n") {
 				t.Errorf("the real init is not slot %s's", tc.slot)
 			}
-			lvs, _ := field(r.Status, "lvm").([]any)
+			lvs, _ := vmtest.Field(r.Status, "lvm").([]any)
 			if len(lvs) == 0 {
 				t.Fatalf("status lists no activated LV")
 			}
@@ -52,15 +54,15 @@ func TestLVM(t *testing.T) {
 			if tc.verity {
 				stages = []string{"mount", "config", "modules", "device", "discovery", "lvm", "verity", "root-hash", "mount-root", "switch"}
 			}
-			wantStages(t, r.Status, stages...)
+			vmtest.WantStages(t, r.Status, stages...)
 			want := any("/dev/mapper/" + tc.dmName)
 			if tc.verity {
 				want = "/dev/mapper/root"
-				if got := field(r.Status, "verity", "data_device"); got != "/dev/mapper/"+tc.dmName {
+				if got := vmtest.Field(r.Status, "verity", "data_device"); got != "/dev/mapper/"+tc.dmName {
 					t.Errorf("verity data device %v", got)
 				}
 			}
-			if got := field(r.Status, "root", "device"); got != want {
+			if got := vmtest.Field(r.Status, "root", "device"); got != want {
 				t.Errorf("root.device = %v, want %v", got, want)
 			}
 			agreeWithInspect(t, tc.disks, tc.cmdline, r)
@@ -77,7 +79,7 @@ func TestLVMRefuse(t *testing.T) {
 		line    string
 	}{
 		{"missing PV", []string{"lvm-span1"}, "root=LVM=vgspan/root verinit.timeout=3",
-			`verinit: \[device \+\d+ms\] root LVM=vgspan/root: no such logical volume after 3s; block devices seen: vda; volume group vgspan lacks PV ` + shared.lvm.spanPV2 + `$`},
+			`verinit: \[device \+\d+ms\] root LVM=vgspan/root: no such logical volume after 3s; block devices seen: vda; volume group vgspan lacks PV ` + shared.lvm(t).spanPV2 + `$`},
 		{"exported VG", []string{"lvm-refuse"}, "root=/dev/vgexp/root",
 			`verinit: \[device \+\d+ms\] root /dev/vgexp/root: lvm: refusing vgexp/root: volume group is exported$`},
 		{"unsupported segment type", []string{"lvm-zero"}, "root=/dev/vgodd/root",
@@ -90,7 +92,7 @@ func TestLVMRefuse(t *testing.T) {
 			if r.Reached {
 				t.Errorf("the real init was reached")
 			}
-			wantLine(t, r.Console, tc.line)
+			vmtest.WantLine(t, r.Console, tc.line)
 			agreeWithInspect(t, tc.disks, tc.cmdline, r)
 		})
 	}

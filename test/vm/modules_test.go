@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"slices"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestModulesByNeed boots the default initramfs, whose storage drivers
@@ -21,10 +23,10 @@ func TestModulesByNeed(t *testing.T) {
 	eager := filepath.Join(shared.dir, "initrd-eager.img")
 	bin := filepath.Join(shared.dir, "bin")
 	if out, err := exec.Command(filepath.Join(bin, "verinit"), "initramfs", "-o", eager, "--init", filepath.Join(bin, "init"),
-		"--kernel-release", shared.release, "--eager-modules").CombinedOutput(); err != nil {
+		"--kernel-release", shared.Release, "--eager-modules").CombinedOutput(); err != nil {
 		t.Fatalf("verinit initramfs --eager-modules: %v\n%s", err, out)
 	}
-	v := shared.verity
+	v := shared.verity(t)
 	verity := "roothash=" + v.rootHash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
 	tests := []struct {
 		name, initrd, disk, cmdline string
@@ -90,11 +92,11 @@ func TestModulesByNeed(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootOpts(t, bootOpts{initrd: tc.initrd, disks: []string{tc.disk}, attach: tc.attach, cmdline: tc.cmdline})
+			r := shared.bootOpts(t, vmtest.Boot{Initrd: tc.initrd, Disks: []string{tc.disk}, Attach: tc.attach, Cmdline: tc.cmdline})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
-			if got := field(r.Status, "root", "device"); got != tc.root {
+			if got := vmtest.Field(r.Status, "root", "device"); got != tc.root {
 				t.Errorf("root.device = %v, want %s", got, tc.root)
 			}
 			mods, _ := r.Status["modules"].([]any)
@@ -121,7 +123,7 @@ func TestModulesByNeed(t *testing.T) {
 					t.Errorf("module %s began loading at %.1f ms, want after the device stage (ended %.1f ms)", name, at[name], end)
 				}
 			}
-			if n := field(r.Status, "module_load", "packed"); n != float64(len(mods)) {
+			if n := vmtest.Field(r.Status, "module_load", "packed"); n != float64(len(mods)) {
 				t.Errorf("module_load.packed = %v, modules lists %d", n, len(mods))
 			}
 			t.Logf("total_ms %v, module_load %v, stages %v", r.Status["total_ms"], r.Status["module_load"], r.Status["stages_ms"])

@@ -5,6 +5,8 @@ package vm
 import (
 	"encoding/base64"
 	"path/filepath"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // Identities of the SHA-1 disk's partitions.
@@ -25,23 +27,31 @@ type policyImages struct {
 // makePolicyImages makes a disk with a SHA-1 tree, signs it and slot A
 // of the blob disk with the trusted key, and packs an initramfs that
 // allows SHA-1 trees.
-func (e *env) makePolicyImages() error {
-	img := func(name string) string { return filepath.Join(e.dir, name) }
-	p := &e.policy
-	var err error
-	if p.sha1Hash, err = veritysetupFormat(img("root.squashfs"), img("v-sha1.hash"), "--hash=sha1", "--uuid=9b1ec1a1-1111-4111-8111-1111111111f1"); err != nil {
+func (e *env) makePolicyImages(p *policyImages) error {
+	if _, err := e.baseOnce(); err != nil {
 		return err
 	}
-	if err := e.makeDisk("sha1", []partSpec{
-		{uuid: uuidS1Data, name: "data", image: img("root.squashfs")},
-		{uuid: uuidS1Hash, name: "hash-sha1", image: img("v-sha1.hash")},
+	if _, err := e.sigOnce(); err != nil { // the keys
+		return err
+	}
+	c, err := e.corruptOnce()
+	if err != nil {
+		return err
+	}
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	if p.sha1Hash, err = vmtest.VeritysetupFormat(img("root.squashfs"), img("v-sha1.hash"), "--hash=sha1", "--uuid=9b1ec1a1-1111-4111-8111-1111111111f1"); err != nil {
+		return err
+	}
+	if err := e.MakeDisk("sha1", []vmtest.Part{
+		{UUID: uuidS1Data, Name: "data", Image: img("root.squashfs")},
+		{UUID: uuidS1Hash, Name: "hash-sha1", Image: img("v-sha1.hash")},
 	}); err != nil {
 		return err
 	}
 	for _, s := range []struct {
 		dst  *string
 		hash string
-	}{{&p.sha1Sig, p.sha1Hash}, {&p.blobASig, e.corrupt.disk.Slots[0].RootHash}} {
+	}{{&p.sha1Sig, p.sha1Hash}, {&p.blobASig, c.disk.Slots[0].RootHash}} {
 		der, err := e.sign("trusted", s.hash)
 		if err != nil {
 			return err
@@ -49,6 +59,6 @@ func (e *env) makePolicyImages() error {
 		*s.dst = base64.StdEncoding.EncodeToString(der)
 	}
 	p.initrdSHA1 = img("initrd-sha1.img")
-	return run(e.dir, filepath.Join(e.dir, "bin", "verinit"), "initramfs", "-o", p.initrdSHA1, "--init", filepath.Join(e.dir, "bin", "init"),
-		"--kernel-release", e.release, "--cert", filepath.Join(e.dir, "keys", "trusted.pem"), "--policy", "signature=required", "--policy", "sha1=allowed")
+	return vmtest.Run(e.dir, filepath.Join(e.dir, "bin", "verinit"), "initramfs", "-o", p.initrdSHA1, "--init", filepath.Join(e.dir, "bin", "init"),
+		"--kernel-release", e.Release, "--cert", filepath.Join(e.dir, "keys", "trusted.pem"), "--policy", "signature=required", "--policy", "sha1=allowed")
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestPolicy boots with packed policies and command lines an attacker
@@ -16,8 +18,8 @@ func TestPolicy(t *testing.T) {
 	refusedKey := func(kv string) string {
 		return `verinit: \[config \+\d+ms\] (kernel command line: )?` + regexp.QuoteMeta(kv) + `: ` + signed + `: .+$`
 	}
-	slotA := shared.corrupt.disk.Slots[0]
-	blobA := slotA.Cmdline + " verinit.roothashsig=base64:" + shared.policy.blobASig + " verinit.failure_delay=0"
+	slotA := shared.corrupt(t).disk.Slots[0]
+	blobA := slotA.Cmdline + " verinit.roothashsig=base64:" + shared.policy(t).blobASig + " verinit.failure_delay=0"
 
 	// Slot A of the blob disk, its data changed after it was signed:
 	// tree, root hash and signature are genuine, and the changed block
@@ -33,12 +35,12 @@ func TestPolicy(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				r := shared.bootWith(t, shared.initrdSigned, []string{"blob-a-flip"}, blobA+" "+tc.extra+" verinit_test.read="+blobPath)
+				r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"blob-a-flip"}, blobA+" "+tc.extra+" verinit_test.read="+blobPath)
 				if r.Reached {
 					t.Errorf("the real init was reached")
 				}
-				wantLine(t, r.Console, refusedKey(tc.refused))
-				wantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
+				vmtest.WantLine(t, r.Console, refusedKey(tc.refused))
+				vmtest.WantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
 				if strings.Contains(r.Console, "starting /bin/sh") {
 					t.Errorf("a shell was started")
 				}
@@ -46,26 +48,26 @@ func TestPolicy(t *testing.T) {
 		}
 		t.Run("without them the kernel restarts when the changed block is read", func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootWith(t, shared.initrdSigned, []string{"blob-a-flip"}, blobA+" verinit_test.read="+blobPath)
+			r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"blob-a-flip"}, blobA+" verinit_test.read="+blobPath)
 			if !r.Reached {
 				t.Fatalf("the real init was not reached")
 			}
-			wantLine(t, r.Console, `^.*device-mapper: verity: 25\d:\d+: data block \d+ is corrupted$`)
-			wantLine(t, r.Console, `^.*reboot: Restarting system with command 'dm-verity device corrupted'$`)
-			if strings.Contains(r.Console, markerRead+" ok") {
+			vmtest.WantLine(t, r.Console, `^.*device-mapper: verity: 25\d:\d+: data block \d+ is corrupted$`)
+			vmtest.WantLine(t, r.Console, `^.*reboot: Restarting system with command 'dm-verity device corrupted'$`)
+			if strings.Contains(r.Console, vmtest.MarkerRead+" ok") {
 				t.Errorf("the real system read the changed block")
 			}
 		})
 	})
 	t.Run("the untouched root boots", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdSigned, []string{"blob"}, blobA+" verinit_test.read="+blobPath)
+		r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"blob"}, blobA+" verinit_test.read="+blobPath)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
-		wantLine(t, r.Console, regexp.QuoteMeta(markerRead)+` ok sha256=`+shared.corrupt.sumGood+`$`)
+		vmtest.WantLine(t, r.Console, regexp.QuoteMeta(vmtest.MarkerRead)+` ok sha256=`+shared.corrupt(t).sumGood+`$`)
 		for path, want := range map[string]any{"signature.subject": "CN=verinit test trusted", "policy.signature": "required"} {
-			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
@@ -75,48 +77,48 @@ func TestPolicy(t *testing.T) {
 		// The Yocto initramfs packs dm-verity.env for the verity disk's
 		// ext4 root; the command line names slot A of the A/B disk,
 		// signed by the same trusted key.
-		a := shared.ab.a
+		a := shared.ab(t).a
 		line := "roothash=" + a.rootHash + " systemd.verity_root_data=PARTUUID=" + a.dataUUID + " systemd.verity_root_hash=PARTUUID=" + a.vUUID +
-			" verinit.roothashsig=base64:" + shared.sig.aByTrusted + " verinit.failure_delay=0"
-		r := shared.bootWith(t, shared.initrdYoctoSigned, []string{"ab"}, line)
+			" verinit.roothashsig=base64:" + shared.sig(t).aByTrusted + " verinit.failure_delay=0"
+		r := shared.bootWith(t, shared.sig(t).initrdYoctoSigned, []string{"ab"}, line)
 		if r.Reached {
 			t.Errorf("the real init was reached")
 		}
-		wantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?roothash=`+a.rootHash+
-			`: refused by the policy \(packed\) verity=required signature=required roothash=`+shared.verity.rootHashExt4+
-			`: the initramfs pins the root hash to `+shared.verity.rootHashExt4+`$`)
+		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?roothash=`+a.rootHash+
+			`: refused by the policy \(packed\) verity=required signature=required roothash=`+shared.verity(t).rootHashExt4+
+			`: the initramfs pins the root hash to `+shared.verity(t).rootHashExt4+`$`)
 	})
-	sha1 := "roothash=" + shared.policy.sha1Hash + " systemd.verity_root_data=PARTUUID=" + uuidS1Data + " systemd.verity_root_hash=PARTUUID=" + uuidS1Hash +
-		" verinit.roothashsig=base64:" + shared.policy.sha1Sig + " verinit.failure_delay=0"
+	sha1 := "roothash=" + shared.policy(t).sha1Hash + " systemd.verity_root_data=PARTUUID=" + uuidS1Data + " systemd.verity_root_hash=PARTUUID=" + uuidS1Hash +
+		" verinit.roothashsig=base64:" + shared.policy(t).sha1Sig + " verinit.failure_delay=0"
 	t.Run("a signed SHA-1 tree is refused", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdSigned, []string{"sha1"}, sha1)
+		r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"sha1"}, sha1)
 		if r.Reached {
 			t.Errorf("the real init was reached")
 		}
-		wantLine(t, r.Console, `verinit: \[verity \+\d+ms\] verity: `+signed+`: the hash tree uses sha1 \(pack --policy sha1=allowed to accept SHA-1 trees\)$`)
+		vmtest.WantLine(t, r.Console, `verinit: \[verity \+\d+ms\] verity: `+signed+`: the hash tree uses sha1 \(pack --policy sha1=allowed to accept SHA-1 trees\)$`)
 	})
 	t.Run("a signed SHA-1 tree boots where the initramfs allows SHA-1", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.policy.initrdSHA1, []string{"sha1"}, sha1)
+		r := shared.bootWith(t, shared.policy(t).initrdSHA1, []string{"sha1"}, sha1)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
-		if got := field(r.Status, "verity", "algorithm"); got != "sha1" {
+		if got := vmtest.Field(r.Status, "verity", "algorithm"); got != "sha1" {
 			t.Errorf("status verity.algorithm = %v, want sha1", got)
 		}
 	})
 	t.Run("GODEBUG does not reach the init's crypto", func(t *testing.T) {
 		t.Parallel()
-		a := shared.ab.a
+		a := shared.ab(t).a
 		line := "roothash=" + a.rootHash + " systemd.verity_root_data=PARTUUID=" + a.dataUUID + " systemd.verity_root_hash=PARTUUID=" + a.vUUID +
-			" verinit.roothashsig=base64:" + shared.sig.aByTrusted + " GODEBUG=rsa1024min=0"
-		r := shared.bootWith(t, shared.initrdSigned, []string{"ab"}, line)
+			" verinit.roothashsig=base64:" + shared.sig(t).aByTrusted + " GODEBUG=rsa1024min=0"
+		r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"ab"}, line)
 		if !r.Reached {
 			t.Fatalf("the real init was not reached")
 		}
-		wantLine(t, r.Console, `verinit: \[start \+\d+ms\] "GODEBUG=rsa1024min=0" from the kernel command line does not apply to the init \(it is passed on to the real init\)$`)
+		vmtest.WantLine(t, r.Console, `verinit: \[start \+\d+ms\] "GODEBUG=rsa1024min=0" from the kernel command line does not apply to the init \(it is passed on to the real init\)$`)
 		// The real init gets the environment the kernel gave /init.
-		wantLine(t, r.Console, `^VERINIT-TEST-ROOT: env GODEBUG=rsa1024min=0$`)
+		vmtest.WantLine(t, r.Console, `^VERINIT-TEST-ROOT: env GODEBUG=rsa1024min=0$`)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // Partition type of a DPS root-verity-sig partition (x86-64).
@@ -18,6 +20,9 @@ const typeRootVeritySigX8 = "41092b05-9fc8-4523-994f-2def0408b176"
 type sigImages struct {
 	aByTrusted, bByTrusted, aByUntrusted, bOverA string // base64 DER
 	aTruncated                                   string
+	// initrdSigned trusts the trusted key and requires signatures;
+	// initrdYoctoSigned also carries dm-verity.env and its signature.
+	initrdSigned, initrdYoctoSigned string
 }
 
 // sign signs a root hash with `verinit sign` and the named key of
@@ -36,7 +41,15 @@ func (e *env) sign(key, hash string, args ...string) ([]byte, error) {
 // openssl, signs the A/B disk's root hashes with `verinit sign`, packs an
 // initramfs trusting only the first key and requiring signatures, and an
 // A/B disk whose slots carry DPS root-verity-sig partitions.
-func (e *env) makeSigImages() error {
+func (e *env) makeSigImages(s *sigImages) error {
+	ab, err := e.abOnce()
+	if err != nil {
+		return err
+	}
+	v, err := e.verityOnce()
+	if err != nil {
+		return err
+	}
 	dir := filepath.Join(e.dir, "keys")
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -61,27 +74,27 @@ func (e *env) makeSigImages() error {
 		return e.sign(key, hash)
 	}
 	b64 := base64.StdEncoding.EncodeToString
-	a, b := e.ab.a.rootHash, e.ab.b.rootHash
-	for _, s := range []struct {
+	a, b := ab.a.rootHash, ab.b.rootHash
+	for _, sg := range []struct {
 		dst       *string
 		key, hash string
-	}{{&e.sig.aByTrusted, "trusted", a}, {&e.sig.bByTrusted, "trusted", b}, {&e.sig.aByUntrusted, "untrusted", a}, {&e.sig.bOverA, "trusted", b}} {
-		der, err := sign(s.key, s.hash, false)
+	}{{&s.aByTrusted, "trusted", a}, {&s.bByTrusted, "trusted", b}, {&s.aByUntrusted, "untrusted", a}, {&s.bOverA, "trusted", b}} {
+		der, err := sign(sg.key, sg.hash, false)
 		if err != nil {
 			return err
 		}
-		*s.dst = b64(der)
-		if s.dst == &e.sig.aByTrusted {
-			e.sig.aTruncated = b64(der[:len(der)/2])
+		*sg.dst = b64(der)
+		if sg.dst == &s.aByTrusted {
+			s.aTruncated = b64(der[:len(der)/2])
 		}
 	}
 	// The DPS disk: the A/B disk plus a root-verity-sig partition per slot.
-	var parts []partSpec
+	var parts []vmtest.Part
 	img := func(n string) string { return filepath.Join(e.dir, n) }
 	for _, s := range []struct {
 		slot, hash string
 		sl         abSlot
-	}{{"a", a, e.ab.a}, {"b", b, e.ab.b}} {
+	}{{"a", a, ab.a}, {"b", b, ab.b}} {
 		js, err := sign("trusted", s.hash, true)
 		if err != nil {
 			return err
@@ -90,29 +103,29 @@ func (e *env) makeSigImages() error {
 			return err
 		}
 		parts = append(parts,
-			partSpec{uuid: s.sl.dataUUID, name: "root-" + s.slot, image: img("ab-" + s.slot + ".squashfs"), typ: typeRootX86},
-			partSpec{uuid: s.sl.vUUID, name: "root-" + s.slot + "-verity", image: img("ab-" + s.slot + ".verity"), typ: typeRootVerityX8},
-			partSpec{uuid: fmt.Sprintf("5e1f5e1f-0000-4000-8000-00000000000%s", s.slot), name: "root-" + s.slot + "-verity-sig",
-				image: img("sig-" + s.slot + ".json"), typ: typeRootVeritySigX8})
+			vmtest.Part{UUID: s.sl.dataUUID, Name: "root-" + s.slot, Image: img("ab-" + s.slot + ".squashfs"), Type: typeRootX86},
+			vmtest.Part{UUID: s.sl.vUUID, Name: "root-" + s.slot + "-verity", Image: img("ab-" + s.slot + ".verity"), Type: typeRootVerityX8},
+			vmtest.Part{UUID: fmt.Sprintf("5e1f5e1f-0000-4000-8000-00000000000%s", s.slot), Name: "root-" + s.slot + "-verity-sig",
+				Image: img("sig-" + s.slot + ".json"), Type: typeRootVeritySigX8})
 	}
-	if err := e.makeDisk("ab-sig", parts); err != nil {
+	if err := e.MakeDisk("ab-sig", parts); err != nil {
 		return err
 	}
-	e.initrdSigned = img("initrd-signed.img")
-	if err := run(e.dir, verinit, "initramfs", "-o", e.initrdSigned, "--init", filepath.Join(e.dir, "bin", "init"),
-		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required"); err != nil {
+	s.initrdSigned = img("initrd-signed.img")
+	if err := vmtest.Run(e.dir, verinit, "initramfs", "-o", s.initrdSigned, "--init", e.bin("init"),
+		"--kernel-release", e.Release, "--cert", p("trusted.pem"), "--policy", "signature=required"); err != nil {
 		return err
 	}
 	// A Yocto-style initramfs: dm-verity.env with its signature beside it.
-	envSig, err := sign("trusted", e.verity.rootHashExt4, false)
+	envSig, err := sign("trusted", v.rootHashExt4, false)
 	if err != nil {
 		return err
 	}
 	if err := os.WriteFile(img("dm-verity.env.p7s"), envSig, 0o644); err != nil {
 		return err
 	}
-	e.initrdYoctoSigned = img("initrd-yocto-signed.img")
-	return run(e.dir, verinit, "initramfs", "-o", e.initrdYoctoSigned, "--init", filepath.Join(e.dir, "bin", "init"),
-		"--kernel-release", e.release, "--cert", p("trusted.pem"), "--policy", "signature=required",
+	s.initrdYoctoSigned = img("initrd-yocto-signed.img")
+	return vmtest.Run(e.dir, verinit, "initramfs", "-o", s.initrdYoctoSigned, "--init", e.bin("init"),
+		"--kernel-release", e.Release, "--cert", p("trusted.pem"), "--policy", "signature=required",
 		"--file", img("dm-verity.env")+":/usr/share/misc/dm-verity.env", "--file", img("dm-verity.env.p7s")+":/usr/share/misc/dm-verity.env.p7s")
 }

@@ -5,12 +5,14 @@ package vm
 import (
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestSignature boots with an initramfs that trusts one certificate and
 // requires signed root hashes.
 func TestSignature(t *testing.T) {
-	a, b, s := shared.ab.a, shared.ab.b, shared.sig
+	a, b, s := shared.ab(t).a, shared.ab(t).b, shared.sig(t)
 	systemd := func(sl abSlot) string {
 		return "roothash=" + sl.rootHash + " systemd.verity_root_data=PARTUUID=" + sl.dataUUID + " systemd.verity_root_hash=PARTUUID=" + sl.vUUID
 	}
@@ -24,7 +26,7 @@ func TestSignature(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				r := shared.bootWith(t, shared.initrdSigned, []string{tc.disk}, tc.cmdline)
+				r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{tc.disk}, tc.cmdline)
 				if !r.Reached || r.Status == nil {
 					t.Fatalf("the real init was not reached or printed no status")
 				}
@@ -33,7 +35,7 @@ func TestSignature(t *testing.T) {
 				}
 				for path, want := range map[string]any{"signature.subject": "CN=verinit test trusted", "signature.from": tc.from,
 					"policy.signature": "required", "policy.verity": "required", "signature.kernel": false} {
-					if got := field(r.Status, strings.Split(path, ".")...); got != want {
+					if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 						t.Errorf("status %s = %v, want %v", path, got, want)
 					}
 				}
@@ -42,13 +44,13 @@ func TestSignature(t *testing.T) {
 	})
 	t.Run("dm-verity.env with its signature beside it", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdYoctoSigned, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
+		r := shared.bootWith(t, shared.sig(t).initrdYoctoSigned, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
 		for path, want := range map[string]any{"signature.from": "/usr/share/misc/dm-verity.env.p7s", "verity.source": "dm-verity.env",
 			"signature.subject": "CN=verinit test trusted"} {
-			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
@@ -74,11 +76,11 @@ func TestSignature(t *testing.T) {
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
-				r := shared.bootWith(t, shared.initrdSigned, []string{tc.disk}, tc.cmdline+" verinit.failure_delay=0")
+				r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{tc.disk}, tc.cmdline+" verinit.failure_delay=0")
 				if r.Reached {
 					t.Errorf("the real init was reached")
 				}
-				wantLine(t, r.Console, tc.line)
+				vmtest.WantLine(t, r.Console, tc.line)
 			})
 		}
 	})

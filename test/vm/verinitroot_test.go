@@ -5,6 +5,8 @@ package vm
 import (
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestVerinitRoot boots roots named by verinit.root= (as barebox passes
@@ -13,26 +15,26 @@ import (
 func TestVerinitRoot(t *testing.T) {
 	t.Run("appended tree", func(t *testing.T) {
 		t.Parallel()
-		r := shared.boot(t, []string{"verity"}, "verinit.root=PARTUUID="+uuidVExt4App+" rootwait=10 roothash="+shared.verity.rootHashExt4+" verinit.verity=required")
+		r := shared.boot(t, []string{"verity"}, "verinit.root=PARTUUID="+uuidVExt4App+" rootwait=10 roothash="+shared.verity(t).rootHashExt4+" verinit.verity=required")
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
 		for path, want := range map[string]any{"root.spec": "PARTUUID=" + uuidVExt4App, "root.device": "/dev/mapper/root",
-			"verity.source": "root", "verity.root_hash": shared.verity.rootHashExt4, "verity.data_device": "/dev/vda6"} {
-			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+			"verity.source": "root", "verity.root_hash": shared.verity(t).rootHashExt4, "verity.data_device": "/dev/vda6"} {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
 	})
 	t.Run("dm-verity.env", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdYocto, []string{"verity"}, "verinit.root=PARTUUID="+uuidVExt4App)
+		r := shared.bootWith(t, shared.verity(t).initrdYocto, []string{"verity"}, "verinit.root=PARTUUID="+uuidVExt4App)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
-		for path, want := range map[string]any{"verity.source": "dm-verity.env", "verity.root_hash": shared.verity.rootHashExt4,
+		for path, want := range map[string]any{"verity.source": "dm-verity.env", "verity.root_hash": shared.verity(t).rootHashExt4,
 			"verity.data_device": "/dev/vda6", "root.device": "/dev/mapper/root"} {
-			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
@@ -43,7 +45,7 @@ func TestVerinitRoot(t *testing.T) {
 		if r.Reached {
 			t.Errorf("the real init was reached")
 		}
-		wantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.root=PARTUUID=`+uuidVExt4App+
+		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.root=PARTUUID=`+uuidVExt4App+
 			` and root=/dev/vda1 name different roots: give one \(verinit.root= alone keeps the kernel from mounting the root unverified\)$`)
 	})
 }

@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // Identities of the verity disk's partitions.
@@ -35,31 +37,23 @@ type verityImages struct {
 	dataFlip     int64 // byte offsets on the disk, for the corrupted copies
 	hashFlip     int64
 	superFlip    int64
+	// initrdYocto carries a dm-verity.env for the appended ext4 tree and
+	// a policy requiring verity.
+	initrdYocto string
 }
 
-// veritysetupFormat runs `veritysetup format` and returns the root hash.
-func veritysetupFormat(args ...string) (string, error) {
-	out, err := exec.Command("veritysetup", append([]string{"format"}, args...)...).CombinedOutput()
-	if err != nil {
-		return "", fmt.Errorf("veritysetup format %s: %v\n%s", strings.Join(args, " "), err, out)
+func (e *env) makeVerityImages(v *verityImages) error {
+	if _, err := e.baseOnce(); err != nil {
+		return err
 	}
-	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
-	if m == nil {
-		return "", fmt.Errorf("veritysetup format printed no root hash:\n%s", out)
-	}
-	return string(m[1]), nil
-}
-
-func (e *env) makeVerityImages() error {
 	img := func(name string) string { return filepath.Join(e.dir, name) }
-	v := &e.verity
 	var err error
 	// Trees made by the real veritysetup; fixed salt and uuid so that
 	// runs are reproducible.
-	if v.rootHash, err = veritysetupFormat(img("root.squashfs"), img("v-default.hash"), "--uuid=9b1ec1a1-1111-4111-8111-111111111111"); err != nil {
+	if v.rootHash, err = vmtest.VeritysetupFormat(img("root.squashfs"), img("v-default.hash"), "--uuid=9b1ec1a1-1111-4111-8111-111111111111"); err != nil {
 		return err
 	}
-	if v.rootHashAlt, err = veritysetupFormat(append([]string{img("root.squashfs"), img("v-alt.hash")}, altOptions...)...); err != nil {
+	if v.rootHashAlt, err = vmtest.VeritysetupFormat(append([]string{img("root.squashfs"), img("v-alt.hash")}, altOptions...)...); err != nil {
 		return err
 	}
 	// The erofs tree is made by our own `verinit verity format`.
@@ -78,28 +72,28 @@ func (e *env) makeVerityImages() error {
 		return err
 	}
 	v.ext4Size = st.Size()
-	if err := copyFile(img("root.ext4"), img("v-ext4-appended")); err != nil {
+	if err := vmtest.CopyFile(img("root.ext4"), img("v-ext4-appended")); err != nil {
 		return err
 	}
-	if v.rootHashExt4, err = veritysetupFormat(img("v-ext4-appended"), img("v-ext4-appended"),
+	if v.rootHashExt4, err = vmtest.VeritysetupFormat(img("v-ext4-appended"), img("v-ext4-appended"),
 		fmt.Sprintf("--hash-offset=%d", v.ext4Size), fmt.Sprintf("--data-blocks=%d", v.ext4Size/4096)); err != nil {
 		return err
 	}
-	if err := e.makeYoctoInitrd(img("v-ext4-appended"), v.ext4Size); err != nil {
+	if v.initrdYocto, err = e.makeYoctoInitrd(img("v-ext4-appended"), v.rootHashExt4, v.ext4Size); err != nil {
 		return err
 	}
-	if err := e.makeDisk("verity", []partSpec{
-		{uuid: uuidVData, name: "vdata", image: img("root.squashfs")},
-		{uuid: uuidVHash, name: "vhash", image: img("v-default.hash")},
-		{uuid: uuidVHashAlt, name: "vhash-alt", image: img("v-alt.hash")},
-		{uuid: uuidVErofs, name: "verofs", image: img("root.erofs")},
-		{uuid: uuidVErofsH, name: "verofs-hash", image: img("v-erofs.hash")},
-		{uuid: uuidVExt4App, name: "vext4", image: img("v-ext4-appended")},
+	if err := e.MakeDisk("verity", []vmtest.Part{
+		{UUID: uuidVData, Name: "vdata", Image: img("root.squashfs")},
+		{UUID: uuidVHash, Name: "vhash", Image: img("v-default.hash")},
+		{UUID: uuidVHashAlt, Name: "vhash-alt", Image: img("v-alt.hash")},
+		{UUID: uuidVErofs, Name: "verofs", Image: img("root.erofs")},
+		{UUID: uuidVErofsH, Name: "verofs-hash", Image: img("v-erofs.hash")},
+		{UUID: uuidVExt4App, Name: "vext4", Image: img("v-ext4-appended")},
 	}); err != nil {
 		return err
 	}
 	// Corrupted copies: one flipped byte each.
-	starts, err := partStarts(e.images["verity"])
+	starts, err := partStarts(img("verity.img"))
 	if err != nil {
 		return err
 	}
@@ -107,10 +101,10 @@ func (e *env) makeVerityImages() error {
 	v.hashFlip = starts[1] + 4096 + 100
 	v.superFlip = starts[1] + 33 // the algorithm name ("sha256") in the superblock
 	for name, off := range map[string]int64{"verity-data-flip": v.dataFlip, "verity-hash-flip": v.hashFlip, "verity-super-flip": v.superFlip} {
-		if err := flipCopy(e.images["verity"], img(name+".img"), off); err != nil {
+		if err := flipCopy(img("verity.img"), img(name+".img"), off); err != nil {
 			return err
 		}
-		e.images[name] = img(name + ".img")
+		e.AddImage(name, img(name+".img"), false)
 	}
 	return nil
 }
@@ -144,10 +138,10 @@ func partStarts(disk string) ([]int64, error) {
 // meta-security's dm-verity image class would: a dm-verity.env made from
 // veritysetup's output for the ext4 image with its appended tree, and a
 // packed policy that requires verity.
-func (e *env) makeYoctoInitrd(image string, dataSize int64) error {
+func (e *env) makeYoctoInitrd(image, rootHash string, dataSize int64) (initrd string, err error) {
 	out, err := exec.Command("veritysetup", "dump", image, fmt.Sprintf("--hash-offset=%d", dataSize)).CombinedOutput()
 	if err != nil {
-		return fmt.Errorf("veritysetup dump: %v\n%s", err, out)
+		return "", fmt.Errorf("veritysetup dump: %v\n%s", err, out)
 	}
 	// dm-verity-img.bbclass: drop the first line; "Key: value" becomes
 	// KEY=value with the spaces of the value removed.
@@ -159,13 +153,13 @@ func (e *env) makeYoctoInitrd(image string, dataSize int64) error {
 		}
 		env.WriteString(strings.ToUpper(strings.ReplaceAll(strings.TrimSpace(k), " ", "_")) + "=" + strings.Join(strings.Fields(val), "") + "\n")
 	}
-	fmt.Fprintf(&env, "ROOT_HASH=%s\nDATA_SIZE=%d\nSEPARATE_HASH=0\n", e.verity.rootHashExt4, dataSize)
+	fmt.Fprintf(&env, "ROOT_HASH=%s\nDATA_SIZE=%d\nSEPARATE_HASH=0\n", rootHash, dataSize)
 	envFile := filepath.Join(e.dir, "dm-verity.env")
 	if err := os.WriteFile(envFile, []byte(env.String()), 0o644); err != nil {
-		return err
+		return "", err
 	}
-	e.initrdYocto = filepath.Join(e.dir, "initrd-yocto.img")
-	return run(e.dir, filepath.Join(e.dir, "bin", "verinit"), "initramfs", "-o", e.initrdYocto,
-		"--init", filepath.Join(e.dir, "bin", "init"), "--kernel-release", e.release,
+	initrd = filepath.Join(e.dir, "initrd-yocto.img")
+	return initrd, vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", initrd,
+		"--init", e.bin("init"), "--kernel-release", e.Release,
 		"--file", envFile+":/usr/share/misc/dm-verity.env", "--policy", "verity=required")
 }

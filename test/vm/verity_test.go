@@ -6,12 +6,14 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // TestVerityBoot boots roots behind dm-verity and checks, from the
 // status record the real init printed, which devices and hash were used.
 func TestVerityBoot(t *testing.T) {
-	v := shared.verity
+	v := shared.verity(t)
 	tests := []struct {
 		name     string
 		cmdline  string
@@ -56,13 +58,13 @@ func TestVerityBoot(t *testing.T) {
 				{[]string{"verity", "algorithm"}, tc.alg},
 				{[]string{"policy", "verity"}, "required"},
 			} {
-				if got := field(r.Status, c.path...); got != c.want {
+				if got := vmtest.Field(r.Status, c.path...); got != c.want {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
-			wantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "switch")
+			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "switch")
 			var opts []string
-			if list, ok := field(r.Status, "verity", "options").([]any); ok {
+			if list, ok := vmtest.Field(r.Status, "verity", "options").([]any); ok {
 				for _, o := range list {
 					opts = append(opts, o.(string))
 				}
@@ -70,7 +72,7 @@ func TestVerityBoot(t *testing.T) {
 			if got := strings.Join(opts, " "); got != tc.options {
 				t.Errorf("verity options %q, want %q", got, tc.options)
 			}
-			table, _ := field(r.Status, "verity", "table").(string)
+			table, _ := vmtest.Field(r.Status, "verity", "table").(string)
 			if !strings.Contains(table, " verity ") || !strings.Contains(table, tc.rootHash) {
 				t.Errorf("verity table %q lacks the target or the root hash", table)
 			}
@@ -96,7 +98,7 @@ func TestVerityBoot(t *testing.T) {
 // TestVerityRefuse checks that no unverified or mis-verified root is
 // mounted: each case must stop before the real init, saying why.
 func TestVerityRefuse(t *testing.T) {
-	v := shared.verity
+	v := shared.verity(t)
 	wrong := v.rootHash[:len(v.rootHash)-1] + string("0123456789abcdef"[(strings.IndexByte("0123456789abcdef", v.rootHash[len(v.rootHash)-1])+1)%16])
 	systemd := func(hash string) string {
 		return "roothash=" + hash + " systemd.verity_root_data=PARTUUID=" + uuidVData + " systemd.verity_root_hash=PARTUUID=" + uuidVHash
@@ -126,7 +128,7 @@ func TestVerityRefuse(t *testing.T) {
 				t.Errorf("the real init was reached")
 			}
 			for _, re := range tc.lines {
-				wantLine(t, r.Console, re)
+				vmtest.WantLine(t, r.Console, re)
 			}
 			if tc.disk != "verity-data-flip" { // only the kernel sees a bad data block
 				agreeWithInspect(t, []string{tc.disk}, tc.cmdline, r)
@@ -140,23 +142,23 @@ func TestVerityRefuse(t *testing.T) {
 func TestVerityYocto(t *testing.T) {
 	t.Run("dm-verity.env boots", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
+		r := shared.bootWith(t, shared.verity(t).initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
-		for path, want := range map[string]any{"verity.source": "dm-verity.env", "verity.root_hash": shared.verity.rootHashExt4,
-			"verity.hash_offset": float64(shared.verity.ext4Size), "root.device": "/dev/mapper/root", "policy.verity": "required"} {
-			if got := field(r.Status, strings.Split(path, ".")...); got != want {
+		for path, want := range map[string]any{"verity.source": "dm-verity.env", "verity.root_hash": shared.verity(t).rootHashExt4,
+			"verity.hash_offset": float64(shared.verity(t).ext4Size), "root.device": "/dev/mapper/root", "policy.verity": "required"} {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
 	})
 	t.Run("command line cannot weaken the packed policy", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, shared.initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App+" verinit.verity=optional verinit.failure_delay=0")
+		r := shared.bootWith(t, shared.verity(t).initrdYocto, []string{"verity"}, "root=PARTUUID="+uuidVExt4App+" verinit.verity=optional verinit.failure_delay=0")
 		if r.Reached {
 			t.Errorf("the real init was reached")
 		}
-		wantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.verity=optional: the initramfs policy requires verity; the command line cannot weaken it$`)
+		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.verity=optional: the initramfs policy requires verity; the command line cannot weaken it$`)
 	})
 }

@@ -1,6 +1,6 @@
 //go:build vm
 
-package vm
+package bench
 
 import (
 	"bytes"
@@ -19,6 +19,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/verinit/verinit/internal/vmtest"
 )
 
 // BenchmarkTable is `make bench` (docs/bench.md): it boots one verified
@@ -54,7 +56,7 @@ func BenchmarkTable(b *testing.B) {
 	}
 	b.Cleanup(func() { os.RemoveAll(dir) })
 	res := &benchResults{
-		Kernel: shared.release, Boots: cfg.boots, Builds: cfg.builds, CPUs: runtime.NumCPU(),
+		Kernel: shared.Release, Boots: cfg.boots, Builds: cfg.builds, CPUs: runtime.NumCPU(),
 		Go: runtime.Version(), Started: time.Now().UTC().Format(time.RFC3339), LoadStart: benchLoad(),
 	}
 	if out, err := exec.Command("git", "-C", repoRoot(), "describe", "--always", "--dirty").Output(); err == nil {
@@ -66,7 +68,7 @@ func BenchmarkTable(b *testing.B) {
 	}
 	res.RootHash = disk.rootHash
 	sizeFloor := filepath.Join(dir, "sizefloor")
-	if err := runEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", sizeFloor, "./test/sizefloor"); err != nil {
+	if err := vmtest.RunEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", sizeFloor, "./test/sizefloor"); err != nil {
 		b.Fatal(err)
 	}
 	if fi, err := os.Stat(sizeFloor); err != nil {
@@ -169,14 +171,14 @@ const (
 const benchInit = `#!/bin/busybox sh
 read -r up idle < /proc/uptime
 echo "VERINIT-TEST-ROOT: uptime $up"
-echo "` + markerInit + ` pid=$$"
+echo "` + vmtest.MarkerInit + ` pid=$$"
 while read -r id parent dev rest; do set -- $rest; [ "$2" = / ] && root=$dev; done < /proc/self/mountinfo
 echo "VERINIT-BENCH: root $root $(/bin/busybox basename $(/bin/busybox readlink /sys/dev/block/$root)) $(/bin/busybox cat /sys/dev/block/$root/dm/uuid 2>/dev/null)"
 /bin/busybox dmesg | /bin/busybox grep -E '(Trying to unpack rootfs|Freeing initrd memory|Run /init as init process)' | /bin/busybox sed 's/^/VERINIT-BENCH-KLOG: /'
 if [ -f /run/verinit/status.json ]; then
-	echo "` + markerStatus + `"
+	echo "` + vmtest.MarkerStatus + `"
 	/bin/busybox cat /run/verinit/status.json
-	echo "` + markerEnd + `"
+	echo "` + vmtest.MarkerEnd + `"
 fi
 /bin/busybox poweroff -f
 `
@@ -187,7 +189,7 @@ type benchDisk struct {
 
 func makeBenchDisk(dir string) (benchDisk, error) {
 	root := filepath.Join(dir, "rootfs")
-	if err := makeRootDir(root, false); err != nil {
+	if err := vmtest.MakeRootDir(root, false); err != nil {
 		return benchDisk{}, err
 	}
 	if err := os.WriteFile(filepath.Join(root, "sbin/init"), []byte(benchInit), 0o755); err != nil {
@@ -198,16 +200,16 @@ func makeBenchDisk(dir string) (benchDisk, error) {
 		return benchDisk{}, err
 	}
 	sq, hash := filepath.Join(dir, "bench.squashfs"), filepath.Join(dir, "bench.hash")
-	if err := run(dir, "mksquashfs", root, sq, "-noappend", "-all-root", "-quiet"); err != nil {
+	if err := vmtest.Run(dir, "mksquashfs", root, sq, "-noappend", "-all-root", "-quiet"); err != nil {
 		return benchDisk{}, err
 	}
-	rh, err := veritysetupFormat(sq, hash, "--salt="+benchSalt, "--uuid="+benchUUID)
+	rh, err := vmtest.VeritysetupFormat(sq, hash, "--salt="+benchSalt, "--uuid="+benchUUID)
 	if err != nil {
 		return benchDisk{}, err
 	}
-	if err := shared.makeDisk("bench", []partSpec{
-		{uuid: uuidBenchData, name: "bench-root", image: sq},
-		{uuid: uuidBenchHash, name: "bench-root-verity", image: hash},
+	if err := shared.MakeDisk("bench", []vmtest.Part{
+		{UUID: uuidBenchData, Name: "bench-root", Image: sq},
+		{UUID: uuidBenchHash, Name: "bench-root-verity", Image: hash},
 	}); err != nil {
 		return benchDisk{}, err
 	}
@@ -265,7 +267,7 @@ type benchStageMs struct {
 // failing when it did not reach the real init or reached it on the
 // wrong device.
 func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
-	res := shared.bootWith(b, r.initrd, []string{"bench"}, r.cmdline)
+	res := shared.Boot(b, vmtest.Boot{Initrd: r.initrd, Disks: []string{"bench"}, Cmdline: r.cmdline})
 	up, ok := uptime(res.Console)
 	if !res.Reached || !ok {
 		return fmt.Errorf("the real init did not start or did not print its uptime:\n%s", res.Console)
@@ -289,7 +291,7 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 	if !r.isVerinit {
 		return nil
 	}
-	if got := field(res.Status, "verity", "root_hash"); got != disk.rootHash {
+	if got := vmtest.Field(res.Status, "verity", "root_hash"); got != disk.rootHash {
 		return fmt.Errorf("status.json verity.root_hash = %v, want %s", got, disk.rootHash)
 	}
 	total, ok := res.Status["total_ms"].(float64)
@@ -316,7 +318,7 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 			own -= ms
 		}
 	}
-	triggers, _ := field(res.Status, "module_load", "triggers").([]any)
+	triggers, _ := vmtest.Field(res.Status, "module_load", "triggers").([]any)
 	for _, t := range triggers {
 		m, _ := t.(map[string]any)
 		wait, _ := m["wait_ms"].(float64)
@@ -367,9 +369,9 @@ var minimalModules = []string{"virtio_pci", "virtio_blk", "dm_verity", "crypto-s
 // figure `builds` times, and returns the rows in table order; skipped
 // says which rows could not be made and why.
 func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp) ([]*benchRow, []string, error) {
-	bin := filepath.Join(shared.dir, "bin")
+	bin := filepath.Join(shared.Dir, "bin")
 	verinit, initBin := filepath.Join(bin, "verinit"), filepath.Join(bin, "init")
-	rel := shared.release
+	rel := shared.Release
 	verity := fmt.Sprintf("roothash=%s systemd.verity_root_data=PARTUUID=%s systemd.verity_root_hash=PARTUUID=%s root=/dev/mapper/root ro quiet",
 		disk.rootHash, uuidBenchData, uuidBenchHash)
 	out := func(name string) string { return filepath.Join(dir, name+".img") }
@@ -377,7 +379,7 @@ func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp)
 
 	// The floor: its /init and its seven modules.
 	floorBin := filepath.Join(dir, "floor")
-	if err := runEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", floorBin, "./test/vm/floor"); err != nil {
+	if err := vmtest.RunEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", floorBin, "./test/bench/floor"); err != nil {
 		return nil, nil, err
 	}
 	paths, err := modulePaths(rel, floorModules)
@@ -393,7 +395,7 @@ func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp)
 	// MODULES=most leaves out (without it, no initramfs-tools image can
 	// mount a squashfs root).
 	conf := filepath.Join(dir, "initramfs-tools")
-	if err := run(dir, "cp", "-a", "/etc/initramfs-tools", conf); err != nil {
+	if err := vmtest.Run(dir, "cp", "-a", "/etc/initramfs-tools", conf); err != nil {
 		return nil, nil, err
 	}
 	f, err := os.OpenFile(filepath.Join(conf, "modules"), os.O_APPEND|os.O_WRONLY|os.O_CREATE, 0o644)
@@ -466,7 +468,7 @@ func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp)
 		}
 		for range reps {
 			start := time.Now()
-			if err := run(dir, s.argv[0], s.argv[1:]...); err != nil {
+			if err := vmtest.Run(dir, s.argv[0], s.argv[1:]...); err != nil {
 				return nil, nil, fmt.Errorf("%s: %w", r.Name, err)
 			}
 			if s.timed {
@@ -689,7 +691,7 @@ func benchVerityFormat(dir string, reps int) (*benchVerity, error) {
 			return nil, err
 		}
 		v.VeritysetupS = append(v.VeritysetupS, d)
-		d, vi, err := timed(filepath.Join(shared.dir, "bin", "verinit"), "verity", "format", data, hash)
+		d, vi, err := timed(filepath.Join(shared.Dir, "bin", "verinit"), "verity", "format", data, hash)
 		if err != nil {
 			return nil, err
 		}

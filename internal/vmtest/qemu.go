@@ -1,6 +1,4 @@
-//go:build vm
-
-package vm
+package vmtest
 
 import (
 	"bufio"
@@ -61,14 +59,14 @@ func (w *lineWriter) String() string {
 // blkdebugConfig is QEMU's blkdebug rule file (docs/devel/blkdebug.txt):
 // each guest read (the read_aio event raw sends to its file node) that
 // covers one of the sectors fails, every time.
-func blkdebugConfig(faults []blkFault) string {
+func blkdebugConfig(faults []Fault) string {
 	var b strings.Builder
 	for _, f := range faults {
-		errno := f.errno
+		errno := f.Errno
 		if errno == 0 {
 			errno = 5
 		}
-		fmt.Fprintf(&b, "[inject-error]\nevent = \"read_aio\"\nsector = \"%d\"\nerrno = \"%d\"\nonce = \"off\"\n\n", f.sector, errno)
+		fmt.Fprintf(&b, "[inject-error]\nevent = \"read_aio\"\nsector = \"%d\"\nerrno = \"%d\"\nonce = \"off\"\n\n", f.Sector, errno)
 	}
 	return b.String()
 }

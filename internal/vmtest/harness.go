@@ -1,0 +1,350 @@
+// Package vmtest boots a real Linux kernel under QEMU (TCG, never KVM)
+// with an initramfs and disk images, and reads what the booted system
+// printed on its console. It is the harness of the VM tests (test/vm)
+// and of the boot benchmark (test/bench); it makes test roots and GPT
+// disk images with the real tools (sfdisk, mksquashfs, ...), and checks
+// that no disk was written during a boot.
+package vmtest
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// Tools are the programs the harness and the image builders run; New
+// fails naming those missing (scripts/prereqs.sh installs them).
+var Tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl"}
+
+// Machine is how QEMU emulates the board.
+type Machine struct {
+	QEMU    string   // the emulator binary
+	Args    []string // machine, CPU, memory, firmware, ...
+	Console string   // the kernel's console= for the serial port
+	Disk    string   // the virtio disk device: virtio-blk-pci or virtio-blk-device (virtio-mmio)
+}
+
+// X86_64 is a PC with one CPU and 512 MiB, booted by QEMU's -kernel.
+var X86_64 = Machine{QEMU: "qemu-system-x86_64", Args: []string{"-m", "512", "-smp", "1"}, Console: "console=ttyS0", Disk: "virtio-blk-pci"}
+
+// Harness is one run's kernel and disk images, shared by every case. Its
+// methods are safe for concurrent use.
+type Harness struct {
+	Dir     string // scratch directory, removed by the caller
+	Kernel  string // /boot/vmlinuz-REL, or VERINIT_KERNEL
+	Release string
+	Machine Machine
+
+	mu       sync.Mutex
+	images   map[string]string // name -> disk image path
+	sector4k map[string]bool   // disks attached with 4096-byte logical sectors
+}
+
+// New checks the tools and finds the kernel: VERINIT_KERNEL, else the
+// newest /boot/vmlinuz-*.
+func New(dir string) (*Harness, error) {
+	var missing []string
+	for _, t := range Tools {
+		if _, err := exec.LookPath(t); err != nil {
+			missing = append(missing, t)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("missing %s: run scripts/prereqs.sh as root", strings.Join(missing, " "))
+	}
+	kernel, release, err := findKernel()
+	if err != nil {
+		return nil, err
+	}
+	return &Harness{Dir: dir, Kernel: kernel, Release: release, Machine: X86_64,
+		images: map[string]string{}, sector4k: map[string]bool{}}, nil
+}
+
+func findKernel() (path, release string, err error) {
+	if k := os.Getenv("VERINIT_KERNEL"); k != "" {
+		return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+	}
+	matches, _ := filepath.Glob("/boot/vmlinuz-*")
+	sort.Strings(matches)
+	if len(matches) == 0 {
+		return "", "", fmt.Errorf("no /boot/vmlinuz-*: install linux-image-amd64 (scripts/prereqs.sh)")
+	}
+	k := matches[len(matches)-1]
+	return k, strings.TrimPrefix(filepath.Base(k), "vmlinuz-"), nil
+}
+
+// AddImage names a disk image for Boot. sector4k attaches it with
+// 4096-byte logical sectors.
+func (h *Harness) AddImage(name, path string, sector4k bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.images[name], h.sector4k[name] = path, sector4k
+}
+
+// Image returns the path of a named image.
+func (h *Harness) Image(name string) (path string, ok bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	path, ok = h.images[name]
+	return path, ok
+}
+
+func (h *Harness) is4k(name string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.sector4k[name]
+}
+
+// Result is what one boot printed.
+type Result struct {
+	Console string
+	Status  map[string]any // the status.json the real init printed, if any
+	Args    string         // the arguments the real init printed
+	Reached bool           // the real init printed its marker
+}
+
+// Boot is one boot's initramfs, disks and command line.
+type Boot struct {
+	Initrd  string
+	Disks   []string        // image names, attached as vda, vdb, ...
+	Attach  string          // how disks attach: "" (virtio), "usb" (xHCI), "nvme", "ahci", "scsi" (virtio-scsi) or "mmc" (SD card on SDHCI)
+	Cmdline string          // appended to the kernel command line
+	Console string          // the console key; default the machine's
+	QEMU    []string        // more QEMU arguments, e.g. -rtc base=...
+	Faults  map[int][]Fault // blkdebug rules for the disk of that index
+	HotAdd  *HotAdd         // a disk added through QMP during the boot
+}
+
+// Fault is one blkdebug inject-error rule: every read of the disk that
+// covers the sector fails with errno.
+type Fault struct {
+	Sector int64 // 512-byte sector of the disk
+	Errno  int   // default 5 (EIO)
+}
+
+// HotAdd attaches a disk (device_add, as a slow disk that appears late)
+// as soon as a console line matches After.
+type HotAdd struct {
+	After string // regular expression
+	Disk  string // image name
+}
+
+// Boot copies the named disks, boots them and returns what the console
+// showed; it fails the test if QEMU fails or outlives its time limit,
+// or if a disk was written.
+func (h *Harness) Boot(t testing.TB, o Boot) Result {
+	t.Helper()
+	// Not t.TempDir: test names may hold commas, which QEMU's -drive
+	// option would split on.
+	dir, err := os.MkdirTemp("", "verinit-boot-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	m := h.Machine
+	if o.Console == "" {
+		o.Console = m.Console
+	}
+	args := append([]string{"-accel", "tcg"}, m.Args...)
+	args = append(args, "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
+		"-kernel", h.Kernel, "-initrd", o.Initrd,
+		"-append", o.Console+" panic=-1 "+o.Cmdline)
+	args = append(args, o.QEMU...)
+	sums := map[string]string{}
+	copyDisk := func(i int, name string) string {
+		src, ok := h.Image(name)
+		if !ok {
+			t.Fatalf("no image %q: build its family first", name)
+		}
+		dst := filepath.Join(dir, fmt.Sprintf("disk%d.img", i))
+		if err := CopyFile(src, dst); err != nil {
+			t.Fatal(err)
+		}
+		sums[dst] = Sum(t, dst)
+		return dst
+	}
+	switch o.Attach {
+	case "usb":
+		args = append(args, "-device", "qemu-xhci,id=xhci")
+	case "ahci":
+		args = append(args, "-device", "ahci,id=ahci")
+	case "scsi":
+		args = append(args, "-device", "virtio-scsi-pci,id=scsi")
+	case "", "nvme", "mmc": // a controller per disk, or none
+	default:
+		t.Fatalf("Boot.Attach %q: want usb, nvme, ahci, scsi or mmc", o.Attach)
+	}
+	for i, name := range o.Disks {
+		dst := copyDisk(i, name)
+		id := fmt.Sprintf("d%d", i)
+		dev := m.Disk + ",drive=" + id
+		switch o.Attach {
+		case "usb":
+			dev = "usb-storage,bus=xhci.0,drive=" + id
+		case "nvme":
+			dev = fmt.Sprintf("nvme,serial=verinit%d,drive=%s", i, id)
+		case "ahci":
+			dev = fmt.Sprintf("ide-hd,bus=ahci.%d,drive=%s", i, id)
+		case "scsi":
+			dev = "scsi-hd,bus=scsi.0,drive=" + id
+		case "mmc":
+			// One SDHCI controller per card. QEMU wants a card of a
+			// power-of-2 size: the image grows to one, as an image
+			// written to a larger card does (its backup GPT is then
+			// not at the end).
+			if err := GrowToPowerOf2(dst); err != nil {
+				t.Fatal(err)
+			}
+			sums[dst] = Sum(t, dst)
+			args = append(args, "-device", "sdhci-pci")
+			dev = "sd-card,drive=" + id
+		}
+		if h.is4k(name) {
+			dev += ",logical_block_size=4096,physical_block_size=4096"
+		}
+		if len(o.Faults[i]) > 0 {
+			// blkdebug below the raw format: raw announces each guest
+			// read to its file node as the read_aio event.
+			conf := filepath.Join(dir, id+"-blkdebug.conf")
+			if err := os.WriteFile(conf, []byte(blkdebugConfig(o.Faults[i])), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			args = append(args, "-drive", "if=none,id="+id+",driver=raw,file.driver=blkdebug,file.config="+conf+
+				",file.image.driver=file,file.image.filename="+dst, "-device", dev)
+		} else {
+			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id, "-device", dev)
+		}
+	}
+	var qmpSock, hotDisk string
+	var hotAfter *regexp.Regexp
+	if o.HotAdd != nil {
+		qmpSock = filepath.Join(dir, "qmp.sock")
+		hotDisk = copyDisk(len(o.Disks), o.HotAdd.Disk)
+		hotAfter = regexp.MustCompile(o.HotAdd.After)
+		args = append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, m.QEMU, args...)
+	hotErr := make(chan error, 1)
+	out := &lineWriter{line: func(line string) bool {
+		if hotAfter == nil || !hotAfter.MatchString(line) {
+			return false
+		}
+		// Not from here: QEMU may block writing the console while
+		// QMP waits for it.
+		go func() { hotErr <- qmpHotAdd(qmpSock, hotDisk) }()
+		return true
+	}}
+	cmd.Stdout, cmd.Stderr = out, out
+	err = cmd.Run()
+	console := strings.ReplaceAll(out.String(), "\r", "")
+	t.Cleanup(func() {
+		if t.Failed() || os.Getenv("VERINIT_CONSOLE") != "" {
+			t.Logf("console:\n%s", console)
+		}
+	})
+	if ctx.Err() != nil {
+		t.Fatalf("QEMU did not stop within the time limit")
+	}
+	if err != nil {
+		t.Fatalf("qemu: %v", err)
+	}
+	if o.HotAdd != nil {
+		if !out.matched() {
+			t.Errorf("no console line matched %s: %s was never added", o.HotAdd.After, o.HotAdd.Disk)
+		} else if err := <-hotErr; err != nil { // QEMU has exited: QMP is done too
+			t.Errorf("hot-adding %s: %v", o.HotAdd.Disk, err)
+		}
+	}
+	for path, before := range sums {
+		if after := Sum(t, path); after != before {
+			t.Errorf("%s was written during the boot", path)
+		}
+	}
+	r := Result{Console: console, Reached: strings.Contains(console, MarkerInit)}
+	if i := strings.Index(console, MarkerArgs); i >= 0 {
+		line, _, _ := strings.Cut(console[i+len(MarkerArgs):], "\n")
+		r.Args = strings.TrimSpace(line)
+	}
+	if i := strings.Index(console, MarkerStatus+"\n"); i >= 0 {
+		body, _, _ := strings.Cut(console[i+len(MarkerStatus)+1:], MarkerEnd)
+		if err := json.Unmarshal([]byte(body), &r.Status); err != nil {
+			t.Errorf("status.json is not JSON: %v\n%s", err, body)
+		}
+	}
+	return r
+}
+
+// Run runs a command in dir; its output is in the error.
+func Run(dir, name string, args ...string) error { return RunEnv(dir, nil, name, args...) }
+
+// RunEnv is Run with more environment.
+func RunEnv(dir string, extra []string, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), extra...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("%s %s: %v\n%s", name, strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// CopyFile copies src to dst.
+func CopyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.Create(dst)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// Sum is the SHA-256 of a file, in hex.
+func Sum(t testing.TB, path string) string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// GrowToPowerOf2 extends a file to the next power-of-2 size.
+func GrowToPowerOf2(path string) error {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return err
+	}
+	size := int64(1)
+	for size < fi.Size() {
+		size *= 2
+	}
+	return os.Truncate(path, size)
+}
