@@ -16,6 +16,7 @@ import (
 	"github.com/verinit/verinit/pkg/halt"
 	"github.com/verinit/verinit/pkg/klog"
 	"github.com/verinit/verinit/pkg/mountfs"
+	"github.com/verinit/verinit/pkg/status"
 )
 
 // version is set at build time with -ldflags -X main.version=...
@@ -29,9 +30,9 @@ func main() {
 	optional, mountErr := mountfs.Do(mountfs.Early())
 	kmsg, _ := os.OpenFile("/dev/kmsg", os.O_WRONLY, 0)
 	log := klog.New(kmsg, os.Stdout, "verinit", start)
-	b := &boot{log: log, start: start, env: env, cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
-	limit := &kmsgLimit{}
-	log.OnRateLimit(limit.lift)
+	b := &boot{log: log, tl: status.NewTimeline(start, time.Now), env: env, kmsg: &kmsgLimit{},
+		cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
+	log.OnRateLimit(b.kmsg.lift)
 	log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
 	for _, kv := range cleared {
 		log.Infof("start", "%q from the kernel command line does not apply to the init (it is passed on to the real init)", kv)
@@ -41,9 +42,9 @@ func main() {
 	}
 	err := mountErr
 	if err == nil {
-		err = b.run(limit)
+		err = b.run()
 	}
-	log.Errorf(b.stage, "%v", err)
+	log.Errorf(b.stage(), "%v", err)
 	b.cleanup()
 	halt.Do(b.cfg.OnFailure, b.cfg.FailureDelay, func(format string, args ...any) {
 		log.Errorf("failure", format, args...)

@@ -44,10 +44,10 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 	if err != nil {
 		// Loading nothing is not fatal by itself: the root may need no
 		// module. If it does, waiting for it says so.
-		b.log.Errorf(b.stage, "%v", err)
+		b.log.Errorf(b.stage(), "%v", err)
 	}
 	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted, Provided: kmod.KernelProvides}),
-		log: b.log, start: b.start, waits: map[string]time.Duration{}}
+		log: b.log, start: b.tl.Start(), waits: map[string]time.Duration{}}
 	t := time.Now()
 	start := m.l.Class(loadlist.Start.String(), "start")
 	m.l.Wait(start...)
@@ -69,7 +69,7 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 	m.coldplug = time.Since(t)
 	w.OnModalias(func(a string) {
 		if s := m.l.Modalias(a); len(s) > 0 {
-			b.log.Debugf(b.stage, "%s: loading %s", a, strings.Join(s, " "))
+			b.log.Debugf(b.stage(), "%s: loading %s", a, strings.Join(s, " "))
 		}
 	}, func() { coldplug() })
 	// The device stage decides only once no storage driver is loading:
@@ -102,20 +102,6 @@ func (m *modLoader) need(stage, trigger string, names ...string) {
 	d := time.Since(t)
 	m.waits[trigger] += d
 	m.log.Debugf(stage, "modules for %s: %s (%dms)", strings.Join(names, " "), orNone(mods), d.Milliseconds())
-}
-
-// verityModules names what a dm-verity table needs: the target and the
-// hash, named by the options or, failing that, by the root hash's length
-// (the SHA families; the default set packs no other hash).
-func verityModules(algorithm, rootHash string) []string {
-	if algorithm == "" {
-		algorithm = map[int]string{40: "sha1", 56: "sha224", 64: "sha256", 96: "sha384", 128: "sha512"}[len(rootHash)]
-	}
-	names := []string{"dm-mod", "dm-verity"}
-	if algorithm != "" {
-		names = append(names, "crypto-"+algorithm)
-	}
-	return names
 }
 
 // record waits for every load still running and puts the outcomes into

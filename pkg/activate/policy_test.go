@@ -46,6 +46,7 @@ const appendAt = 64 << 10
 type policyWorld struct {
 	images []*policyImage // sha256 A, sha256 B, sha1 A
 	roots  []*sig.Certificate
+	pem    string // the trusted certificate
 	uuidA  string // the data and hash PARTUUIDs, any will do: the test hands Prepare the readers
 }
 
@@ -68,7 +69,8 @@ func makePolicyWorld() (*policyWorld, error) {
 		return nil, err
 	}
 	w := &policyWorld{uuidA: "6b1d3c1e-a000-4000-8000-00000000000a"}
-	if w.roots, err = sig.ParseCertificates(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})); err != nil {
+	w.pem = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+	if w.roots, err = sig.ParseCertificates([]byte(w.pem)); err != nil {
 		return nil, err
 	}
 	rng := mrand.New(mrand.NewPCG(3, 4))

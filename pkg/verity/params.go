@@ -276,3 +276,29 @@ func (x *hasher) sum(dst, block []byte) {
 	}
 	x.h.Sum(dst[:0])
 }
+
+// KernelModules names what the kernel needs for a dm-verity table: the
+// target, and the hash as a module alias ("crypto-sha256"), named by
+// algorithm or, when that is "", by the length of the hex root hash (the
+// SHA family only; for another length no hash is named).
+func KernelModules(algorithm, rootHashHex string) []string {
+	if algorithm == "" {
+		switch len(rootHashHex) {
+		case 40:
+			algorithm = "sha1"
+		case 56:
+			algorithm = "sha224"
+		case 64:
+			algorithm = "sha256"
+		case 96:
+			algorithm = "sha384"
+		case 128:
+			algorithm = "sha512"
+		}
+	}
+	names := []string{"dm-mod", "dm-verity"}
+	if algorithm != "" {
+		names = append(names, "crypto-"+algorithm)
+	}
+	return names
+}

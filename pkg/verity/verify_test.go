@@ -250,3 +250,20 @@ func TestCheckRootHash(t *testing.T) {
 		t.Errorf("CheckRootHash(one block) = %v, want ErrInvalidParams", err)
 	}
 }
+
+func TestKernelModules(t *testing.T) {
+	for _, tc := range []struct {
+		alg, root string
+		want      string
+	}{
+		{"", strings.Repeat("a", 64), "dm-mod dm-verity crypto-sha256"},
+		{"", strings.Repeat("a", 40), "dm-mod dm-verity crypto-sha1"},
+		{"", strings.Repeat("a", 128), "dm-mod dm-verity crypto-sha512"},
+		{"sha512", strings.Repeat("a", 64), "dm-mod dm-verity crypto-sha512"},
+		{"", strings.Repeat("a", 50), "dm-mod dm-verity"},
+	} {
+		if got := strings.Join(KernelModules(tc.alg, tc.root), " "); got != tc.want {
+			t.Errorf("KernelModules(%q, %d digits) = %q, want %q", tc.alg, len(tc.root), got, tc.want)
+		}
+	}
+}

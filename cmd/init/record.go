@@ -1,0 +1,79 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/verinit/verinit/pkg/activate"
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/locate"
+	"github.com/verinit/verinit/pkg/rootdev"
+	"github.com/verinit/verinit/pkg/status"
+)
+
+// What the init records in status.json, from what the stages decided.
+
+// describeRoot says in a few words how the Config finds the root.
+func describeRoot(c config.Config) string {
+	switch v := c.Verity; {
+	case v != nil:
+		return fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
+	case c.AutoRoot:
+		return "no root=: Discoverable Partitions auto-discovery for " + string(dps.NativeArch())
+	}
+	return "root=" + c.Root.Raw
+}
+
+func policyRecord(p config.Policy) status.Policy {
+	return status.Policy{Verity: p.Verity.String(), Signature: p.Signature.String(), SHA1: p.SHA1.String(),
+		Shell: p.Shell.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion}
+}
+
+// rootSpec is how the root was named: root= (or its kin), or the
+// partition auto-discovery chose.
+func rootSpec(c config.Config, d locate.Decision) string {
+	if d.Discovered != nil {
+		return "(Discoverable Partitions) " + d.Discovered.String()
+	}
+	return c.Root.Raw
+}
+
+// plainRootRecord is the record of a root mounted without verity.
+func plainRootRecord(c config.Config, d locate.Decision) status.Root {
+	m := d.Root
+	return status.Root{Spec: rootSpec(c, d), Key: m.Key, Value: m.Value, Device: m.Device.Path(),
+		DevNum: m.Device.DevNum(), Disk: m.Device.Disk, Partition: m.Device.Partition,
+		ReadOnly: c.ReadOnly, Options: c.RootFlags}
+}
+
+// verityRecords are the records of a verified root: the verity device
+// and its devices, and the root (always read-only).
+func verityRecords(c config.Config, d locate.Decision, res *activate.Result) (status.Verity, status.Root) {
+	v := c.Verity
+	return status.Verity{Source: v.Source.String(), Device: res.Device.Node(), DevNum: res.Device.DevNum(),
+			DataDevice: d.Data.Device.Path(), HashDevice: d.Hash.Device.Path(), HashOffset: res.HashOffset,
+			RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table},
+		status.Root{Spec: v.Data.Raw, Key: d.Data.Key, Value: d.Data.Value, Device: res.Device.Node(),
+			DevNum: res.Device.DevNum(), Disk: d.Data.Device.Disk, Partition: d.Data.Device.Partition,
+			ReadOnly: true, Options: c.RootFlags}
+}
+
+// signatureRecord is the record of who signed the root hash; nil when
+// nobody did.
+func signatureRecord(res *activate.Result, from string, kernel bool) *status.Signature {
+	s := res.Signer
+	if s == nil {
+		return nil
+	}
+	r := &status.Signature{From: from, Subject: s.Subject, Issuer: s.Issuer, Fingerprint: s.FingerprintSHA256, Kernel: kernel}
+	if s.HasVersion {
+		v := s.Version
+		r.Version = &v
+	}
+	return r
+}
+
+// lvRecord is the record of an activated logical volume.
+func lvRecord(m *rootdev.Match, table []string) status.LV {
+	return status.LV{VG: m.LV.VG, LV: m.LV.LV, Device: m.Device.Path(), DevNum: m.Device.DevNum(), Table: table}
+}

@@ -1,0 +1,111 @@
+package activate
+
+import (
+	"errors"
+	"io/fs"
+	"strings"
+	"testing"
+
+	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/rootdev"
+)
+
+// fakeSources serves GatherTrust from memory and records what it asked.
+type fakeSources struct {
+	files     map[string][]byte
+	certs     []string
+	part      []byte // the DER at the start of any partition
+	partErr   error
+	veritySig []byte // nil: no root-verity-sig partition
+	asked     []string
+}
+
+func (f *fakeSources) File(path string, max int) ([]byte, error) {
+	f.asked = append(f.asked, "file "+path)
+	b, ok := f.files[path]
+	if !ok {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: fs.ErrNotExist}
+	}
+	if len(b) > max {
+		return nil, errors.New(path + ": larger than expected")
+	}
+	return b, nil
+}
+
+func (f *fakeSources) Certificates() ([]string, error) { return f.certs, nil }
+
+func (f *fakeSources) PartitionDER(spec rootdev.Spec) (string, []byte, error) {
+	f.asked = append(f.asked, "partition "+spec.Raw)
+	return "/dev/vdb1", f.part, f.partErr
+}
+
+func (f *fakeSources) VeritySig(data rootdev.Match, rootHash string) (string, []byte, bool, error) {
+	f.asked = append(f.asked, "verity-sig "+rootHash)
+	if f.veritySig == nil {
+		return "", nil, false, nil
+	}
+	return "/dev/vda3", f.veritySig, true, nil
+}
+
+func TestGatherTrust(t *testing.T) {
+	w, err := policyWorldOnce()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pem := []byte(w.pem)
+	root := w.images[0].rootHash
+	part, err := rootdev.ParseSpec("PARTLABEL=sig")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		sig     config.SigSource
+		src     fakeSources
+		from    string // "" when no signature is found
+		wantErr string
+		asked   string
+	}{
+		{name: "inline", sig: config.SigSource{Inline: []byte("der"), From: "verinit.roothashsig"}, from: "verinit.roothashsig=base64:..."},
+		{name: "a file in the initramfs", sig: config.SigSource{Path: "/sig.p7s", From: "root-hash-signature"},
+			src: fakeSources{files: map[string][]byte{"/sig.p7s": []byte("der")}}, from: "root-hash-signature=/sig.p7s", asked: "file /sig.p7s"},
+		{name: "a missing file", sig: config.SigSource{Path: "/nope", From: "verinit.roothashsig"}, wantErr: "open /nope: file does not exist"},
+		{name: "a partition", sig: config.SigSource{Part: part, From: "verinit.roothashsig"}, src: fakeSources{part: []byte("der")},
+			from: "verinit.roothashsig=PARTLABEL=sig (/dev/vdb1)", asked: "partition PARTLABEL=sig"},
+		{name: "beside dm-verity.env", src: fakeSources{files: map[string][]byte{config.VeritySigEnvPath: []byte("der")}, veritySig: []byte("other")},
+			from: config.VeritySigEnvPath, asked: "file " + config.VeritySigEnvPath},
+		{name: "the DPS root-verity-sig partition", src: fakeSources{veritySig: []byte("der")},
+			from: "root-verity-sig partition /dev/vda3", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
+		{name: "none", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := tc.src
+			src.certs = []string{"/etc/verinit/certs/00-a.pem"}
+			if src.files == nil {
+				src.files = map[string][]byte{}
+			}
+			src.files["/etc/verinit/certs/00-a.pem"] = pem
+			v := &config.Verity{RootHash: root, Sig: tc.sig}
+			tr, err := GatherTrust(v, config.Policy{Signature: config.Required}, rootdev.Match{}, &src)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(tr.Roots) != 1 || tr.Policy.Signature != config.Required {
+				t.Errorf("roots %d, policy %v", len(tr.Roots), tr.Policy)
+			}
+			if tr.SigFrom != tc.from || (tc.from != "" && string(tr.Sig) != "der") || (tc.from == "" && tr.Sig != nil) {
+				t.Errorf("signature %q from %q, want der from %q", tr.Sig, tr.SigFrom, tc.from)
+			}
+			asked := strings.Join(src.asked[1:], ", ") // after the certificate
+			if asked != tc.asked {
+				t.Errorf("asked %q, want %q", asked, tc.asked)
+			}
+		})
+	}
+}
