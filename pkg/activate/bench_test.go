@@ -22,7 +22,7 @@ func BenchmarkPrepare(b *testing.B) {
 		b.Fatal(err)
 	}
 	hr := bytes.NewReader(hb)
-	v := &config.Verity{RootHash: root, Options: config.VerityOptions{Format: -1, Mode: config.ModeRestart}}
+	v := &config.Verity{RootHash: root, Options: config.VerityOptions{Mode: config.ModeRestart}}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := Prepare(v, nil, 1<<20, "data", hr, "hash", Trust{}); err != nil {

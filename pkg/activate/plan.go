@@ -4,7 +4,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/verity"
@@ -31,7 +30,7 @@ func Plan(v *config.Verity, sb *verity.Superblock, hashOffset uint64, dataBytes 
 	} else {
 		p = verity.Params{HashType: 1, Algorithm: defaultAlgorithm, DataBlockSize: defaultBlockSize,
 			HashBlockSize: defaultBlockSize, HashOffsetBytes: hashOffset, NoSuperblock: true}
-		if o.Format >= 0 {
+		if o.FormatSet {
 			p.HashType = o.Format
 		}
 		if o.Algorithm != "" {
@@ -43,14 +42,10 @@ func Plan(v *config.Verity, sb *verity.Superblock, hashOffset uint64, dataBytes 
 		if o.HashBlockSize != 0 {
 			p.HashBlockSize = o.HashBlockSize
 		}
-		if o.Salt == "" {
+		if !o.SaltSet {
 			return p, nil, fmt.Errorf("verity: without a superblock the salt must be given (salt=HEX or salt=-)")
 		}
-		salt, err := verity.ParseSalt(o.Salt)
-		if err != nil {
-			return p, nil, fmt.Errorf("verity: salt: %w", err)
-		}
-		p.Salt = salt
+		p.Salt = o.Salt
 		p.DataBlocks = o.DataBlocks
 		if p.DataBlocks == 0 {
 			p.DataBlocks = uint64(dataBytes) / uint64(p.DataBlockSize)
@@ -81,15 +76,11 @@ func agree(o config.VerityOptions, p verity.Params) error {
 		{"data-blocks", u(o.DataBlocks), u(p.DataBlocks)},
 		{"hash", o.Algorithm, p.Algorithm},
 	}
-	if o.Format >= 0 {
+	if o.FormatSet {
 		checks = append(checks, check{"format", strconv.Itoa(o.Format), strconv.Itoa(p.HashType)})
 	}
-	if o.Salt != "" {
-		salt := hex.EncodeToString(p.Salt)
-		if salt == "" {
-			salt = "-"
-		}
-		checks = append(checks, check{"salt", strings.ToLower(o.Salt), salt})
+	if o.SaltSet {
+		checks = append(checks, check{"salt", saltText(o.Salt), saltText(p.Salt)})
 	}
 	for _, c := range checks {
 		if c.given != "" && c.given != "0" && c.given != c.has {
@@ -100,3 +91,11 @@ func agree(o config.VerityOptions, p verity.Params) error {
 }
 
 func u(n uint64) string { return strconv.FormatUint(n, 10) }
+
+// saltText is a salt as veritysetup prints it: hex, or "-" for none.
+func saltText(salt []byte) string {
+	if len(salt) == 0 {
+		return "-"
+	}
+	return hex.EncodeToString(salt)
+}

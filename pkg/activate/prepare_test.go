@@ -62,8 +62,8 @@ func TestPrepare(t *testing.T) {
 	df, dsize := open(t, data)
 	hf, _ := open(t, hash)
 	cfg := func(rootHash string, o config.VerityOptions) *config.Verity {
-		if o.Format == 0 && o.Mode == "" {
-			o.Format, o.Mode = -1, config.ModeRestart
+		if o.Mode == "" {
+			o.Mode = config.ModeRestart
 		}
 		return &config.Verity{RootHash: rootHash, Options: o}
 	}
@@ -85,7 +85,7 @@ func TestPrepare(t *testing.T) {
 	if _, err := Prepare(cfg(wrong, config.VerityOptions{}), df, dsize, "data", hf, "hash", Trust{}); !errors.Is(err, verity.ErrRootHashMismatch) || !strings.HasPrefix(err.Error(), "hash: verity: root hash mismatch") {
 		t.Errorf("wrong root hash: %v", err)
 	}
-	_, err = Prepare(cfg(root, config.VerityOptions{Format: -1, Mode: config.ModeRestart, Algorithm: "sha512"}), df, dsize, "data", hf, "hash", Trust{})
+	_, err = Prepare(cfg(root, config.VerityOptions{Mode: config.ModeRestart, Algorithm: "sha512"}), df, dsize, "data", hf, "hash", Trust{})
 	if err == nil || err.Error() != "verity: hash=sha512 was given, but the superblock says sha256" {
 		t.Errorf("disagreeing option: %v", err)
 	}
@@ -101,12 +101,12 @@ func TestPrepareNoSuperblock(t *testing.T) {
 	root := veritysetupFormat(t, data, hash, "--no-superblock", "--salt=-", "--hash=sha512", "--data-block-size=1024")
 	df, dsize := open(t, data)
 	hf, _ := open(t, hash)
-	o := config.VerityOptions{NoSuperblock: true, Format: -1, Mode: config.ModeEIO, Algorithm: "sha512", DataBlockSize: 1024}
+	o := config.VerityOptions{NoSuperblock: true, Mode: config.ModeEIO, Algorithm: "sha512", DataBlockSize: 1024}
 	if _, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash", Trust{}); err == nil ||
 		err.Error() != "verity: without a superblock the salt must be given (salt=HEX or salt=-)" {
 		t.Errorf("no salt: %v", err)
 	}
-	o.Salt = "-"
+	o.SaltSet = true // salt=-: none
 	p, err := Prepare(&config.Verity{RootHash: root, Options: o}, df, dsize, "data", hf, "hash", Trust{})
 	if err != nil {
 		t.Fatal(err)
@@ -134,7 +134,7 @@ func TestPrepareAppended(t *testing.T) {
 	off := st.Size() // mksquashfs pads to 4 KiB
 	root := veritysetupFormat(t, img, img, "--hash-offset="+itoa(off), "--data-blocks="+itoa(off/4096))
 	f, size := open(t, img)
-	p, err := Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, f, size, "img", f, "img", Trust{})
+	p, err := Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{}}, f, size, "img", f, "img", Trust{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestPrepareAppended(t *testing.T) {
 	// A bad sector under the appended superblock is reported with its
 	// offset, not taken for a missing superblock.
 	bad := &failAt{r: f, off: off}
-	_, err = Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{Format: -1}}, bad, size, "img", bad, "img", Trust{})
+	_, err = Prepare(&config.Verity{RootHash: root, HashOffsetFromFS: true, Options: config.VerityOptions{}}, bad, size, "img", bad, "img", Trust{})
 	if want := "verity: hash tree appended to img: read superblock at byte " + "0x" + strconv.FormatInt(off, 16) + ": " + errEIO.Error(); err == nil || err.Error() != want {
 		t.Errorf("I/O error under the superblock:\n got %v\nwant %s", err, want)
 	}

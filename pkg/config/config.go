@@ -116,12 +116,12 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	}
 	cfg.Verity = verity
 	switch {
-	case verity != nil && verity.Source == "dps":
+	case verity != nil && verity.Source == FromDPS:
 		// No root=: the root hash names the partitions.
-	case verity != nil && verity.Source == "systemd" && (root == "" || root == "/dev/mapper/root"):
+	case verity != nil && verity.Source == FromSystemd && (root == "" || root == "/dev/mapper/root"):
 		// The root is the verity device; the data device is named by
 		// systemd.verity_root_data=.
-	case verity != nil && verity.Source == "systemd":
+	case verity != nil && verity.Source == FromSystemd:
 		errs = append(errs, fmt.Errorf("%s=%s: with systemd.verity_root_data= the root is the verity device: leave %s= out or give /dev/mapper/root", rootKey, root, rootKey))
 	case verity != nil:
 		cfg.Root = verity.Data

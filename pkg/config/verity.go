@@ -11,6 +11,7 @@ import (
 
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/rootdev"
+	"github.com/verinit/verinit/pkg/verity"
 )
 
 // Corruption modes of the dm-verity table.
@@ -21,9 +22,34 @@ const (
 	ModeEIO     = "" // no option: a bad block reads as EIO
 )
 
+// Source is where the verity configuration came from.
+type Source int
+
+// The sources, as status.json names them (String).
+const (
+	FromSystemd   Source = iota + 1 // roothash= with systemd.verity_root_data= and systemd.verity_root_hash=
+	FromDPS                         // roothash= alone: the Discoverable Partitions pairing
+	FromRoot                        // roothash= with root=: the pairing, or a tree appended to the root
+	FromVerityEnv                   // a packed dm-verity.env
+)
+
+func (s Source) String() string {
+	switch s {
+	case FromSystemd:
+		return "systemd"
+	case FromDPS:
+		return "dps"
+	case FromRoot:
+		return "root"
+	case FromVerityEnv:
+		return "dm-verity.env"
+	}
+	return "none"
+}
+
 // Verity is how the root is to be verified.
 type Verity struct {
-	Source   string // "systemd" (systemd.verity_root_*), "root" (root= with roothash=), "dm-verity.env"
+	Source   Source
 	RootHash string // lowercase hex
 	Data     rootdev.Spec
 	Hash     rootdev.Spec
@@ -91,11 +117,13 @@ func parseSigSource(key, s string) (SigSource, error) {
 // superblock" or "the default".
 type VerityOptions struct {
 	NoSuperblock     bool
-	Format           int // 0 or 1; -1 unset
+	Format           int // the hash format, 0 or 1, when FormatSet
+	FormatSet        bool
 	DataBlockSize    uint32
 	HashBlockSize    uint32
 	DataBlocks       uint64
-	Salt             string // hex, "-" for none, "" unset
+	Salt             []byte // when SaltSet; nil for none (salt=-)
+	SaltSet          bool
 	UUID             string
 	Algorithm        string
 	Mode             string // one of the Mode* constants
@@ -197,7 +225,7 @@ func verityOptionParsers() []verityOptionParser {
 			if a.value != "0" && a.value != "1" {
 				return a.fail("0 or 1")
 			}
-			o.Format = int(a.value[0] - '0')
+			o.Format, o.FormatSet = int(a.value[0]-'0'), true
 			return nil
 		}},
 		{"data-block-size", func(o *VerityOptions, a optionArg) (err error) {
@@ -213,12 +241,11 @@ func verityOptionParsers() []verityOptionParser {
 			return err
 		}},
 		{"salt", func(o *VerityOptions, a optionArg) error {
-			if a.value != "-" {
-				if b, err := hex.DecodeString(a.value); err != nil || len(b) > 256 {
-					return a.fail("hex of at most 256 bytes, or -")
-				}
+			salt, err := verity.ParseSalt(a.value)
+			if err != nil || a.value == "" {
+				return a.fail("hex of at most 256 bytes, or -")
 			}
-			o.Salt = strings.ToLower(a.value)
+			o.Salt, o.SaltSet = salt, true
 			return nil
 		}},
 		{"uuid", func(o *VerityOptions, a optionArg) error {
@@ -317,7 +344,7 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 			return nil, nil
 		}
 	}
-	v := &Verity{Options: VerityOptions{Format: -1, Mode: ModeRestart}}
+	v := &Verity{Options: VerityOptions{Mode: ModeRestart}}
 	if s, ok := c.Lookup("systemd.verity_root_options"); ok {
 		if err := parseVerityOptions(s, &v.Options, c.policy); err != nil {
 			return nil, err
@@ -340,7 +367,7 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 		if !hasData || !hasHashDev || !hasHash {
 			return nil, errors.New("systemd.verity_root_data=, systemd.verity_root_hash= and roothash= go together; some are missing")
 		}
-		v.Source = "systemd"
+		v.Source = FromSystemd
 		if v.Data, err = rootdev.ParseSpec(dataDev); err != nil {
 			return nil, fmt.Errorf("systemd.verity_root_data: %w", err)
 		}
@@ -349,12 +376,12 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 		}
 	case hasHash && root == "":
 		// Discoverable Partitions: the root hash names both partitions.
-		v.Source = "dps"
+		v.Source = FromDPS
 		if v.Data, v.Hash, err = pairSpecs(hash); err != nil {
 			return nil, err
 		}
 	case hasHash:
-		v.Source = "root"
+		v.Source = FromRoot
 		if v.Data, err = rootdev.ParseSpec(root); err != nil {
 			return nil, err
 		}
@@ -362,7 +389,7 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 		v.HashOffsetFromFS = true
 	case env != nil:
 		hash = env.RootHash
-		v.Source = "dm-verity.env"
+		v.Source = FromVerityEnv
 		if err := v.fromEnv(*env, root); err != nil {
 			return nil, err
 		}
@@ -467,9 +494,13 @@ func (v *Verity) fromEnv(e VerityEnv, root string) error {
 	o := &v.Options
 	o.DataBlockSize, o.HashBlockSize, o.DataBlocks, o.Algorithm = e.DataBlockSize, e.HashBlockSize, e.DataBlocks, e.Algorithm
 	if e.Salt != "" {
-		o.Salt = e.Salt
+		salt, err := verity.ParseSalt(e.Salt)
+		if err != nil {
+			return fmt.Errorf("dm-verity.env SALT: %w", err)
+		}
+		o.Salt, o.SaltSet = salt, true
 	}
-	o.Format = e.HashType
+	o.Format, o.FormatSet = e.HashType, true
 	return nil
 }
 

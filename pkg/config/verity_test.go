@@ -26,8 +26,8 @@ func TestParseVerity(t *testing.T) {
 		{name: "systemd keys, no root=", line: "roothash=" + strings.ToUpper(hash64) + " systemd.verity_root_data=PARTLABEL=root-a systemd.verity_root_hash=PARTLABEL=hash-a",
 			check: func(t *testing.T, c Config) {
 				v := c.Verity
-				if v == nil || v.Source != "systemd" || v.RootHash != hash64 || v.Data.Kind != rootdev.ByPartLabel || v.Hash.Value != "hash-a" ||
-					v.HashOffset != 0 || v.HashOffsetFromFS || v.Options.Mode != ModeRestart || v.Options.Format != -1 {
+				if v == nil || v.Source != FromSystemd || v.RootHash != hash64 || v.Data.Kind != rootdev.ByPartLabel || v.Hash.Value != "hash-a" ||
+					v.HashOffset != 0 || v.HashOffsetFromFS || v.Options.Mode != ModeRestart || v.Options.FormatSet {
 					t.Errorf("verity = %+v", v)
 				}
 			}},
@@ -40,7 +40,7 @@ func TestParseVerity(t *testing.T) {
 		{name: "all known options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 verinit.verity_hash_offset=4096 " +
 			"systemd.verity_root_options=superblock=false,format=0,data-block-size=1024,hash-block-size=512,data-blocks=77,salt=AB01,hash=sha512,uuid=x,panic-on-corruption,restart-on-error,ignore-zero-blocks,check-at-most-once",
 			check: func(t *testing.T, c Config) {
-				want := VerityOptions{NoSuperblock: true, Format: 0, DataBlockSize: 1024, HashBlockSize: 512, DataBlocks: 77, Salt: "ab01",
+				want := VerityOptions{NoSuperblock: true, Format: 0, FormatSet: true, DataBlockSize: 1024, HashBlockSize: 512, DataBlocks: 77, Salt: []byte{0xab, 0x01}, SaltSet: true,
 					UUID: "x", Algorithm: "sha512", Mode: ModePanic, ErrorMode: "restart_on_error", IgnoreZeroBlocks: true, CheckAtMostOnce: true}
 				if !reflect.DeepEqual(c.Verity.Options, want) || c.Verity.HashOffset != 4096 {
 					t.Errorf("options = %+v, offset %d", c.Verity.Options, c.Verity.HashOffset)
@@ -87,7 +87,7 @@ func TestParseVerity(t *testing.T) {
 		{name: "root plus roothash: hash appended", line: "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000002 roothash=" + hash64,
 			check: func(t *testing.T, c Config) {
 				v := c.Verity
-				if v.Source != "root" || v.Data != v.Hash || !v.HashOffsetFromFS || c.Root != v.Data {
+				if v.Source != FromRoot || v.Data != v.Hash || !v.HashOffsetFromFS || c.Root != v.Data {
 					t.Errorf("verity = %+v, root %+v", v, c.Root)
 				}
 			}},
@@ -101,7 +101,7 @@ func TestParseVerity(t *testing.T) {
 		{name: "short root hash", line: "root=/dev/vda2 roothash=abcd", wantErr: "roothash=abcd: want the root hash in hex (40 to 128 digits)"},
 		{name: "roothash alone: DPS pairing", line: "roothash=" + hash64, check: func(t *testing.T, c Config) {
 			v := c.Verity
-			if v.Source != "dps" || v.Data.Raw != "PARTUUID=4e8b1c5e-0d7f-2a3b-9c6d-5e4f3a2b1c0d" || v.Hash.Raw != "PARTUUID=9e8f7a6b-5c4d-3e2f-1a0b-9c8d7e6f5a4b" || c.AutoRoot {
+			if v.Source != FromDPS || v.Data.Raw != "PARTUUID=4e8b1c5e-0d7f-2a3b-9c6d-5e4f3a2b1c0d" || v.Hash.Raw != "PARTUUID=9e8f7a6b-5c4d-3e2f-1a0b-9c8d7e6f5a4b" || c.AutoRoot {
 				t.Errorf("verity = %+v", v)
 			}
 		}},
@@ -127,21 +127,21 @@ func TestParseVerity(t *testing.T) {
 		}},
 		{name: "dm-verity.env appended", line: "root=PARTLABEL=rootfs", packed: Packed{VerityEnv: env}, check: func(t *testing.T, c Config) {
 			v := c.Verity
-			if v.Source != "dm-verity.env" || v.RootHash != hash64 || v.HashOffset != 2097152 || v.HashOffsetFromFS ||
-				v.Options.DataBlockSize != 1024 || v.Options.HashBlockSize != 4096 || v.Options.Salt != "5ecc8487" || v.Options.Format != 1 ||
+			if v.Source != FromVerityEnv || v.RootHash != hash64 || v.HashOffset != 2097152 || v.HashOffsetFromFS ||
+				v.Options.DataBlockSize != 1024 || v.Options.HashBlockSize != 4096 || string(v.Options.Salt) != "\x5e\xcc\x84\x87" || v.Options.Format != 1 || !v.Options.FormatSet ||
 				v.Data.Value != "rootfs" || v.Hash != v.Data {
 				t.Errorf("verity = %+v", v)
 			}
 		}},
 		{name: "verinit.root with roothash=", line: "verinit.root=PARTLABEL=root-a roothash=" + hash64, check: func(t *testing.T, c Config) {
 			v := c.Verity
-			if v.Source != "root" || v.Data.Kind != rootdev.ByPartLabel || v.Data.Value != "root-a" || !v.HashOffsetFromFS || c.Root != v.Data {
+			if v.Source != FromRoot || v.Data.Kind != rootdev.ByPartLabel || v.Data.Value != "root-a" || !v.HashOffsetFromFS || c.Root != v.Data {
 				t.Errorf("verity = %+v", v)
 			}
 		}},
 		{name: "dm-verity.env appended to verinit.root", line: "verinit.root=PARTLABEL=rootfs", packed: Packed{VerityEnv: env}, check: func(t *testing.T, c Config) {
 			v := c.Verity
-			if v.Source != "dm-verity.env" || v.Data.Value != "rootfs" || v.HashOffset != 2097152 {
+			if v.Source != FromVerityEnv || v.Data.Value != "rootfs" || v.HashOffset != 2097152 {
 				t.Errorf("verity = %+v", v)
 			}
 		}},

@@ -44,7 +44,7 @@ func (in Input) Needs() rootdev.Needs {
 	switch {
 	case c.Verity != nil:
 		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash)
-		n.Tables = n.Tables || c.Verity.Source == "root" // the pairing of root= with roothash= reads tables
+		n.Tables = n.Tables || c.Verity.Source == config.FromRoot // the pairing of root= with roothash= reads tables
 		return n
 	case c.AutoRoot:
 		return rootdev.Needs{Tables: true}
@@ -76,7 +76,7 @@ func Decide(in Input, v rootdev.View) (d Decision, done bool, err error) {
 
 func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err error) {
 	hashSpec := vc.Hash
-	if vc.Source == "root" {
+	if vc.Source == config.FromRoot {
 		// root= with roothash=: the paired verity partition when a
 		// table lists it, else a tree appended to the root partition.
 		if paired, err := vc.PairedHash(); err == nil && paired.Listed(v) {
@@ -96,7 +96,7 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 		return m, ok, nil
 	}
 	dataWhat := "verity"
-	if vc.Source == "root" {
+	if vc.Source == config.FromRoot {
 		dataWhat = "root"
 	}
 	var okData, okHash bool
