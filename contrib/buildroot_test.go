@@ -192,6 +192,8 @@ func checkPackageMk(t *testing.T, path string) {
 		"HOST_VERINIT_BUILD_TARGETS": "cmd/verinit",
 		"VERINIT_GOMOD":              "github.com/verinit/verinit",
 		"VERINIT_SITE_METHOD":        "local",
+		"VERINIT_LICENSE":            "BSD-3-Clause",
+		"VERINIT_LICENSE_FILES":      "LICENSE",
 	}
 	for k, v := range want {
 		if vars[k] != v {
@@ -202,6 +204,9 @@ func checkPackageMk(t *testing.T, path string) {
 		if _, err := os.Stat(filepath.Join("..", target, "main.go")); err != nil {
 			t.Errorf("%s: build target %s: %v", path, target, err)
 		}
+	}
+	if !strings.Contains(readFile(t, "../"+vars["VERINIT_LICENSE_FILES"]), "Redistribution and use in source and binary forms") {
+		t.Errorf("%s: VERINIT_LICENSE_FILES %q is not the BSD licence", path, vars["VERINIT_LICENSE_FILES"])
 	}
 	// The module path the package builds must be this module's.
 	if gomod := readFile(t, "../go.mod"); !strings.HasPrefix(gomod, "module "+vars["VERINIT_GOMOD"]+"\n") {

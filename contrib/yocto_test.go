@@ -2,6 +2,7 @@ package contrib
 
 import (
 	"bytes"
+	"crypto/md5"
 	"crypto/sha256"
 	"encoding/hex"
 	"flag"
@@ -256,6 +257,15 @@ func TestYoctoLayer(t *testing.T) {
 	if !slices.Contains(r.inherits, "go-mod") || !strings.Contains(r.value("BBCLASSEXTEND"), "native") ||
 		!strings.Contains(r.value("SRC_URI"), "destsuffix=${GO_SRCURI_DESTSUFFIX}") || r.value("LICENSE") == "" {
 		t.Errorf("%s: wants inherit go-mod, BBCLASSEXTEND native, SRC_URI into GO_SRCURI_DESTSUFFIX and a LICENSE", recipePath)
+	}
+	// The licence: the checksum of the LICENSE file that go.bbclass
+	// checks out under ${S}/src/${GO_IMPORT}.
+	if r.value("LICENSE") != "BSD-3-Clause" {
+		t.Errorf("%s: LICENSE = %q, want BSD-3-Clause", recipePath, r.value("LICENSE"))
+	}
+	sum := md5.Sum([]byte(readFile(t, "../LICENSE")))
+	if want := "file://src/${GO_IMPORT}/LICENSE;md5=" + hex.EncodeToString(sum[:]); r.value("LIC_FILES_CHKSUM") != want {
+		t.Errorf("%s: LIC_FILES_CHKSUM = %q, want %q", recipePath, r.value("LIC_FILES_CHKSUM"), want)
 	}
 	if !slices.Contains(r.requires, "${BPN}-go-mods.inc") {
 		t.Errorf("%s: does not require ${BPN}-go-mods.inc", recipePath)

@@ -12,6 +12,7 @@ import (
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/locate"
+	"github.com/verinit/verinit/pkg/locate/images"
 	"github.com/verinit/verinit/pkg/lvm"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
@@ -90,7 +91,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--arch: %v: %w", err, errUsage)
 	}
-	im, err := locate.OpenImages(paths)
+	im, err := images.Open(paths)
 	if err != nil {
 		return err
 	}
@@ -124,7 +125,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-func describeDisk(im *locate.Images, name, path string) inspectDisk {
+func describeDisk(im *images.Images, name, path string) inspectDisk {
 	d := im.View.Disks[name]
 	out := inspectDisk{Name: name, Image: path, Table: "none", Partitions: []inspectPartition{}}
 	if d.Err != nil {
@@ -159,7 +160,7 @@ func describeDisk(im *locate.Images, name, path string) inspectDisk {
 
 // describeVGs lists the volume groups found and, per LV, the table the
 // init would load or why it would refuse.
-func describeVGs(im *locate.Images) []inspectVG {
+func describeVGs(im *images.Images) []inspectVG {
 	var out []inspectVG
 	for _, vg := range im.View.VGs {
 		ivg := inspectVG{Name: vg.Name, UUID: vg.UUID, Seqno: vg.Seqno, PVs: map[string]string{}}
@@ -190,7 +191,7 @@ func describeVGs(im *locate.Images) []inspectVG {
 
 // decide runs the init's decision on the images, and for a verified root
 // every check the init makes before it loads the table.
-func decide(im *locate.Images, line string, arch dps.Arch) (*inspectDecision, error) {
+func decide(im *images.Images, line string, arch dps.Arch) (*inspectDecision, error) {
 	cfg, err := config.Parse(cmdline.Parse(line), config.Packed{})
 	if err != nil {
 		return nil, fmt.Errorf("kernel command line: %w", err)

@@ -12,6 +12,8 @@
 VERINIT_VERSION := $(shell git -C $(BR2_EXTERNAL_VERINIT_PATH) describe --always --dirty 2>/dev/null || echo local)
 VERINIT_SITE = $(realpath $(BR2_EXTERNAL_VERINIT_PATH)/../..)
 VERINIT_SITE_METHOD = local
+VERINIT_LICENSE = BSD-3-Clause
+VERINIT_LICENSE_FILES = LICENSE
 VERINIT_OVERRIDE_SRCDIR_RSYNC_EXCLUSIONS = --exclude=/bin --exclude=/demo
 VERINIT_GOMOD = github.com/verinit/verinit
 HOST_VERINIT_GOMOD = $(VERINIT_GOMOD)

@@ -5,10 +5,11 @@ the kernel command line names, checks it against its dm-verity hash tree \
 into the real init. verinit-native is the host tool that packs the \
 initramfs, makes hash trees and signs root hashes."
 HOMEPAGE = "https://github.com/verinit/verinit"
-# The project has no license file yet; set LICENSE and LIC_FILES_CHKSUM
-# (and require verinit-licenses.inc from 'bitbake -c update_modules
-# verinit') once it has.
-LICENSE = "CLOSED"
+# verinit's own licence; the Go modules it vendors carry theirs (see
+# verinit-go-mods.inc; 'bitbake -c update_modules verinit' can write a
+# verinit-licenses.inc listing them).
+LICENSE = "BSD-3-Clause"
+LIC_FILES_CHKSUM = "file://src/${GO_IMPORT}/LICENSE;md5=30f4ffaa4081ec250e275f5e8f46c00f"
 
 VERINIT_GIT_URI ?= "git://github.com/verinit/verinit.git;protocol=https;branch=main"
 SRC_URI = "${VERINIT_GIT_URI};destsuffix=${GO_SRCURI_DESTSUFFIX}"

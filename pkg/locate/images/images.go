@@ -1,4 +1,9 @@
-package locate
+// Package images presents disk image files (or block devices) as the
+// init would see them as disks, for `verinit inspect`'s dry run: the same
+// rootdev.View, so that locate.Decide and activate.Prepare make the same
+// decisions on them as at boot. It opens files by path, so it is for the
+// host: the init reads devices through pkg/rootdev.
+package images
 
 import (
 	"errors"
@@ -23,8 +28,8 @@ type Images struct {
 // virtioMajor is what the demo VM's disks have; only for MAJ:MIN display.
 const virtioMajor = 254
 
-// OpenImages opens each path read-only and reads its partition table.
-func OpenImages(paths []string) (*Images, error) {
+// Open opens each path read-only and reads its partition table.
+func Open(paths []string) (*Images, error) {
 	im := &Images{View: rootdev.View{Disks: map[string]rootdev.Disk{}}, files: map[string]*os.File{}}
 	for i, p := range paths {
 		if i >= 26 {

@@ -1,43 +1,27 @@
-// Command sizediff shows what one Go binary links that another does not:
-// `make size` runs it on bin/init and test/sizefloor (both built without
-// -s, so that they keep their symbol tables) to say which packages the
-// init's size beyond the floor comes from. It adds up the symbol sizes
-// `go tool nm -size` reports per package and prints the largest
-// differences. Symbols are not the whole file: the function tables and
-// type data that grow with them make up most of the rest.
 package main
 
 import (
 	"bufio"
 	"bytes"
 	"fmt"
-	"os"
-	"os/exec"
 	"sort"
 	"strconv"
 	"strings"
 )
 
-func main() {
-	if len(os.Args) != 4 {
-		fmt.Fprintln(os.Stderr, "usage: sizediff BINARY PEER N")
-		os.Exit(2)
-	}
-	n, err := strconv.Atoi(os.Args[3])
-	if err != nil || n <= 0 {
-		fmt.Fprintf(os.Stderr, "sizediff: N %q: want a positive number\n", os.Args[3])
-		os.Exit(2)
-	}
-	bin, err := sizes(os.Args[1])
+// bySize adds up go tool nm -size output per package; output it cannot
+// read counts as nothing.
+func bySize(nm []byte) map[string]int64 {
+	m, err := parseNM(nm)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
+		return map[string]int64{}
 	}
-	peer, err := sizes(os.Args[2])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
+	return m
+}
+
+// diff returns the total of bin's symbol bytes beyond peer's and one
+// line for each of the n packages that add the most.
+func diff(bin, peer map[string]int64, n int) (int64, []string) {
 	var total int64
 	diffs := map[string]int64{}
 	for p, s := range bin {
@@ -57,19 +41,11 @@ func main() {
 		}
 		return names[i] < names[j]
 	})
-	fmt.Printf("%s over %s, symbol bytes by package (%+.1f KB in all; the %d largest):\n", os.Args[1], os.Args[2], float64(total)/1000, n)
+	var lines []string
 	for _, p := range names[:min(n, len(names))] {
-		fmt.Printf("  %+9.1f KB  %s\n", float64(diffs[p])/1000, p)
+		lines = append(lines, fmt.Sprintf("  %+9.1f KB  %s", float64(diffs[p])/1000, p))
 	}
-}
-
-// sizes runs go tool nm -size on path and adds up the sizes per package.
-func sizes(path string) (map[string]int64, error) {
-	out, err := exec.Command("go", "tool", "nm", "-size", path).Output()
-	if err != nil {
-		return nil, fmt.Errorf("sizediff: go tool nm -size %s: %w", path, err)
-	}
-	return parseNM(out)
+	return total, lines
 }
 
 // parseNM reads go tool nm -size output ("ADDR SIZE TYPE NAME" lines;
@@ -87,7 +63,7 @@ func parseNM(out []byte) (map[string]int64, error) {
 		}
 		size, err := strconv.ParseInt(f[1], 10, 64)
 		if err != nil {
-			return nil, fmt.Errorf("sizediff: nm line %d: size %q: %v", line, f[1], err)
+			return nil, fmt.Errorf("size: nm line %d: size %q: %v", line, f[1], err)
 		}
 		switch f[2] {
 		case "T", "t", "R", "r", "D", "d":
