@@ -86,7 +86,10 @@ lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags vm ./test/vm ./test/bench
-	$(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags vm ./...
+	@# The module cache first, so that a machine without network that has
+	@# run this once still can (go run PKG@VERSION asks the proxy otherwise).
+	GOPROXY="file://$$($(GO) env GOMODCACHE)/cache/download,$$($(GO) env GOPROXY)" \
+	  $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags vm ./...
 
 # A verinit that runs on this machine renders the manual pages and the
 # completions (set it when bin/verinit is cross-compiled).
