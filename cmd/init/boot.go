@@ -140,10 +140,8 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 	b.tl.Begin("device")
 	f.wt = rootdev.NewWaiter(w, b.cfg.Timeout, func(f string, a ...any) { b.log.Debugf(b.stage(), f, a...) })
 	in := locate.Input{Config: &b.cfg, Arch: dps.NativeArch()}
-	if b.cfg.AutoRoot {
-		if in.Loader, _, err = efivar.LoaderDevicePartUUID(); err != nil {
-			b.log.Logf(klog.Warn, b.stage(), "%v; looking on every disk", err)
-		}
+	if b.cfg.AutoRoot || (b.cfg.Verity != nil && b.cfg.Verity.Source == config.FromDPS) {
+		in.Loader = b.loader().PartUUID
 	}
 	if f.d, f.view, err = locate.Wait(f.wt, in); err != nil {
 		return f, err
@@ -162,6 +160,31 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 	b.st.Root = plainRootRecord(b.cfg, f.d)
 	b.done("root %s is %s (%s)", b.st.Root.Spec, b.st.Root.Device, b.st.Root.DevNum)
 	return f, nil
+}
+
+// loader reads which partition the boot loader started from
+// (LoaderDevicePartUUID): auto-discovery takes the root from its disk,
+// and a DPS pairing that disk lacks fails fast. On EFI firmware it loads
+// and mounts efivarfs read-only for the read, and unmounts it after.
+func (b *boot) loader() efivar.Loader {
+	if _, err := os.Stat(efivar.FirmwareDir); err == nil {
+		b.mods.need(b.stage(), "fs", "fs-efivarfs")
+		unmount, err := mountfs.EFIVars(efivar.VarsDir)
+		if err != nil {
+			b.log.Logf(klog.Warn, b.stage(), "%v", err)
+		} else {
+			defer unmount()
+		}
+	}
+	l := efivar.ReadLoader("/")
+	b.st.Loader = loaderRecord(l)
+	switch l.State {
+	case efivar.Unreadable:
+		b.log.Logf(klog.Warn, b.stage(), "%v; the boot loader's disk is not known, looking on every disk", l.Err)
+	case efivar.Set:
+		b.log.Infof(b.stage(), "the boot loader started from the partition with PARTUUID %s (LoaderDevicePartUUID)", l.PartUUID)
+	}
+	return l
 }
 
 // plain is the root to mount when it is not verified: the device itself.

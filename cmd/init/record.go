@@ -6,6 +6,7 @@ import (
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/efivar"
 	"github.com/verinit/verinit/pkg/locate"
 	"github.com/verinit/verinit/pkg/rootdev"
 	"github.com/verinit/verinit/pkg/status"
@@ -69,6 +70,15 @@ func signatureRecord(res *activate.Result, from string, kernel bool) *status.Sig
 	if s.HasVersion {
 		v := s.Version
 		r.Version = &v
+	}
+	return r
+}
+
+// loaderRecord is the record of what the boot loader said.
+func loaderRecord(l efivar.Loader) *status.Loader {
+	r := &status.Loader{State: l.State.String()}
+	if l.State == efivar.Set {
+		r.PartUUID = l.PartUUID.String()
 	}
 	return r
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/gpt"
 	"github.com/verinit/verinit/pkg/locate"
 	"github.com/verinit/verinit/pkg/locate/images"
 	"github.com/verinit/verinit/pkg/lvm"
@@ -78,6 +79,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
 	line := fs.String("cmdline", "", "the kernel command line to decide for (default: none, i.e. Discoverable Partitions auto-discovery)")
 	arch := fs.String("arch", string(dps.NativeArch()), "the `architecture` whose DPS root types count")
+	loader := fs.String("loader-partuuid", "", "the `PARTUUID` of the partition the boot loader started from, as it reports it in the EFI variable LoaderDevicePartUUID (default: none, as without EFI)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	paths, err := parseMixed(fs, args)
 	if err != nil {
@@ -90,6 +92,12 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	a, err := dps.ParseArch(*arch)
 	if err != nil {
 		return fmt.Errorf("--arch: %v: %w", err, errUsage)
+	}
+	var loaderGUID gpt.GUID
+	if *loader != "" {
+		if loaderGUID, err = gpt.ParseGUID(*loader); err != nil {
+			return fmt.Errorf("--loader-partuuid: %v: %w", err, errUsage)
+		}
 	}
 	im, err := images.Open(paths)
 	if err != nil {
@@ -104,7 +112,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if im.View.LVMError != nil {
 		rep.LVMError = im.View.LVMError.Error()
 	}
-	dec, derr := decide(im, *line, a)
+	dec, derr := decide(im, *line, a, loaderGUID)
 	if derr != nil {
 		rep.Error = derr.Error()
 	} else {
@@ -191,12 +199,12 @@ func describeVGs(im *images.Images) []inspectVG {
 
 // decide runs the init's decision on the images, and for a verified root
 // every check the init makes before it loads the table.
-func decide(im *images.Images, line string, arch dps.Arch) (*inspectDecision, error) {
+func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*inspectDecision, error) {
 	cfg, err := config.Parse(cmdline.Parse(line), config.Packed{})
 	if err != nil {
 		return nil, fmt.Errorf("kernel command line: %w", err)
 	}
-	d, done, err := locate.Decide(locate.Input{Config: &cfg, Arch: arch}, im.View)
+	d, done, err := locate.Decide(locate.Input{Config: &cfg, Arch: arch, Loader: loader}, im.View)
 	if err != nil {
 		return nil, err
 	}

@@ -10,8 +10,12 @@ import (
 	"testing"
 )
 
+// espUUID is the PARTUUID of dpsDisk's ESP.
+const espUUID = "e5e5e5e5-0000-4000-8000-000000000001"
+
 // dpsDisk makes, with sfdisk, a disk holding one DPS root partition and
-// its root-verity partition paired by the root hash (tree by verinit).
+// its root-verity partition paired by the root hash (tree by verinit),
+// and an ESP.
 func dpsDisk(t *testing.T) (disk, rootHash string) {
 	t.Helper()
 	data := testData(t, 1<<20)
@@ -32,7 +36,8 @@ func dpsDisk(t *testing.T) (disk, rootHash string) {
 		t.Fatal(err)
 	}
 	script := fmt.Sprintf("label: gpt\nfirst-lba: 2048\nsize=2MiB, type=4f68bce3-e8cd-4db1-96e7-fbcaf984b709, uuid=%s, name=root-a\n"+
-		"size=1MiB, type=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5, uuid=%s, name=root-a-verity\n", uuid(rootHash[:32]), uuid(rootHash[32:]))
+		"size=1MiB, type=2c7357ed-ebd2-46d9-aec1-23d437ec2bf5, uuid=%s, name=root-a-verity\n"+
+		"size=1MiB, type=c12a7328-f81f-11d2-ba4b-00a0c93ec93b, uuid=%s, name=esp\n", uuid(rootHash[:32]), uuid(rootHash[32:]), espUUID)
 	cmd := exec.Command("sfdisk", "-q", "--no-reread", "--no-tell-kernel", disk)
 	cmd.Stdin = strings.NewReader(script)
 	if b, err := cmd.CombinedOutput(); err != nil {
@@ -99,5 +104,32 @@ func TestInspect(t *testing.T) {
 		if code != 0 || !strings.Contains(out, want) {
 			t.Errorf("text output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// TestInspectLoader: with --loader-partuuid naming dpsDisk's ESP, a root
+// hash whose pairing the disk lacks fails at once, as in the init; without
+// it, the init would wait.
+func TestInspectLoader(t *testing.T) {
+	disk, _ := dpsDisk(t)
+	stale := strings.Repeat("ab", 32)
+	for _, tc := range []struct {
+		args []string
+		err  string
+	}{
+		{[]string{"--loader-partuuid", espUUID}, "roothash=" + stale + ": the boot disk vda (holding the boot loader's partition " + espUUID + ") has no partition pair for it"},
+		{nil, "(the init would wait, then fail)"},
+	} {
+		out, code := run(t, append(append([]string{"inspect", "--json", "--cmdline", "roothash=" + stale}, tc.args...), disk)...)
+		var rep inspectReport
+		if err := json.Unmarshal([]byte(out), &rep); err != nil {
+			t.Fatalf("exit %d, not JSON: %v\n%s", code, err, out)
+		}
+		if code != 1 || !strings.Contains(rep.Error, tc.err) {
+			t.Errorf("%q: exit %d, error %q, want %q", tc.args, code, rep.Error, tc.err)
+		}
+	}
+	if out, code := run(t, "inspect", "--loader-partuuid", "nope", disk); code != 2 || !strings.Contains(out, "--loader-partuuid") {
+		t.Errorf("a bad PARTUUID: exit %d, %s", code, out)
 	}
 }

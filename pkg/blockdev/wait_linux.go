@@ -70,6 +70,18 @@ func (w *Watcher) Wait(ctx context.Context, sysBlock string, check Check) error 
 			return err
 		}
 		done, err := check(devs, events)
+		var unsettled *ifSettled
+		if errors.As(err, &unsettled) {
+			// True only if nothing more appears: look again once the
+			// drivers are quiet and no uevent is queued.
+			if events, err = w.settle(ctx, buf); err != nil {
+				return err
+			}
+			if len(events) == 0 {
+				return unsettled.err
+			}
+			continue
+		}
 		if err != nil {
 			return err
 		}

@@ -8,14 +8,13 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"unicode/utf16"
 
 	"github.com/verinit/verinit/pkg/gpt"
 )
 
-// LoaderDevicePartUUIDPath is the variable as efivarfs shows it.
-const LoaderDevicePartUUIDPath = "/sys/firmware/efi/efivars/LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
 
 // maxVarBytes bounds a variable holding one GUID string: 4 bytes of
 // attributes and 37 UTF-16 code units are plenty.
@@ -47,16 +46,70 @@ func ParseGUIDString(b []byte) (gpt.GUID, error) {
 	return g, nil
 }
 
-// LoaderDevicePartUUID reads the variable; ok is false when there is none
-// (no EFI, or a boot loader without the Boot Loader Interface).
-func LoaderDevicePartUUID() (g gpt.GUID, ok bool, err error) {
-	b, err := os.ReadFile(LoaderDevicePartUUIDPath)
-	if errors.Is(err, os.ErrNotExist) {
-		return g, false, nil
+// FirmwareDir is where the kernel shows the EFI firmware when it was
+// booted through it, and VarsDir where efivarfs is mounted.
+const (
+	FirmwareDir = "/sys/firmware/efi"
+	VarsDir     = FirmwareDir + "/efivars"
+	loaderVar   = "LoaderDevicePartUUID-4a67b082-0a4c-41cf-b6c7-440b29bb8c4f"
+)
+
+// LoaderState says what the boot loader told the OS about its partition.
+type LoaderState int
+
+// The states, as status.json names them (String).
+const (
+	NoEFI      LoaderState = iota // not booted through EFI firmware: no variable to read
+	NotSet                        // EFI, but the loader set no LoaderDevicePartUUID
+	Set                           // the loader named its partition
+	Unreadable                    // EFI, but the variables could not be read (efivarfs missing?)
+)
+
+func (s LoaderState) String() string {
+	switch s {
+	case NotSet:
+		return "not set"
+	case Set:
+		return "set"
+	case Unreadable:
+		return "unreadable"
 	}
+	return "no EFI"
+}
+
+// Loader is what ReadLoader found.
+type Loader struct {
+	State    LoaderState
+	PartUUID gpt.GUID // when Set
+	Err      error    // when Unreadable, or when the variable is malformed
+}
+
+// ReadLoader reads LoaderDevicePartUUID under root (the file system root:
+// "/" in the init), telling a firmware without the variable apart from
+// variables that cannot be read: efivarfs not mounted counts as
+// unreadable, never as "not set".
+func ReadLoader(root string) Loader {
+	fw := filepath.Join(root, FirmwareDir)
+	if _, err := os.Stat(fw); errors.Is(err, os.ErrNotExist) {
+		return Loader{State: NoEFI}
+	}
+	vars := filepath.Join(root, VarsDir)
+	if ents, err := os.ReadDir(vars); err != nil || len(ents) == 0 {
+		if err == nil {
+			err = errors.New("no variables (efivarfs not mounted?)")
+		}
+		return Loader{State: Unreadable, Err: fmt.Errorf("efivar: %s: %w", VarsDir, err)}
+	}
+	b, err := os.ReadFile(filepath.Join(vars, loaderVar))
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return Loader{State: NotSet}
+	case err != nil:
+		return Loader{State: Unreadable, Err: fmt.Errorf("efivar: %w", err)}
+	}
+	g, err := ParseGUIDString(b)
 	if err != nil {
-		return g, false, fmt.Errorf("efivar: %w", err)
+		return Loader{State: Unreadable, Err: err}
 	}
-	g, err = ParseGUIDString(b)
-	return g, err == nil, err
+	return Loader{State: Set, PartUUID: g}
 }

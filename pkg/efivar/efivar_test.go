@@ -1,6 +1,8 @@
 package efivar
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"unicode/utf16"
@@ -52,4 +54,51 @@ func FuzzParseGUIDString(f *testing.F) {
 			t.Fatalf("zero GUID from %q", b)
 		}
 	})
+}
+
+func TestReadLoader(t *testing.T) {
+	const id = "6b1d3c1e-a000-4000-8000-00000000000a"
+	mk := func(t *testing.T, efi bool, vars map[string][]byte) string {
+		root := t.TempDir()
+		if !efi {
+			return root
+		}
+		dir := filepath.Join(root, VarsDir)
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, b := range vars {
+			if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return root
+	}
+	other := "OsIndicationsSupported-8be4df61-93ca-11d2-aa0d-00e098032b8c"
+	for _, tc := range []struct {
+		name  string
+		efi   bool
+		vars  map[string][]byte
+		state LoaderState
+		err   string
+	}{
+		{"no firmware", false, nil, NoEFI, ""},
+		{"efivarfs not mounted", true, nil, Unreadable, "efivar: /sys/firmware/efi/efivars: no variables (efivarfs not mounted?)"},
+		{"not set", true, map[string][]byte{other: {7, 0, 0, 0, 0}}, NotSet, ""},
+		{"set", true, map[string][]byte{other: {7, 0, 0, 0, 0}, loaderVar: varBytes(id, true)}, Set, ""},
+		{"malformed", true, map[string][]byte{loaderVar: varBytes("nonsense", true)}, Unreadable, `efivar: "nonsense" is not a GUID`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := ReadLoader(mk(t, tc.efi, tc.vars))
+			if l.State != tc.state {
+				t.Errorf("state %v, want %v (err %v)", l.State, tc.state, l.Err)
+			}
+			if tc.err != "" && (l.Err == nil || !strings.HasPrefix(l.Err.Error(), tc.err)) {
+				t.Errorf("error %v, want %q", l.Err, tc.err)
+			}
+			if tc.state == Set && l.PartUUID.String() != id {
+				t.Errorf("partuuid %v", l.PartUUID)
+			}
+		})
+	}
 }

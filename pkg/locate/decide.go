@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/gpt"
@@ -59,7 +60,11 @@ func Decide(in Input, v rootdev.View) (d Decision, done bool, err error) {
 	c := in.Config
 	switch {
 	case c.Verity != nil:
-		return decideVerity(c.Verity, v)
+		d, done, err = decideVerity(c.Verity, v)
+		if err == nil && !done && c.Verity.Source == config.FromDPS {
+			err = stalePairing(in, c.Verity, v)
+		}
+		return d, done, err
 	case c.AutoRoot:
 		return discover(in, v)
 	}
@@ -110,6 +115,26 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 		d.Missing = []string{dataWhat + " " + strings.Join(missing, "; ")}
 	}
 	return d, okData && okHash, nil
+}
+
+// stalePairing fails a Discoverable Partitions pairing (roothash=
+// alone) that the boot disk does not hold, once nothing more can appear:
+// a boot entry for an image the disk no longer has (an entry left over
+// by an update) would otherwise wait the whole timeout on every try of
+// the boot loader's counter. Only the disk the loader named
+// (LoaderDevicePartUUID) is evidence: without it, or while it is not
+// there, the wait goes on for disks that are late.
+func stalePairing(in Input, vc *config.Verity, v rootdev.View) error {
+	if in.Loader.IsZero() || (vc.Data.Listed(v) && vc.Hash.Listed(v)) {
+		return nil
+	}
+	for _, name := range rootdev.SortedDisks(v) {
+		if dps.IsBootDisk(v.Disks[name].Table, in.Loader) {
+			return blockdev.IfSettled(fmt.Errorf("roothash=%s: the boot disk %s (holding the boot loader's partition %s) has no partition pair for it (%s, %s), nor has any other disk: a boot entry for an image no longer on the disk?",
+				vc.RootHash, name, in.Loader, vc.Data.Raw, vc.Hash.Raw))
+		}
+	}
+	return nil
 }
 
 func discover(in Input, v rootdev.View) (d Decision, done bool, err error) {

@@ -1,6 +1,8 @@
 package locate
 
 import (
+	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -98,5 +100,46 @@ func TestDecide(t *testing.T) {
 				t.Errorf("root %q data %q hash %q; want %q %q %q", d.Root.Device.Name, d.Data.Device.Name, d.Hash.Device.Name, tc.root, tc.data, tc.hash)
 			}
 		})
+	}
+}
+
+// TestStalePairing: roothash= alone names partitions that the disk the
+// boot loader booted from does not hold (a leftover entry): the decision
+// fails once the devices are settled, rather than waiting out the
+// timeout; without the loader's word, or with the pairing listed, it
+// keeps waiting.
+func TestStalePairing(t *testing.T) {
+	stale := strings.Repeat("ab", 32)
+	esp := guid(t, "e5e5e5e5-2222-4333-8444-555555555555")
+	c, err := config.Parse(cmdline.Parse("roothash="+stale), config.Packed{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := abView(t, "vda")
+	espType, _ := dps.TypeGUID(dps.ESP, "")
+	table := *v.Disks["vda"].Table
+	table.Partitions = append(slices.Clone(table.Partitions), gpt.Partition{Number: 4, Type: espType, UUID: esp, Name: "esp", FirstLBA: 8192, LastLBA: 9215})
+	v.Disks["vda"] = rootdev.Disk{Table: &table}
+	_, done, err := Decide(Input{Config: &c, Arch: dps.ArchX86_64, Loader: esp}, v)
+	if done || err == nil || !strings.Contains(err.Error(), "roothash="+stale+": the boot disk vda (holding the boot loader's partition "+esp.String()+") has no partition pair for it") {
+		t.Fatalf("done %v, error %v", done, err)
+	}
+	var settled interface{ Unwrap() error }
+	if !errors.As(err, &settled) {
+		t.Errorf("the error does not wait for the devices to settle: %T", err)
+	}
+	// Without LoaderDevicePartUUID there is no evidence: keep waiting.
+	if _, done, err := Decide(Input{Config: &c, Arch: dps.ArchX86_64}, v); done || err != nil {
+		t.Errorf("without the loader: done %v, error %v", done, err)
+	}
+	// The loader's disk is not there yet: keep waiting.
+	other := guid(t, "22222222-2222-4333-8444-555555555555")
+	if _, done, err := Decide(Input{Config: &c, Arch: dps.ArchX86_64, Loader: other}, v); done || err != nil {
+		t.Errorf("boot disk absent: done %v, error %v", done, err)
+	}
+	// The pairing that is there boots.
+	c, _ = config.Parse(cmdline.Parse("roothash="+rootHash), config.Packed{})
+	if _, done, err := Decide(Input{Config: &c, Arch: dps.ArchX86_64, Loader: esp}, v); !done || err != nil {
+		t.Errorf("the good pairing: done %v, error %v", done, err)
 	}
 }

@@ -105,3 +105,18 @@ func Unmount(target string) error {
 	}
 	return nil
 }
+
+// EFIVars mounts efivarfs read-only on target (efivar.VarsDir) for the
+// init's own reading, and returns how to unmount it, so that the real
+// system mounts it as it likes. When it is mounted already (EBUSY),
+// unmount does nothing.
+func EFIVars(target string) (unmount func() error, err error) {
+	err = unix.Mount("efivarfs", target, "efivarfs", unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "")
+	switch {
+	case errors.Is(err, unix.EBUSY):
+		return func() error { return nil }, nil
+	case err != nil:
+		return nil, fmt.Errorf("mount efivarfs on %s: %w", target, err)
+	}
+	return func() error { return Unmount(target) }, nil
+}

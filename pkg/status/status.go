@@ -63,6 +63,7 @@ type Status struct {
 	LVs       []LV       // logical volumes activated
 	Verity    *Verity    // nil when the root is not behind dm-verity
 	Signature *Signature // nil when the root hash was not signed
+	Loader    *Loader    // nil when the init did not ask (no auto-discovery, no DPS pairing)
 	Policy    Policy
 	Init      string   // the real init that was exec'd
 	InitArgs  []string // its arguments
@@ -84,6 +85,13 @@ type Policy struct {
 	Shell      string   // "allowed" or "refused"
 	RootHashes []string // the pinned root hashes, if any
 	MinVersion uint64   // the oldest signed root version allowed; 0: none
+}
+
+// Loader is what the boot loader said about the partition it started from
+// (LoaderDevicePartUUID).
+type Loader struct {
+	State    string // "set", "not set", "unreadable", "no EFI"
+	PartUUID string // when set
 }
 
 // Signature says who signed the root hash the init accepted.
@@ -205,6 +213,15 @@ func (s *Status) JSON() []byte {
 		if sg.Version != nil {
 			w.num("version", int64(*sg.Version))
 		}
+		w.close('}')
+	}
+	w.key("loader")
+	if l := s.Loader; l == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.str("state", l.State)
+		w.str("partuuid", l.PartUUID)
 		w.close('}')
 	}
 	w.key("policy")
