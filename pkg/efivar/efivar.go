@@ -15,7 +15,6 @@ import (
 	"github.com/verinit/verinit/pkg/gpt"
 )
 
-
 // maxVarBytes bounds a variable holding one GUID string: 4 bytes of
 // attributes and 37 UTF-16 code units are plenty.
 const maxVarBytes = 256
