@@ -227,13 +227,16 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 func (b *boot) verity(f found) (rootDevice, error) {
 	b.tl.Begin("verity")
 	v := b.cfg.Verity
-	b.mods.need(b.stage(), "dm", verity.KernelModules(v.Options.Algorithm, v.RootHash)...)
 	start := b.tl.Since()
-	trust, err := activate.GatherTrust(v, b.cfg.Policy, f.d.Data, activate.DeviceSources{Waiter: f.wt, View: f.view})
+	trust, err := activate.GatherTrust(v, b.cfg.Policy, f.d.Data, f.d.Sig, activate.DeviceSources{Waiter: f.wt, View: f.view})
 	if err != nil {
 		return rootDevice{}, err
 	}
+	if trust.RootHash != "" { // verinit.roothash_sig=: checked with the signature
+		v.RootHash = trust.RootHash
+	}
 	gathered := b.tl.Since() - start
+	b.mods.need(b.stage(), "dm", verity.KernelModules(v.Options.Algorithm, v.RootHash)...)
 	var opened func()
 	if b.cfg.Debug {
 		opened = b.logOpenDevices

@@ -17,6 +17,8 @@ import (
 // describeRoot says in a few words how the Config finds the root.
 func describeRoot(c config.Config) string {
 	switch v := c.Verity; {
+	case v != nil && v.Source == config.FromSignature:
+		return fmt.Sprintf("verified root (%s): data %s, hash %s, root hash from the signature on %s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHashFrom.Raw)
 	case v != nil:
 		return fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
 	case c.AutoRoot:

@@ -145,9 +145,17 @@ func checkPolicyInvariant(t *testing.T, w *policyWorld, pc policyCase) bool {
 		}
 		return true
 	}
+	if v.Source == config.FromSignature {
+		// The root hash is the one the signature partition names: the
+		// presented signature's image, over image A's partitions.
+		if pc.signature < 0 {
+			return false // no JSON, no root hash
+		}
+		v.RootHash = w.images[pc.signature%len(w.images)].rootHash
+	}
 	im := w.images[0]
 	for _, i := range w.images {
-		if i.rootHash == v.RootHash {
+		if i.rootHash == v.RootHash && v.Source != config.FromSignature {
 			im = i
 		}
 	}
@@ -227,7 +235,7 @@ func genPolicyCase(rng *mrand.Rand, w *policyWorld) policyCase {
 			pick(hashes...), w.uuidA, w.uuidA, pick("sha256", "sha1")))
 	}
 	var words []string
-	switch rng.IntN(5) {
+	switch rng.IntN(6) {
 	case 0: // DPS pairing
 		words = append(words, "roothash="+pick(hashes...))
 	case 1:
@@ -237,6 +245,8 @@ func genPolicyCase(rng *mrand.Rand, w *policyWorld) policyCase {
 	case 3:
 		words = append(words, "root=/dev/vda1")
 	case 4: // dm-verity.env, if packed, or auto-discovery
+	case 5: // the root hash from a signature partition
+		words = append(words, "verinit.roothash_sig=PARTLABEL=sig", "systemd.verity_root_data=PARTUUID="+w.uuidA, "systemd.verity_root_hash=/dev/vda2")
 	}
 	lax := [][]string{
 		{"verinit.verity_on_corruption=restart", "verinit.verity_on_corruption=panic", "verinit.verity_on_corruption=eio", "verinit.verity_on_corruption=ignore"},

@@ -11,10 +11,13 @@ import (
 
 // Trust is what a root-hash signature is checked against.
 type Trust struct {
-	Sig     []byte             // the DER signature, nil when none was found
-	SigFrom string             // where it came from, for messages and status
-	Roots   []*sig.Certificate // the certificates packed into the initramfs
-	Policy  config.Policy      // what the table must keep; its Signature says whether one is required
+	Sig     []byte // the DER signature, nil when none was found
+	SigFrom string // where it came from, for messages and status
+	// RootHash is the root hash that came with the signature
+	// (verinit.roothash_sig=), "" otherwise.
+	RootHash string
+	Roots    []*sig.Certificate // the certificates packed into the initramfs
+	Policy   config.Policy      // what the table must keep; its Signature says whether one is required
 	// BuiltAt is when the initramfs was built: a clock before it is
 	// wrong, and certificate validity periods are then not checked.
 	BuiltAt time.Time

@@ -37,21 +37,30 @@ func SigPartition(v rootdev.View, data rootdev.Match) (blockdev.Device, bool) {
 	return blockdev.Device{}, false
 }
 
-// ReadVeritySig reads a root-verity-sig partition's JSON and checks that
-// it is about this root hash.
-func ReadVeritySig(dev blockdev.Device, rootHash string) ([]byte, error) {
+// readVeritySigJSON reads a root-verity-sig partition's JSON.
+func readVeritySigJSON(dev blockdev.Device) (sig.VeritySig, error) {
 	f, err := blockdev.Open(dev)
 	if err != nil {
-		return nil, err
+		return sig.VeritySig{}, err
 	}
 	defer f.Close()
 	buf, err := io.ReadAll(io.LimitReader(f, min(dev.SizeBytes, sig.MaxVeritySigBytes)))
 	if err != nil {
-		return nil, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", dev.Path(), min(dev.SizeBytes, sig.MaxVeritySigBytes), err)
+		return sig.VeritySig{}, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", dev.Path(), min(dev.SizeBytes, sig.MaxVeritySigBytes), err)
 	}
 	vs, err := sig.ParseVeritySigJSON(buf)
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", dev.Path(), err)
+		return sig.VeritySig{}, fmt.Errorf("%s: %w", dev.Path(), err)
+	}
+	return vs, nil
+}
+
+// ReadVeritySig reads a root-verity-sig partition's JSON and checks that
+// it is about this root hash.
+func ReadVeritySig(dev blockdev.Device, rootHash string) ([]byte, error) {
+	vs, err := readVeritySigJSON(dev)
+	if err != nil {
+		return nil, err
 	}
 	if vs.RootHash != rootHash {
 		return nil, fmt.Errorf("%s: the signature partition is for root hash %s, not %s", dev.Path(), vs.RootHash, rootHash)
@@ -139,6 +148,13 @@ func (s DeviceSources) PartitionDER(spec rootdev.Spec) (string, []byte, error) {
 	}
 	der, err := ReadPartitionDER(ms[0].Device)
 	return ms[0].Device.Path(), der, err
+}
+
+// SignedRootHash reads the root hash and its signature from the
+// root-verity-sig JSON on the partition verinit.roothash_sig= named.
+func (DeviceSources) SignedRootHash(part rootdev.Match) (string, string, []byte, error) {
+	vs, err := readVeritySigJSON(part.Device)
+	return part.Device.Path(), vs.RootHash, vs.Signature, err
 }
 
 // VeritySig reads the root-verity-sig partition paired with data.

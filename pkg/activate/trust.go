@@ -29,6 +29,9 @@ type SigSources interface {
 	// partition paired with the data partition, if there is one, and
 	// returns the signature it holds for rootHash.
 	VeritySig(data rootdev.Match, rootHash string) (name string, der []byte, found bool, err error)
+	// SignedRootHash reads the root hash a root-verity-sig partition's
+	// JSON names, and its signature.
+	SignedRootHash(part rootdev.Match) (name, rootHash string, der []byte, err error)
 }
 
 // GatherTrust collects what the root hash of v is checked against under
@@ -36,7 +39,12 @@ type SigSources interface {
 // source that has one: the command line (base64, a file in the
 // initramfs, a partition), a file beside Yocto's dm-verity.env, or the
 // root-verity-sig partition paired with the data partition.
-func GatherTrust(v *config.Verity, p config.Policy, data rootdev.Match, src SigSources) (Trust, error) {
+//
+// With verinit.roothash_sig= the root hash itself comes with the
+// signature, from the partition sigPart: it is in Trust.RootHash, for the
+// caller to put into v before Prepare, which checks the signature over it
+// (config allows the key only when a signature is required).
+func GatherTrust(v *config.Verity, p config.Policy, data, sigPart rootdev.Match, src SigSources) (Trust, error) {
 	t := Trust{Policy: p}
 	files, err := src.Certificates()
 	if err != nil {
@@ -54,6 +62,10 @@ func GatherTrust(v *config.Verity, p config.Policy, data rootdev.Match, src SigS
 		t.Roots = append(t.Roots, certs...)
 	}
 	switch s := v.Sig; {
+	case v.Source == config.FromSignature:
+		var name string
+		name, t.RootHash, t.Sig, err = src.SignedRootHash(sigPart)
+		t.SigFrom = "verinit.roothash_sig=" + v.RootHashFrom.Raw + " (" + name + ")"
 	case s.Inline != nil:
 		t.Sig, t.SigFrom = s.Inline, s.From+"=base64:..."
 	case s.Path != "":

@@ -39,6 +39,11 @@ func (f *fakeSources) PartitionDER(spec rootdev.Spec) (string, []byte, error) {
 	return "/dev/vdb1", f.part, f.partErr
 }
 
+func (f *fakeSources) SignedRootHash(part rootdev.Match) (string, string, []byte, error) {
+	f.asked = append(f.asked, "signed root hash "+part.Value)
+	return "/dev/vda4", "feed", []byte("der"), nil
+}
+
 func (f *fakeSources) VeritySig(data rootdev.Match, rootHash string) (string, []byte, bool, error) {
 	f.asked = append(f.asked, "verity-sig "+rootHash)
 	if f.veritySig == nil {
@@ -59,12 +64,14 @@ func TestGatherTrust(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tc := range []struct {
-		name    string
-		sig     config.SigSource
-		src     fakeSources
-		from    string // "" when no signature is found
-		wantErr string
-		asked   string
+		name     string
+		sig      config.SigSource
+		src      fakeSources
+		from     string // "" when no signature is found
+		source   config.Source
+		rootHash string // Trust.RootHash
+		wantErr  string
+		asked    string
 	}{
 		{name: "inline", sig: config.SigSource{Inline: []byte("der"), From: "verinit.roothashsig"}, from: "verinit.roothashsig=base64:..."},
 		{name: "a file in the initramfs", sig: config.SigSource{Path: "/sig.p7s", From: "root-hash-signature"},
@@ -77,6 +84,8 @@ func TestGatherTrust(t *testing.T) {
 		{name: "the DPS root-verity-sig partition", src: fakeSources{veritySig: []byte("der")},
 			from: "root-verity-sig partition /dev/vda3", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
 		{name: "none", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
+		{name: "the root hash from the signature partition", source: config.FromSignature, from: "verinit.roothash_sig=PARTLABEL=sig (/dev/vda4)",
+			asked: "signed root hash sig", rootHash: "feed"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := tc.src
@@ -85,8 +94,8 @@ func TestGatherTrust(t *testing.T) {
 				src.files = map[string][]byte{}
 			}
 			src.files["/etc/verinit/certs/00-a.pem"] = pem
-			v := &config.Verity{RootHash: root, Sig: tc.sig}
-			tr, err := GatherTrust(v, config.Policy{Signature: config.Required}, rootdev.Match{}, &src)
+			v := &config.Verity{RootHash: root, Sig: tc.sig, Source: tc.source, RootHashFrom: part}
+			tr, err := GatherTrust(v, config.Policy{Signature: config.Required}, rootdev.Match{}, rootdev.Match{Value: "sig"}, &src)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want %q", err, tc.wantErr)
@@ -98,6 +107,9 @@ func TestGatherTrust(t *testing.T) {
 			}
 			if len(tr.Roots) != 1 || tr.Policy.Signature != config.Required {
 				t.Errorf("roots %d, policy %v", len(tr.Roots), tr.Policy)
+			}
+			if tr.RootHash != tc.rootHash {
+				t.Errorf("root hash %q, want %q", tr.RootHash, tc.rootHash)
 			}
 			if tr.SigFrom != tc.from || (tc.from != "" && string(tr.Sig) != "der") || (tc.from == "" && tr.Sig != nil) {
 				t.Errorf("signature %q from %q, want der from %q", tr.Sig, tr.SigFrom, tc.from)

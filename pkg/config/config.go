@@ -118,10 +118,10 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	switch {
 	case verity != nil && verity.Source == FromDPS:
 		// No root=: the root hash names the partitions.
-	case verity != nil && verity.Source == FromSystemd && (root == "" || root == "/dev/mapper/root"):
+	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature) && (root == "" || root == "/dev/mapper/root"):
 		// The root is the verity device; the data device is named by
 		// systemd.verity_root_data=.
-	case verity != nil && verity.Source == FromSystemd:
+	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature):
 		errs = append(errs, fmt.Errorf("%s=%s: with systemd.verity_root_data= the root is the verity device: leave %s= out or give /dev/mapper/root", rootKey, root, rootKey))
 	case verity != nil:
 		cfg.Root = verity.Data
@@ -147,7 +147,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	switch {
 	case policy.Enforced() && verity == nil && verityErr == nil:
 		errs = append(errs, errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root"))
-	case verity != nil && !policy.Pinned(verity.RootHash):
+	case verity != nil && verity.Source != FromSignature && !policy.Pinned(verity.RootHash):
 		errs = append(errs, &RefusedError{"roothash", verity.RootHash, policy, "the initramfs pins the root hash to " + strings.Join(policy.RootHashes, " or ")})
 	}
 	r.checkModuleParams()

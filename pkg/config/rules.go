@@ -106,6 +106,7 @@ func rules() []rule {
 			return ""
 		}},
 		{"verinit.roothashsig", nil},
+		{"verinit.roothash_sig", nil}, // allowed only with a required signature: see parseVerity
 		{"verinit.signature", nil}, // only tightens: see readPolicy
 		{"verinit.verity_sig", nil},
 		{"verinit.verity", nil}, // only tightens: see readPolicy

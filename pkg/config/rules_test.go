@@ -155,3 +155,42 @@ func TestPolicyRefuses(t *testing.T) {
 		}
 	})
 }
+
+// TestRootHashSig: verinit.roothash_sig= takes the root hash from the
+// disk, so it is accepted only with a required signature.
+func TestRootHashSig(t *testing.T) {
+	devs := " systemd.verity_root_data=PARTLABEL=root-a systemd.verity_root_hash=PARTLABEL=root-a-verity"
+	signed := Packed{Policy: []byte("signature=required\n")}
+	for _, tc := range []struct {
+		name, line string
+		packed     Packed
+		wantErr    string
+	}{
+		{"signature required", "verinit.roothash_sig=PARTLABEL=root-a-verity-sig" + devs, signed, ""},
+		{"required on the command line", "verinit.roothash_sig=PARTLABEL=root-a-verity-sig verinit.signature=required" + devs, Packed{}, ""},
+		{"no required signature", "verinit.roothash_sig=PARTLABEL=root-a-verity-sig" + devs, Packed{Policy: []byte("verity=required\n")},
+			"verinit.roothash_sig= takes the root hash from the disk: it needs a required signature"},
+		{"and roothash=", "verinit.roothash_sig=PARTLABEL=s roothash=" + hash64 + devs, signed, "verinit.roothash_sig= and roothash= both give the root hash"},
+		{"no devices", "verinit.roothash_sig=PARTLABEL=s", signed, "verinit.roothash_sig= needs systemd.verity_root_data= and systemd.verity_root_hash="},
+		{"another signature", "verinit.roothash_sig=PARTLABEL=s verinit.roothashsig=/sig" + devs, signed, "verinit.roothash_sig= names the signature too"},
+		{"root= other than the verity device", "verinit.roothash_sig=PARTLABEL=s root=/dev/vda1" + devs, signed, "root=/dev/vda1: with systemd.verity_root_data= the root is the verity device"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse(cmdline.Parse(tc.line), tc.packed)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := c.Verity
+			if v == nil || v.Source != FromSignature || v.RootHash != "" || v.RootHashFrom.Raw != "PARTLABEL=root-a-verity-sig" ||
+				v.Data.Raw != "PARTLABEL=root-a" || v.Hash.Raw != "PARTLABEL=root-a-verity" {
+				t.Errorf("verity %+v", v)
+			}
+		})
+	}
+}

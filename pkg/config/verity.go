@@ -31,6 +31,7 @@ const (
 	FromDPS                         // roothash= alone: the Discoverable Partitions pairing
 	FromRoot                        // roothash= with root=: the pairing, or a tree appended to the root
 	FromVerityEnv                   // a packed dm-verity.env
+	FromSignature                   // verinit.roothash_sig=: the root hash a slot's signed root-verity-sig partition names
 )
 
 func (s Source) String() string {
@@ -43,6 +44,8 @@ func (s Source) String() string {
 		return "root"
 	case FromVerityEnv:
 		return "dm-verity.env"
+	case FromSignature:
+		return "signature"
 	}
 	return "none"
 }
@@ -50,8 +53,11 @@ func (s Source) String() string {
 // Verity is how the root is to be verified.
 type Verity struct {
 	Source   Source
-	RootHash string // lowercase hex
-	Data     rootdev.Spec
+	RootHash string // lowercase hex; "" until read from RootHashFrom
+	// RootHashFrom is verinit.roothash_sig=: the partition whose signed
+	// root-verity-sig JSON gives the root hash (and its signature).
+	RootHashFrom rootdev.Spec
+	Data         rootdev.Spec
 	Hash     rootdev.Spec
 	// HashOffset is where the superblock (or, without one, the tree)
 	// starts on the hash device. HashOffsetFromFS: the hash is appended
@@ -361,8 +367,30 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 	hash, hasHash := c.Lookup("roothash")
 	dataDev, hasData := c.Lookup("systemd.verity_root_data")
 	hashDev, hasHashDev := c.Lookup("systemd.verity_root_hash")
+	sigPart, hasSigPart := c.Lookup("verinit.roothash_sig")
 	var err error
 	switch {
+	case hasSigPart:
+		// The root hash is the one a signed root-verity-sig partition
+		// names: static boot entries per slot, whatever the image.
+		switch {
+		case c.policy.Signature != Required:
+			return nil, errors.New("verinit.roothash_sig= takes the root hash from the disk: it needs a required signature (verinit initramfs --policy signature=required, or verinit.signature=required)")
+		case hasHash:
+			return nil, errors.New("verinit.roothash_sig= and roothash= both give the root hash; give one")
+		case !hasData || !hasHashDev:
+			return nil, errors.New("verinit.roothash_sig= needs systemd.verity_root_data= and systemd.verity_root_hash= for the slot's data and hash partitions")
+		}
+		v.Source = FromSignature
+		if v.RootHashFrom, err = rootdev.ParseSpec(sigPart); err != nil {
+			return nil, fmt.Errorf("verinit.roothash_sig: %w", err)
+		}
+		if v.Data, err = rootdev.ParseSpec(dataDev); err != nil {
+			return nil, fmt.Errorf("systemd.verity_root_data: %w", err)
+		}
+		if v.Hash, err = rootdev.ParseSpec(hashDev); err != nil {
+			return nil, fmt.Errorf("systemd.verity_root_hash: %w", err)
+		}
 	case hasData || hasHashDev:
 		if !hasData || !hasHashDev || !hasHash {
 			return nil, errors.New("systemd.verity_root_data=, systemd.verity_root_hash= and roothash= go together; some are missing")
@@ -396,8 +424,10 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 	default:
 		return nil, nil
 	}
-	if v.RootHash, err = parseRootHash("roothash", hash); err != nil {
-		return nil, err
+	if v.Source != FromSignature {
+		if v.RootHash, err = parseRootHash("roothash", hash); err != nil {
+			return nil, err
+		}
 	}
 	if s, ok := c.Lookup("verinit.verity_hash_offset"); ok {
 		n, err := strconv.ParseUint(s, 10, 64)
@@ -412,6 +442,9 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 				return nil, err
 			}
 		}
+	}
+	if v.Source == FromSignature && (v.Sig.Given() || v.Options.Signature != "") {
+		return nil, errors.New("verinit.roothash_sig= names the signature too; give no other")
 	}
 	if v.Options.Signature != "" {
 		if v.Sig.Given() {

@@ -26,6 +26,9 @@ type Decision struct {
 	// the root partition.
 	Data, Hash    rootdev.Match
 	HashPartition *rootdev.Spec
+	// Sig is the partition verinit.roothash_sig= names, whose signed
+	// root-verity-sig JSON gives the root hash.
+	Sig rootdev.Match
 	// Discovered is the partition auto-discovery chose (no root=).
 	Discovered *dps.Candidate
 	// Missing says what is not there yet, when not done.
@@ -44,7 +47,7 @@ func (in Input) Needs() rootdev.Needs {
 	c := in.Config
 	switch {
 	case c.Verity != nil:
-		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash)
+		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash, c.Verity.RootHashFrom)
 		n.Tables = n.Tables || c.Verity.Source == config.FromRoot // the pairing of root= with roothash= reads tables
 		return n
 	case c.AutoRoot:
@@ -111,10 +114,16 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 	if d.Hash, okHash, err = resolve("verity", hashSpec); err != nil {
 		return d, false, err
 	}
+	okSig := true
+	if vc.RootHashFrom.Kind != 0 {
+		if d.Sig, okSig, err = resolve("signature", vc.RootHashFrom); err != nil {
+			return d, false, err
+		}
+	}
 	if len(missing) > 0 {
 		d.Missing = []string{dataWhat + " " + strings.Join(missing, "; ")}
 	}
-	return d, okData && okHash, nil
+	return d, okData && okHash && okSig, nil
 }
 
 // stalePairing fails a Discoverable Partitions pairing (roothash=

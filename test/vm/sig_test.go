@@ -42,6 +42,54 @@ func TestSignature(t *testing.T) {
 			})
 		}
 	})
+	// Static boot entries per slot: the root hash is the one the slot's
+	// signed root-verity-sig partition names (docs/integration/updates.md).
+	t.Run("root hash from the slot's signature partition", func(t *testing.T) {
+		entry := func(slot, sigSlot string) string {
+			return "systemd.verity_root_data=PARTLABEL=root-" + slot + " systemd.verity_root_hash=PARTLABEL=root-" + slot + "-verity" +
+				" verinit.roothash_sig=PARTLABEL=root-" + sigSlot + "-verity-sig rauc.slot=" + strings.ToUpper(slot) + " verinit.failure_delay=0"
+		}
+		for _, tc := range []struct {
+			name, initrd, cmdline, slot, line string
+		}{
+			{"slot A", s.initrdSigned, entry("a", "a"), "A", ""},
+			{"slot B", s.initrdSigned, entry("b", "b"), "B", ""},
+			{"B's signature over A's partitions", s.initrdSigned, entry("a", "b"), "",
+				`verinit: \[verity \+\d+ms\] /dev/vda2: verity: root hash mismatch`},
+			{"without a required signature", shared.initrd, entry("a", "a"), "",
+				`verinit: \[config \+\d+ms\] kernel command line: verinit.roothash_sig= takes the root hash from the disk: it needs a required signature`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, tc.initrd, []string{"ab-sig"}, tc.cmdline)
+				if tc.slot == "" {
+					if r.Reached {
+						t.Errorf("the real init was reached")
+					}
+					vmtest.WantLine(t, r.Console, tc.line)
+					return
+				}
+				if !r.Reached || r.Status == nil {
+					t.Fatalf("the real init was not reached or printed no status")
+				}
+				hash := a.rootHash
+				if tc.slot == "B" {
+					hash = b.rootHash
+				}
+				sigDev := map[string]string{"A": "/dev/vda3", "B": "/dev/vda6"}[tc.slot]
+				for path, want := range map[string]any{"verity.source": "signature", "verity.root_hash": hash,
+					"signature.from": "verinit.roothash_sig=PARTLABEL=root-" + strings.ToLower(tc.slot) + "-verity-sig (" + sigDev + ")",
+					"signature.subject": "CN=verinit test trusted"} {
+					if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
+						t.Errorf("status %s = %v, want %v", path, got, want)
+					}
+				}
+				if !strings.Contains(r.Console, "VERINIT-TEST-ROOT: slot "+tc.slot+"\n") {
+					t.Errorf("the real init is not slot %s's", tc.slot)
+				}
+			})
+		}
+	})
 	t.Run("dm-verity.env with its signature beside it", func(t *testing.T) {
 		t.Parallel()
 		r := shared.bootWith(t, shared.sig(t).initrdYoctoSigned, []string{"verity"}, "root=PARTUUID="+uuidVExt4App)

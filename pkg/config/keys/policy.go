@@ -54,6 +54,7 @@ func PolicyDocs() []Decision {
 		{"systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
 		{"verinit.verity_on_corruption", "restart, panic, eio", "ignore would hand a corrupted block to the real system"},
 		{"verinit.roothashsig", anyValue, "a signature is checked against the packed certificates, and required or not by the policy"},
+		{"verinit.roothash_sig", "any value, under signature=required only (refused otherwise, whatever the policy)", "the root hash comes from the disk, so only its signature by a packed certificate makes it trusted; pins and min-version apply to it"},
 		{"verinit.signature", anyValue, tightens},
 		{"verinit.verity_sig", anyValue, "kernel adds the kernel's own check of the same signature"},
 		{"verinit.verity", anyValue, tightens},
