@@ -107,7 +107,7 @@ func rules() []rule {
 		}},
 		{"verinit.roothashsig", nil},
 		{"verinit.roothash_sig", nil}, // allowed only with a required signature: see parseVerity
-		{"verinit.signature", nil}, // only tightens: see readPolicy
+		{"verinit.signature", nil},    // only tightens: see readPolicy
 		{"verinit.verity_sig", nil},
 		{"verinit.verity", nil}, // only tightens: see readPolicy
 		{"rauc.slot", nil},

@@ -58,7 +58,7 @@ type Verity struct {
 	// root-verity-sig JSON gives the root hash (and its signature).
 	RootHashFrom rootdev.Spec
 	Data         rootdev.Spec
-	Hash     rootdev.Spec
+	Hash         rootdev.Spec
 	// HashOffset is where the superblock (or, without one, the tree)
 	// starts on the hash device. HashOffsetFromFS: the hash is appended
 	// to the data device after the file system; find its superblock

@@ -78,7 +78,7 @@ func TestSignature(t *testing.T) {
 				}
 				sigDev := map[string]string{"A": "/dev/vda3", "B": "/dev/vda6"}[tc.slot]
 				for path, want := range map[string]any{"verity.source": "signature", "verity.root_hash": hash,
-					"signature.from": "verinit.roothash_sig=PARTLABEL=root-" + strings.ToLower(tc.slot) + "-verity-sig (" + sigDev + ")",
+					"signature.from":    "verinit.roothash_sig=PARTLABEL=root-" + strings.ToLower(tc.slot) + "-verity-sig (" + sigDev + ")",
 					"signature.subject": "CN=verinit test trusted"} {
 					if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 						t.Errorf("status %s = %v, want %v", path, got, want)
