@@ -21,6 +21,8 @@ import (
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // Type is a file system type name as blkid reports it in TYPE=.
@@ -94,40 +96,8 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the value
 // found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("fsdetect: ")
-	b.WriteString(e.Msg)
-	b.WriteString(" at byte 0x")
-	b.WriteString(strconv.FormatInt(e.Offset, 16))
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return b.String()
-}
-
-func formatValue(field string, v any) string {
-	hex := strings.Contains(field, "checksum") || strings.Contains(field, "feature")
-	switch v := v.(type) {
-	case uint64:
-		if hex {
-			return "0x" + strconv.FormatUint(v, 16)
-		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case uint16:
-		return formatValue(field, uint64(v))
-	case uint8:
-		return formatValue(field, uint64(v))
-	case string:
-		return v
-	}
-	return "?"
+	hex := strings.Contains(e.Field, "checksum") || strings.Contains(e.Field, "feature")
+	return formaterr.Text{Pkg: "fsdetect", Msg: e.Msg, Offset: e.Offset, Value: e.Value, Want: e.want, Hex: hex}.String()
 }
 
 // Limits on reads.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // ErrNoSuperblock is matched (with errors.Is) by the error ParseSuperblock
@@ -50,53 +52,26 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the value
 // found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("verity: ")
-	b.WriteString(e.Msg)
-	b.WriteString(" at byte 0x")
-	b.WriteString(strconv.FormatInt(e.Offset, 16))
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return b.String()
+	return formaterr.Text{
+		Pkg: "verity", Msg: e.Msg, Offset: e.Offset,
+		Value: value(e.Field, e.Value), Want: value(e.Field, e.want), Hex: e.Field == "Signature",
+	}.String()
 }
 
 // Unwrap returns the sentinel error this error stands for (ErrNoSuperblock,
 // ErrSuperblockMismatch), or nil.
 func (e *FormatError) Unwrap() error { return e.err }
 
-func formatValue(field string, v any) string {
-	switch v := v.(type) {
-	case uint64:
-		if field == "Signature" {
-			return "0x" + strconv.FormatUint(v, 16)
+// value returns v as FormatError shows it: a salt or UUID in hex, as
+// veritysetup prints them, and "-" for an empty one.
+func value(field string, v any) any {
+	if b, ok := v.([]byte); ok && (field == "Salt" || field == "UUID") {
+		if len(b) == 0 {
+			return "-"
 		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case uint16:
-		return formatValue(field, uint64(v))
-	case uint8:
-		return formatValue(field, uint64(v))
-	case int:
-		return strconv.Itoa(v)
-	case string:
-		return v
-	case []byte:
-		if field == "Salt" || field == "UUID" {
-			if len(v) == 0 {
-				return "-"
-			}
-			return hexEncode(v)
-		}
-		return strconv.Quote(string(v))
+		return hexEncode(b)
 	}
-	return "?"
+	return v
 }
 
 // A CorruptionError reports the first block that does not match the hash
