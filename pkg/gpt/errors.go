@@ -51,15 +51,6 @@ func hexField(field string) bool {
 	return strings.HasSuffix(field, "CRC32") || field == "Revision" || field == "OSType" || field == "BootSignature"
 }
 
-// wrapError adds context to an error while keeping it for errors.Is/As.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
-
 // isError is an error with its own message that matches a sentinel.
 type isError struct {
 	msg    string

@@ -1,7 +1,9 @@
 package verity
 
 import (
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 
@@ -69,7 +71,7 @@ func value(field string, v any) any {
 		if len(b) == 0 {
 			return "-"
 		}
-		return hexEncode(b)
+		return hex.EncodeToString(b)
 	}
 	return v
 }
@@ -153,44 +155,16 @@ func (e *rootHashError) Error() string {
 	b.WriteString(" of the ")
 	b.WriteString(e.device)
 	b.WriteString(" device) hashes to ")
-	b.WriteString(hexEncode(e.got))
+	b.WriteString(hex.EncodeToString(e.got))
 	b.WriteString(", not to the root hash ")
-	b.WriteString(hexEncode(e.want))
+	b.WriteString(hex.EncodeToString(e.want))
 	return b.String()
 }
 
 func (e *rootHashError) Unwrap() error { return ErrRootHashMismatch }
 
-// wrapError adds context to an error while keeping it for errors.Is/As.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
-
-// isError is an error with its own message that matches a sentinel.
-type isError struct {
-	msg    string
-	target error
-}
-
-func (e *isError) Error() string        { return e.msg }
-func (e *isError) Is(target error) bool { return target == e.target }
-
 // invalid returns an error matching ErrInvalidParams whose text is
-// "verity: invalid parameters: " followed by the concatenated parts.
-func invalid(parts ...string) error {
-	return &isError{msg: "verity: invalid parameters: " + strings.Join(parts, ""), target: ErrInvalidParams}
+// "verity: invalid parameters: " followed by the formatted message.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidParams, fmt.Sprintf(format, args...))
 }
-
-func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
-
-func itoa(v int) string { return strconv.Itoa(v) }
-
-func i64toa(v int64) string { return strconv.FormatInt(v, 10) }
-
-func quote(s string) string { return strconv.Quote(s) }
-
-func hexOff(off int64) string { return "0x" + strconv.FormatInt(off, 16) }
