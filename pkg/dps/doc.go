@@ -18,9 +18,9 @@
 //
 // The package is pure: it works on tables already read by package gpt,
 // never opens devices, never logs and never panics on input. It imports only
-// the standard library (no fmt-heavy reflection, no encoding/json, no net)
-// and package gpt, so that it can be linked into the static /init. Its
-// package-level values are read-only lookup tables and sentinel errors.
+// the standard library (no encoding/json, no net) and package gpt, so that
+// it can be linked into the static /init. Its package-level values are
+// read-only lookup tables and sentinel errors.
 //
 // Verity signature partitions (root-verity-sig) are located by
 // FindVeritySig, but their JSON content is not parsed here.

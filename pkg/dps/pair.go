@@ -1,6 +1,7 @@
 package dps
 
 import (
+	"encoding/hex"
 	"errors"
 	"strconv"
 
@@ -38,8 +39,8 @@ func PairUUIDs(rootHash []byte) (data, verity gpt.GUID, err error) {
 	if len(rootHash) < uuidBytes {
 		return data, verity, errors.New("dps: root hash of " + strconv.Itoa(len(rootHash)) + " bytes is too short to name partitions: want at least 16")
 	}
-	data = guidFromText([uuidBytes]byte(rootHash[:uuidBytes]))
-	verity = guidFromText([uuidBytes]byte(rootHash[len(rootHash)-uuidBytes:]))
+	data = gpt.GUIDFromBytes([uuidBytes]byte(rootHash[:uuidBytes]))
+	verity = gpt.GUIDFromBytes([uuidBytes]byte(rootHash[len(rootHash)-uuidBytes:]))
 	if data.IsZero() || verity.IsZero() {
 		return gpt.GUID{}, gpt.GUID{}, errors.New("dps: root hash " + hexString(rootHash) + " would give an all-zero partition UUID")
 	}
@@ -58,7 +59,7 @@ func PairUUIDs(rootHash []byte) (data, verity gpt.GUID, err error) {
 // hash tree is consistent, never as the reason to trust the data. It is
 // wrong for root hashes that are not 32 bytes long.
 func GuessRootHash(data, verity gpt.GUID) []byte {
-	d, v := textBytes(data), textBytes(verity)
+	d, v := data.Bytes(), verity.Bytes()
 	h := make([]byte, 0, 2*uuidBytes)
 	h = append(h, d[:]...)
 	return append(h, v[:]...)
@@ -66,14 +67,8 @@ func GuessRootHash(data, verity gpt.GUID) []byte {
 
 // hexString returns b in lowercase hex, shortened to maxQuoted digits.
 func hexString(b []byte) string {
-	n := min(len(b), maxQuoted/2)
-	s := make([]byte, 2*n)
-	for i, c := range b[:n] {
-		s[2*i] = hexDigits[c>>4]
-		s[2*i+1] = hexDigits[c&0x0f]
+	if n := maxQuoted / 2; len(b) > n {
+		return hex.EncodeToString(b[:n]) + "..."
 	}
-	if n < len(b) {
-		return string(s) + "..."
-	}
-	return string(s)
+	return hex.EncodeToString(b)
 }

@@ -1,6 +1,7 @@
 package dps
 
 import (
+	"encoding/hex"
 	"runtime"
 	"strconv"
 
@@ -341,7 +342,7 @@ func TypeGUID(r Role, a Arch) (t gpt.GUID, ok bool) {
 	}
 	for _, e := range typeTable {
 		if e.role == r && e.arch == a {
-			return guidFromHex(e.hex), true
+			return e.guid(), true
 		}
 	}
 	return gpt.GUID{}, false
@@ -351,7 +352,9 @@ func TypeGUID(r Role, a Arch) (t gpt.GUID, ok bool) {
 // architecture is empty for the roles that have one type for all
 // architectures. ok is false for a type DPS does not define.
 func Identify(t gpt.GUID) (r Role, a Arch, ok bool) {
-	h := textHex(t)
+	b := t.Bytes()
+	var h [32]byte
+	hex.Encode(h[:], b[:])
 	for _, e := range typeTable {
 		if string(h[:]) == e.hex {
 			return e.role, e.arch, true
@@ -393,61 +396,17 @@ func typeName(r Role, a Arch) string {
 	return prefix + string(a) + suffix
 }
 
-const hexDigits = "0123456789abcdef"
-
-// The text form of a UUID lists the first three groups most significant
-// byte first, while the GPT stores them little-endian (dps.md §1.5);
-// systemd's sd_id128_t holds the bytes in text order.
-
-// textBytes returns the 16 bytes of g in text order (sd_id128_t order).
-func textBytes(g gpt.GUID) [16]byte {
-	return [16]byte{g[3], g[2], g[1], g[0], g[5], g[4], g[7], g[6],
-		g[8], g[9], g[10], g[11], g[12], g[13], g[14], g[15]}
-}
-
-// guidFromText returns the GPT GUID whose text form has the bytes b, in
-// order.
-func guidFromText(b [16]byte) gpt.GUID {
-	return gpt.GUID{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6],
-		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
-}
-
-// textHex returns the 32 lowercase hex digits of g's text form.
-func textHex(g gpt.GUID) [32]byte {
-	var h [32]byte
-	for i, c := range textBytes(g) {
-		h[2*i] = hexDigits[c>>4]
-		h[2*i+1] = hexDigits[c&0x0f]
-	}
-	return h
-}
-
-// guidFromHex converts 32 hex digits of a table entry. The table is
-// constant and tested, so a bad digit is a programmer bug.
-func guidFromHex(s string) gpt.GUID {
-	if len(s) != 32 {
-		panic("dps: bad type table entry " + s)
-	}
+// guid returns the type GUID of e. The table is constant and tested, so a
+// bad entry is a programmer bug.
+func (e typeEntry) guid() gpt.GUID {
 	var b [16]byte
-	for i := range b {
-		hi, lo := unhex(s[2*i]), unhex(s[2*i+1])
-		if hi > 15 || lo > 15 {
-			panic("dps: bad type table entry " + s)
-		}
-		b[i] = hi<<4 | lo
+	if len(e.hex) != 2*len(b) {
+		panic("dps: bad type table entry " + e.hex)
 	}
-	return guidFromText(b)
-}
-
-// unhex returns the value of a lowercase hex digit, or 16.
-func unhex(c byte) byte {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0'
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10
+	if _, err := hex.Decode(b[:], []byte(e.hex)); err != nil {
+		panic("dps: bad type table entry " + e.hex)
 	}
-	return 16
+	return gpt.GUIDFromBytes(b)
 }
 
 // maxQuoted bounds how much of an input string an error message repeats.

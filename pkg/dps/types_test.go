@@ -66,7 +66,7 @@ func TestTypeTableMatchesSystemd(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range typeTable {
-		if g := guidFromHex(e.hex); !seen[g] {
+		if g := e.guid(); !seen[g] {
 			t.Errorf("%s (%s) is not in systemd's list", typeName(e.role, e.arch), g)
 		}
 	}
@@ -190,7 +190,7 @@ func TestIdentifyRoundTrip(t *testing.T) {
 	// A DPS type with its bytes in text order instead of on-disk order
 	// is not a DPS type.
 	g, _ := TypeGUID(Root, ArchX86_64)
-	swapped := gpt.GUID(textBytes(g))
+	swapped := gpt.GUID(g.Bytes())
 	if _, _, ok := Identify(swapped); ok {
 		t.Errorf("Identify(%s) found a type", swapped)
 	}

@@ -1,6 +1,9 @@
 package dps
 
-import "strings"
+import (
+	"cmp"
+	"strings"
+)
 
 // compareVersions compares two partition labels the way systemd's
 // strverscmp_improved (src/fundamental/string-util-fundamental.c) does and
@@ -49,7 +52,7 @@ func compareVersions(a, b string) int {
 
 		// Past the '~' check, a label with more segments is newer.
 		if i >= len(a) || j >= len(b) {
-			return cmpInt(len(a)-i, len(b)-j)
+			return cmp.Compare(len(a)-i, len(b)-j)
 		}
 
 		// '-', '^' and '.' in this order: the label without the prefix
@@ -81,7 +84,7 @@ func compareVersions(a, b string) int {
 			for byteAt(b, j) == '0' {
 				j++
 			}
-			if r := cmpInt(ea-i, eb-j); r != 0 { // more digits, larger number
+			if r := cmp.Compare(ea-i, eb-j); r != 0 { // more digits, larger number
 				return r
 			}
 			if r := strings.Compare(a[i:ea], b[j:eb]); r != 0 {
@@ -97,7 +100,7 @@ func compareVersions(a, b string) int {
 			if r := strings.Compare(a[i:i+n], b[j:j+n]); r != 0 {
 				return r
 			}
-			if r := cmpInt(ea-i, eb-j); r != 0 {
+			if r := cmp.Compare(ea-i, eb-j); r != 0 {
 				return r
 			}
 		}
@@ -119,16 +122,6 @@ func isAlpha(c byte) bool { return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' 
 
 func isVersionChar(c byte) bool {
 	return isDigit(c) || isAlpha(c) || c == '~' || c == '-' || c == '^' || c == '.'
-}
-
-func cmpInt(a, b int) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
 }
 
 // cmpBool orders false before true, like systemd's CMP on booleans.

@@ -12,15 +12,18 @@
 //
 // Like the other parsers in this module, Probe reads from an io.ReaderAt
 // whose size the caller gives, never opens paths, never logs, never panics on
-// input, bounds every read by a named constant and the device size, and uses
-// only the standard library without fmt, encoding/binary or reflect.
+// input, and bounds every read by a named constant and the device size.
 package fsdetect
 
 import (
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // Type is a file system type name as blkid reports it in TYPE=.
@@ -94,40 +97,8 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the value
 // found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("fsdetect: ")
-	b.WriteString(e.Msg)
-	b.WriteString(" at byte 0x")
-	b.WriteString(strconv.FormatInt(e.Offset, 16))
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return b.String()
-}
-
-func formatValue(field string, v any) string {
-	hex := strings.Contains(field, "checksum") || strings.Contains(field, "feature")
-	switch v := v.(type) {
-	case uint64:
-		if hex {
-			return "0x" + strconv.FormatUint(v, 16)
-		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case uint16:
-		return formatValue(field, uint64(v))
-	case uint8:
-		return formatValue(field, uint64(v))
-	case string:
-		return v
-	}
-	return "?"
+	hex := strings.Contains(e.Field, "checksum") || strings.Contains(e.Field, "feature")
+	return formaterr.Text{Pkg: "fsdetect", Msg: e.Msg, Offset: e.Offset, Value: e.Value, Want: e.want, Hex: hex}.String()
 }
 
 // Limits on reads.
@@ -199,15 +170,6 @@ type isError struct {
 func (e *isError) Error() string        { return e.msg }
 func (e *isError) Is(target error) bool { return target == e.target }
 
-// wrapError adds context to an error while keeping it for errors.Is/As.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
-
 // readAt reads exactly len(p) bytes at off.
 func readAt(r io.ReaderAt, p []byte, off int64) error {
 	n, err := r.ReadAt(p, off)
@@ -217,34 +179,18 @@ func readAt(r io.ReaderAt, p []byte, off int64) error {
 	if err == nil || err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &wrapError{msg: "fsdetect: read " + strconv.Itoa(len(p)) + " bytes at byte 0x" + strconv.FormatInt(off, 16), err: err}
+	return fmt.Errorf("fsdetect: read %d bytes at byte %#x: %w", len(p), off, err)
 }
 
 // formatUUID formats 16 bytes as blkid does (blkid_unparse_uuid): lowercase
 // hex in byte order, dashes after bytes 4, 6, 8 and 10. An all-zero UUID is
 // "", as blkid omits it.
 func formatUUID(u []byte) string {
-	const hexDigits = "0123456789abcdef"
-	zero := true
-	for _, c := range u {
-		if c != 0 {
-			zero = false
-		}
-	}
-	if zero || len(u) != 16 {
+	if len(u) != 16 || [16]byte(u) == [16]byte{} {
 		return ""
 	}
-	var b [36]byte
-	j := 0
-	for i, c := range u {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j], b[j+1] = hexDigits[c>>4], hexDigits[c&0x0f]
-		j += 2
-	}
-	return string(b[:])
+	h := hex.EncodeToString(u)
+	return h[:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:]
 }
 
 // label returns a fixed-size volume name field the way blkid_probe_set_label
@@ -254,19 +200,4 @@ func label(b []byte) string {
 		b = b[:i]
 	}
 	return strings.TrimRight(string(b), " \t\n\v\f\r")
-}
-
-func le16(b []byte) uint16 {
-	_ = b[1]
-	return uint16(b[0]) | uint16(b[1])<<8
-}
-
-func le32(b []byte) uint32 {
-	_ = b[3]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
 }

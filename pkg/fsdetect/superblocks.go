@@ -1,6 +1,7 @@
 package fsdetect
 
 import (
+	"encoding/binary"
 	"hash/crc32"
 	"io"
 	"strconv"
@@ -29,25 +30,25 @@ const (
 // 1<<block_log with block_log <= 20, and bytes_used within the device.
 // squashfs has no UUID or label.
 func probeSquashfs(_ io.ReaderAt, size int64, head []byte) (Info, bool, error) {
-	if len(head) < sqSize || le32(head) != sqMagic {
+	if len(head) < sqSize || binary.LittleEndian.Uint32(head) != sqMagic {
 		return Info{}, false, nil
 	}
-	major, minor := le16(head[sqMajor:]), le16(head[sqMinor:])
+	major, minor := binary.LittleEndian.Uint16(head[sqMajor:]), binary.LittleEndian.Uint16(head[sqMinor:])
 	if major != sqWantMajor || minor > sqWantMinor {
 		// blkid calls versions below 4 "squashfs3"; Linux mounts only 4.0.
 		return Info{}, false, &FormatError{Offset: sqMajor, Field: "s_major",
 			Value: strconv.Itoa(int(major)) + "." + strconv.Itoa(int(minor)), want: "4.0", Msg: "squashfs superblock: unsupported version"}
 	}
-	blockLog, blockSize := le16(head[sqBlockLog:]), le32(head[sqBlockSize:])
+	blockLog, blockSize := binary.LittleEndian.Uint16(head[sqBlockLog:]), binary.LittleEndian.Uint32(head[sqBlockSize:])
 	if blockLog > sqMaxLog || blockSize != 1<<blockLog {
 		return Info{}, false, &FormatError{Offset: sqBlockSize, Field: "block_size", Value: blockSize,
 			want: "1<<block_log = 1<<" + strconv.Itoa(int(blockLog)) + " (block_log <= 20)", Msg: "squashfs superblock: block size does not match block_log"}
 	}
-	if used := le64(head[sqBytesUsed:]); used > uint64(size) {
+	if used := binary.LittleEndian.Uint64(head[sqBytesUsed:]); used > uint64(size) {
 		return Info{}, false, &FormatError{Offset: sqBytesUsed, Field: "bytes_used", Value: used,
 			want: "<= " + strconv.FormatInt(size, 10), Msg: "squashfs superblock: file system larger than the device"}
 	}
-	return Info{Type: Squashfs, SizeBytes: le64(head[sqBytesUsed:])}, true, nil
+	return Info{Type: Squashfs, SizeBytes: binary.LittleEndian.Uint64(head[sqBytesUsed:])}, true, nil
 }
 
 // EROFS superblock (fs/erofs/erofs_fs.h, struct erofs_super_block) at byte
@@ -73,7 +74,7 @@ const (
 // 1024 (or blocksize bytes when the block is not larger than 1024), with the
 // checksum field taken as zero.
 func probeEROFS(r io.ReaderAt, size int64, head []byte) (Info, bool, error) {
-	if len(head) < erofsOffset+erofsSBSize || le32(head[erofsOffset:]) != erofsMagic {
+	if len(head) < erofsOffset+erofsSBSize || binary.LittleEndian.Uint32(head[erofsOffset:]) != erofsMagic {
 		return Info{}, false, nil
 	}
 	sb := head[erofsOffset : erofsOffset+erofsSBSize]
@@ -82,7 +83,7 @@ func probeEROFS(r io.ReaderAt, size int64, head []byte) (Info, bool, error) {
 		return Info{}, false, &FormatError{Offset: erofsOffset + erofsBlkszbits, Field: "blkszbits", Value: bits,
 			want: "9..16", Msg: "erofs superblock: unsupported block size"}
 	}
-	if le32(sb[erofsFeatureCompat:])&erofsCompatSBCsum != 0 {
+	if binary.LittleEndian.Uint32(sb[erofsFeatureCompat:])&erofsCompatSBCsum != 0 {
 		n := int64(1) << bits
 		if n > erofsOffset {
 			n -= erofsOffset
@@ -98,7 +99,7 @@ func probeEROFS(r io.ReaderAt, size int64, head []byte) (Info, bool, error) {
 				return Info{}, false, err
 			}
 		}
-		if got, want := le32(area[erofsChecksum:]), crc32cRaw(area, erofsChecksum); got != want {
+		if got, want := binary.LittleEndian.Uint32(area[erofsChecksum:]), crc32cRaw(area, erofsChecksum); got != want {
 			return Info{}, false, &FormatError{Offset: erofsOffset + erofsChecksum, Field: "checksum", Value: got, want: want,
 				Msg: "erofs superblock: bad checksum"}
 		}
@@ -107,7 +108,7 @@ func probeEROFS(r io.ReaderAt, size int64, head []byte) (Info, bool, error) {
 		Type:      EROFS,
 		UUID:      formatUUID(sb[erofsUUID : erofsUUID+16]),
 		Label:     label(sb[erofsVolumeName : erofsVolumeName+16]),
-		SizeBytes: uint64(le32(sb[erofsBlocks:])) << sb[erofsBlkszbits],
+		SizeBytes: uint64(binary.LittleEndian.Uint32(sb[erofsBlocks:])) << sb[erofsBlkszbits],
 	}, true, nil
 }
 
@@ -172,14 +173,14 @@ const (
 // A superblock without a journal whose only extra feature is recover is none
 // of these for blkid; Probe reports it as a *FormatError.
 func probeExt(_ io.ReaderAt, _ int64, head []byte) (Info, bool, error) {
-	if len(head) < extOffset+extSBSize || le16(head[extOffset+extMagicOff:]) != extMagic {
+	if len(head) < extOffset+extSBSize || binary.LittleEndian.Uint16(head[extOffset+extMagicOff:]) != extMagic {
 		return Info{}, false, nil
 	}
 	sb := head[extOffset : extOffset+extSBSize]
-	fc, fi, fro := le32(sb[extFeatureCompat:]), le32(sb[extFeatureInc:]), le32(sb[extFeatureRO:])
-	logBS := le32(sb[extLogBlockSize:])
+	fc, fi, fro := binary.LittleEndian.Uint32(sb[extFeatureCompat:]), binary.LittleEndian.Uint32(sb[extFeatureInc:]), binary.LittleEndian.Uint32(sb[extFeatureRO:])
+	logBS := binary.LittleEndian.Uint32(sb[extLogBlockSize:])
 	if fro&roMetadataCsum != 0 {
-		if got, want := le32(sb[extChecksum:]), crc32cPrefix(sb[:extChecksum]); got != want {
+		if got, want := binary.LittleEndian.Uint32(sb[extChecksum:]), crc32cPrefix(sb[:extChecksum]); got != want {
 			return Info{}, false, &FormatError{Offset: extOffset + extChecksum, Field: "s_checksum", Value: got, want: want,
 				Msg: "ext superblock: bad checksum"}
 		}
@@ -207,9 +208,9 @@ func probeExt(_ io.ReaderAt, _ int64, head []byte) (Info, bool, error) {
 		return Info{}, false, &FormatError{Offset: extOffset + extFeatureInc, Field: "s_feature_incompat", Value: fi,
 			Msg: "ext superblock: needs_recovery without a journal"}
 	}
-	blocks := uint64(le32(sb[extBlocksCountLo:]))
+	blocks := uint64(binary.LittleEndian.Uint32(sb[extBlocksCountLo:]))
 	if fi&incompat64Bit != 0 {
-		blocks |= uint64(le32(sb[extBlocksCountHi:])) << 32
+		blocks |= uint64(binary.LittleEndian.Uint32(sb[extBlocksCountHi:])) << 32
 	}
 	info := Info{Type: t, UUID: formatUUID(sb[extUUID : extUUID+16]), SizeBytes: blocks << (10 + logBS)}
 	if sb[extVolumeName] != 0 {

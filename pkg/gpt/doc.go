@@ -10,9 +10,7 @@
 // The package is a pure parser: it reads from an io.ReaderAt whose size the
 // caller gives, never opens paths, never logs and never panics on input.
 // Every allocation driven by on-disk values is bounded by a named constant
-// and by the device size. It uses the standard library only and avoids fmt,
-// encoding/binary and reflect so that it can be linked into a small static
-// /init.
+// and by the device size.
 //
 // Read is stricter than the kernel on purpose: a table the kernel would use
 // may be rejected here (zero or duplicate unique GUIDs, overlapping

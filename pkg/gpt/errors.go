@@ -2,8 +2,9 @@ package gpt
 
 import (
 	"errors"
-	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // ErrNoGPT is matched (with errors.Is) by the error Read returns when there is
@@ -37,58 +38,18 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the value
 // found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("gpt: ")
-	b.WriteString(e.Msg)
-	b.WriteString(" at byte 0x")
-	b.WriteString(strconv.FormatInt(e.Offset, 16))
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return b.String()
+	return formaterr.Text{Pkg: "gpt", Msg: e.Msg, Offset: e.Offset, Value: e.Value, Want: e.want, Hex: hexField(e.Field)}.String()
 }
 
 // Unwrap returns the sentinel error this error stands for (ErrNoGPT for a
 // missing signature), or nil.
 func (e *FormatError) Unwrap() error { return e.err }
 
-func formatValue(field string, v any) string {
-	hex := strings.HasSuffix(field, "CRC32") || field == "Revision" || field == "OSType" || field == "BootSignature"
-	switch v := v.(type) {
-	case uint64:
-		if hex {
-			return "0x" + strconv.FormatUint(v, 16)
-		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case uint16:
-		return formatValue(field, uint64(v))
-	case string:
-		return v
-	case []byte:
-		return strconv.Quote(string(v))
-	case GUID:
-		return v.String()
-	case error:
-		return v.Error()
-	}
-	return "?"
+// hexField reports whether the values of a field print in hex: the CRCs,
+// the revision and the MBR's OS type and boot signature.
+func hexField(field string) bool {
+	return strings.HasSuffix(field, "CRC32") || field == "Revision" || field == "OSType" || field == "BootSignature"
 }
-
-// wrapError adds context to an error while keeping it for errors.Is/As.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
 
 // isError is an error with its own message that matches a sentinel.
 type isError struct {

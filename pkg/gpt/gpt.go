@@ -1,7 +1,9 @@
 package gpt
 
 import (
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"strconv"
 )
@@ -143,14 +145,14 @@ func ProbeSectorSize(r io.ReaderAt, sizeBytes int64) (int, error) {
 	}
 	buf := make([]byte, probeBytes)
 	if err := readFull(r, buf, 0); err != nil {
-		return 0, &wrapError{msg: "gpt: probe sector size: read first " + strconv.Itoa(probeBytes) + " bytes", err: err}
+		return 0, fmt.Errorf("gpt: probe sector size: read first %d bytes: %w", probeBytes, err)
 	}
 	var found []int
 	for sz := minSectorSize; sz <= 4096; sz <<= 1 {
 		h := buf[sz : sz+headerSize]
-		hs := le32(h[hdrHeaderSize:])
-		if string(h[:8]) == signature && le32(h[hdrRevision:]) == revision &&
-			hs >= headerSize && hs <= 4096 && le64(h[hdrMyLBA:]) == 1 {
+		hs := binary.LittleEndian.Uint32(h[hdrHeaderSize:])
+		if string(h[:8]) == signature && binary.LittleEndian.Uint32(h[hdrRevision:]) == revision &&
+			hs >= headerSize && hs <= 4096 && binary.LittleEndian.Uint64(h[hdrMyLBA:]) == 1 {
 			found = append(found, sz)
 		}
 	}
@@ -192,7 +194,7 @@ func readFull(r io.ReaderAt, p []byte, off int64) error {
 
 func (d *disk) read(p []byte, off int64, what string) error {
 	if err := readFull(d.r, p, off); err != nil {
-		return &wrapError{msg: "gpt: read " + what + " at byte 0x" + strconv.FormatInt(off, 16), err: err}
+		return fmt.Errorf("gpt: read %s at byte %#x: %w", what, off, err)
 	}
 	return nil
 }
@@ -211,7 +213,7 @@ func (d *disk) readPMBR() (bool, error) {
 	}
 	for i := 0; i < 4; i++ {
 		rec := mbr[446+16*i : 446+16*(i+1)]
-		if rec[4] == 0xee && le32(rec[8:]) == 1 {
+		if rec[4] == 0xee && binary.LittleEndian.Uint32(rec[8:]) == 1 {
 			return true, nil
 		}
 	}

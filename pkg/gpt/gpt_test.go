@@ -3,6 +3,7 @@ package gpt
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"io"
 	"math"
@@ -604,11 +605,49 @@ func TestGUID(t *testing.T) {
 		{"4f68bce3e8cd-4db1-96e7-fbcaf984b709-", `gpt: invalid GUID "4f68bce3e8cd-4db1-96e7-fbcaf984b709-": want 8-4-4-4-12 hex digits`},
 		{"4f68bce3-e8cd-4db1-96e7-fbcaf984b70g", `gpt: invalid GUID "4f68bce3-e8cd-4db1-96e7-fbcaf984b70g": bad hex digit at index 34`},
 		{"+f68bce3-e8cd-4db1-96e7-fbcaf984b709", `gpt: invalid GUID "+f68bce3-e8cd-4db1-96e7-fbcaf984b709": bad hex digit at index 0`},
+		{"4f68bce3-e8cX-4db1-96e7-fbcaf984b709", `gpt: invalid GUID "4f68bce3-e8cX-4db1-96e7-fbcaf984b709": bad hex digit at index 11`},
+		{"4f68bce3-e8cd-4db1-96e7-fbcaf98 b709", `gpt: invalid GUID "4f68bce3-e8cd-4db1-96e7-fbcaf98 b709": bad hex digit at index 30`},
 		{strings.Repeat("x", 100), `gpt: invalid GUID "` + strings.Repeat("x", 64) + `"...: want 8-4-4-4-12 hex digits`},
 	}
 	for _, c := range bad {
 		if _, err := ParseGUID(c.in); err == nil || err.Error() != c.want {
 			t.Errorf("ParseGUID(%q) error = %v, want %s", c.in, err, c.want)
+		}
+	}
+}
+
+// TestGUIDBytes checks the conversion between on-disk and text byte order
+// both ways against String and ParseGUID.
+func TestGUIDBytes(t *testing.T) {
+	for _, s := range []string{typeRoot, typeVerity, typeESP, uuidRoot, uuidVerity, uuidESP, diskGUID,
+		"00000000-0000-0000-0000-000000000000", "ffffffff-ffff-ffff-ffff-ffffffffffff"} {
+		text, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		g := mustGUID(t, s)
+		if b := g.Bytes(); !bytes.Equal(b[:], text) {
+			t.Errorf("%s: Bytes() = % x, want % x", s, b, text)
+		}
+		if got := GUIDFromBytes([16]byte(text)); got != g || got.String() != s {
+			t.Errorf("GUIDFromBytes(% x) = % x (%s), want % x (%s)", text, got, got, g, s)
+		}
+	}
+	// dps.md §1.5: the first three groups are little-endian on disk.
+	g := GUIDFromBytes([16]byte{0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15})
+	if want := (GUID{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}); g != want {
+		t.Errorf("GUIDFromBytes(0..15) = % x, want % x", g, want)
+	}
+	if s := g.String(); s != "00010203-0405-0607-0809-0a0b0c0d0e0f" {
+		t.Errorf("String() = %s", s)
+	}
+	for i := range 256 {
+		var g GUID
+		for j := range g {
+			g[j] = byte(i*31 + j*7)
+		}
+		if GUIDFromBytes(g.Bytes()) != g || GUIDFromBytes([16]byte(g)).Bytes() != [16]byte(g) {
+			t.Fatalf("round trip of % x", g)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"encoding/hex"
 	"errors"
 	"strconv"
 )
@@ -10,27 +11,43 @@ import (
 // written (dps.md §1.5).
 type GUID [16]byte
 
-// textOrder maps the position of each byte in the canonical text form to its
-// index in the on-disk form.
-var textOrder = [16]int{3, 2, 1, 0, 5, 4, 7, 6, 8, 9, 10, 11, 12, 13, 14, 15}
+// GUIDFromBytes returns the GUID whose text form lists the bytes of b in
+// order, as they are held in RFC 4122 byte order (big-endian, as in
+// systemd's sd_id128_t and libuuid's uuid_t). It is the inverse of
+// GUID.Bytes.
+func GUIDFromBytes(b [16]byte) GUID {
+	return GUID(swapGroups(b))
+}
 
-const hexDigits = "0123456789abcdef"
+// Bytes returns the bytes of g in the order of its text form, the order
+// String prints them in (RFC 4122 byte order, as systemd's sd_id128_t
+// holds them): the first three groups byte-swapped from the on-disk order.
+func (g GUID) Bytes() [16]byte {
+	return swapGroups(g)
+}
+
+// swapGroups reverses the bytes of each of the first three groups (4, 2
+// and 2 bytes), which turns one byte order of a GUID into the other.
+func swapGroups(b [16]byte) [16]byte {
+	return [16]byte{b[3], b[2], b[1], b[0], b[5], b[4], b[7], b[6],
+		b[8], b[9], b[10], b[11], b[12], b[13], b[14], b[15]}
+}
+
+// textGroups are where the hex digits of each group start in the text form
+// and which of the bytes in text order (Bytes) they spell.
+var textGroups = [5]struct{ at, from, to int }{
+	{0, 0, 4}, {9, 4, 6}, {14, 6, 8}, {19, 8, 10}, {24, 10, 16},
+}
 
 // String returns the canonical lowercase text form, in the order the kernel
 // prints PARTUUIDs (%pUl), e.g. "4f68bce3-e8cd-4db1-96e7-fbcaf984b709".
 func (g GUID) String() string {
-	var b [36]byte
-	j := 0
-	for i, k := range textOrder {
-		if i == 4 || i == 6 || i == 8 || i == 10 {
-			b[j] = '-'
-			j++
-		}
-		b[j] = hexDigits[g[k]>>4]
-		b[j+1] = hexDigits[g[k]&0x0f]
-		j += 2
+	b := g.Bytes()
+	s := [36]byte{8: '-', 13: '-', 18: '-', 23: '-'}
+	for _, gr := range textGroups {
+		hex.Encode(s[gr.at:], b[gr.from:gr.to])
 	}
-	return string(b[:])
+	return string(s[:])
 }
 
 // IsZero reports whether g is the all-zero GUID, which marks an unused
@@ -46,36 +63,18 @@ const maxQuotedInput = 64
 // (8-4-4-4-12 hex digits, upper or lower case, no braces) into on-disk order.
 // It is the inverse of GUID.String.
 func ParseGUID(s string) (GUID, error) {
-	var g GUID
 	if len(s) != 36 || s[8] != '-' || s[13] != '-' || s[18] != '-' || s[23] != '-' {
-		return g, errors.New("gpt: invalid GUID " + quoteBounded(s) + ": want 8-4-4-4-12 hex digits")
+		return GUID{}, errors.New("gpt: invalid GUID " + quoteBounded(s) + ": want 8-4-4-4-12 hex digits")
 	}
-	j := 0
-	for _, k := range textOrder {
-		if j == 8 || j == 13 || j == 18 || j == 23 {
-			j++
+	var b [16]byte
+	for _, gr := range textGroups {
+		digits := s[gr.at : gr.at+2*(gr.to-gr.from)]
+		// n is the number of bytes decoded before the pair with a bad digit.
+		if n, err := hex.Decode(b[gr.from:gr.to], []byte(digits)); err != nil {
+			return GUID{}, errors.New("gpt: invalid GUID " + quoteBounded(s) + ": bad hex digit at index " + strconv.Itoa(gr.at+2*n))
 		}
-		hi, ok1 := unhex(s[j])
-		lo, ok2 := unhex(s[j+1])
-		if !ok1 || !ok2 {
-			return GUID{}, errors.New("gpt: invalid GUID " + quoteBounded(s) + ": bad hex digit at index " + strconv.Itoa(j))
-		}
-		g[k] = hi<<4 | lo
-		j += 2
 	}
-	return g, nil
-}
-
-func unhex(c byte) (byte, bool) {
-	switch {
-	case '0' <= c && c <= '9':
-		return c - '0', true
-	case 'a' <= c && c <= 'f':
-		return c - 'a' + 10, true
-	case 'A' <= c && c <= 'F':
-		return c - 'A' + 10, true
-	}
-	return 0, false
+	return GUIDFromBytes(b), nil
 }
 
 func quoteBounded(s string) string {

@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"encoding/binary"
 	"hash/crc32"
 	"slices"
 	"sort"
@@ -67,10 +68,10 @@ func (d *disk) parseHeader(b []byte, lba uint64, which string) (h header, truste
 		}
 		return h, false, e
 	}
-	if rev := le32(b[hdrRevision:]); rev != revision {
+	if rev := binary.LittleEndian.Uint32(b[hdrRevision:]); rev != revision {
 		return h, false, d.fieldError(lba, "Revision", hdrRevision, rev, uint32(revision), p+"unsupported revision")
 	}
-	hs := le32(b[hdrHeaderSize:])
+	hs := binary.LittleEndian.Uint32(b[hdrHeaderSize:])
 	if hs < headerSize {
 		return h, false, d.fieldError(lba, "HeaderSize", hdrHeaderSize, hs, ">= 92", p+"header size too small")
 	}
@@ -83,18 +84,18 @@ func (d *disk) parseHeader(b []byte, lba uint64, which string) (h header, truste
 	crc := crc32.Update(0, crc32.IEEETable, b[:hdrHeaderCRC])
 	crc = crc32.Update(crc, crc32.IEEETable, zero[:])
 	crc = crc32.Update(crc, crc32.IEEETable, b[hdrHeaderCRC+4:hs])
-	if got := le32(b[hdrHeaderCRC:]); got != crc {
+	if got := binary.LittleEndian.Uint32(b[hdrHeaderCRC:]); got != crc {
 		return h, false, d.fieldError(lba, "HeaderCRC32", hdrHeaderCRC, got, crc, p+"bad header CRC")
 	}
 	h = header{
-		myLBA:       le64(b[hdrMyLBA:]),
-		altLBA:      le64(b[hdrAlternate:]),
-		firstUsable: le64(b[hdrFirstUsable:]),
-		lastUsable:  le64(b[hdrLastUsable:]),
-		entryLBA:    le64(b[hdrEntryLBA:]),
-		numEntries:  le32(b[hdrNumEntries:]),
-		entrySize:   le32(b[hdrEntrySize:]),
-		arrayCRC:    le32(b[hdrArrayCRC:]),
+		myLBA:       binary.LittleEndian.Uint64(b[hdrMyLBA:]),
+		altLBA:      binary.LittleEndian.Uint64(b[hdrAlternate:]),
+		firstUsable: binary.LittleEndian.Uint64(b[hdrFirstUsable:]),
+		lastUsable:  binary.LittleEndian.Uint64(b[hdrLastUsable:]),
+		entryLBA:    binary.LittleEndian.Uint64(b[hdrEntryLBA:]),
+		numEntries:  binary.LittleEndian.Uint32(b[hdrNumEntries:]),
+		entrySize:   binary.LittleEndian.Uint32(b[hdrEntrySize:]),
+		arrayCRC:    binary.LittleEndian.Uint32(b[hdrArrayCRC:]),
 	}
 	copy(h.diskGUID[:], b[hdrDiskGUID:hdrDiskGUID+16])
 	if h.myLBA != lba {

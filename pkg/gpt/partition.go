@@ -1,6 +1,7 @@
 package gpt
 
 import (
+	"encoding/binary"
 	"math"
 	"math/bits"
 	"unicode/utf16"
@@ -99,11 +100,11 @@ func decodeEntry(e []byte, number int) (p Partition, ok bool) {
 	}
 	p.Number = number
 	copy(p.UUID[:], e[entUniqueGUID:entUniqueGUID+16])
-	p.FirstLBA = le64(e[entStartingLBA:])
-	p.LastLBA = le64(e[entEndingLBA:])
-	p.Attributes = le64(e[entAttributes:])
+	p.FirstLBA = binary.LittleEndian.Uint64(e[entStartingLBA:])
+	p.LastLBA = binary.LittleEndian.Uint64(e[entEndingLBA:])
+	p.Attributes = binary.LittleEndian.Uint64(e[entAttributes:])
 	for i := range p.units {
-		p.units[i] = le16(e[entName+2*i:])
+		p.units[i] = binary.LittleEndian.Uint16(e[entName+2*i:])
 	}
 	p.Name = decodeName(p.units[:])
 	return p, true
@@ -116,19 +117,4 @@ func decodeName(units []uint16) string {
 		end++
 	}
 	return string(utf16.Decode(units[:end]))
-}
-
-func le16(b []byte) uint16 {
-	_ = b[1]
-	return uint16(b[0]) | uint16(b[1])<<8
-}
-
-func le32(b []byte) uint32 {
-	_ = b[3]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
 }

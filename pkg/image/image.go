@@ -177,7 +177,7 @@ func Create(w io.WriterAt, spec Spec) (*Layout, error) {
 	if err != nil {
 		return nil, err
 	}
-	l.DiskGUID = guidFromText(u)
+	l.DiskGUID = gpt.GUIDFromBytes(u)
 
 	// Zeros before the first partition: no stale MBR boot code, GPT or
 	// file system signature survives.
@@ -457,15 +457,4 @@ func randomUUID(r io.Reader) ([16]byte, error) {
 	u[6] = u[6]&0x0f | 0x40
 	u[8] = u[8]&0x3f | 0x80
 	return u, nil
-}
-
-// guidFromText returns the GPT GUID whose text form has the bytes u in
-// order.
-func guidFromText(u [16]byte) gpt.GUID {
-	h := hex.EncodeToString(u[:])
-	g, err := gpt.ParseGUID(h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32])
-	if err != nil {
-		panic(err) // hex digits always parse
-	}
-	return g
 }

@@ -480,6 +480,10 @@ func TestCreateReproducible(t *testing.T) {
 	if l1.DiskGUID != l2.DiskGUID || !bytes.Equal(l1.Slots[2].RootHash, l2.Slots[2].RootHash) || len(l1.Slots) != 3 {
 		t.Errorf("layouts differ")
 	}
+	// The random bytes are the disk GUID's text form: a version 4 UUID.
+	if g := l1.DiskGUID.String(); g[14] != '4' || !strings.ContainsRune("89ab", rune(g[19])) {
+		t.Errorf("disk GUID %s is not a version 4 UUID", g)
+	}
 	if want := int64(1+3*(4+1)+1) << 20; l1.SizeBytes != want {
 		t.Errorf("size %d, want %d", l1.SizeBytes, want)
 	}

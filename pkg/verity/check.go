@@ -2,6 +2,7 @@ package verity
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 )
 
@@ -22,7 +23,7 @@ func CheckRootHash(hash io.ReaderAt, p Params, rootHash []byte) error {
 		return err
 	}
 	if len(rootHash) != l.digest {
-		return invalid("root hash of ", itoa(len(rootHash)), " bytes for ", p.Algorithm, ", want ", itoa(l.digest))
+		return invalid("root hash of %d bytes for %s, want %d", len(rootHash), p.Algorithm, l.digest)
 	}
 	if len(l.levels) == 0 {
 		return invalid("a single data block has no hash tree to check the root hash against")
@@ -30,7 +31,7 @@ func CheckRootHash(hash io.ReaderAt, p Params, rootHash []byte) error {
 	off := int64(l.levels[len(l.levels)-1].start * uint64(p.HashBlockSize))
 	top := make([]byte, p.HashBlockSize)
 	if err := readFull(hash, top, off); err != nil {
-		return &wrapError{msg: "verity: read top-level hash block at byte " + hexOff(off) + " of the hash device", err: err}
+		return fmt.Errorf("verity: read top-level hash block at byte %#x of the hash device: %w", off, err)
 	}
 	got := make([]byte, l.digest)
 	newHasher(&p).sum(got, top)

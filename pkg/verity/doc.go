@@ -12,8 +12,7 @@
 // Params.Validate, Params.KernelTable, CheckRootHash and the Parse helpers;
 // the host side adds Format and Verify. There is no package state and no
 // init-time registration, so the linker drops whatever a binary does not
-// call. The package imports neither fmt, encoding/binary, encoding/hex
-// (which imports fmt) nor reflect.
+// call.
 //
 // The package is pure: it works on io.ReaderAt and io.WriterAt, never opens
 // paths, never logs and never panics on input. Sizes read from a superblock

@@ -1,9 +1,13 @@
 package verity
 
 import (
+	"encoding/hex"
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // ErrNoSuperblock is matched (with errors.Is) by the error ParseSuperblock
@@ -50,53 +54,26 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the value
 // found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("verity: ")
-	b.WriteString(e.Msg)
-	b.WriteString(" at byte 0x")
-	b.WriteString(strconv.FormatInt(e.Offset, 16))
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return b.String()
+	return formaterr.Text{
+		Pkg: "verity", Msg: e.Msg, Offset: e.Offset,
+		Value: value(e.Field, e.Value), Want: value(e.Field, e.want), Hex: e.Field == "Signature",
+	}.String()
 }
 
 // Unwrap returns the sentinel error this error stands for (ErrNoSuperblock,
 // ErrSuperblockMismatch), or nil.
 func (e *FormatError) Unwrap() error { return e.err }
 
-func formatValue(field string, v any) string {
-	switch v := v.(type) {
-	case uint64:
-		if field == "Signature" {
-			return "0x" + strconv.FormatUint(v, 16)
+// value returns v as FormatError shows it: a salt or UUID in hex, as
+// veritysetup prints them, and "-" for an empty one.
+func value(field string, v any) any {
+	if b, ok := v.([]byte); ok && (field == "Salt" || field == "UUID") {
+		if len(b) == 0 {
+			return "-"
 		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case uint16:
-		return formatValue(field, uint64(v))
-	case uint8:
-		return formatValue(field, uint64(v))
-	case int:
-		return strconv.Itoa(v)
-	case string:
-		return v
-	case []byte:
-		if field == "Salt" || field == "UUID" {
-			if len(v) == 0 {
-				return "-"
-			}
-			return hexEncode(v)
-		}
-		return strconv.Quote(string(v))
+		return hex.EncodeToString(b)
 	}
-	return "?"
+	return v
 }
 
 // A CorruptionError reports the first block that does not match the hash
@@ -178,44 +155,16 @@ func (e *rootHashError) Error() string {
 	b.WriteString(" of the ")
 	b.WriteString(e.device)
 	b.WriteString(" device) hashes to ")
-	b.WriteString(hexEncode(e.got))
+	b.WriteString(hex.EncodeToString(e.got))
 	b.WriteString(", not to the root hash ")
-	b.WriteString(hexEncode(e.want))
+	b.WriteString(hex.EncodeToString(e.want))
 	return b.String()
 }
 
 func (e *rootHashError) Unwrap() error { return ErrRootHashMismatch }
 
-// wrapError adds context to an error while keeping it for errors.Is/As.
-type wrapError struct {
-	msg string
-	err error
-}
-
-func (e *wrapError) Error() string { return e.msg + ": " + e.err.Error() }
-func (e *wrapError) Unwrap() error { return e.err }
-
-// isError is an error with its own message that matches a sentinel.
-type isError struct {
-	msg    string
-	target error
-}
-
-func (e *isError) Error() string        { return e.msg }
-func (e *isError) Is(target error) bool { return target == e.target }
-
 // invalid returns an error matching ErrInvalidParams whose text is
-// "verity: invalid parameters: " followed by the concatenated parts.
-func invalid(parts ...string) error {
-	return &isError{msg: "verity: invalid parameters: " + strings.Join(parts, ""), target: ErrInvalidParams}
+// "verity: invalid parameters: " followed by the formatted message.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalidParams, fmt.Sprintf(format, args...))
 }
-
-func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
-
-func itoa(v int) string { return strconv.Itoa(v) }
-
-func i64toa(v int64) string { return strconv.FormatInt(v, 10) }
-
-func quote(s string) string { return strconv.Quote(s) }
-
-func hexOff(off int64) string { return "0x" + strconv.FormatInt(off, 16) }

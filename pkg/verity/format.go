@@ -1,6 +1,7 @@
 package verity
 
 import (
+	"fmt"
 	"io"
 )
 
@@ -144,7 +145,7 @@ func probeData(data io.ReaderAt, p *Params) error {
 	end := int64(p.DataBlocks * uint64(p.DataBlockSize))
 	var b [1]byte
 	if err := readFull(data, b[:], end-1); err != nil {
-		return &wrapError{msg: "verity: data device is shorter than " + utoa(p.DataBlocks) + " blocks of " + utoa(uint64(p.DataBlockSize)) + " bytes (" + i64toa(end) + " bytes)", err: err}
+		return fmt.Errorf("verity: data device is shorter than %d blocks of %d bytes (%d bytes): %w", p.DataBlocks, p.DataBlockSize, end, err)
 	}
 	return nil
 }
@@ -158,5 +159,5 @@ func writeFull(w io.WriterAt, b []byte, off int64) error {
 }
 
 func ioErr(op, device string, off int64, err error) error {
-	return &wrapError{msg: "verity: " + op + " " + device + " device at byte " + hexOff(off), err: err}
+	return fmt.Errorf("verity: %s %s device at byte %#x: %w", op, device, off, err)
 }

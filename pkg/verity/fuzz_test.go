@@ -274,8 +274,8 @@ func decodeParams(b []byte) Params {
 		DataBlockSize:   512 << (h[2] % 9),
 		HashBlockSize:   512 << (h[3] % 9),
 		NoSuperblock:    h[4]&1 != 0,
-		DataBlocks:      le64(h[5:]),
-		HashOffsetBytes: le64(h[13:]),
+		DataBlocks:      binary.LittleEndian.Uint64(h[5:]),
+		HashOffsetBytes: binary.LittleEndian.Uint64(h[13:]),
 	}
 	if n == len(h) && len(b) > n {
 		p.Salt = b[n:]
@@ -298,8 +298,8 @@ func encodeParams(p Params) []byte {
 	if p.NoSuperblock {
 		b[4] = 1
 	}
-	put64(b[5:], p.DataBlocks)
-	put64(b[13:], p.HashOffsetBytes)
+	binary.LittleEndian.PutUint64(b[5:], p.DataBlocks)
+	binary.LittleEndian.PutUint64(b[13:], p.HashOffsetBytes)
 	return append(b, p.Salt...)
 }
 

@@ -168,38 +168,38 @@ func validBlockSize(n uint32) bool {
 // the kernel's verity_ctr.
 func (p *Params) layout() (*layout, error) {
 	if p.HashType != 0 && p.HashType != 1 {
-		return nil, invalid("hash type ", itoa(p.HashType), " is not 0 or 1")
+		return nil, invalid("hash type %d is not 0 or 1", p.HashType)
 	}
 	d := digestSize(p.Algorithm)
 	if d == 0 {
-		return nil, invalid("unsupported hash algorithm ", quote(p.Algorithm), " (want sha1, sha256 or sha512)")
+		return nil, invalid("unsupported hash algorithm %q (want sha1, sha256 or sha512)", p.Algorithm)
 	}
 	if !validBlockSize(p.DataBlockSize) {
-		return nil, invalid("data block size ", utoa(uint64(p.DataBlockSize)), " is not a power of two from 512 to 65536")
+		return nil, invalid("data block size %d is not a power of two from 512 to 65536", p.DataBlockSize)
 	}
 	if !validBlockSize(p.HashBlockSize) {
-		return nil, invalid("hash block size ", utoa(uint64(p.HashBlockSize)), " is not a power of two from 512 to 65536")
+		return nil, invalid("hash block size %d is not a power of two from 512 to 65536", p.HashBlockSize)
 	}
 	if len(p.Salt) > MaxSaltSize {
-		return nil, invalid("salt of ", itoa(len(p.Salt)), " bytes is longer than 256 bytes")
+		return nil, invalid("salt of %d bytes is longer than 256 bytes", len(p.Salt))
 	}
 	if p.DataBlocks == 0 {
 		return nil, invalid("no data blocks")
 	}
 	db, hb := uint64(p.DataBlockSize), uint64(p.HashBlockSize)
 	if hi, lo := bits.Mul64(p.DataBlocks, db); hi != 0 || lo > math.MaxInt64 {
-		return nil, invalid(utoa(p.DataBlocks), " data blocks of ", utoa(db), " bytes overflow a 63-bit byte offset")
+		return nil, invalid("%d data blocks of %d bytes overflow a 63-bit byte offset", p.DataBlocks, db)
 	}
 	if p.HashOffsetBytes%512 != 0 {
-		return nil, invalid("hash offset ", utoa(p.HashOffsetBytes), " is not a multiple of 512")
+		return nil, invalid("hash offset %d is not a multiple of 512", p.HashOffsetBytes)
 	}
 	if p.HashOffsetBytes > math.MaxInt64-SuperblockSize-hb {
-		return nil, invalid("hash offset ", utoa(p.HashOffsetBytes), " overflows a 63-bit byte offset")
+		return nil, invalid("hash offset %d overflows a 63-bit byte offset", p.HashOffsetBytes)
 	}
 	l := &layout{digest: d}
 	if p.NoSuperblock {
 		if p.HashOffsetBytes%hb != 0 {
-			return nil, invalid("hash offset ", utoa(p.HashOffsetBytes), " without a superblock is not a multiple of the hash block size ", utoa(hb))
+			return nil, invalid("hash offset %d without a superblock is not a multiple of the hash block size %d", p.HashOffsetBytes, hb)
 		}
 		l.treeStart = p.HashOffsetBytes / hb
 	} else {

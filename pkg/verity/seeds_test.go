@@ -1,6 +1,7 @@
 package verity
 
 import (
+	"encoding/binary"
 	"flag"
 	"fmt"
 	"os"
@@ -70,9 +71,9 @@ func TestGenerateFuzzSeeds(t *testing.T) {
 		{"version2-bad", func(b []byte) { b[8] = 2 }},
 		{"hashtype2-bad", func(b []byte) { b[12] = 2 }},
 		{"uppercase-alg-bad", func(b []byte) { copy(b[32:], "SHA256") }},
-		{"blocksize-bad", func(b []byte) { put32(b[64:], 4097) }},
-		{"nodatablocks-bad", func(b []byte) { put64(b[72:], 0) }},
-		{"saltsize-bad", func(b []byte) { put16(b[80:], 300) }},
+		{"blocksize-bad", func(b []byte) { binary.LittleEndian.PutUint32(b[64:], 4097) }},
+		{"nodatablocks-bad", func(b []byte) { binary.LittleEndian.PutUint64(b[72:], 0) }},
+		{"saltsize-bad", func(b []byte) { binary.LittleEndian.PutUint16(b[80:], 300) }},
 		{"pad2-bad", func(b []byte) { b[500] = 1 }},
 	} {
 		b := append([]byte(nil), std...)

@@ -2,9 +2,12 @@ package verity
 
 import (
 	"bytes"
+	"encoding/binary"
+	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 )
 
 // Superblock field offsets: struct verity_sb in cryptsetup's
@@ -65,7 +68,7 @@ func parseSuperblock(b []byte, off int64) (*Superblock, *FormatError) {
 		return &FormatError{Offset: off + int64(at), Field: field, Value: value, Msg: "superblock: " + msg, want: want}
 	}
 	if len(b) < SuperblockSize {
-		return nil, &FormatError{Offset: off + int64(len(b)), Msg: "superblock: short superblock of " + itoa(len(b)) + " bytes, want 512", err: ErrNoSuperblock}
+		return nil, &FormatError{Offset: off + int64(len(b)), Msg: "superblock: short superblock of " + strconv.Itoa(len(b)) + " bytes, want 512", err: ErrNoSuperblock}
 	}
 	b = b[:SuperblockSize]
 	if string(b[sbSignature:sbSignature+8]) != signature {
@@ -74,11 +77,11 @@ func parseSuperblock(b []byte, off int64) (*Superblock, *FormatError) {
 		return nil, e
 	}
 	sb := &Superblock{
-		Version:       le32(b[sbVersion:]),
-		HashType:      le32(b[sbHashType:]),
-		DataBlockSize: le32(b[sbDataBlockSize:]),
-		HashBlockSize: le32(b[sbHashBlockSize:]),
-		DataBlocks:    le64(b[sbDataBlocks:]),
+		Version:       binary.LittleEndian.Uint32(b[sbVersion:]),
+		HashType:      binary.LittleEndian.Uint32(b[sbHashType:]),
+		DataBlockSize: binary.LittleEndian.Uint32(b[sbDataBlockSize:]),
+		HashBlockSize: binary.LittleEndian.Uint32(b[sbHashBlockSize:]),
+		DataBlocks:    binary.LittleEndian.Uint64(b[sbDataBlocks:]),
 		off:           off,
 	}
 	copy(sb.UUID[:], b[sbUUID:sbUUID+16])
@@ -96,7 +99,7 @@ func parseSuperblock(b []byte, off int64) (*Superblock, *FormatError) {
 	if i := nonZero(alg[nul:]); i >= 0 {
 		return nil, fe(sbAlgorithm+nul+i, "Algorithm", slices.Clone(alg), nil, "non-zero byte after the algorithm name")
 	}
-	saltSize := le16(b[sbSaltSize:])
+	saltSize := binary.LittleEndian.Uint16(b[sbSaltSize:])
 	if saltSize > MaxSaltSize {
 		return nil, fe(sbSaltSize, "SaltSize", saltSize, uint16(MaxSaltSize), "salt size too large")
 	}
@@ -130,7 +133,7 @@ func (sb *Superblock) check() *FormatError {
 		return fe(sbHashType, "HashType", sb.HashType, "0 or 1", "unsupported hash type")
 	}
 	if digestSize(sb.Algorithm) == 0 {
-		return fe(sbAlgorithm, "Algorithm", quote(sb.Algorithm), "sha1, sha256 or sha512", "unsupported hash algorithm")
+		return fe(sbAlgorithm, "Algorithm", strconv.Quote(sb.Algorithm), "sha1, sha256 or sha512", "unsupported hash algorithm")
 	}
 	if !validBlockSize(sb.DataBlockSize) {
 		return fe(sbDataBlockSize, "DataBlockSize", sb.DataBlockSize, "a power of two from 512 to 65536", "invalid data block size")
@@ -142,7 +145,7 @@ func (sb *Superblock) check() *FormatError {
 		return fe(sbDataBlocks, "DataBlocks", sb.DataBlocks, ">= 1", "no data blocks")
 	}
 	if sb.DataBlocks > math.MaxInt64/uint64(sb.DataBlockSize) {
-		return fe(sbDataBlocks, "DataBlocks", sb.DataBlocks, "<= "+utoa(math.MaxInt64/uint64(sb.DataBlockSize)), "data size overflows a 63-bit byte offset")
+		return fe(sbDataBlocks, "DataBlocks", sb.DataBlocks, "<= "+strconv.FormatUint(math.MaxInt64/uint64(sb.DataBlockSize), 10), "data size overflows a 63-bit byte offset")
 	}
 	if len(sb.Salt) > MaxSaltSize {
 		return fe(sbSaltSize, "SaltSize", uint64(len(sb.Salt)), uint16(MaxSaltSize), "salt size too large")
@@ -161,14 +164,14 @@ func (sb *Superblock) MarshalBinary() ([]byte, error) {
 	}
 	b := make([]byte, SuperblockSize)
 	copy(b[sbSignature:], signature)
-	put32(b[sbVersion:], s.Version)
-	put32(b[sbHashType:], s.HashType)
+	binary.LittleEndian.PutUint32(b[sbVersion:], s.Version)
+	binary.LittleEndian.PutUint32(b[sbHashType:], s.HashType)
 	copy(b[sbUUID:], s.UUID[:])
 	copy(b[sbAlgorithm:sbAlgorithm+31], s.Algorithm)
-	put32(b[sbDataBlockSize:], s.DataBlockSize)
-	put32(b[sbHashBlockSize:], s.HashBlockSize)
-	put64(b[sbDataBlocks:], s.DataBlocks)
-	put16(b[sbSaltSize:], uint16(len(s.Salt)))
+	binary.LittleEndian.PutUint32(b[sbDataBlockSize:], s.DataBlockSize)
+	binary.LittleEndian.PutUint32(b[sbHashBlockSize:], s.HashBlockSize)
+	binary.LittleEndian.PutUint64(b[sbDataBlocks:], s.DataBlocks)
+	binary.LittleEndian.PutUint16(b[sbSaltSize:], uint16(len(s.Salt)))
 	copy(b[sbSalt:], s.Salt)
 	return b, nil
 }
@@ -177,7 +180,7 @@ func (sb *Superblock) MarshalBinary() ([]byte, error) {
 // of sb's data blocks. The error is a *FormatError on the DataBlocks field.
 func (sb *Superblock) CheckDevice(dataSizeBytes int64) error {
 	if dataSizeBytes < 0 {
-		return invalid("negative data device size ", i64toa(dataSizeBytes))
+		return invalid("negative data device size %d", dataSizeBytes)
 	}
 	if sb.DataBlockSize == 0 {
 		return invalid("data block size 0")
@@ -188,8 +191,8 @@ func (sb *Superblock) CheckDevice(dataSizeBytes int64) error {
 			Offset: sb.off + sbDataBlocks,
 			Field:  "DataBlocks",
 			Value:  sb.DataBlocks,
-			Msg:    "superblock: data blocks extend past the end of the " + i64toa(dataSizeBytes) + "-byte data device",
-			want:   "<= " + utoa(have),
+			Msg:    "superblock: data blocks extend past the end of the " + strconv.FormatInt(dataSizeBytes, 10) + "-byte data device",
+			want:   "<= " + strconv.FormatUint(have, 10),
 		}
 	}
 	return nil
@@ -251,7 +254,7 @@ func readSuperblock(hash io.ReaderAt, p *Params) (*Superblock, error) {
 	var b [SuperblockSize]byte
 	off := int64(p.HashOffsetBytes)
 	if err := readFull(hash, b[:], off); err != nil {
-		return nil, &wrapError{msg: "verity: read superblock at byte " + hexOff(off) + " of the hash device", err: err}
+		return nil, fmt.Errorf("verity: read superblock at byte %#x of the hash device: %w", off, err)
 	}
 	sb, fe := parseSuperblock(b[:], off)
 	if fe != nil {
@@ -281,21 +284,3 @@ func nonZero(b []byte) int {
 	}
 	return -1
 }
-
-func le16(b []byte) uint16 { _ = b[1]; return uint16(b[0]) | uint16(b[1])<<8 }
-
-func le32(b []byte) uint32 {
-	_ = b[3]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func le64(b []byte) uint64 { return uint64(le32(b)) | uint64(le32(b[4:]))<<32 }
-
-func put16(b []byte, v uint16) { _ = b[1]; b[0], b[1] = byte(v), byte(v>>8) }
-
-func put32(b []byte, v uint32) {
-	_ = b[3]
-	b[0], b[1], b[2], b[3] = byte(v), byte(v>>8), byte(v>>16), byte(v>>24)
-}
-
-func put64(b []byte, v uint64) { put32(b, uint32(v)); put32(b[4:], uint32(v>>32)) }

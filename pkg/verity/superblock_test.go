@@ -2,6 +2,7 @@ package verity
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"reflect"
 	"testing"
@@ -58,19 +59,19 @@ func TestParseSuperblock(t *testing.T) {
 			err: `verity: superblock: algorithm name not NUL-terminated at byte 0x20: got "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"`, field: "Algorithm", offset: 32},
 		{name: "algorithm trailing garbage", mut: func(b []byte) []byte { b[32+10] = 'x'; return b },
 			err: `verity: superblock: non-zero byte after the algorithm name at byte 0x2a: got "sha256\x00\x00\x00\x00x\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00"`, field: "Algorithm", offset: 42},
-		{name: "data block size 1000", mut: func(b []byte) []byte { put32(b[64:], 1000); return b },
+		{name: "data block size 1000", mut: func(b []byte) []byte { binary.LittleEndian.PutUint32(b[64:], 1000); return b },
 			err: "verity: superblock: invalid data block size at byte 0x40: got 1000, want a power of two from 512 to 65536", field: "DataBlockSize", offset: 64},
-		{name: "data block size 256", mut: func(b []byte) []byte { put32(b[64:], 256); return b },
+		{name: "data block size 256", mut: func(b []byte) []byte { binary.LittleEndian.PutUint32(b[64:], 256); return b },
 			err: "verity: superblock: invalid data block size at byte 0x40: got 256, want a power of two from 512 to 65536", field: "DataBlockSize", offset: 64},
-		{name: "data block size 128k", mut: func(b []byte) []byte { put32(b[64:], 128<<10); return b },
+		{name: "data block size 128k", mut: func(b []byte) []byte { binary.LittleEndian.PutUint32(b[64:], 128<<10); return b },
 			err: "verity: superblock: invalid data block size at byte 0x40: got 131072, want a power of two from 512 to 65536", field: "DataBlockSize", offset: 64},
-		{name: "hash block size 0", mut: func(b []byte) []byte { put32(b[68:], 0); return b },
+		{name: "hash block size 0", mut: func(b []byte) []byte { binary.LittleEndian.PutUint32(b[68:], 0); return b },
 			err: "verity: superblock: invalid hash block size at byte 0x44: got 0, want a power of two from 512 to 65536", field: "HashBlockSize", offset: 68},
-		{name: "no data blocks", mut: func(b []byte) []byte { put64(b[72:], 0); return b },
+		{name: "no data blocks", mut: func(b []byte) []byte { binary.LittleEndian.PutUint64(b[72:], 0); return b },
 			err: "verity: superblock: no data blocks at byte 0x48: got 0, want >= 1", field: "DataBlocks", offset: 72},
-		{name: "data blocks overflow", mut: func(b []byte) []byte { put64(b[72:], 1<<52); return b },
+		{name: "data blocks overflow", mut: func(b []byte) []byte { binary.LittleEndian.PutUint64(b[72:], 1<<52); return b },
 			err: "verity: superblock: data size overflows a 63-bit byte offset at byte 0x48: got 4503599627370496, want <= 2251799813685247", field: "DataBlocks", offset: 72},
-		{name: "salt size 257", mut: func(b []byte) []byte { put16(b[80:], 257); return b },
+		{name: "salt size 257", mut: func(b []byte) []byte { binary.LittleEndian.PutUint16(b[80:], 257); return b },
 			err: "verity: superblock: salt size too large at byte 0x50: got 257, want 256", field: "SaltSize", offset: 80},
 		{name: "pad1", mut: func(b []byte) []byte { b[85] = 1; return b },
 			err: "verity: superblock: non-zero padding at byte 0x55: got 1, want 0", field: "Pad1", offset: 85},

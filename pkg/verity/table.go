@@ -1,6 +1,9 @@
 package verity
 
 import (
+	"encoding/hex"
+	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -35,43 +38,28 @@ func (p Params) KernelTable(dataDev, hashDev string, rootHash []byte, opts []str
 		return "", "", 0, err
 	}
 	if len(rootHash) != l.digest {
-		return "", "", 0, invalid("root hash of ", itoa(len(rootHash)), " bytes for ", p.Algorithm, ", want ", itoa(l.digest))
+		return "", "", 0, invalid("root hash of %d bytes for %s, want %d", len(rootHash), p.Algorithm, l.digest)
 	}
 	for _, w := range [...]struct{ what, v string }{{"data device", dataDev}, {"hash device", hashDev}} {
 		if !tableWord(w.v) {
-			return "", "", 0, invalid(w.what, " ", quote(w.v), " is empty or contains white space or a backslash")
+			return "", "", 0, invalid("%s %q is empty or contains white space or a backslash", w.what, w.v)
 		}
 	}
 	for _, o := range opts {
 		if !tableWord(o) {
-			return "", "", 0, invalid("table option ", quote(o), " is empty or contains white space or a backslash")
+			return "", "", 0, invalid("table option %q is empty or contains white space or a backslash", o)
 		}
 	}
 	salt := "-"
 	if len(p.Salt) > 0 {
-		salt = hexEncode(p.Salt)
+		salt = hex.EncodeToString(p.Salt)
 	}
-	var b strings.Builder
-	for i, f := range []string{
-		itoa(p.HashType), dataDev, hashDev,
-		utoa(uint64(p.DataBlockSize)), utoa(uint64(p.HashBlockSize)),
-		utoa(p.DataBlocks), utoa(l.treeStart),
-		p.Algorithm, hexEncode(rootHash), salt,
-	} {
-		if i > 0 {
-			b.WriteByte(' ')
-		}
-		b.WriteString(f)
-	}
+	params = fmt.Sprintf("%d %s %s %d %d %d %d %s %x %s", p.HashType, dataDev, hashDev,
+		p.DataBlockSize, p.HashBlockSize, p.DataBlocks, l.treeStart, p.Algorithm, rootHash, salt)
 	if len(opts) > 0 {
-		b.WriteByte(' ')
-		b.WriteString(itoa(len(opts)))
-		for _, o := range opts {
-			b.WriteByte(' ')
-			b.WriteString(o)
-		}
+		params += " " + strconv.Itoa(len(opts)) + " " + strings.Join(opts, " ")
 	}
-	return "verity", b.String(), p.DataBlocks * uint64(p.DataBlockSize) / 512, nil
+	return "verity", params, p.DataBlocks * uint64(p.DataBlockSize) / 512, nil
 }
 
 // tableWord reports whether s can be one word of a dm table line.

@@ -3,6 +3,7 @@ package verity
 import (
 	"encoding/hex"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -110,7 +111,7 @@ func TestKernelTableFormat(t *testing.T) {
 		if len(f) != 10 {
 			t.Fatalf("table %q has %d words", params, len(f))
 		}
-		if want := utoa(levels[len(levels)-1].OffsetBytes / 4096); f[6] != want {
+		if want := strconv.FormatUint(levels[len(levels)-1].OffsetBytes/4096, 10); f[6] != want {
 			t.Fatalf("hash_start_block %s, want %s", f[6], want)
 		}
 		if f[7] != "sha256" || f[8] != hex.EncodeToString(root) || f[9] != hex.EncodeToString(p.Salt) {

@@ -3,6 +3,7 @@ package verity
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 )
 
@@ -36,7 +37,7 @@ func Verify(data, hash io.ReaderAt, p Params, rootHash []byte, workers int) erro
 		return err
 	}
 	if len(rootHash) != l.digest {
-		return invalid("root hash of ", itoa(len(rootHash)), " bytes for ", p.Algorithm, ", want ", itoa(l.digest))
+		return invalid("root hash of %d bytes for %s, want %d", len(rootHash), p.Algorithm, l.digest)
 	}
 	if !p.NoSuperblock {
 		sb, err := readSuperblock(hash, &p)
@@ -68,7 +69,7 @@ func Verify(data, hash io.ReaderAt, p Params, rootHash []byte, workers int) erro
 	end := int64(l.end * hb)
 	var probe [1]byte
 	if err := readFull(hash, probe[:], end-1); err != nil {
-		return &wrapError{msg: "verity: hash device is shorter than the end of the tree at byte " + hexOff(end), err: err}
+		return fmt.Errorf("verity: hash device is shorter than the end of the tree at byte %#x: %w", end, err)
 	}
 
 	// Levels above 0 are small (at most 1/hpb of level 0 together) and

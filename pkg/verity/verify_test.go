@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -181,7 +182,7 @@ func TestVerifyPadding(t *testing.T) {
 		root := make([]byte, digestSize(alg))
 		newHasher(&p).sum(root, hash[4096:8192])
 		err := Verify(bytes.NewReader(data), bytes.NewReader(hash), p, root, 1)
-		checkWant(t, alg, err, want{device: "hash", level: 0, block: 0, offset: 4096, text: "has a non-zero byte in its unused area at byte 0x" + strings.TrimPrefix(hexOff(int64(off)), "0x")})
+		checkWant(t, alg, err, want{device: "hash", level: 0, block: 0, offset: 4096, text: "has a non-zero byte in its unused area at byte 0x" + strconv.FormatInt(int64(off), 16)})
 	}
 }
 
