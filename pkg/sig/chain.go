@@ -191,7 +191,9 @@ func kernelChain(w *verifyWork, ee *Certificate, embedded []*Certificate, self [
 			break
 		}
 		p := embedded[i]
-		if err := w.verifyCert(x, p); err != nil {
+		if err := w.verifyCert(x, p); errors.Is(err, errTooMuchWork) {
+			return nil, fmt.Errorf("checking certificate %q: %w", x.hintName, err)
+		} else if err != nil {
 			return nil, fmt.Errorf("certificate %q does not verify with the key of %q, the embedded certificate its authority key identifier names: %w", x.hintName, p.hintName, err)
 		}
 		path, selfAt = append(path, p), append(selfAt, self[i])
@@ -221,7 +223,9 @@ func kernelChain(w *verifyWork, ee *Certificate, embedded []*Certificate, self [
 	if t == nil {
 		return nil, fmt.Errorf("the issuer of certificate %q (%s) is neither embedded nor trusted", last.hintName, akidString(last))
 	}
-	if err := w.verifyCert(last, t); err != nil {
+	if err := w.verifyCert(last, t); errors.Is(err, errTooMuchWork) {
+		return nil, fmt.Errorf("checking certificate %q: %w", last.hintName, err)
+	} else if err != nil {
 		return nil, fmt.Errorf("certificate %q does not verify with the key of trusted certificate %q, which its authority key identifier names: %w", last.hintName, t.hintName, err)
 	}
 	return append(path, t), nil

@@ -23,7 +23,7 @@ var serials atomic.Int64
 
 // goCert makes a certificate for key from tmpl (subject cn), issued by
 // parent (self-signed when nil), with Go.
-func goCert(t *testing.T, cn string, key crypto.Signer, parent *ident, edit func(*x509.Certificate)) *ident {
+func goCert(t testing.TB, cn string, key crypto.Signer, parent *ident, edit func(*x509.Certificate)) *ident {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1000 + serials.Add(1)),

@@ -158,15 +158,34 @@ func FuzzParseVeritySigJSON(f *testing.F) {
 // accepts with testdata/fuzz-roots.pem, so that fuzzing starts deep in the
 // verification path.
 func TestFuzzSeedsVerify(t *testing.T) {
-	oracleRoots := fuzzRootsX509(t)
+	oracleRoots, roots := fuzzRootsX509(t), fuzzRoots(t)
 	seeds := readCorpus(t, "FuzzVerify")
-	if len(seeds) < 9 {
-		t.Fatalf("only %d FuzzVerify seeds", len(seeds))
-	}
+	refused := refusedSeeds()
+	accepted := 0
 	for name, der := range seeds {
+		if why, ok := refused[name]; ok {
+			// A regression seed: Verify refuses it, for its reason, within
+			// the work bounds.
+			w := &verifyWork{}
+			if _, err := verify(w, der, testRootHash, roots, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), why) {
+				t.Errorf("seed %s: Verify: %v; want an error with %q", name, err, why)
+			}
+			if w.checks > maxSignatureChecks || w.units > maxWorkUnits {
+				t.Errorf("seed %s: %d verifications, %d units", name, w.checks, w.units)
+			}
+			continue
+		}
+		if strings.HasPrefix(name, "refused-") || strings.HasPrefix(name, "hostile-") {
+			t.Errorf("seed %s: neither the kernel corpus nor hostileSeeds names it", name)
+			continue
+		}
+		accepted++
 		if _, err := verifyBoth(t, der, testRootHash, oracleRoots, VerifyOptions{}); err != nil {
 			t.Errorf("seed %s: %v", name, err)
 		}
+	}
+	if accepted < 9 || len(seeds)-accepted != len(refused) {
+		t.Errorf("%d accepted and %d refused FuzzVerify seeds; want at least 9 and %d", accepted, len(seeds)-accepted, len(refused))
 	}
 	for name, b := range readCorpus(t, "FuzzParseVeritySigJSON") {
 		v, err := ParseVeritySigJSON(b)
@@ -214,8 +233,13 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if err := os.WriteFile(filepath.Join("testdata", "fuzz-roots.pem"), roots, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"FuzzVerify", "FuzzParseVeritySigJSON"} {
-		os.RemoveAll(filepath.Join("testdata", "fuzz", target))
+	// Not the refused- and hostile- seeds, which TestWriteRefusedSeeds
+	// writes and which chain to no root.
+	os.RemoveAll(filepath.Join("testdata", "fuzz", "FuzzParseVeritySigJSON"))
+	for name := range readCorpus(t, "FuzzVerify") {
+		if !strings.HasPrefix(name, "refused-") && !strings.HasPrefix(name, "hostile-") {
+			os.Remove(filepath.Join("testdata", "fuzz", "FuzzVerify", name))
+		}
 	}
 	own := librarySign(t, testRootHash, ec.leaf, ec.inter.cert)
 	seeds := []struct {

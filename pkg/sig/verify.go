@@ -162,6 +162,9 @@ func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certifica
 		return nil, err
 	}
 	if err := verifyChain(w, ee, embedded, self, roots, opts); err != nil {
+		if errors.Is(err, errTooMuchWork) {
+			return nil, fmt.Errorf("%w: signer %s %w", ErrUnsupported, signer, err)
+		}
 		return nil, fmt.Errorf("%w: signer %s %w", ErrUntrusted, signer, err)
 	}
 	return signer, nil
