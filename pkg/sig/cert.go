@@ -746,6 +746,24 @@ func validOID(b []byte) bool {
 	return true
 }
 
+// validOIDAnyArc reports whether b is the content of an OBJECT
+// IDENTIFIER of minimal base-128 arcs of any size, the last one complete.
+// Signed attribute types may be UUID OIDs (2.25.N, X.667) such as
+// OIDRootVersion, whose third arc has 128 bits.
+func validOIDAnyArc(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1]&0x80 != 0 {
+		return false
+	}
+	start := true
+	for _, c := range b {
+		if start && c == 0x80 {
+			return false
+		}
+		start = c&0x80 == 0
+	}
+	return true
+}
+
 // skipAny skips the rest of an AlgorithmIdentifier: nothing, or one
 // element of any type.
 func skipAny(s *cryptobyte.String) bool {

@@ -268,6 +268,22 @@ func kernelCorpus() []kernelCase {
 				u := attr(oidUnknownAttr, tlv(cbasn1.NULL, nil))
 				s.attrs = withAttrs(u, u)
 			})},
+		{name: "built: root version attribute (verinit sign --version)", accept: true,
+			rule: "pkcs7_parser.c: pkcs7_sig_note_authenticated_attr (default: return 0; pkcs7_note_OID only logs \"Unknown OID\")",
+			make: rootSigned(func(s *cmsSpec) { s.attrs = withAttrs(versionAttr(versionInt(big.NewInt(42)))) })},
+		{name: "built: root version attribute alone", why: "lack content-type or message-digest", seed: "refused-version-alone",
+			rule: "pkcs7_parser.c: pkcs7_sig_note_set_of_authattrs (\"Missing required AuthAttr\")",
+			make: rootSigned(func(s *cmsSpec) { s.attrs = [][]byte{versionAttr(versionInt(big.NewInt(42)))} })},
+		{name: "built: root version attribute not an INTEGER", accept: true, why: "root version attribute is not one non-negative INTEGER", seed: "refused-version-octet-string",
+			rule:     "pkcs7_parser.c: pkcs7_sig_note_authenticated_attr (default: return 0)",
+			stricter: "the root version must be one non-negative INTEGER of at most 64 bits",
+			make:     rootSigned(func(s *cmsSpec) { s.attrs = withAttrs(versionAttr(tlv(cbasn1.OCTET_STRING, []byte{42}))) })},
+		{name: "built: root version attribute twice", accept: true, why: "root version attribute is repeated", seed: "refused-version-twice",
+			rule:     "pkcs7_parser.c: pkcs7_sig_note_authenticated_attr (default: return 0)",
+			stricter: "the root version attribute at most once",
+			make: rootSigned(func(s *cmsSpec) {
+				s.attrs = withAttrs(versionAttr(versionInt(big.NewInt(1))), versionAttr(versionInt(big.NewInt(2))))
+			})},
 		{name: "built: S/MIME capabilities", why: "S/MIME capabilities", rule: "pkcs7_parser.c: pkcs7_sig_note_authenticated_attr (\"S/MIME Caps only allowed with Authenticode\")",
 			make: rootSigned(func(s *cmsSpec) { s.attrs = withAttrs(attr(oidSMIMECaps, tlv(cbasn1.SEQUENCE, nil))) })},
 		{name: "built: Authenticode statement type", why: "Authenticode attribute", seed: "refused-attrs-authenticode", rule: "pkcs7_parser.c: pkcs7_sig_note_authenticated_attr (\"Authenticode AuthAttrs only allowed with Authenticode\")",

@@ -188,7 +188,7 @@ func parseSignerInfo(s cryptobyte.String) (signerInfo, bool) {
 	si.haveAttrs = present
 	for !attrs.Empty() {
 		var a cryptobyte.String
-		if !attrs.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a, validOID) {
+		if !attrs.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a, validOIDAnyArc) {
 			return si, false
 		}
 		si.attrs = append(si.attrs, a)

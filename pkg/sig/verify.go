@@ -32,12 +32,28 @@ const maxCertificates = 8
 // kernel's HASH_MAX_DIGESTSIZE, as hex.
 const maxRootHashHex = 128
 
-// Signer describes the certificate that made a signature Verify accepted.
+// Signer describes the certificate that made a signature Verify accepted,
+// and the root version the signature carries.
 type Signer struct {
 	Subject           string // subject DN of the signer certificate, RFC 2253 style ("CN=...,O=...")
 	FingerprintSHA256 string // SHA-256 of the signer certificate's DER, lowercase hex, no colons
 	Issuer            string // issuer DN of the signer certificate, RFC 2253 style
+
+	// Version is the value of the signed root version attribute
+	// (OIDRootVersion, "verinit sign --version") when HasVersion is set;
+	// a signature without the attribute has HasVersion false and
+	// Version 0.
+	Version    uint64
+	HasVersion bool
 }
+
+// OIDRootVersion is the object identifier of the signed attribute that
+// binds a root version to a signature, "verinit root version": the UUID
+// OID (X.667) of 90f33f16-8c98-44ff-b1d5-cc6b55ff4cab. Its value is
+// SET { INTEGER }, one non-negative INTEGER that fits a uint64. The
+// kernel ignores it, as it ignores every authenticated attribute it does
+// not know (pkcs7_sig_note_authenticated_attr).
+const OIDRootVersion = "2.25.192671839107988438118157943287131884715"
 
 // VerifyOptions sets the certificate validity rule of Verify. The zero value
 // ignores NotBefore and NotAfter, as the kernel does (see doc.go).
@@ -167,6 +183,7 @@ func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certifica
 		}
 		return nil, fmt.Errorf("%w: signer %s %w", ErrUntrusted, signer, err)
 	}
+	signer.Version, signer.HasVersion = attrs.version, attrs.hasVersion
 	return signer, nil
 }
 
@@ -319,6 +336,8 @@ type signedAttributes struct {
 	messageDigest []byte
 	signingTime   time.Time
 	hasTime       bool
+	version       uint64
+	hasVersion    bool
 }
 
 // More attribute types, as DER content octets.
@@ -326,6 +345,8 @@ var (
 	oidSMIMECaps   = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0f}       // 1.2.840.113549.1.9.15
 	oidMSStatement = []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0b} // 1.3.6.1.4.1.311.2.1.11
 	oidMSOpusInfo  = []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0c} // 1.3.6.1.4.1.311.2.1.12
+	// OIDRootVersion: 2.25 is 0x69, then the UUID's 128 bits in base 128.
+	oidRootVersion = []byte{0x69, 0x82, 0xa1, 0xf3, 0x9f, 0xc5, 0xd1, 0xc9, 0xc2, 0x93, 0xff, 0xb1, 0xea, 0xf3, 0x8d, 0xb5, 0xaf, 0xfd, 0x99, 0x2b}
 )
 
 // checkAttributes checks the signed attributes as the kernel reads them
@@ -335,7 +356,9 @@ var (
 // once, with one value; S/MIME capabilities and Authenticode attributes
 // are refused; other attributes are ignored. On top of that the
 // attributes must be in DER order (the signature is over them as
-// encoded), and a signing time must be one the kernel reads.
+// encoded), a signing time must be one the kernel reads, and the root
+// version attribute must be one non-negative INTEGER that fits a uint64,
+// once.
 func checkAttributes(attrs [][]byte) (signedAttributes, error) {
 	var out signedAttributes
 	var haveCT, haveMD bool
@@ -378,12 +401,41 @@ func checkAttributes(attrs [][]byte) (signedAttributes, error) {
 			return out, fmt.Errorf("%w: signed attributes hold S/MIME capabilities, which the kernel refuses outside Authenticode (pkcs7_sig_note_authenticated_attr); sign with openssl -nosmimecap or -noattr", ErrUnsupported)
 		case bytes.Equal(oid, oidMSStatement), bytes.Equal(oid, oidMSOpusInfo):
 			return out, fmt.Errorf("%w: signed attributes hold the Authenticode attribute %s, which the kernel refuses outside Authenticode", ErrUnsupported, oidString(oid))
+		case bytes.Equal(oid, oidRootVersion):
+			if out.hasVersion {
+				return out, fmt.Errorf("%w: the root version attribute is repeated", ErrMalformed)
+			}
+			v, ok := onlyValue(values, cbasn1.INTEGER)
+			n, fits := uint64Integer(v)
+			if !ok || !fits {
+				return out, fmt.Errorf("%w: the root version attribute is not one non-negative INTEGER of at most 64 bits", ErrMalformed)
+			}
+			out.version, out.hasVersion = n, true
 		}
 	}
 	if !haveCT || !haveMD {
 		return out, fmt.Errorf("%w: signed attributes lack content-type or message-digest", ErrMalformed)
 	}
 	return out, nil
+}
+
+// uint64Integer returns the value of a DER INTEGER's content octets if it
+// is non-negative and fits a uint64.
+func uint64Integer(b []byte) (uint64, bool) {
+	if !validInteger(b) || b[0]&0x80 != 0 {
+		return 0, false
+	}
+	if b[0] == 0 && len(b) > 1 {
+		b = b[1:]
+	}
+	if len(b) > 8 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n, true
 }
 
 // checkSignature checks the signature over the root hash text, or over
