@@ -109,6 +109,21 @@
 // root hash, or corrupted) and ErrUntrusted (signer does not chain to a
 // trusted certificate).
 //
+// # Root version
+//
+// A signature may bind a root version to the root hash, for the init's
+// rollback check: a signed attribute of type OIDRootVersion
+// (2.25.192671839107988438118157943287131884715, the UUID OID of
+// 90f33f16-8c98-44ff-b1d5-cc6b55ff4cab, "verinit root version") whose
+// value is SET { INTEGER N }, N from 0 to 2^64-1. "verinit sign --version
+// N" (sign.Options.Version) makes it, beside the content type, message
+// digest and signing time. Verify returns N in Signer.Version, with
+// HasVersion set; without the attribute HasVersion is false. An attribute
+// that is not one non-negative INTEGER of at most 64 bits, or appears
+// twice, is ErrMalformed. The kernel ignores the attribute, as any
+// authenticated attribute it does not know, so verinit.verity_sig=kernel
+// works with the same signature; openssl cms -verify accepts it too.
+//
 // # Certificate validity and wrong clocks
 //
 // By default Verify ignores certificate NotBefore and NotAfter. An embedded
@@ -174,7 +189,9 @@
 //
 // Package sign (pkg/sig/sign) makes signatures with smallstep/pkcs7 and
 // crypto/x509, the way systemd-repart does (sign_verity_roothash:
-// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), and checks each with Verify.
+// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), or, with a root version,
+// with signed attributes it encodes itself (smallstep/pkcs7 cannot write
+// the UUID OID), and checks each with Verify.
 // VeritySigJSON writes the root-verity-sig partition content like
 // systemd-repart: compact JSON, then NUL padding to a multiple of 4096.
 package sig
