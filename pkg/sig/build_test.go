@@ -28,14 +28,12 @@ type cmsSpec struct {
 	signer    *ident
 	rootHash  string   // the signed text; testRootHash if ""
 	certs     [][]byte // embedded certificates; the signer's if nil
-	noCerts   bool     // embed none
 	sdVersion int64    // SignedData version; 1 if 0
 	siVersion int64    // SignerInfo version; 1 if 0
 	eType     []byte   // encapsulated content type (OID content octets); id-data if nil
 	eContent  []byte   // encapsulated content; absent if nil, present (maybe empty) otherwise
 	digest    []byte   // digest algorithm OID content; SHA-256 if nil
 	sigAlg    []byte   // signature algorithm OID content; rsaEncryption or ecdsa-with-SHA256 if nil
-	hash      crypto.Hash
 	// attrs are the signed attributes in the order written; nil for none.
 	// A non-nil empty slice writes an empty [0].
 	attrs [][]byte
@@ -132,7 +130,7 @@ func buildCMS(t testing.TB, spec cmsSpec) []byte {
 		spec.digest = oidSHA256
 	}
 	certs := spec.certs
-	if certs == nil && !spec.noCerts {
+	if certs == nil {
 		certs = [][]byte{spec.signer.cert.Raw}
 	}
 	var b cryptobyte.Builder
