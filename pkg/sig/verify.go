@@ -158,10 +158,6 @@ func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certifica
 		}
 	}
 
-	self, err := checkSelfSigned(w, sd.certs)
-	if err != nil {
-		return nil, err
-	}
 	ee := findCert(sd.certs, si.issuer, si.serial)
 	embedded := sd.certs
 	if ee == nil {
@@ -175,6 +171,13 @@ func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certifica
 		return nil, err
 	}
 	if err := checkSignature(w, si, &attrs, ee, digest, rootHash, signer); err != nil {
+		return nil, err
+	}
+	// The kernel checks self-signatures while parsing; checking them
+	// after the signature gives the same verdict, and a signature that
+	// fails its cheap checks (the message digest) costs no verification.
+	self, err := checkSelfSigned(w, sd.certs)
+	if err != nil {
 		return nil, err
 	}
 	if err := verifyChain(w, ee, embedded, self, roots, opts); err != nil {

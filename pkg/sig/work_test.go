@@ -89,7 +89,8 @@ func hostiles(t testing.TB) []hostile {
 		// chain is walked.
 		other := []*x509.Certificate{goCert(t, "unrelated root", small[maxCertificates+1], nil, nil).cert}
 		hostileSet = []hostile{
-			// 4 × 16 units, then the fifth self-signature is refused.
+			// The signature and three self-signatures, 16 units each;
+			// the next self-signature is refused.
 			{"8 self-signed RSA-16384", sBig, other, 4, 64, "too much public-key work", ErrUnsupported},
 			// The message signature and three links, 16 units each.
 			{"chain of 9 RSA-16384 (8 embedded)", chainSet(t, big), other, 4, 64, "too much public-key work", ErrUnsupported},
