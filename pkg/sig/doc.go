@@ -170,7 +170,7 @@
 // per verification, (bits/4096)² rounded up for an RSA key above 4096
 // bits), reserved before each verification; the kernel's way of building
 // the chain needs no search, at most one verification per embedded
-// certificate and link. Verify allocates 4 to 8 KB for a real signature
+// certificate and link. Verify allocates 4 to 10 KB for a real signature
 // (the PKCS#7 library it replaced, 30 to 50 KB). ParseVeritySigJSON reads
 // at most MaxVeritySigBytes (4 MiB, systemd's limit) and allocates only
 // for the signature member.

@@ -475,7 +475,7 @@ func fakeRSARow(bits, e int) func(t *testing.T, env *kernelEnv) ([]byte, []*x509
 
 // goCertRSA makes a leaf for a fake RSA key under parent; crypto/x509
 // refuses to marshal some of these keys, so the key is written by hand.
-func goCertRSA(t *testing.T, cn string, key *fakeRSAKey, parent *ident) *ident {
+func goCertRSA(t testing.TB, cn string, key *fakeRSAKey, parent *ident) *ident {
 	t.Helper()
 	tmpl := &x509.Certificate{
 		SerialNumber:          big.NewInt(1000 + serials.Add(1)),

@@ -80,7 +80,9 @@ func (o VerifyOptions) ChecksValidity() bool {
 // Verify checks that sigDER is a detached PKCS#7/CMS signature over the
 // root hash text rootHashHex (the exact ASCII hex characters, no newline)
 // by a key whose certificate chains to one of roots, and returns that
-// certificate's description.
+// certificate's description and the root version the signature carries.
+// It refuses what the kernel's verify_pkcs7_signature refuses for the
+// same signature and trusted certificates (see doc.go).
 //
 // rootHashHex may be given in upper or mixed case: it is lower-cased before
 // use, because the lowercase string is what cryptsetup and systemd sign and
@@ -90,9 +92,11 @@ func (o VerifyOptions) ChecksValidity() bool {
 // The signer certificate is looked up by issuer and serial number among the
 // certificates embedded in sigDER and then among roots, so a signature made
 // with openssl's -nocerts verifies when the signer certificate itself is
-// trusted. Intermediate certificates must be embedded. Signed attributes are
-// optional; when present they must hold content-type id-data and the
-// message digest of the root hash text.
+// trusted. Intermediate certificates must be embedded, and each
+// certificate must name its issuer by authority key identifier, as the
+// kernel finds issuers. Signed attributes are optional; when present they
+// must hold content-type id-data and the message digest of the root hash
+// text, and may hold the root version (OIDRootVersion).
 //
 // Errors are one line and match ErrMalformed, ErrUnsupported, ErrMismatch or
 // ErrUntrusted with errors.Is.

@@ -6,13 +6,16 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
+	"crypto/x509/pkix"
 	"errors"
 	"fmt"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/verinit/verinit/internal/alloctest"
 	"github.com/verinit/verinit/internal/fuzzseed"
@@ -88,7 +91,23 @@ func hostiles(t testing.TB) []hostile {
 		// A trusted certificate none of them chains to, so that the
 		// chain is walked.
 		other := []*x509.Certificate{goCert(t, "unrelated root", small[maxCertificates+1], nil, nil).cert}
+		// The input that took seconds before the key bounds: embedded
+		// self-issued certificates with 40,000-bit moduli (5 fit in 64
+		// KiB, 10 KB each with their signature), and others with 63-bit
+		// exponents. Both are refused while parsing.
+		var huge, hugeE []*ident
+		root := goCert(t, "root", small[maxCertificates+1], nil, nil)
+		for i := range maxCertificates {
+			if i < 5 {
+				huge = append(huge, goCertRSASelf(t, "huge", newFakeRSAKey(t, 40000, 65537, uint64(i+1))))
+			}
+			hugeE = append(hugeE, goCertRSA(t, "huge e", newFakeRSAKey(t, 2048, 1<<62+1, uint64(i+1)), root))
+		}
 		hostileSet = []hostile{
+			{"5 self-issued RSA-40000", buildCMS(t, cmsSpec{signer: huge[0], certs: raws(huge...)}), other, 0, 0,
+				"RSA modulus of 40000 bits, more than the limit of 16384", ErrMalformed},
+			{"8 RSA exponents 2^62+1", buildCMS(t, cmsSpec{signer: hugeE[0], certs: raws(hugeE...)}), other, 0, 0,
+				"RSA public exponent of 63 bits, more than the limit of 31", ErrMalformed},
 			// The signature and three self-signatures, 16 units each;
 			// the next self-signature is refused.
 			{"8 self-signed RSA-16384", sBig, other, 4, 64, "too much public-key work", ErrUnsupported},
@@ -254,4 +273,28 @@ func TestWriteRefusedSeeds(t *testing.T) {
 	for _, h := range hostileSeeds {
 		fuzzseed.Write(t, "FuzzVerify", h.name, h.make(t))
 	}
+}
+
+// goCertRSASelf makes a self-signed certificate for a fake RSA key,
+// without this package's parser (which refuses keys over the bounds).
+func goCertRSASelf(t testing.TB, cn string, key *fakeRSAKey) *ident {
+	t.Helper()
+	tmpl := &x509.Certificate{
+		SerialNumber:          big.NewInt(1000 + serials.Add(1)),
+		Subject:               pkix.Name{CommonName: cn},
+		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:              time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC),
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatalf("%s: %v", cn, err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &ident{name: cn, cert: c, key: key}
 }
