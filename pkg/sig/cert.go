@@ -270,7 +270,9 @@ func parseCertificate(der []byte) (*Certificate, error) {
 // for any other (RSA-PSS, Ed25519, MD5) x509_cert_parse fails.
 func kernelCertSigAlgorithm(oid []byte) bool {
 	switch {
-	case len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1): // the kernel's "md4" is its OID 1.1.4
+	case len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1):
+		// 1.1.4 is md5WithRSAEncryption, which the kernel's OID registry
+		// names md4WithRSAEncryption (and hashes with md4).
 		return oid[8] == 4 || oid[8] == 5 || 11 <= oid[8] && oid[8] <= 14
 	case bytes.Equal(oid, []byte{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}): // ecdsa-with-SHA1
 		return true
