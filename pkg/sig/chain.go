@@ -47,6 +47,9 @@ func workUnits(c *Certificate) int {
 // verify checks sig over data with key's public key and digest d, after
 // reserving the work.
 func (w *verifyWork) verify(key *Certificate, d *digestAlgorithm, data, sig []byte) error {
+	if err := kernelRSASize(key); err != nil {
+		return err
+	}
 	u := workUnits(key)
 	if w.checks+1 > maxSignatureChecks || w.units+u > maxWorkUnits {
 		return fmt.Errorf("%w: %d verifications (%d units) done, the limit is %d (%d units)", errTooMuchWork, w.checks, w.units, maxSignatureChecks, maxWorkUnits)
@@ -63,6 +66,20 @@ func (w *verifyWork) verify(key *Certificate, d *digestAlgorithm, data, sig []by
 		return nil
 	}
 	return fmt.Errorf("a %s key cannot verify", key.keyAlg)
+}
+
+// kernelRSASize refuses an RSA key whose modulus does not fill whole
+// 64-bit words: the kernel sizes the key in words (mpi_get_size) and
+// wants signatures of that many bytes (pkcs1pad_verify), where crypto/rsa
+// wants the modulus's bytes, so the two agree only on such moduli.
+func kernelRSASize(key *Certificate) error {
+	if key.rsaKey == nil {
+		return nil
+	}
+	if n := (key.rsaKey.N.BitLen() + 7) / 8; n%8 != 0 {
+		return fmt.Errorf("an RSA key of %d bits (%d bytes), which the kernel takes for %d bytes and so refuses its signatures", key.rsaKey.N.BitLen(), n, (n+7)/8*8)
+	}
+	return nil
 }
 
 // verifyCert checks that child's signature verifies with parent's key:

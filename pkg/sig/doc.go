@@ -51,7 +51,10 @@
 //     encapsulated content at all (pkcs7_supply_detached_data);
 //   - RSA signers named rsaEncryption, not sha256WithRSAEncryption
 //     (pkcs7_sig_note_pkey_algo); an ECDSA identifier naming the digest of
-//     the digest algorithm, which is the one the kernel hashes with;
+//     the digest algorithm, which is the one the kernel hashes with; RSA
+//     moduli that fill whole 64-bit words (the kernel sizes a key in words,
+//     mpi_get_size, and wants signatures of that many bytes,
+//     pkcs1pad_verify; 2048, 3072 and 4096 bits do, 2040 does not);
 //   - signed attributes (pkcs7_sig_note_authenticated_attr): content type
 //     (id-data) and message digest required, each of them and the signing
 //     time at most once with one value, a signing time the kernel's

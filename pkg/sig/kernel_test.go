@@ -327,6 +327,11 @@ func kernelCorpus() []kernelCase {
 		// Keys.
 		{name: "built: RSA-4096 signer", accept: true, rule: "crypto/rsa.c: rsa_check_key_length (4096)",
 			make: fakeRSARow(4096, 65537)},
+		{name: "built: RSA-2040 signer", why: "an RSA key of 2040 bits (255 bytes)",
+			rule: "crypto/rsa-pkcs1pad.c: pkcs1pad_verify (a 255-byte signature, but the key counts 256: mpi_get_size)",
+			make: fakeRSARow(2040, 65537)},
+		{name: "built: RSA-2047 signer", accept: true, rule: "crypto/rsa-pkcs1pad.c: pkcs1pad_verify (256 bytes either way)",
+			make: fakeRSARow(2047, 65537)},
 		{name: "built: RSA-8192 signer", rule: "crypto/rsa.c: rsa_check_key_length (512 to 4096 bits)",
 			initOnly: "RSA keys up to 16384 bits", make: fakeRSARow(8192, 65537)},
 		{name: "built: RSA modulus above the cap (16400 bits)", why: "RSA modulus of 16400 bits, more than the limit of 16384", rule: "crypto/rsa.c: rsa_check_key_length (512 to 4096 bits)",

@@ -324,6 +324,9 @@ func checkAlgorithms(digest, sigAlg []byte) (*digestAlgorithm, error) {
 func checkKeyType(c *Certificate, sigAlg []byte, signer *Signer) error {
 	switch {
 	case c.rsaKey != nil:
+		if err := kernelRSASize(c); err != nil {
+			return fmt.Errorf("%w: signer %s has %v", ErrUnsupported, signer, err)
+		}
 		if isRSA(sigAlg) {
 			return nil
 		}
