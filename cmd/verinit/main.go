@@ -46,7 +46,8 @@ func commands() []command {
 			runInitramfs},
 		{"sign", "--key KEY --cert CERT ROOTHASH|--root-hash-file F [flags]",
 			"sign a root hash (PKCS#7, as veritysetup --root-hash-signature and the kernel take it)",
-			"Sign the hex root hash with the private key, as a detached PKCS#7 signature in DER (what `veritysetup --root-hash-signature` and the kernel's `root_hash_sig_key_desc` take), or as the JSON content of a Discoverable Partitions root-verity-sig partition.",
+			"Sign the hex root hash with the private key, as a detached PKCS#7 signature in DER (what `veritysetup --root-hash-signature` and the kernel's `root_hash_sig_key_desc` take), or as the JSON content of a Discoverable Partitions root-verity-sig partition.\n\n" +
+				"Without `--version` the signature has no signed attributes, as systemd-repart makes it. `--version N` binds the root version N to it: a signed attribute (OID `2.25.192671839107988438118157943287131884715`, a SET of one INTEGER) beside the content type, message digest and signing time, which the init reports to its rollback check. The kernel ignores the attribute and checks the signature as before; `openssl cms -verify` accepts it too.",
 			runSign},
 		{"verity format", "DATA HASH [flags]",
 			"make a veritysetup-compatible hash tree; prints the root hash",

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"strconv"
 	"strings"
 
 	"github.com/verinit/verinit/pkg/sig/sign"
@@ -20,6 +21,15 @@ func runSign(args []string, stdout, stderr io.Writer) error {
 	hashFile := fs.String("root-hash-file", "", "read the root hash from `FILE` (as veritysetup --root-hash-file writes it)")
 	out := fs.String("o", "", "write the signature to `FILE` (default: standard output)")
 	asJSON := fs.Bool("verity-sig-json", false, "write the Discoverable Partitions root-verity-sig partition content (JSON) instead of DER")
+	var version sign.Options
+	fs.Func("version", "bind the root version `N` (0 to 2^64-1) to the signature as a signed attribute, for the init's rollback check", func(s string) error {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			return fmt.Errorf("want an unsigned decimal integer up to 2^64-1")
+		}
+		version.Version, version.HasVersion = n, true
+		return nil
+	})
 	pos, err := parseMixed(fs, args)
 	if err != nil {
 		return err
@@ -41,7 +51,7 @@ func runSign(args []string, stdout, stderr io.Writer) error {
 	if *keyPath == "" || *certPath == "" {
 		return fmt.Errorf("--key and --cert are needed: %w", errUsage)
 	}
-	der, err := signRootHash(rootHash, *keyPath, *certPath, *asJSON)
+	der, err := signRootHash(rootHash, *keyPath, *certPath, *asJSON, version)
 	if err != nil {
 		return err
 	}
@@ -52,9 +62,10 @@ func runSign(args []string, stdout, stderr io.Writer) error {
 	return os.WriteFile(*out, der, 0o644)
 }
 
-// signRootHash signs the lowercase hex root hash; with asJSON it returns
-// the root-verity-sig partition content instead of the DER.
-func signRootHash(rootHash, keyPath, certPath string, asJSON bool) ([]byte, error) {
+// signRootHash signs the lowercase hex root hash, with the version of
+// opts if it has one; with asJSON it returns the root-verity-sig partition
+// content instead of the DER.
+func signRootHash(rootHash, keyPath, certPath string, asJSON bool, opts sign.Options) ([]byte, error) {
 	rootHash = strings.ToLower(rootHash)
 	key, err := readKey(keyPath)
 	if err != nil {
@@ -68,7 +79,8 @@ func signRootHash(rootHash, keyPath, certPath string, asJSON bool) ([]byte, erro
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
-	der, err := sign.RootHash(rootHash, key, certs[0], certs[1:]...)
+	opts.Intermediates = certs[1:]
+	der, err := sign.RootHash(rootHash, key, certs[0], opts)
 	if err != nil {
 		return nil, err
 	}

@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 
+	"github.com/verinit/verinit/pkg/sig/sign"
 	"github.com/verinit/verinit/pkg/verity"
 )
 
@@ -147,7 +148,7 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 			path   string
 			asJSON bool
 		}{{pos[1] + ".p7s", false}, {pos[1] + ".verity-sig.json", true}} {
-			b, err := signRootHash(hex.EncodeToString(root), *t.signKey, *t.signCert, out.asJSON)
+			b, err := signRootHash(hex.EncodeToString(root), *t.signKey, *t.signCert, out.asJSON, sign.Options{})
 			if err != nil {
 				return err
 			}

@@ -89,7 +89,7 @@ func makePolicyWorld() (*policyWorld, error) {
 			return nil, err
 		}
 		rootHex := hex.EncodeToString(root)
-		s, err := sign.RootHash(rootHex, key, cert)
+		s, err := sign.RootHash(rootHex, key, cert, sign.Options{})
 		if err != nil {
 			return nil, err
 		}

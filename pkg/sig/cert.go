@@ -5,11 +5,13 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rsa"
+	"encoding/hex"
 	"encoding/pem"
 	"errors"
 	"fmt"
 	"math"
 	"math/big"
+	"math/bits"
 	"time"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -50,16 +52,39 @@ type Certificate struct {
 	maxPathLen       int // -1 when absent
 	keyUsage         int // bits as crypto/x509 numbers them; 0 when absent
 	subjectKeyID     []byte
-	authorityKeyID   []byte
+	authorityKeyID   []byte // the key identifier of the authority key identifier extension, nil when absent
+	akidIssuer       []byte // its authorityCertIssuer directory name (a Name, DER, tag included), nil when absent
+	akidSerial       []byte // its authorityCertSerialNumber content octets, nil when absent
 	san              []byte // subjectAltName extension value, nil when absent
 	nameConstraints  bool
 	policyChecks     bool // policy constraints or policy mappings present
 	unhandled        bool // a critical extension this parser does not act on
+
+	// kernelRefuses says why the kernel's x509_cert_parse would refuse
+	// this certificate, "" if it reads it. The kernel refuses a whole
+	// signature that embeds such a certificate (pkcs7_extract_cert), so
+	// Verify does too; a trusted certificate is not held to it.
+	kernelRefuses string
 }
 
 // keyUsageCertSign is the keyCertSign bit of the key usage extension, as
 // crypto/x509 numbers the bits (KeyUsageCertSign).
 const keyUsageCertSign = 1 << 5
+
+// RSA key bounds, checked when a certificate is parsed. The modulus cap
+// bounds the cost of one verification: modular multiplication is
+// quadratic in the modulus size, and a 16384-bit verification already
+// costs about 150 times a 2048-bit one (verifyWork counts it so). The
+// exponent must be odd and from 3 to 2^31-1, what crypto/rsa verifies
+// with (checkPublicKey refuses the rest), so nothing the init could use
+// is refused, and a verification takes at most 31 squarings and 31
+// multiplications after the setup. The kernel accepts any exponent no
+// longer than the modulus (rsa_get_e) but only moduli of 512 to 4096
+// bits (rsa_check_key_length).
+const (
+	maxRSABits         = 16384
+	maxRSAExponentBits = 31
+)
 
 // maxCertificateBytes bounds one certificate; a signature (and so any
 // embedded certificate) is bounded by MaxSignatureBytes anyway.
@@ -155,6 +180,9 @@ func parseCertificate(der []byte) (*Certificate, error) {
 		return nil, errors.New("malformed signature algorithm")
 	}
 	c.sigAlg = certSigAlgorithm(algOID)
+	if !kernelCertSigAlgorithm(algOID) {
+		c.noteKernelRefuses("its signature algorithm " + oidString(algOID) + " is not one x509_note_sig_algo knows")
+	}
 
 	var err error
 	if !tbsBody.ReadASN1Element((*cryptobyte.String)(&c.rawIssuer), cbasn1.SEQUENCE) {
@@ -169,11 +197,16 @@ func parseCertificate(der []byte) (*Certificate, error) {
 	if !tbsBody.ReadASN1(&validity, cbasn1.SEQUENCE) {
 		return nil, errors.New("malformed validity")
 	}
-	if c.notBefore, err = readTime(&validity); err != nil {
+	var kernelOK bool
+	if c.notBefore, kernelOK, err = readTimeKernel(&validity); err != nil {
 		return nil, err
+	} else if !kernelOK {
+		c.noteKernelRefuses("its notBefore is not a time x509_decode_time reads")
 	}
-	if c.notAfter, err = readTime(&validity); err != nil {
+	if c.notAfter, kernelOK, err = readTimeKernel(&validity); err != nil {
 		return nil, err
+	} else if !kernelOK {
+		c.noteKernelRefuses("its notAfter is not a time x509_decode_time reads")
 	}
 	if !validity.Empty() {
 		return nil, errors.New("malformed validity")
@@ -219,9 +252,38 @@ func parseCertificate(der []byte) (*Certificate, error) {
 	}
 	c.signature = sig
 	if c.hintName == "" {
-		c.hintName = "serial:" + new(big.Int).SetBytes(c.serial).String()
+		// Decimal as crypto/x509 names it, but hex for a serial too long
+		// for any CA (RFC 5280 allows 20 bytes), whose decimal form would
+		// cost more than linear time.
+		if len(c.serial) <= 32 {
+			c.hintName = "serial:" + new(big.Int).SetBytes(c.serial).String()
+		} else {
+			c.hintName = "serial:0x" + hex.EncodeToString(c.serial)
+		}
 	}
 	return c, nil
+}
+
+// kernelCertSigAlgorithm reports whether the kernel's x509_note_sig_algo
+// reads a certificate signature algorithm (md4/sha1/sha224/sha256/sha384/
+// sha512 with RSA, ECDSA with SHA-1 or SHA-2, GOST R 34.10-2012, SM2);
+// for any other (RSA-PSS, Ed25519, MD5) x509_cert_parse fails.
+func kernelCertSigAlgorithm(oid []byte) bool {
+	switch {
+	case len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1):
+		// 1.1.4 is md5WithRSAEncryption, which the kernel's OID registry
+		// names md4WithRSAEncryption (and hashes with md4).
+		return oid[8] == 4 || oid[8] == 5 || 11 <= oid[8] && oid[8] <= 14
+	case bytes.Equal(oid, []byte{0x2a, 0x86, 0x48, 0xce, 0x3d, 0x04, 0x01}): // ecdsa-with-SHA1
+		return true
+	case len(oid) == 8 && bytes.HasPrefix(oid, oidECDSA):
+		return 1 <= oid[7] && oid[7] <= 4
+	case bytes.Equal(oid, []byte{0x2a, 0x85, 0x03, 0x07, 0x01, 0x01, 0x03, 0x02}), // gost2012Signature256
+		bytes.Equal(oid, []byte{0x2a, 0x85, 0x03, 0x07, 0x01, 0x01, 0x03, 0x03}), // gost2012Signature512
+		bytes.Equal(oid, []byte{0x2a, 0x81, 0x1c, 0xcf, 0x55, 0x01, 0x83, 0x75}): // SM2-with-SM3
+		return true
+	}
+	return false
 }
 
 // Public key algorithm and curve identifiers.
@@ -261,16 +323,30 @@ func (c *Certificate) parseSPKI() error {
 			return errors.New("RSA key without NULL parameters")
 		}
 		k := cryptobyte.String(key)
-		var seq cryptobyte.String
-		n := new(big.Int)
-		var e int64
-		if !k.ReadASN1(&seq, cbasn1.SEQUENCE) || !seq.ReadASN1Integer(n) || !seq.ReadASN1Int64WithTag(&e, cbasn1.INTEGER) || int64(int(e)) != e {
+		var seq, nb, eb cryptobyte.String
+		if !k.ReadASN1(&seq, cbasn1.SEQUENCE) || !k.Empty() || !seq.ReadASN1(&nb, cbasn1.INTEGER) || !seq.ReadASN1(&eb, cbasn1.INTEGER) ||
+			!seq.Empty() || !validInteger(nb) || !validInteger(eb) {
 			return errors.New("malformed RSA public key")
 		}
-		if n.Sign() <= 0 || e <= 0 {
+		if nb[0]&0x80 != 0 || eb[0]&0x80 != 0 || len(nb) == 1 && nb[0] == 0 {
 			return errors.New("RSA modulus or exponent is not positive")
 		}
-		c.rsaKey = &rsa.PublicKey{N: n, E: int(e)}
+		// Sizes first, from the encoding: a hostile key costs no more
+		// than its bytes.
+		if bits := intBits(nb); bits > maxRSABits {
+			return fmt.Errorf("certificate %q has an RSA modulus of %d bits, more than the limit of %d", c.Subject, bits, maxRSABits)
+		}
+		if bits := intBits(eb); bits > maxRSAExponentBits {
+			return fmt.Errorf("certificate %q has an RSA public exponent of %d bits, more than the limit of %d (2^31-1, as crypto/rsa)", c.Subject, bits, maxRSAExponentBits)
+		}
+		e := 0
+		for _, b := range eb {
+			e = e<<8 | int(b)
+		}
+		if e < 3 || e%2 == 0 {
+			return fmt.Errorf("certificate %q has the RSA public exponent %d, want an odd number from 3 to 2^31-1", c.Subject, e)
+		}
+		c.rsaKey = &rsa.PublicKey{N: new(big.Int).SetBytes(nb), E: e}
 	case bytes.Equal(oid, oidKeyEC):
 		c.keyAlg = "ECDSA"
 		var curveOID cryptobyte.String
@@ -303,6 +379,11 @@ func (c *Certificate) parseSPKI() error {
 		c.keyAlg = "DSA"
 	default:
 		c.keyAlg = oidString(oid)
+	}
+	if c.rsaKey == nil && c.ecKey == nil {
+		// x509_extract_key_data also reads GOST and SM2 keys, which
+		// cannot sign a root hash here either.
+		c.noteKernelRefuses("its key is " + c.keyAlg + ", not RSA or ECDSA")
 	}
 	return nil
 }
@@ -380,6 +461,11 @@ func (c *Certificate) parseExtension(oid []byte, critical bool, v cryptobyte.Str
 			return false, errors.New("malformed subject key identifier")
 		}
 		c.subjectKeyID = id
+		if len(id) == 0 || len(id) > 127 || !v.Empty() {
+			// x509_process_extension wants 1 to 127 bytes, in one
+			// short-form OCTET STRING.
+			c.noteKernelRefuses(fmt.Sprintf("its subject key identifier is %d bytes, not 1 to 127", len(id)))
+		}
 	case 15: // key usage
 		var bits []byte
 		var unused int
@@ -427,22 +513,78 @@ func (c *Certificate) parseExtension(oid []byte, critical bool, v cryptobyte.Str
 		if critical {
 			return false, errors.New("marked critical")
 		}
-		var seq cryptobyte.String
-		if !v.ReadASN1(&seq, cbasn1.SEQUENCE) {
-			return false, errors.New("malformed authority key identifier")
-		}
-		if seq.PeekASN1Tag(cbasn1.Tag(0).ContextSpecific()) {
-			var id cryptobyte.String
-			if !seq.ReadASN1(&id, cbasn1.Tag(0).ContextSpecific()) {
-				return false, errors.New("malformed authority key identifier")
-			}
-			c.authorityKeyID = id
+		if err := c.parseAKID(v); err != nil {
+			return false, err
 		}
 	case 31, 32, 37, 54: // CRL distribution points, policies, extended key usage, inhibit anyPolicy
 	default:
 		return false, nil
 	}
 	return true, nil
+}
+
+// parseAKID reads an authority key identifier (RFC 5280 4.2.1.1) as the
+// kernel's x509_akid.asn1 does: an optional key identifier, optional
+// issuer names and an optional serial number, nothing else. The kernel
+// links a certificate to its issuer only through it: by the issuer's
+// name and serial number when both are given (the last directory name
+// counts), else by the issuer's subject key identifier.
+func (c *Certificate) parseAKID(v cryptobyte.String) error {
+	var seq cryptobyte.String
+	if !v.ReadASN1(&seq, cbasn1.SEQUENCE) || !v.Empty() {
+		return errors.New("malformed authority key identifier")
+	}
+	var id, names, serial cryptobyte.String
+	var haveID, haveNames, haveSerial bool
+	if !seq.ReadOptionalASN1(&id, &haveID, cbasn1.Tag(0).ContextSpecific()) ||
+		!seq.ReadOptionalASN1(&names, &haveNames, cbasn1.Tag(1).ContextSpecific().Constructed()) ||
+		!seq.ReadOptionalASN1(&serial, &haveSerial, cbasn1.Tag(2).ContextSpecific()) || !seq.Empty() {
+		return errors.New("malformed authority key identifier")
+	}
+	if haveID {
+		if id == nil {
+			id = cryptobyte.String{}
+		}
+		c.authorityKeyID = id
+	}
+	var issuer []byte
+	for !names.Empty() {
+		var gn cryptobyte.String
+		var tag cbasn1.Tag
+		if !names.ReadAnyASN1(&gn, &tag) || tag&0xc0 != 0x80 || tag&0x1f > 8 {
+			return errors.New("malformed authority key identifier issuer")
+		}
+		if tag == cbasn1.Tag(4).ContextSpecific().Constructed() { // directoryName: [4] EXPLICIT Name
+			var name cryptobyte.String
+			if !gn.ReadASN1Element(&name, cbasn1.SEQUENCE) || !gn.Empty() {
+				return errors.New("malformed authority key identifier issuer")
+			}
+			issuer = name
+		}
+	}
+	if haveSerial {
+		if !validInteger(serial) {
+			return errors.New("malformed authority key identifier serial number")
+		}
+		if issuer != nil {
+			c.akidIssuer, c.akidSerial = issuer, serial
+		}
+	}
+	return nil
+}
+
+// hasAKID reports whether the certificate names its issuer's key, by key
+// identifier or by issuer and serial number.
+func (c *Certificate) hasAKID() bool {
+	return c.authorityKeyID != nil || c.akidSerial != nil
+}
+
+// noteKernelRefuses records the first reason the kernel would refuse the
+// certificate.
+func (c *Certificate) noteKernelRefuses(why string) {
+	if c.kernelRefuses == "" {
+		c.kernelRefuses = why
+	}
 }
 
 // sanNames checks the framing of a subjectAltName value and reports
@@ -501,6 +643,25 @@ func nameConstraintForms(v cryptobyte.String) (bool, error) {
 	return handled, nil
 }
 
+// readTimeKernel reads a time as readTime does, and reports whether the
+// kernel's x509_decode_time reads it too: "YYMMDDhhmmssZ" or
+// "YYYYMMDDhhmmssZ", a GeneralizedTime only for years before 1950 or
+// after 2049 (RFC 5280 4.1.2.5), and no year before 1970.
+func readTimeKernel(s *cryptobyte.String) (time.Time, bool, error) {
+	var tag cbasn1.Tag
+	var raw cryptobyte.String
+	peek := *s
+	peek.ReadAnyASN1(&raw, &tag)
+	t, err := readTime(s)
+	if err != nil {
+		return t, false, err
+	}
+	y := t.Year()
+	ok := raw[len(raw)-1] == 'Z' && y >= 1970 &&
+		(tag == cbasn1.UTCTime && len(raw) == 13 || tag == cbasn1.GeneralizedTime && len(raw) == 15 && (y < 1950 || y > 2049))
+	return t, ok, nil
+}
+
 // readTime reads a UTCTime or GeneralizedTime.
 func readTime(s *cryptobyte.String) (time.Time, error) {
 	tag, utc, name := cbasn1.GeneralizedTime, false, "GeneralizedTime"
@@ -543,6 +704,17 @@ func readBitStringBits(s *cryptobyte.String, out *[]byte, unused *int) bool {
 	return true
 }
 
+// intBits returns the bit length of a non-negative INTEGER's content.
+func intBits(b []byte) int {
+	for len(b) > 0 && b[0] == 0 {
+		b = b[1:]
+	}
+	if len(b) == 0 {
+		return 0
+	}
+	return 8*(len(b)-1) + bits.Len8(b[0])
+}
+
 // validInteger reports whether b is the minimal content of a DER INTEGER.
 func validInteger(b []byte) bool {
 	if len(b) == 0 {
@@ -572,6 +744,24 @@ func validOID(b []byte) bool {
 		} else if i == len(b)-1 {
 			return false
 		}
+	}
+	return true
+}
+
+// validOIDAnyArc reports whether b is the content of an OBJECT
+// IDENTIFIER of minimal base-128 arcs of any size, the last one complete.
+// Signed attribute types may be UUID OIDs (2.25.N, X.667) such as
+// OIDRootVersion, whose third arc has 128 bits.
+func validOIDAnyArc(b []byte) bool {
+	if len(b) == 0 || b[len(b)-1]&0x80 != 0 {
+		return false
+	}
+	start := true
+	for _, c := range b {
+		if start && c == 0x80 {
+			return false
+		}
+		start = c&0x80 == 0
 	}
 	return true
 }

@@ -12,6 +12,9 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // checkLikeX509 fails the test if ParseCertificate and crypto/x509 both
@@ -171,5 +174,79 @@ func TestValidOID(t *testing.T) {
 		if got := validOID(content); got != (err == nil) {
 			t.Errorf("validOID(% x) = %v, encoding/asn1 says %v", content, got, err)
 		}
+	}
+}
+
+// rsaSPKI encodes an RSA SubjectPublicKeyInfo with the given modulus and
+// exponent content octets.
+func rsaSPKI(n, e []byte) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(oidKeyRSA) })
+			b.AddASN1NULL()
+		})
+		b.AddASN1(cbasn1.BIT_STRING, func(b *cryptobyte.Builder) {
+			b.AddUint8(0)
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1(cbasn1.INTEGER, func(b *cryptobyte.Builder) { b.AddBytes(n) })
+				b.AddASN1(cbasn1.INTEGER, func(b *cryptobyte.Builder) { b.AddBytes(e) })
+			})
+		})
+	})
+	return b.BytesOrPanic()
+}
+
+// TestRSAKeyBounds checks the RSA key bounds ParseCertificate applies: a
+// modulus of at most 16384 bits, an odd exponent from 3 to 2^31-1, each
+// refused in one line naming the certificate and the size.
+func TestRSAKeyBounds(t *testing.T) {
+	modulus := func(bits int) []byte {
+		b := make([]byte, 1+(bits+7)/8)
+		b[1] = byte(1 << ((bits - 1) % 8)) // top bit, after a 0 sign byte
+		b[len(b)-1] |= 1
+		if b[1]&0x80 == 0 {
+			b = b[1:]
+		}
+		return b
+	}
+	exp := func(v uint64) []byte {
+		b := new(big.Int).SetUint64(v).Bytes()
+		if b[0]&0x80 != 0 {
+			b = append([]byte{0}, b...)
+		}
+		return b
+	}
+	for _, tc := range []struct {
+		name string
+		n, e []byte
+		err  string // "" for accepted
+	}{
+		{"2048 bits, 65537", modulus(2048), exp(65537), ""},
+		{"16384 bits", modulus(16384), exp(65537), ""},
+		{"16385 bits", modulus(16385), exp(65537), `certificate "CN=k" has an RSA modulus of 16385 bits, more than the limit of 16384`},
+		{"40000 bits", modulus(40000), exp(65537), `certificate "CN=k" has an RSA modulus of 40000 bits, more than the limit of 16384`},
+		{"exponent 3", modulus(2048), exp(3), ""},
+		{"exponent 2^31-1", modulus(2048), exp(1<<31 - 1), ""},
+		{"exponent 1", modulus(2048), exp(1), `certificate "CN=k" has the RSA public exponent 1, want an odd number from 3 to 2^31-1`},
+		{"exponent 65536", modulus(2048), exp(65536), `certificate "CN=k" has the RSA public exponent 65536, want an odd number from 3 to 2^31-1`},
+		{"exponent 2^31+1", modulus(2048), exp(1<<31 + 1), `certificate "CN=k" has an RSA public exponent of 32 bits, more than the limit of 31 (2^31-1, as crypto/rsa)`},
+		{"exponent 2^64-1", modulus(2048), exp(1<<64 - 1), `certificate "CN=k" has an RSA public exponent of 64 bits, more than the limit of 31 (2^31-1, as crypto/rsa)`},
+		{"exponent 0", modulus(2048), []byte{0}, `certificate "CN=k" has the RSA public exponent 0, want an odd number from 3 to 2^31-1`},
+		{"negative exponent", modulus(2048), []byte{0xff}, "RSA modulus or exponent is not positive"},
+		{"zero modulus", []byte{0}, exp(65537), "RSA modulus or exponent is not positive"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &Certificate{Subject: "CN=k", rawSPKI: rsaSPKI(tc.n, tc.e)}
+			err := c.parseSPKI()
+			switch {
+			case tc.err == "" && err != nil:
+				t.Fatalf("parseSPKI: %v", err)
+			case tc.err == "" && (c.rsaKey.N.Cmp(new(big.Int).SetBytes(tc.n)) != 0 || big.NewInt(int64(c.rsaKey.E)).Cmp(new(big.Int).SetBytes(tc.e)) != 0):
+				t.Errorf("key %d bits, exponent %d", c.rsaKey.N.BitLen(), c.rsaKey.E)
+			case tc.err != "" && (err == nil || err.Error() != tc.err):
+				t.Fatalf("parseSPKI = %v, want %s", err, tc.err)
+			}
+		})
 	}
 }

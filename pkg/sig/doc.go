@@ -27,43 +27,105 @@
 // number) with an RSA (PKCS#1 v1.5) or ECDSA key, a SHA-256, SHA-384 or
 // SHA-512 digest, with or without signed attributes (openssl's -noattr and
 // systemd-repart's PKCS7_NOATTR leave them out). SHA-1 is refused. The
-// signature must be detached: one that embeds content is refused, as the
-// kernel refuses it. The signer certificate and any intermediates come from
-// the certificates embedded in the signature; a signer certificate that is
-// not embedded (openssl -nocerts) is looked up among the trusted
-// certificates. The chain must end in one of the trusted certificates, which
-// the init reads from its initramfs with ParseCertificates. Extended key
-// usage is not checked (like the kernel, and "openssl cms -verify -purpose
-// any").
+// signature must be detached: one that embeds content, even an empty
+// OCTET STRING, is refused, as the kernel refuses it. The signer
+// certificate and any intermediates come from the certificates embedded in
+// the signature; a signer certificate that is not embedded (openssl
+// -nocerts) is looked up among the trusted certificates. The chain must
+// end in one of the trusted certificates, which the init reads from its
+// initramfs with ParseCertificates. Extended key usage is not checked
+// (like the kernel, and "openssl cms -verify -purpose any").
 //
-// The package parses the CMS SignedData (RFC 5652) and the X.509
-// certificates itself, on golang.org/x/crypto/cryptobyte, reading what the
-// kernel reads for the same job (crypto/asymmetric_keys/pkcs7_parser.c,
-// x509_cert_parser.c), and builds the chain with crypto/x509's rules
-// (Certificate.Verify): issuers found by raw subject name, those whose key
-// identifiers match tried first, trusted certificates before embedded
-// ones, at most 100 signature checks; an intermediate must be a CA (basic
-// constraints); an issuer must be allowed to sign certificates (basic
-// constraints, key usage); path length constraints hold; a certificate
-// with a critical extension crypto/x509 would not handle is refused; a
-// signer certificate that is itself trusted needs no chain. Certificates
-// must be signed with RSA PKCS#1 v1.5 or ECDSA and SHA-256/384/512 (P-224
-// to P-521 keys). Where this package is stricter than crypto/x509 it
-// refuses: certificate signatures with RSA-PSS or Ed25519, a chain through
-// name constraints when a certificate below has alternative names, policy
-// constraints or mappings in a chain (crypto/x509 evaluates them; signing
-// PKIs do not use them), certificate revocation lists in the signature,
-// non-DER certificates and fields crypto/x509 would skip. The tests keep
-// the former verifier (github.com/smallstep/pkcs7 and crypto/x509) as an
-// oracle: every table case must get its verdict, and no fuzz input may be
-// accepted that it refuses (but for embedded certificates whose extension
-// contents only crypto/x509 reads).
+// # Agreement with the kernel
+//
+// With verinit.verity_sig=kernel the init hands the same signature to the
+// kernel (dm-verity's root_hash_sig_key_desc, verify_pkcs7_signature),
+// so Verify refuses what Linux 6.1 refuses in crypto/asymmetric_keys
+// (pkcs7_parser.c, pkcs7_verify.c, pkcs7_trust.c, x509_cert_parser.c,
+// x509_public_key.c) and certs/system_keyring.c, given the same trusted
+// certificates:
+//
+//   - SignedData and SignerInfo version 1 (pkcs7_note_signeddata_version,
+//     pkcs7_note_signerinfo_version), encapsulated content type id-data
+//     (pkcs7_note_content; pkcs7_verify for an unspecified signature), no
+//     encapsulated content at all (pkcs7_supply_detached_data);
+//   - RSA signers named rsaEncryption, not sha256WithRSAEncryption
+//     (pkcs7_sig_note_pkey_algo); an ECDSA identifier naming the digest of
+//     the digest algorithm, which is the one the kernel hashes with; RSA
+//     moduli that fill whole 64-bit words (the kernel sizes a key in words,
+//     mpi_get_size, and wants signatures of that many bytes,
+//     pkcs1pad_verify; 2048, 3072 and 4096 bits do, 2040 does not);
+//   - signed attributes (pkcs7_sig_note_authenticated_attr): content type
+//     (id-data) and message digest required, each of them and the signing
+//     time at most once with one value, a signing time the kernel's
+//     x509_decode_time reads and within the signer's validity
+//     (pkcs7_verify_one), no S/MIME capabilities (which openssl adds
+//     unless -nosmimecap or -noattr) and no Authenticode attributes; other
+//     attributes are ignored, as the kernel ignores them. The signature is
+//     over the attributes as encoded, which must be in DER order;
+//   - every embedded certificate must be one x509_cert_parse reads: a
+//     signature algorithm it knows, an RSA or ECDSA key, times as
+//     x509_decode_time reads them (no year before 1970, GeneralizedTime
+//     only outside 1950 to 2049), a subject key identifier of 1 to 127
+//     bytes, a well-formed authority key identifier; and one the kernel
+//     takes for self-signed (x509_check_for_self_signed) must carry a good
+//     signature;
+//   - the chain is the one the kernel builds: from the signer, each
+//     certificate leads to the first embedded certificate its authority
+//     key identifier names (by issuer and serial number, else by key
+//     identifier; never by name), every such link must verify, and the
+//     walk stops at a self-signed certificate, at one without the
+//     identifier, or when the issuer is not embedded; the first
+//     certificate of that walk that is trusted (same issuer, serial number
+//     and key identifier) ends the chain, or else the trusted certificate
+//     the last one's identifier names, whose signature on it must verify
+//     (pkcs7_verify_sig_chain, pkcs7_validate_trust_one).
+//
+// On top of the kernel's rules Verify keeps crypto/x509's on that chain:
+// each certificate's issuer name is its parent's subject; an intermediate
+// must be a CA (basic constraints); an issuer must be allowed to sign
+// certificates (basic constraints, key usage); path length constraints
+// hold; a certificate with a critical extension crypto/x509 would not
+// handle is refused; a signer certificate that is itself trusted needs no
+// chain. Certificates must be signed with RSA PKCS#1 v1.5 or ECDSA and
+// SHA-256/384/512 (P-224 to P-521 keys). Where this package is stricter
+// than crypto/x509 it refuses: certificate signatures with RSA-PSS or
+// Ed25519, a chain through name constraints when a certificate below has
+// alternative names, policy constraints or mappings in a chain
+// (crypto/x509 evaluates them; signing PKIs do not use them), certificate
+// revocation lists in the signature, non-DER certificates and fields
+// crypto/x509 would skip. The tests keep the former verifier
+// (github.com/smallstep/pkcs7 and crypto/x509) as an oracle: every table
+// case must get its verdict or be marked stricter, and no fuzz input may
+// be accepted that it refuses (but for embedded certificates whose
+// extension contents only crypto/x509 reads).
+//
+// Verify accepts, for signatures the init checks alone, a few that Linux
+// 6.1 refuses: RSA keys of more than 4096 bits (rsa_check_key_length takes
+// 512 to 4096) and ECDSA keys on P-224 and P-521 (x509_extract_key_data
+// takes P-192 to P-384). TestKernelAgreement lists them with the rest.
 //
 // Errors are one line and match a sentinel with errors.Is: ErrMalformed
 // (empty, truncated or garbage DER, no signer, embedded content),
-// ErrUnsupported (SHA-1, other algorithms, several signers), ErrMismatch
-// (signature over another root hash, or corrupted) and ErrUntrusted (signer
-// does not chain to a trusted certificate).
+// ErrUnsupported (SHA-1, other algorithms, several signers, attributes or
+// certificates the kernel refuses), ErrMismatch (signature over another
+// root hash, or corrupted) and ErrUntrusted (signer does not chain to a
+// trusted certificate).
+//
+// # Root version
+//
+// A signature may bind a root version to the root hash, for the init's
+// rollback check: a signed attribute of type OIDRootVersion
+// (2.25.192671839107988438118157943287131884715, the UUID OID of
+// 90f33f16-8c98-44ff-b1d5-cc6b55ff4cab, "verinit root version") whose
+// value is SET { INTEGER N }, N from 0 to 2^64-1. "verinit sign --version
+// N" (sign.Options.Version) makes it, beside the content type, message
+// digest and signing time. Verify returns N in Signer.Version, with
+// HasVersion set; without the attribute HasVersion is false. An attribute
+// that is not one non-negative INTEGER of at most 64 bits, or appears
+// twice, is ErrMalformed. The kernel ignores the attribute, as any
+// authenticated attribute it does not know, so verinit.verity_sig=kernel
+// works with the same signature; openssl cms -verify accepts it too.
 //
 // # Certificate validity and wrong clocks
 //
@@ -104,9 +166,17 @@
 // streaming encoders write) is then re-encoded with DER lengths in one
 // linear pass; signatures already in DER are not copied. At most 8
 // embedded certificates, 16 SignerInfos, 64 extensions and 64 name
-// attributes per certificate are read. Verify allocates 4 to 7 KB for a
-// real signature (the PKCS#7 library it replaced, 30 to 50 KB). ParseVeritySigJSON reads at most MaxVeritySigBytes
-// (4 MiB, systemd's limit) and allocates only for the signature member.
+// attributes per certificate are read. An RSA key may have at most 16384
+// bits and an odd public exponent from 3 to 2^31-1 (what crypto/rsa
+// verifies with), checked when the certificate is parsed. Public-key work
+// is counted: at most 24 signature verifications and 64 work units (one
+// per verification, (bits/4096)² rounded up for an RSA key above 4096
+// bits), reserved before each verification; the kernel's way of building
+// the chain needs no search, at most one verification per embedded
+// certificate and link. Verify allocates 4 to 10 KB for a real signature
+// (the PKCS#7 library it replaced, 30 to 50 KB). ParseVeritySigJSON reads
+// at most MaxVeritySigBytes (4 MiB, systemd's limit) and allocates only
+// for the signature member.
 //
 // # Binary size and imports
 //
@@ -122,7 +192,9 @@
 //
 // Package sign (pkg/sig/sign) makes signatures with smallstep/pkcs7 and
 // crypto/x509, the way systemd-repart does (sign_verity_roothash:
-// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), and checks each with Verify.
+// PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), or, with a root version,
+// with signed attributes it encodes itself (smallstep/pkcs7 cannot write
+// the UUID OID), and checks each with Verify.
 // VeritySigJSON writes the root-verity-sig partition content like
 // systemd-repart: compact JSON, then NUL padding to a multiple of 4096.
 package sig

@@ -8,8 +8,11 @@ import (
 
 // ErrMalformed is matched (with errors.Is) by the errors of Verify for a
 // signature that is empty, too large, not DER/BER PKCS#7 SignedData, has no
-// signer, embeds content or lacks a required signed attribute, and by every
-// *FormatError of ParseVeritySigJSON.
+// signer, embeds content (even empty), has a content type other than
+// id-data, lacks a required signed attribute or repeats one, has a
+// malformed root version, or embeds a certificate that does not parse (an
+// RSA key over the bounds included), and by every *FormatError of
+// ParseVeritySigJSON.
 var ErrMalformed = errors.New("sig: malformed signature")
 
 // ErrUntrusted is matched (with errors.Is) by the error Verify returns when
@@ -28,7 +31,10 @@ var ErrMismatch = errors.New("sig: signature does not match the root hash")
 // ErrUnsupported is matched (with errors.Is) by the error Verify returns for
 // a well-formed signature that uses something this package refuses: a digest
 // other than SHA-256/384/512 (SHA-1 included), a key or signature algorithm
-// other than RSA PKCS#1 v1.5 and ECDSA, or more than one signer.
+// other than RSA PKCS#1 v1.5 (named rsaEncryption) and ECDSA, more than one
+// signer, versions other than 1, signed attributes or embedded
+// certificates the kernel refuses, or more public-key work than the
+// bounds allow.
 var ErrUnsupported = errors.New("sig: unsupported signature")
 
 // A FormatError reports content of a root-verity-sig partition that breaks

@@ -6,6 +6,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"flag"
+	"math/big"
 	"os"
 	"path/filepath"
 	"strings"
@@ -62,7 +63,8 @@ func fuzzRootsPEM(tb testing.TB) []byte {
 // edge cases. Every input must give a signer or a one-line error matching
 // one of the four sentinels, and Verify must never accept what the oracle
 // refuses (but for embedded certificates whose extension contents only
-// crypto/x509 reads), nor name another signer. It may refuse what the
+// crypto/x509 reads, and signatures with a root version, which the oracle
+// cannot read), nor name another signer. It may refuse what the
 // oracle accepts: it is stricter about DER, see doc.go.
 func FuzzVerify(f *testing.F) {
 	roots, oracleRoots := fuzzRoots(f), fuzzRootsX509(f)
@@ -89,6 +91,12 @@ func FuzzVerify(f *testing.F) {
 				// it cannot parse; Verify reads only what the chain
 				// needs (doc.go).
 				if oerr != nil && strings.Contains(oerr.Error(), "not a PKCS#7 SignedData: x509: ") {
+					continue
+				}
+				// The oracle cannot read the root version attribute: its
+				// type is a UUID OID, and encoding/asn1 reads no arc
+				// beyond 31 bits (the SignerInfo does not parse).
+				if s.HasVersion {
 					continue
 				}
 				if oerr != nil || *os != *s {
@@ -158,15 +166,41 @@ func FuzzParseVeritySigJSON(f *testing.F) {
 // accepts with testdata/fuzz-roots.pem, so that fuzzing starts deep in the
 // verification path.
 func TestFuzzSeedsVerify(t *testing.T) {
-	oracleRoots := fuzzRootsX509(t)
+	oracleRoots, roots := fuzzRootsX509(t), fuzzRoots(t)
 	seeds := readCorpus(t, "FuzzVerify")
-	if len(seeds) < 9 {
-		t.Fatalf("only %d FuzzVerify seeds", len(seeds))
-	}
+	refused := refusedSeeds()
+	accepted := 0
 	for name, der := range seeds {
+		if why, ok := refused[name]; ok {
+			// A regression seed: Verify refuses it, for its reason, within
+			// the work bounds.
+			w := &verifyWork{}
+			if _, err := verify(w, der, testRootHash, roots, VerifyOptions{}); err == nil || !strings.Contains(err.Error(), why) {
+				t.Errorf("seed %s: Verify: %v; want an error with %q", name, err, why)
+			}
+			if w.checks > maxSignatureChecks || w.units > maxWorkUnits {
+				t.Errorf("seed %s: %d verifications, %d units", name, w.checks, w.units)
+			}
+			continue
+		}
+		if strings.HasPrefix(name, "refused-") || strings.HasPrefix(name, "hostile-") {
+			t.Errorf("seed %s: neither the kernel corpus nor hostileSeeds names it", name)
+			continue
+		}
+		accepted++
+		if strings.Contains(name, "-version-") {
+			// Beyond the oracle (FuzzVerify): the version carries a UUID OID.
+			if s, err := Verify(der, testRootHash, roots, VerifyOptions{}); err != nil || !s.HasVersion || s.Version != 42 {
+				t.Errorf("seed %s: Verify = %+v, %v; want version 42", name, s, err)
+			}
+			continue
+		}
 		if _, err := verifyBoth(t, der, testRootHash, oracleRoots, VerifyOptions{}); err != nil {
 			t.Errorf("seed %s: %v", name, err)
 		}
+	}
+	if accepted < 9 || len(seeds)-accepted != len(refused) {
+		t.Errorf("%d accepted and %d refused FuzzVerify seeds; want at least 9 and %d", accepted, len(seeds)-accepted, len(refused))
 	}
 	for name, b := range readCorpus(t, "FuzzParseVeritySigJSON") {
 		v, err := ParseVeritySigJSON(b)
@@ -214,8 +248,13 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	if err := os.WriteFile(filepath.Join("testdata", "fuzz-roots.pem"), roots, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, target := range []string{"FuzzVerify", "FuzzParseVeritySigJSON"} {
-		os.RemoveAll(filepath.Join("testdata", "fuzz", target))
+	// Not the refused- and hostile- seeds, which TestWriteRefusedSeeds
+	// writes and which chain to no root.
+	os.RemoveAll(filepath.Join("testdata", "fuzz", "FuzzParseVeritySigJSON"))
+	for name := range readCorpus(t, "FuzzVerify") {
+		if !strings.HasPrefix(name, "refused-") && !strings.HasPrefix(name, "hostile-") {
+			os.Remove(filepath.Join("testdata", "fuzz", "FuzzVerify", name))
+		}
 	}
 	own := librarySign(t, testRootHash, ec.leaf, ec.inter.cert)
 	seeds := []struct {
@@ -231,6 +270,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		{"openssl-cms-attrs-rsa-chain-sha384", cmsSign(t, "cms", rsa.leaf, rsa.hashF, "-md", "sha384", "-certfile", rsa.inter.certPath)},
 		{"openssl-cms-attrs-ec-chain-ber", indefinite(t, cmsSign(t, "cms", ec.leaf, ec.hashF, "-certfile", ec.inter.certPath))},
 		{"sign-ec-chain", own},
+		// As verinit sign --version 42 makes it (signed attributes and the
+		// root version), by the RSA chain's leaf.
+		{"built-version-42-rsa-chain", buildCMS(t, cmsSpec{signer: rsa.leaf, certs: raws(rsa.leaf, rsa.inter), attrs: withAttrs(versionAttr(versionInt(big.NewInt(42))))})},
 	}
 	for _, s := range seeds {
 		fuzzseed.Write(t, "FuzzVerify", s.name, s.der)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto"
 	"crypto/rand"
+	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/pem"
@@ -282,6 +283,9 @@ func goIssued(t *testing.T, dir, name, cn string, isCA bool, notBefore, notAfter
 		BasicConstraintsValid: true,
 		IsCA:                  isCA,
 		KeyUsage:              x509.KeyUsageDigitalSignature,
+		// Go writes a subject key identifier only for CAs; the kernel
+		// finds an issuer only by it (or issuer and serial number).
+		SubjectKeyId: keyID(key.Public()),
 	}
 	if isCA {
 		tmpl.KeyUsage |= x509.KeyUsageCertSign
@@ -306,8 +310,18 @@ func goIssued(t *testing.T, dir, name, cn string, isCA bool, notBefore, notAfter
 }
 
 // cmsSign signs the file in with openssl and returns the DER signature.
-// extra are added to the command (e.g. -noattr, -certfile x.pem).
+// extra are added to the command (e.g. -noattr, -certfile x.pem). It
+// passes -nosmimecap: openssl adds an S/MIME capabilities attribute to
+// signed attributes by default, which the kernel refuses (see
+// cmsSignWithCaps).
 func cmsSign(t *testing.T, tool string, signer *ident, in string, extra ...string) []byte {
+	t.Helper()
+	return cmsSignWithCaps(t, tool, signer, in, append([]string{"-nosmimecap"}, extra...)...)
+}
+
+// cmsSignWithCaps is cmsSign with openssl's defaults: with signed
+// attributes, an S/MIME capabilities one.
+func cmsSignWithCaps(t *testing.T, tool string, signer *ident, in string, extra ...string) []byte {
 	t.Helper()
 	dir := t.TempDir()
 	out := filepath.Join(dir, "sig.p7s")
@@ -410,4 +424,15 @@ func librarySign(t *testing.T, rootHash string, signer *ident, intermediates ...
 		t.Fatal(err)
 	}
 	return der
+}
+
+// keyID returns a subject key identifier for a public key: the SHA-256
+// of its PKIX encoding, truncated to 20 bytes.
+func keyID(pub crypto.PublicKey) []byte {
+	der, err := x509.MarshalPKIXPublicKey(pub)
+	if err != nil {
+		panic(err)
+	}
+	sum := sha256.Sum256(der)
+	return sum[:20]
 }

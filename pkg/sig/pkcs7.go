@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"time"
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
@@ -15,18 +14,22 @@ import (
 // signers. Like the kernel (crypto/asymmetric_keys/pkcs7.asn1), it does not
 // read the digestAlgorithms set beyond its framing.
 type signedData struct {
-	contentBytes int
-	certs        []*Certificate
-	signers      []signerInfo
+	version int64
+	certs   []*Certificate
+	signers []signerInfo
 }
 
 // signerInfo is one SignerInfo identified by issuer and serial number.
 type signerInfo struct {
-	issuer    []byte   // the issuer Name, DER, tag included
-	serial    []byte   // the serial number INTEGER's content octets
-	digestAlg []byte   // OID content octets
-	sigAlg    []byte   // OID content octets
-	attrs     [][]byte // signed attributes, each a complete Attribute TLV
+	version   int64
+	issuer    []byte // the issuer Name, DER, tag included
+	serial    []byte // the serial number INTEGER's content octets
+	digestAlg []byte // OID content octets
+	sigAlg    []byte // OID content octets
+	// haveAttrs is set when the signed attributes field is present, even
+	// empty: the kernel then requires content type and message digest.
+	haveAttrs bool
+	attrs     [][]byte // signed attributes, each a complete Attribute TLV, in the order encoded
 	signature []byte
 }
 
@@ -57,26 +60,39 @@ func parseSignedData(der []byte) (*signedData, error) {
 		return nil, bad("malformed SignedData version or digest algorithms")
 	}
 	for !digestAlgs.Empty() {
-		var ai, aoid cryptobyte.String
-		if !digestAlgs.ReadASN1(&ai, cbasn1.SEQUENCE) || !ai.ReadASN1(&aoid, cbasn1.OBJECT_IDENTIFIER) || !validOID(aoid) {
+		var ai cryptobyte.String
+		var oid []byte
+		if !digestAlgs.ReadASN1(&ai, cbasn1.SEQUENCE) || !readAlgorithm(ai, &oid) {
 			return nil, bad("malformed digest algorithm")
 		}
 	}
 	if !sd.ReadASN1(&encap, cbasn1.SEQUENCE) || !encap.ReadASN1(&eType, cbasn1.OBJECT_IDENTIFIER) || !validOID(eType) {
 		return nil, bad("malformed encapsulated content info")
 	}
-	out := &signedData{}
+	if !bytes.Equal(eType, oidData) {
+		// pkcs7_note_content reads only id-data (and Authenticode's
+		// indirect data), and pkcs7_verify takes only id-data for an
+		// "unspecified" signature such as dm-verity's.
+		return nil, fmt.Errorf("%w: encapsulated content type is %s, want id-data (1.2.840.113549.1.7.1)", ErrMalformed, oidString(eType))
+	}
+	out := &signedData{version: version}
 	var eContent cryptobyte.String
 	var present bool
 	if !encap.ReadOptionalASN1(&eContent, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) || !encap.Empty() {
 		return nil, bad("malformed encapsulated content")
 	}
-	if present && !eContent.Empty() {
+	if present {
 		n, ok := contentLength(eContent)
 		if !ok {
 			return nil, bad("malformed encapsulated content")
 		}
-		out.contentBytes = n
+		// Any content, even none in an empty OCTET STRING, is refused as
+		// the kernel refuses it (pkcs7_supply_detached_data: "Data
+		// already supplied").
+		if n == 0 {
+			return nil, fmt.Errorf("%w: signature embeds an empty content; a detached signature is required", ErrMalformed)
+		}
+		return nil, fmt.Errorf("%w: signature embeds %d bytes of content; a detached signature is required", ErrMalformed, n)
 	}
 	var certs cryptobyte.String
 	if !sd.ReadOptionalASN1(&certs, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) {
@@ -93,6 +109,10 @@ func parseSignedData(der []byte) (*signedData, error) {
 		c, err := parseCertificate(raw)
 		if err != nil {
 			return nil, bad(fmt.Sprintf("embedded certificate %d: %v", i, err))
+		}
+		if c.kernelRefuses != "" {
+			return nil, fmt.Errorf("%w: embedded certificate %d (%q) is one the kernel cannot read, and it refuses such a signature: %s",
+				ErrUnsupported, i, c.Subject, c.kernelRefuses)
 		}
 		out.certs = append(out.certs, c)
 	}
@@ -148,9 +168,8 @@ func contentLength(s cryptobyte.String) (int, bool) {
 // and serial number (RFC 5652 §5.3).
 func parseSignerInfo(s cryptobyte.String) (signerInfo, bool) {
 	var si signerInfo
-	var version int64
 	var sid, issuer, serial, digestAI, sigAI, sig cryptobyte.String
-	if !s.ReadASN1Int64WithTag(&version, cbasn1.INTEGER) || !s.ReadASN1(&sid, cbasn1.SEQUENCE) {
+	if !s.ReadASN1Int64WithTag(&si.version, cbasn1.INTEGER) || !s.ReadASN1(&sid, cbasn1.SEQUENCE) {
 		return si, false
 	}
 	var tag cbasn1.Tag
@@ -166,9 +185,10 @@ func parseSignerInfo(s cryptobyte.String) (signerInfo, bool) {
 	if !s.ReadOptionalASN1(&attrs, &present, cbasn1.Tag(0).Constructed().ContextSpecific()) {
 		return si, false
 	}
+	si.haveAttrs = present
 	for !attrs.Empty() {
 		var a cryptobyte.String
-		if !attrs.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a) {
+		if !attrs.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a, validOIDAnyArc) {
 			return si, false
 		}
 		si.attrs = append(si.attrs, a)
@@ -183,7 +203,7 @@ func parseSignerInfo(s cryptobyte.String) (signerInfo, bool) {
 	}
 	for !unsigned.Empty() {
 		var a cryptobyte.String
-		if !unsigned.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a) {
+		if !unsigned.ReadASN1Element(&a, cbasn1.SEQUENCE) || !validAttribute(a, validOID) {
 			return si, false
 		}
 	}
@@ -201,43 +221,33 @@ func readAlgorithm(ai cryptobyte.String, oid *[]byte) bool {
 	return true
 }
 
-// validAttribute checks an Attribute: SEQUENCE { OID, SET OF values }.
-func validAttribute(a cryptobyte.String) bool {
+// validAttribute checks an Attribute: SEQUENCE { OID, SET OF values },
+// its type checked with validType.
+func validAttribute(a cryptobyte.String, validType func([]byte) bool) bool {
 	var body, oid, values cryptobyte.String
-	return a.ReadASN1(&body, cbasn1.SEQUENCE) && body.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) && validOID(oid) &&
+	return a.ReadASN1(&body, cbasn1.SEQUENCE) && body.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER) && validType(oid) &&
 		body.ReadASN1(&values, cbasn1.SET) && body.Empty()
 }
 
-// findAttribute returns the values SET content of the first attribute of
-// the given type, as smallstep/pkcs7 takes the first.
-func findAttribute(attrs [][]byte, oid []byte) (cryptobyte.String, bool) {
-	for _, a := range attrs {
-		s := cryptobyte.String(a)
-		var body, t, values cryptobyte.String
-		s.ReadASN1(&body, cbasn1.SEQUENCE)
-		body.ReadASN1(&t, cbasn1.OBJECT_IDENTIFIER)
-		body.ReadASN1(&values, cbasn1.SET)
-		if bytes.Equal(t, oid) {
-			return values, true
-		}
-	}
-	return nil, false
+// splitAttribute returns the type and the values SET content of an
+// Attribute validAttribute accepted.
+func splitAttribute(a []byte) (oid, values cryptobyte.String) {
+	s := cryptobyte.String(a)
+	var body cryptobyte.String
+	s.ReadASN1(&body, cbasn1.SEQUENCE)
+	body.ReadASN1(&oid, cbasn1.OBJECT_IDENTIFIER)
+	body.ReadASN1(&values, cbasn1.SET)
+	return oid, values
 }
 
-// firstValue returns the content of the first value in an attribute's
-// values, which must have the given tag.
-func firstValue(values cryptobyte.String, tag cbasn1.Tag) ([]byte, bool) {
+// onlyValue returns the content of an attribute's one value, which must
+// have the given tag.
+func onlyValue(values cryptobyte.String, tag cbasn1.Tag) ([]byte, bool) {
 	var v cryptobyte.String
-	if !values.ReadASN1(&v, tag) {
+	if !values.ReadASN1(&v, tag) || !values.Empty() {
 		return nil, false
 	}
 	return v, true
-}
-
-// signingTime reads the first value of a signing-time attribute.
-func signingTime(values cryptobyte.String) (time.Time, bool) {
-	t, err := readTime(&values)
-	return t, err == nil
 }
 
 // errNoCert is returned by verifyChain when no trusted certificate is

@@ -3,8 +3,6 @@ package sig
 import (
 	"bytes"
 	"crypto"
-	"crypto/ecdsa"
-	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/sha512"
 	"crypto/subtle"
@@ -12,11 +10,11 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
 
 // MaxSignatureBytes is the largest signature Verify parses, and the largest
@@ -34,17 +32,28 @@ const maxCertificates = 8
 // kernel's HASH_MAX_DIGESTSIZE, as hex.
 const maxRootHashHex = 128
 
-// Signer describes the certificate that made a signature Verify accepted.
+// Signer describes the certificate that made a signature Verify accepted,
+// and the root version the signature carries.
 type Signer struct {
 	Subject           string // subject DN of the signer certificate, RFC 2253 style ("CN=...,O=...")
 	FingerprintSHA256 string // SHA-256 of the signer certificate's DER, lowercase hex, no colons
 	Issuer            string // issuer DN of the signer certificate, RFC 2253 style
-	// Version is the root version the signature carries in its signed
-	// attributes (verinit sign --version); HasVersion says whether it
-	// carries one.
+
+	// Version is the value of the signed root version attribute
+	// (OIDRootVersion, "verinit sign --version") when HasVersion is set;
+	// a signature without the attribute has HasVersion false and
+	// Version 0.
 	Version    uint64
 	HasVersion bool
 }
+
+// OIDRootVersion is the object identifier of the signed attribute that
+// binds a root version to a signature, "verinit root version": the UUID
+// OID (X.667) of 90f33f16-8c98-44ff-b1d5-cc6b55ff4cab. Its value is
+// SET { INTEGER }, one non-negative INTEGER that fits a uint64. The
+// kernel ignores it, as it ignores every authenticated attribute it does
+// not know (pkcs7_sig_note_authenticated_attr).
+const OIDRootVersion = "2.25.192671839107988438118157943287131884715"
 
 // VerifyOptions sets the certificate validity rule of Verify. The zero value
 // ignores NotBefore and NotAfter, as the kernel does (see doc.go).
@@ -71,7 +80,9 @@ func (o VerifyOptions) ChecksValidity() bool {
 // Verify checks that sigDER is a detached PKCS#7/CMS signature over the
 // root hash text rootHashHex (the exact ASCII hex characters, no newline)
 // by a key whose certificate chains to one of roots, and returns that
-// certificate's description.
+// certificate's description and the root version the signature carries.
+// It refuses what the kernel's verify_pkcs7_signature refuses for the
+// same signature and trusted certificates (see doc.go).
 //
 // rootHashHex may be given in upper or mixed case: it is lower-cased before
 // use, because the lowercase string is what cryptsetup and systemd sign and
@@ -81,13 +92,20 @@ func (o VerifyOptions) ChecksValidity() bool {
 // The signer certificate is looked up by issuer and serial number among the
 // certificates embedded in sigDER and then among roots, so a signature made
 // with openssl's -nocerts verifies when the signer certificate itself is
-// trusted. Intermediate certificates must be embedded. Signed attributes are
-// optional; when present they must hold content-type id-data and the
-// message digest of the root hash text.
+// trusted. Intermediate certificates must be embedded, and each
+// certificate must name its issuer by authority key identifier, as the
+// kernel finds issuers. Signed attributes are optional; when present they
+// must hold content-type id-data and the message digest of the root hash
+// text, and may hold the root version (OIDRootVersion).
 //
 // Errors are one line and match ErrMalformed, ErrUnsupported, ErrMismatch or
 // ErrUntrusted with errors.Is.
 func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*Signer, error) {
+	return verify(&verifyWork{}, sigDER, rootHashHex, roots, opts)
+}
+
+// verify is Verify, counting its public-key work in w.
+func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*Signer, error) {
 	rootHash, err := normRootHash(rootHashHex)
 	if err != nil {
 		return nil, err
@@ -121,17 +139,25 @@ func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts Verify
 	case n > 1:
 		return nil, fmt.Errorf("%w: signature has %d signers, want exactly 1", ErrUnsupported, n)
 	}
-	if sd.contentBytes != 0 {
-		// The kernel refuses such a signature too (pkcs7_supply_detached_data).
-		return nil, fmt.Errorf("%w: signature embeds %d bytes of content; a detached signature is required", ErrMalformed, sd.contentBytes)
+	if sd.version != 1 {
+		// The kernel reads 1 and 3 (pkcs7_note_signeddata_version), and
+		// with 3 only signers identified by subject key identifier
+		// (pkcs7_note_signerinfo_version), which are not read here.
+		return nil, fmt.Errorf("%w: SignedData version %d, want 1 (a signer identified by issuer and serial number, content id-data)", ErrUnsupported, sd.version)
 	}
 	si := &sd.signers[0]
+	if si.version != 1 {
+		// pkcs7_note_signerinfo_version: 1 goes with SignedData
+		// version 1 and issuer and serial number.
+		return nil, fmt.Errorf("%w: SignerInfo version %d, want 1 (a signer identified by issuer and serial number)", ErrUnsupported, si.version)
+	}
 	digest, err := checkAlgorithms(si.digestAlg, si.sigAlg)
 	if err != nil {
 		return nil, err
 	}
-	if len(si.attrs) > 0 {
-		if err := checkAttributes(si.attrs); err != nil {
+	var attrs signedAttributes
+	if si.haveAttrs {
+		if attrs, err = checkAttributes(si.attrs); err != nil {
 			return nil, err
 		}
 	}
@@ -148,12 +174,23 @@ func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts Verify
 	if err := checkKeyType(ee, si.sigAlg, signer); err != nil {
 		return nil, err
 	}
-	if err := checkSignature(si, ee, digest, rootHash, signer); err != nil {
+	if err := checkSignature(w, si, &attrs, ee, digest, rootHash, signer); err != nil {
 		return nil, err
 	}
-	if err := verifyChain(ee, embedded, roots, opts); err != nil {
+	// The kernel checks self-signatures while parsing; checking them
+	// after the signature gives the same verdict, and a signature that
+	// fails its cheap checks (the message digest) costs no verification.
+	self, err := checkSelfSigned(w, sd.certs)
+	if err != nil {
+		return nil, err
+	}
+	if err := verifyChain(w, ee, embedded, self, roots, opts); err != nil {
+		if errors.Is(err, errTooMuchWork) {
+			return nil, fmt.Errorf("%w: signer %s %w", ErrUnsupported, signer, err)
+		}
 		return nil, fmt.Errorf("%w: signer %s %w", ErrUntrusted, signer, err)
 	}
+	signer.Version, signer.HasVersion = attrs.version, attrs.hasVersion
 	return signer, nil
 }
 
@@ -224,12 +261,18 @@ func digestFor(oid []byte) *digestAlgorithm {
 	return nil
 }
 
-// isRSA reports whether oid is a PKCS#1 v1.5 signature OID Verify accepts
-// in a SignerInfo: rsaEncryption or sha{256,384,512}WithRSAEncryption. The
-// digest then comes from the digest algorithm, as smallstep/pkcs7 and the
-// kernel take it.
+// isRSA reports whether oid is the PKCS#1 v1.5 signature OID Verify
+// accepts in a SignerInfo: rsaEncryption, the only RSA identifier the
+// kernel reads there (pkcs7_sig_note_pkey_algo). The digest comes from
+// the digest algorithm.
 func isRSA(oid []byte) bool {
-	return len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1) && (oid[8] == 1 || 11 <= oid[8] && oid[8] <= 13)
+	return bytes.Equal(oid, oidKeyRSA)
+}
+
+// isRSAWithDigest reports whether oid is sha{224,256,384,512}WithRSAEncryption,
+// which the kernel refuses in a SignerInfo.
+func isRSAWithDigest(oid []byte) bool {
+	return len(oid) == 9 && bytes.HasPrefix(oid, oidPKCS1) && 11 <= oid[8] && oid[8] <= 14
 }
 
 // ecdsaDigest returns the digest of an ecdsa-with-SHA256/384/512 OID, or
@@ -262,8 +305,16 @@ func checkAlgorithms(digest, sigAlg []byte) (*digestAlgorithm, error) {
 	default:
 		return nil, fmt.Errorf("%w: digest algorithm %s, want SHA-256, SHA-384 or SHA-512", ErrUnsupported, oidString(digest))
 	}
-	if !isRSA(sigAlg) && ecdsaDigest(sigAlg) == nil {
+	switch e := ecdsaDigest(sigAlg); {
+	case isRSA(sigAlg):
+	case isRSAWithDigest(sigAlg):
+		return nil, fmt.Errorf("%w: signature algorithm %s names the digest; the kernel reads only rsaEncryption (1.2.840.113549.1.1.1) for RSA (pkcs7_sig_note_pkey_algo)", ErrUnsupported, oidString(sigAlg))
+	case e == nil:
 		return nil, fmt.Errorf("%w: signature algorithm %s, want rsaEncryption (PKCS#1 v1.5) or ecdsa-with-SHA256/384/512", ErrUnsupported, oidString(sigAlg))
+	case e != d:
+		// The kernel hashes with the digest algorithm whatever the
+		// ECDSA identifier says; both must name the same digest.
+		return nil, fmt.Errorf("%w: signature algorithm %s names another digest than the digest algorithm %s", ErrMalformed, oidString(sigAlg), oidString(digest))
 	}
 	return d, nil
 }
@@ -273,6 +324,9 @@ func checkAlgorithms(digest, sigAlg []byte) (*digestAlgorithm, error) {
 func checkKeyType(c *Certificate, sigAlg []byte, signer *Signer) error {
 	switch {
 	case c.rsaKey != nil:
+		if err := kernelRSASize(c); err != nil {
+			return fmt.Errorf("%w: signer %s has %v", ErrUnsupported, signer, err)
+		}
 		if isRSA(sigAlg) {
 			return nil
 		}
@@ -286,74 +340,154 @@ func checkKeyType(c *Certificate, sigAlg []byte, signer *Signer) error {
 	return fmt.Errorf("%w: signature algorithm %s does not fit the %s key of signer %s", ErrMalformed, oidString(sigAlg), c.keyAlg, signer)
 }
 
-// checkAttributes checks the signed attributes the kernel requires
-// (pkcs7_sig_note_set_of_authattrs): a content type, which must be id-data,
-// and a message digest, which checkSignature compares.
-func checkAttributes(attrs [][]byte) error {
-	ct, haveCT := findAttribute(attrs, oidCT)
-	_, haveMD := findAttribute(attrs, oidMD)
+// signedAttributes is what checkAttributes reads of the signed
+// attributes.
+type signedAttributes struct {
+	messageDigest []byte
+	signingTime   time.Time
+	hasTime       bool
+	version       uint64
+	hasVersion    bool
+}
+
+// More attribute types, as DER content octets.
+var (
+	oidSMIMECaps   = []byte{0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x0f}       // 1.2.840.113549.1.9.15
+	oidMSStatement = []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0b} // 1.3.6.1.4.1.311.2.1.11
+	oidMSOpusInfo  = []byte{0x2b, 0x06, 0x01, 0x04, 0x01, 0x82, 0x37, 0x02, 0x01, 0x0c} // 1.3.6.1.4.1.311.2.1.12
+	// OIDRootVersion: 2.25 is 0x69, then the UUID's 128 bits in base 128.
+	oidRootVersion = []byte{0x69, 0x82, 0xa1, 0xf3, 0x9f, 0xc5, 0xd1, 0xc9, 0xc2, 0x93, 0xff, 0xb1, 0xea, 0xf3, 0x8d, 0xb5, 0xaf, 0xfd, 0x99, 0x2b}
+)
+
+// checkAttributes checks the signed attributes as the kernel reads them
+// (pkcs7_sig_note_authenticated_attr, pkcs7_sig_note_set_of_authattrs):
+// a content type, which must be id-data, and a message digest are
+// required; content type, message digest and signing time may each appear
+// once, with one value; S/MIME capabilities and Authenticode attributes
+// are refused; other attributes are ignored. On top of that the
+// attributes must be in DER order (the signature is over them as
+// encoded), a signing time must be one the kernel reads, and the root
+// version attribute must be one non-negative INTEGER that fits a uint64,
+// once.
+func checkAttributes(attrs [][]byte) (signedAttributes, error) {
+	var out signedAttributes
+	var haveCT, haveMD bool
+	for i, a := range attrs {
+		if i > 0 && bytes.Compare(attrs[i-1], a) > 0 {
+			return out, fmt.Errorf("%w: signed attributes are not in DER order", ErrMalformed)
+		}
+		oid, values := splitAttribute(a)
+		switch {
+		case bytes.Equal(oid, oidCT):
+			v, ok := onlyValue(values, cbasn1.OBJECT_IDENTIFIER)
+			switch {
+			case haveCT:
+				return out, fmt.Errorf("%w: the content-type attribute is repeated", ErrMalformed)
+			case !ok:
+				return out, fmt.Errorf("%w: signed content-type attribute is not one object identifier", ErrMalformed)
+			case !bytes.Equal(v, oidData):
+				return out, fmt.Errorf("%w: signed content type is %s, want id-data (1.2.840.113549.1.7.1)", ErrMalformed, oidString(v))
+			}
+			haveCT = true
+		case bytes.Equal(oid, oidMD):
+			v, ok := onlyValue(values, cbasn1.OCTET_STRING)
+			switch {
+			case haveMD:
+				return out, fmt.Errorf("%w: the message-digest attribute is repeated", ErrMalformed)
+			case !ok:
+				return out, fmt.Errorf("%w: signed message-digest attribute is not one OCTET STRING", ErrMalformed)
+			}
+			out.messageDigest, haveMD = v, true
+		case bytes.Equal(oid, oidST):
+			if out.hasTime {
+				return out, fmt.Errorf("%w: the signing-time attribute is repeated", ErrMalformed)
+			}
+			t, kernelOK, err := readTimeKernel(&values)
+			if err != nil || !kernelOK || !values.Empty() {
+				return out, fmt.Errorf("%w: signed signing-time attribute is not one UTCTime or GeneralizedTime the kernel reads (x509_decode_time)", ErrMalformed)
+			}
+			out.signingTime, out.hasTime = t, true
+		case bytes.Equal(oid, oidSMIMECaps):
+			return out, fmt.Errorf("%w: signed attributes hold S/MIME capabilities, which the kernel refuses outside Authenticode (pkcs7_sig_note_authenticated_attr); sign with openssl -nosmimecap or -noattr", ErrUnsupported)
+		case bytes.Equal(oid, oidMSStatement), bytes.Equal(oid, oidMSOpusInfo):
+			return out, fmt.Errorf("%w: signed attributes hold the Authenticode attribute %s, which the kernel refuses outside Authenticode", ErrUnsupported, oidString(oid))
+		case bytes.Equal(oid, oidRootVersion):
+			if out.hasVersion {
+				return out, fmt.Errorf("%w: the root version attribute is repeated", ErrMalformed)
+			}
+			v, ok := onlyValue(values, cbasn1.INTEGER)
+			n, fits := uint64Integer(v)
+			if !ok || !fits {
+				return out, fmt.Errorf("%w: the root version attribute is not one non-negative INTEGER of at most 64 bits", ErrMalformed)
+			}
+			out.version, out.hasVersion = n, true
+		}
+	}
 	if !haveCT || !haveMD {
-		return fmt.Errorf("%w: signed attributes lack content-type or message-digest", ErrMalformed)
+		return out, fmt.Errorf("%w: signed attributes lack content-type or message-digest", ErrMalformed)
 	}
-	oid, ok := firstValue(ct, 0x06)
-	if !ok || !validOID(oid) {
-		return fmt.Errorf("%w: signed content-type attribute is not an object identifier", ErrMalformed)
+	return out, nil
+}
+
+// uint64Integer returns the value of a DER INTEGER's content octets if it
+// is non-negative and fits a uint64.
+func uint64Integer(b []byte) (uint64, bool) {
+	if !validInteger(b) || b[0]&0x80 != 0 {
+		return 0, false
 	}
-	if !bytes.Equal(oid, oidData) {
-		return fmt.Errorf("%w: signed content type is %s, want id-data (1.2.840.113549.1.7.1)", ErrMalformed, oidString(oid))
+	if b[0] == 0 && len(b) > 1 {
+		b = b[1:]
 	}
-	return nil
+	if len(b) > 8 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		n = n<<8 | uint64(c)
+	}
+	return n, true
 }
 
 // checkSignature checks the signature over the root hash text, or over
 // the signed attributes after comparing their message digest with the
 // root hash text's, and a signed signing time against the signer's
 // validity.
-func checkSignature(si *signerInfo, ee *Certificate, digest *digestAlgorithm, rootHash string, signer *Signer) error {
+func checkSignature(w *verifyWork, si *signerInfo, attrs *signedAttributes, ee *Certificate, digest *digestAlgorithm, rootHash string, signer *Signer) error {
 	signed := []byte(rootHash)
-	if len(si.attrs) > 0 {
-		md, _ := findAttribute(si.attrs, oidMD)
-		want, ok := firstValue(md, 0x04)
-		if !ok {
-			return fmt.Errorf("%w: the signed attributes do not verify with the key of signer %s (corrupted?): the message-digest attribute is not an OCTET STRING", ErrMismatch, signer)
-		}
-		if subtle.ConstantTimeCompare(want, digest.sum(signed)) != 1 {
+	if si.haveAttrs {
+		if subtle.ConstantTimeCompare(attrs.messageDigest, digest.sum(signed)) != 1 {
 			return fmt.Errorf("%w: signer %s signed another root hash, not %q (the signed message digest differs)", ErrMismatch, signer, rootHash)
 		}
 		signed = encodeAttributes(si.attrs)
-		if st, ok := findAttribute(si.attrs, oidST); ok {
-			if t, ok := signingTime(st); ok && (t.After(ee.notAfter) || t.Before(ee.notBefore)) {
-				return fmt.Errorf("%w: signer %s signed at %s, outside its certificate's validity %s to %s",
-					ErrUntrusted, signer, formatTime(t), formatTime(ee.notBefore), formatTime(ee.notAfter))
-			}
+		if t := attrs.signingTime; attrs.hasTime && (t.After(ee.notAfter) || t.Before(ee.notBefore)) {
+			return fmt.Errorf("%w: signer %s signed at %s, outside its certificate's validity %s to %s",
+				ErrUntrusted, signer, formatTime(t), formatTime(ee.notBefore), formatTime(ee.notAfter))
 		}
 	}
-	var err error
-	if ee.rsaKey != nil {
-		err = rsa.VerifyPKCS1v15(ee.rsaKey, digest.hash, digest.sum(signed), si.signature)
-	} else if d := ecdsaDigest(si.sigAlg); !ecdsa.VerifyASN1(ee.ecKey, d.sum(signed), si.signature) {
-		err = errors.New("ECDSA verification failure")
-	}
+	err := w.verify(ee, digest, signed, si.signature)
 	if err == nil {
 		return nil
 	}
-	if len(si.attrs) > 0 {
+	if errors.Is(err, errTooMuchWork) {
+		return fmt.Errorf("%w: signer %s: %v", ErrUnsupported, signer, err)
+	}
+	if si.haveAttrs {
 		return fmt.Errorf("%w: the signed attributes do not verify with the key of signer %s (corrupted?): %v", ErrMismatch, signer, err)
 	}
 	return fmt.Errorf("%w: signature does not verify over %q with the key of signer %s (signed another root hash, or corrupted): %v", ErrMismatch, rootHash, signer, err)
 }
 
 // encodeAttributes returns what a signature with signed attributes is
-// over: the attributes as a DER SET, sorted as DER orders a SET OF.
+// over: the attributes as encoded, under a SET tag instead of [0], as
+// the kernel hashes them (pkcs7_digest); checkAttributes made sure they
+// are in DER order.
 func encodeAttributes(attrs [][]byte) []byte {
-	sorted := slices.Clone(attrs)
-	sort.Slice(sorted, func(i, j int) bool { return bytes.Compare(sorted[i], sorted[j]) < 0 })
 	n := 0
-	for _, a := range sorted {
+	for _, a := range attrs {
 		n += len(a)
 	}
-	out := appendDERLength([]byte{0x31}, n)
-	for _, a := range sorted {
+	out := appendDERLength(append(make([]byte, 0, n+6), 0x31), n)
+	for _, a := range attrs {
 		out = append(out, a...)
 	}
 	return out

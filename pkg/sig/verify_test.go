@@ -143,7 +143,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.rogue) +
-					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
+					` does not chain to a trusted certificate: certificate "verinit test ` + string(k) + ` rogue" is self-signed and not trusted`
 			},
 		},
 		{
@@ -152,7 +152,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.rogue) +
-					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
+					` does not chain to a trusted certificate: certificate "verinit test ` + string(k) + ` rogue" is self-signed and not trusted`
 			},
 		},
 		{
@@ -163,7 +163,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.leaf) +
-					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
+					fmt.Sprintf(` does not chain to a trusted certificate: the issuer of certificate "verinit test %s intermediate" (key identifier %x) is neither embedded nor trusted`, k, p.inter.cert.AuthorityKeyId)
 			},
 		},
 		{
@@ -173,7 +173,7 @@ func TestVerify(t *testing.T) {
 			wantErr: ErrUntrusted,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: not signed by a trusted key: signer " + desc(p.leaf) +
-					" does not chain to a trusted certificate: no trusted or embedded certificate issued it"
+					fmt.Sprintf(` does not chain to a trusted certificate: the issuer of certificate "verinit test %s leaf" (key identifier %x) is neither embedded nor trusted`, k, p.leaf.cert.AuthorityKeyId)
 			},
 		},
 		{
@@ -497,10 +497,10 @@ func TestVerifyValidity(t *testing.T) {
 			{"expired/signed at a time outside the validity", expiredAttrs, expired, VerifyOptions{},
 				"sig: not signed by a trusted key: signer " + desc(expired) + " signed at " + signingTime.UTC().Format(time.RFC3339) + ", outside its certificate's validity 2001-01-01T00:00:00Z to 2002-01-01T00:00:00Z"},
 			{"validity ignored, basic constraints still checked", notCASig, underNotCA, VerifyOptions{},
-				"sig: not signed by a trusted key: signer " + desc(underNotCA) + ` does not chain to a trusted certificate: candidate issuer "not a CA": the issuer may not sign certificates`},
+				"sig: not signed by a trusted key: signer " + desc(underNotCA) + ` does not chain to a trusted certificate: intermediate "not a CA" is not a CA`},
 			{"chain whose validity periods never overlap/default", lateSig, late, VerifyOptions{}, ""},
 			{"chain whose validity periods never overlap/clock 2030", lateSig, late, VerifyOptions{Now: at2030},
-				"sig: not signed by a trusted key: signer " + desc(late) + ` does not chain to a trusted certificate at 2030-01-01T00:00:00Z: candidate issuer "old intermediate": certificate "old intermediate" has expired: current time 2030-01-01T00:00:00Z is after 2001-01-01T00:00:00Z`},
+				"sig: not signed by a trusted key: signer " + desc(late) + ` does not chain to a trusted certificate at 2030-01-01T00:00:00Z: certificate "old intermediate" has expired: current time 2030-01-01T00:00:00Z is after 2001-01-01T00:00:00Z`},
 		}
 		for _, tc := range cases {
 			t.Run(string(k)+"/"+tc.name, func(t *testing.T) {

@@ -6,8 +6,10 @@
 package sign
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
+	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
@@ -16,9 +18,14 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"math/big"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/smallstep/pkcs7"
+	"golang.org/x/crypto/cryptobyte"
+	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 
 	"github.com/verinit/verinit/pkg/sig"
 )
@@ -29,22 +36,39 @@ var (
 	oidECDSASHA256 = asn1.ObjectIdentifier{1, 2, 840, 10045, 4, 3, 2}
 )
 
+// Options are the optional parts of a root-hash signature.
+type Options struct {
+	// Intermediates are the certificates between the signer certificate
+	// and the trusted root, nearest first, embedded after the signer's;
+	// the root itself need not be embedded.
+	Intermediates []*x509.Certificate
+
+	// Version, when HasVersion is set, is bound to the signature as the
+	// signed root version attribute (sig.OIDRootVersion), which
+	// sig.Verify returns in Signer.Version. It needs signed attributes:
+	// content type, message digest and signing time come with it.
+	Version    uint64
+	HasVersion bool
+}
+
 // RootHash makes a detached PKCS#7 signature (DER) over the root hash
-// text, as systemd-repart makes it: SHA-256, no signed attributes
-// (openssl's -noattr, PKCS7_NOATTR), the signer identified by issuer and
-// serial number, and cert followed by intermediates embedded. RSA keys sign
-// with PKCS#1 v1.5 and the signature algorithm rsaEncryption, the RSA
-// PKCS#1 v1.5 identifier the kernel's PKCS#7 parser accepts
-// (pkcs7_sig_note_pkey_algo; sha256WithRSAEncryption fails there); ECDSA
-// keys use ecdsa-with-SHA256.
+// text. Without a version it is made as systemd-repart makes it:
+// SHA-256, no signed attributes (openssl's -noattr, PKCS7_NOATTR), the
+// signer identified by issuer and serial number, and cert followed by
+// opts.Intermediates embedded. RSA keys sign with PKCS#1 v1.5 and the
+// signature algorithm rsaEncryption, the RSA PKCS#1 v1.5 identifier the
+// kernel's PKCS#7 parser accepts (pkcs7_sig_note_pkey_algo;
+// sha256WithRSAEncryption fails there); ECDSA keys use ecdsa-with-SHA256.
+// With opts.HasVersion it has signed attributes, in DER order: content
+// type id-data, signing time (now), message digest and the root version;
+// the kernel checks such a signature too (it ignores the version
+// attribute), and so does "openssl cms -verify".
 //
 // rootHashHex is lower-cased first (see sig.Verify). key must be the
-// private key of cert. intermediates are the certificates between cert and
-// the trusted root, nearest first; the root itself need not be embedded.
-// The result is checked with sig.Verify, the init's verifier, against cert
-// before it is returned. "openssl cms -verify -binary -inform DER -content
-// roothash.txt -CAfile root.pem" accepts it.
-func RootHash(rootHashHex string, key crypto.Signer, cert *x509.Certificate, intermediates ...*x509.Certificate) ([]byte, error) {
+// private key of cert. The result is checked with sig.Verify, the init's
+// verifier, against cert before it is returned. "openssl cms -verify
+// -binary -inform DER -content roothash.txt -CAfile root.pem" accepts it.
+func RootHash(rootHashHex string, key crypto.Signer, cert *x509.Certificate, opts Options) ([]byte, error) {
 	rootHash, err := lowerHex(rootHashHex)
 	if err != nil {
 		return nil, err
@@ -52,7 +76,7 @@ func RootHash(rootHashHex string, key crypto.Signer, cert *x509.Certificate, int
 	if key == nil || cert == nil {
 		return nil, errors.New("sign: key and certificate are required")
 	}
-	for i, c := range intermediates {
+	for i, c := range opts.Intermediates {
 		if c == nil {
 			return nil, fmt.Errorf("sign: intermediate certificate %d is nil", i)
 		}
@@ -69,22 +93,12 @@ func RootHash(rootHashHex string, key crypto.Signer, cert *x509.Certificate, int
 	default:
 		return nil, fmt.Errorf("sign: %s keys are not supported, want RSA or ECDSA", cert.PublicKeyAlgorithm)
 	}
-	sd, err := pkcs7.NewSignedData([]byte(rootHash))
-	if err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
+	var der []byte
+	if opts.HasVersion {
+		der, err = withVersion(rootHash, key, cert, opts, sigAlg, time.Now())
+	} else {
+		der, err = noAttributes(rootHash, key, cert, opts, sigAlg)
 	}
-	// Per instance: the library's default (SetDefaultDigestAlgorithm) is a
-	// global and is SHA-1.
-	sd.SetDigestAlgorithm(oidSHA256)
-	sd.SetEncryptionAlgorithm(sigAlg)
-	if err := sd.SignWithoutAttr(cert, key, pkcs7.SignerInfoConfig{}); err != nil {
-		return nil, fmt.Errorf("sign: %w", err)
-	}
-	for _, c := range intermediates {
-		sd.AddCertificate(c)
-	}
-	sd.Detach()
-	der, err := sd.Finish()
 	if err != nil {
 		return nil, fmt.Errorf("sign: %w", err)
 	}
@@ -92,10 +106,183 @@ func RootHash(rootHashHex string, key crypto.Signer, cert *x509.Certificate, int
 	if err != nil {
 		return nil, fmt.Errorf("sign: the init cannot read the signer certificate: %w", err)
 	}
-	if _, err := sig.Verify(der, rootHash, []*sig.Certificate{trusted}, sig.VerifyOptions{}); err != nil {
+	s, err := sig.Verify(der, rootHash, []*sig.Certificate{trusted}, sig.VerifyOptions{})
+	if err != nil {
 		return nil, fmt.Errorf("sign: own signature does not verify: %w", err)
 	}
+	if s.HasVersion != opts.HasVersion || s.Version != opts.Version {
+		return nil, fmt.Errorf("sign: own signature carries version %d (%v), not %d", s.Version, s.HasVersion, opts.Version)
+	}
 	return der, nil
+}
+
+// noAttributes signs with smallstep/pkcs7, without signed attributes.
+func noAttributes(rootHash string, key crypto.Signer, cert *x509.Certificate, opts Options, sigAlg asn1.ObjectIdentifier) ([]byte, error) {
+	sd, err := pkcs7.NewSignedData([]byte(rootHash))
+	if err != nil {
+		return nil, err
+	}
+	// Per instance: the library's default (SetDefaultDigestAlgorithm) is a
+	// global and is SHA-1.
+	sd.SetDigestAlgorithm(oidSHA256)
+	sd.SetEncryptionAlgorithm(sigAlg)
+	if err := sd.SignWithoutAttr(cert, key, pkcs7.SignerInfoConfig{}); err != nil {
+		return nil, err
+	}
+	for _, c := range opts.Intermediates {
+		sd.AddCertificate(c)
+	}
+	sd.Detach()
+	return sd.Finish()
+}
+
+// Attribute types.
+var (
+	oidData          = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 1}
+	oidSignedData    = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 7, 2}
+	oidContentType   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 3}
+	oidMessageDigest = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 4}
+	oidSigningTime   = asn1.ObjectIdentifier{1, 2, 840, 113549, 1, 9, 5}
+)
+
+// withVersion builds the signature with signed attributes itself, in the
+// layout smallstep/pkcs7 gives them (SignedData and SignerInfo version 1,
+// certificates in the given order, attributes in DER order): the library
+// cannot write the root version attribute, as its attribute types are
+// encoding/asn1 ObjectIdentifiers, whose arcs are ints, and the UUID OID's
+// last arc has 128 bits. Its AddSigner would also name RSA signatures
+// sha256WithRSAEncryption, which the kernel refuses.
+func withVersion(rootHash string, key crypto.Signer, cert *x509.Certificate, opts Options, sigAlg asn1.ObjectIdentifier, now time.Time) ([]byte, error) {
+	versionOID, err := oidContent(sig.OIDRootVersion)
+	if err != nil {
+		return nil, err
+	}
+	md := sha256.Sum256([]byte(rootHash))
+	attrs := [][]byte{
+		attribute(oidContentType, nil, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) }),
+		attribute(oidSigningTime, nil, func(b *cryptobyte.Builder) { addTime(b, now) }),
+		attribute(oidMessageDigest, nil, func(b *cryptobyte.Builder) { b.AddASN1OctetString(md[:]) }),
+		attribute(nil, versionOID, func(b *cryptobyte.Builder) { b.AddASN1Uint64(opts.Version) }),
+	}
+	// DER orders a SET OF by encoding; the signature is over this order.
+	slices.SortFunc(attrs, bytes.Compare)
+	var set cryptobyte.Builder
+	set.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+		for _, a := range attrs {
+			b.AddBytes(a)
+		}
+	})
+	signed, err := set.Bytes()
+	if err != nil {
+		return nil, err
+	}
+	digest := sha256.Sum256(signed)
+	signature, err := key.Sign(rand.Reader, digest[:], crypto.SHA256)
+	if err != nil {
+		return nil, err
+	}
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		b.AddASN1ObjectIdentifier(oidSignedData)
+		b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+			b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+				b.AddASN1Int64(1)
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidSHA256) })
+				})
+				b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidData) })
+				b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+					b.AddBytes(cert.Raw)
+					for _, c := range opts.Intermediates {
+						b.AddBytes(c.Raw)
+					}
+				})
+				b.AddASN1(cbasn1.SET, func(b *cryptobyte.Builder) {
+					b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+						b.AddASN1Int64(1)
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+							b.AddBytes(cert.RawIssuer)
+							b.AddASN1BigInt(cert.SerialNumber)
+						})
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(oidSHA256) })
+						b.AddASN1(cbasn1.Tag(0).Constructed().ContextSpecific(), func(b *cryptobyte.Builder) {
+							for _, a := range attrs {
+								b.AddBytes(a)
+							}
+						})
+						b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) { b.AddASN1ObjectIdentifier(sigAlg) })
+						b.AddASN1OctetString(signature)
+					})
+				})
+			})
+		})
+	})
+	return b.Bytes()
+}
+
+// attribute encodes an Attribute with one value: of type oid, or of the
+// type whose content octets are raw.
+func attribute(oid asn1.ObjectIdentifier, raw []byte, value func(*cryptobyte.Builder)) []byte {
+	var b cryptobyte.Builder
+	b.AddASN1(cbasn1.SEQUENCE, func(b *cryptobyte.Builder) {
+		if raw != nil {
+			b.AddASN1(cbasn1.OBJECT_IDENTIFIER, func(b *cryptobyte.Builder) { b.AddBytes(raw) })
+		} else {
+			b.AddASN1ObjectIdentifier(oid)
+		}
+		b.AddASN1(cbasn1.SET, value)
+	})
+	return b.BytesOrPanic()
+}
+
+// addTime writes a signing time as encoding/asn1 and openssl do: a
+// UTCTime from 1950 to 2049, else a GeneralizedTime (the kernel's
+// x509_decode_time reads no other).
+func addTime(b *cryptobyte.Builder, t time.Time) {
+	t = t.UTC().Truncate(time.Second)
+	if y := t.Year(); y >= 1950 && y < 2050 {
+		b.AddASN1(cbasn1.UTCTime, func(b *cryptobyte.Builder) { b.AddBytes([]byte(t.Format("060102150405Z"))) })
+		return
+	}
+	b.AddASN1GeneralizedTime(t)
+}
+
+// oidContent returns the DER content octets of a dotted OID whose arcs
+// may be of any size (UUID OIDs have a 128-bit arc).
+func oidContent(dotted string) ([]byte, error) {
+	parts := strings.Split(dotted, ".")
+	if len(parts) < 2 {
+		return nil, fmt.Errorf("OID %q has fewer than two arcs", dotted)
+	}
+	arcs := make([]*big.Int, len(parts))
+	for i, p := range parts {
+		n, ok := new(big.Int).SetString(p, 10)
+		if !ok || n.Sign() < 0 {
+			return nil, fmt.Errorf("OID %q: arc %q is not a number", dotted, p)
+		}
+		arcs[i] = n
+	}
+	if arcs[0].Cmp(big.NewInt(2)) > 0 || arcs[0].Cmp(big.NewInt(2)) < 0 && arcs[1].Cmp(big.NewInt(39)) > 0 {
+		return nil, fmt.Errorf("OID %q: bad first arcs", dotted)
+	}
+	first := new(big.Int).Add(new(big.Int).Mul(arcs[0], big.NewInt(40)), arcs[1])
+	var out []byte
+	for _, a := range append([]*big.Int{first}, arcs[2:]...) {
+		var groups []byte
+		for v := new(big.Int).Set(a); ; {
+			groups = append(groups, byte(new(big.Int).And(v, big.NewInt(0x7f)).Int64()))
+			if v.Rsh(v, 7); v.Sign() == 0 {
+				break
+			}
+		}
+		for i := len(groups) - 1; i >= 0; i-- {
+			if i > 0 {
+				groups[i] |= 0x80
+			}
+			out = append(out, groups[i])
+		}
+	}
+	return out, nil
 }
 
 // lowerHex checks and lower-cases a root hash as sig.Verify does.

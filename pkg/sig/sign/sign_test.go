@@ -12,6 +12,7 @@ import (
 	"crypto/x509/pkix"
 	"encoding/base64"
 	"encoding/pem"
+	"fmt"
 	"math/big"
 	"os"
 	"os/exec"
@@ -108,10 +109,11 @@ func openssl(dir string, args ...string) (string, error) {
 // TestRootHashVerifiedByOpenSSL signs with RootHash and checks that
 // "openssl cms -verify" and "openssl smime -verify" accept the result over
 // the root hash file, with only the root as CA file, for a self-signed
-// signer and for root → intermediate → leaf, and refuse it over another
-// root hash; that the structure is the one the kernel parses (SHA-256, no
-// signed attributes, rsaEncryption for RSA); and that the init's Verify
-// accepts it.
+// signer and for root → intermediate → leaf, with and without a root
+// version, and refuse it over another root hash; that the structure is
+// the one the kernel parses (SHA-256, no signed attributes or with the
+// version the standard ones, rsaEncryption for RSA); and that the init's
+// Verify accepts it and reads the version.
 func TestRootHashVerifiedByOpenSSL(t *testing.T) {
 	for _, kind := range []string{"rsa", "ec"} {
 		root := issue(t, kind, "sign test "+kind+" root", true, nil)
@@ -123,12 +125,18 @@ func TestRootHashVerifiedByOpenSSL(t *testing.T) {
 			signer *ident
 			inter  []*x509.Certificate
 			ca     *ident
+			opts   Options
 		}{
-			{"self-signed", root, nil, root},
-			{"chain", leaf, []*x509.Certificate{inter.cert}, ca},
+			{"self-signed", root, nil, root, Options{}},
+			{"chain", leaf, []*x509.Certificate{inter.cert}, ca, Options{}},
+			{"self-signed, version 7", root, nil, root, Options{Version: 7, HasVersion: true}},
+			{"chain, version 2^64-1", leaf, []*x509.Certificate{inter.cert}, ca, Options{Version: 1<<64 - 1, HasVersion: true}},
+			{"chain, version 0", leaf, []*x509.Certificate{inter.cert}, ca, Options{HasVersion: true}},
 		} {
 			t.Run(kind+"/"+tc.name, func(t *testing.T) {
-				der, err := RootHash(strings.ToUpper(testRootHash), tc.signer.key, tc.signer.cert, tc.inter...)
+				opts := tc.opts
+				opts.Intermediates = tc.inter
+				der, err := RootHash(strings.ToUpper(testRootHash), tc.signer.key, tc.signer.cert, opts)
 				if err != nil {
 					t.Fatalf("RootHash: %v", err)
 				}
@@ -155,8 +163,16 @@ func TestRootHashVerifiedByOpenSSL(t *testing.T) {
 				if kind == "ec" {
 					wantAlg = "signatureAlgorithm: \n          algorithm: ecdsa-with-SHA256 (1.2.840.10045.4.3.2)"
 				}
-				for _, want := range []string{"eContent: <ABSENT>", "signedAttrs:\n          <ABSENT>", "algorithm: sha256 (2.16.840.1.101.3.4.2.1)", wantAlg} {
-					if !strings.Contains(printed, want) {
+				wants := []string{"eContent: <ABSENT>", "signedAttrs:\n          <ABSENT>", "algorithm: sha256 (2.16.840.1.101.3.4.2.1)", wantAlg}
+				if opts.HasVersion {
+					// openssl prints the attribute's type and its INTEGER.
+					wants = []string{"eContent: <ABSENT>", "object: contentType", "object: signingTime", "object: messageDigest",
+						"object: undefined (" + sig.OIDRootVersion + ") set: INTEGER:" + fmt.Sprint(opts.Version) + " ",
+						"algorithm: sha256 (2.16.840.1.101.3.4.2.1)", wantAlg}
+				}
+				flat := strings.Join(strings.Fields(printed), " ") + " "
+				for _, want := range wants {
+					if !strings.Contains(printed, want) && !strings.Contains(flat, want) {
 						t.Errorf("openssl cms -print lacks %q:\n%s", want, printed)
 					}
 				}
@@ -170,6 +186,9 @@ func TestRootHashVerifiedByOpenSSL(t *testing.T) {
 				}
 				if s.Subject != tc.signer.cert.Subject.String() {
 					t.Errorf("Verify names signer %q, want %q", s.Subject, tc.signer.cert.Subject)
+				}
+				if s.HasVersion != opts.HasVersion || s.Version != opts.Version {
+					t.Errorf("Verify reads version %d (%v), want %d (%v)", s.Version, s.HasVersion, opts.Version, opts.HasVersion)
 				}
 			})
 		}
@@ -185,17 +204,19 @@ func TestRootHashErrors(t *testing.T) {
 		sign func() ([]byte, error)
 		want string
 	}{
-		{"key of another certificate", func() ([]byte, error) { return RootHash(testRootHash, rogue.key, rsaRoot.cert) },
+		{"key of another certificate", func() ([]byte, error) { return RootHash(testRootHash, rogue.key, rsaRoot.cert, Options{}) },
 			`sign: the key does not belong to certificate "CN=rsa root"`},
-		{"EC key, RSA certificate", func() ([]byte, error) { return RootHash(testRootHash, ecRoot.key, rsaRoot.cert) },
+		{"EC key, RSA certificate", func() ([]byte, error) { return RootHash(testRootHash, ecRoot.key, rsaRoot.cert, Options{}) },
 			`sign: the key does not belong to certificate "CN=rsa root"`},
-		{"Ed25519 certificate", func() ([]byte, error) { return RootHash(testRootHash, ed.key, ed.cert) },
+		{"Ed25519 certificate", func() ([]byte, error) { return RootHash(testRootHash, ed.key, ed.cert, Options{}) },
 			"sign: Ed25519 keys are not supported, want RSA or ECDSA"},
-		{"nil certificate", func() ([]byte, error) { return RootHash(testRootHash, rsaRoot.key, nil) },
+		{"nil certificate", func() ([]byte, error) { return RootHash(testRootHash, rsaRoot.key, nil, Options{}) },
 			"sign: key and certificate are required"},
-		{"bad root hash", func() ([]byte, error) { return RootHash("xyz!", rsaRoot.key, rsaRoot.cert) },
+		{"bad root hash", func() ([]byte, error) { return RootHash("xyz!", rsaRoot.key, rsaRoot.cert, Options{}) },
 			`sign: root hash "xyz!" is not 1 to 64 bytes of hex`},
-		{"nil intermediate", func() ([]byte, error) { return RootHash(testRootHash, rsaRoot.key, rsaRoot.cert, nil) },
+		{"nil intermediate", func() ([]byte, error) {
+			return RootHash(testRootHash, rsaRoot.key, rsaRoot.cert, Options{Intermediates: []*x509.Certificate{nil}})
+		},
 			"sign: intermediate certificate 0 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -209,7 +230,7 @@ func TestRootHashErrors(t *testing.T) {
 
 func TestVeritySigJSON(t *testing.T) {
 	root := issue(t, "ec", "json root", true, nil)
-	der, err := RootHash(testRootHash, root.key, root.cert)
+	der, err := RootHash(testRootHash, root.key, root.cert, Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
