@@ -113,7 +113,11 @@ type Result struct {
 	Status  map[string]any // the status.json the real init printed, if any
 	Args    string         // the arguments the real init printed
 	Reached bool           // the real init printed its marker
+	Disks   []string       // with Boot.Keep: the disk copies as the boot left them
 }
+
+// maxCmdline is the longest kernel command line x86 takes.
+const maxCmdline = 2047
 
 // Boot is one boot's initramfs, disks and command line.
 type Boot struct {
@@ -125,7 +129,27 @@ type Boot struct {
 	QEMU    []string        // more QEMU arguments, e.g. -rtc base=...
 	Faults  map[int][]Fault // blkdebug rules for the disk of that index
 	HotAdd  *HotAdd         // a disk added through QMP during the boot
+	// Firmware boots through firmware and the boot loader on the disks
+	// instead of QEMU's -kernel: Initrd, Cmdline and Console are then
+	// the boot loader's business. The guest may reboot (a boot loader's
+	// retries) until it powers off or Timeout passes.
+	Firmware *Firmware
+	Timeout  time.Duration // default 4 minutes
+	// Keep keeps the disks the boot wrote, for the caller to inspect
+	// (Result.Disks); the check that no disk was written is then the
+	// caller's.
+	Keep bool
 }
+
+// Firmware is UEFI firmware in two pflash images: the code, read-only,
+// and a copy of the variable store, which keeps the boot loader's
+// variables across the guest's reboots.
+type Firmware struct {
+	Code, Vars string // Vars is copied for the boot
+}
+
+// OVMF is Debian's ovmf package: x86-64 UEFI without secure boot.
+var OVMF = Firmware{Code: "/usr/share/OVMF/OVMF_CODE_4M.fd", Vars: "/usr/share/OVMF/OVMF_VARS_4M.fd"}
 
 // Fault is one blkdebug inject-error rule: every read of the disk that
 // covers the sector fails with errno.
@@ -158,9 +182,23 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 		o.Console = m.Console
 	}
 	args := append([]string{"-accel", "tcg"}, m.Args...)
-	args = append(args, "-nodefaults", "-display", "none", "-serial", "stdio", "-no-reboot",
-		"-kernel", h.Kernel, "-initrd", o.Initrd,
-		"-append", o.Console+" panic=-1 "+o.Cmdline)
+	args = append(args, "-nodefaults", "-display", "none", "-serial", "stdio")
+	if fw := o.Firmware; fw != nil {
+		vars := filepath.Join(dir, "vars.fd")
+		if err := CopyFile(fw.Vars, vars); err != nil {
+			t.Fatal(err)
+		}
+		args = append(args, "-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+fw.Code,
+			"-drive", "if=pflash,format=raw,unit=1,file="+vars)
+	} else {
+		line := o.Console + " panic=-1 " + o.Cmdline
+		// x86's COMMAND_LINE_SIZE is 2048 with the NUL; a longer line
+		// booted no kernel and printed nothing until the timeout.
+		if len(line) > maxCmdline {
+			t.Fatalf("kernel command line of %d bytes, more than the %d the kernel takes", len(line), maxCmdline)
+		}
+		args = append(args, "-no-reboot", "-kernel", h.Kernel, "-initrd", o.Initrd, "-append", line)
+	}
 	args = append(args, o.QEMU...)
 	sums := map[string]string{}
 	copyDisk := func(i int, name string) string {
@@ -235,7 +273,10 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 		hotAfter = regexp.MustCompile(o.HotAdd.After)
 		args = append(args, "-qmp", "unix:"+qmpSock+",server=on,wait=off")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	if o.Timeout == 0 {
+		o.Timeout = 4 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, m.QEMU, args...)
 	hotErr := make(chan error, 1)
@@ -269,12 +310,18 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 			t.Errorf("hot-adding %s: %v", o.HotAdd.Disk, err)
 		}
 	}
-	for path, before := range sums {
-		if after := Sum(t, path); after != before {
-			t.Errorf("%s was written during the boot", path)
+	r := Result{Console: console, Reached: strings.Contains(console, MarkerInit)}
+	if o.Keep {
+		for i := range o.Disks {
+			r.Disks = append(r.Disks, filepath.Join(dir, fmt.Sprintf("disk%d.img", i)))
+		}
+	} else {
+		for path, before := range sums {
+			if after := Sum(t, path); after != before {
+				t.Errorf("%s was written during the boot", path)
+			}
 		}
 	}
-	r := Result{Console: console, Reached: strings.Contains(console, MarkerInit)}
 	if i := strings.Index(console, MarkerArgs); i >= 0 {
 		line, _, _ := strings.Cut(console[i+len(MarkerArgs):], "\n")
 		r.Args = strings.TrimSpace(line)

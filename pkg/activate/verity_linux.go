@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"time"
 
 	"github.com/verinit/verinit/pkg/blockdev"
@@ -33,18 +34,42 @@ type Result struct {
 	Check time.Duration
 }
 
-// addSigKey adds the signature as a "user" key to the process keyring,
-// where the kernel's request_key during DM_TABLE_LOAD finds it from any
-// of our threads (the thread keyring would not do: goroutines move
-// between threads). It returns the key's description for the table and
-// a function that unlinks it.
+// addSigKey adds the signature as a "user" key to the calling thread's
+// keyring, where the kernel's request_key during DM_TABLE_LOAD finds it.
+// The caller must hold its OS thread (runtime.LockOSThread) from here
+// until the table is loaded: a process keyring made after the runtime
+// started its threads is installed in the credentials of the creating
+// thread only (security/keys/process_keys.c, commit_creds), so a table
+// loaded from another thread would find no key. It returns the key's
+// description for the table and a function that unlinks it.
 func addSigKey(sigDER []byte, rootHashHex string) (string, func(), error) {
 	desc := "verinit:" + rootHashHex
-	id, err := unix.AddKey("user", desc, sigDER, unix.KEY_SPEC_PROCESS_KEYRING)
+	id, err := unix.AddKey("user", desc, sigDER, unix.KEY_SPEC_THREAD_KEYRING)
 	if err != nil {
 		return "", nil, fmt.Errorf("verity: add the signature to the keyring: %w", err)
 	}
-	return desc, func() { unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_PROCESS_KEYRING, 0, 0) }, nil
+	return desc, func() { unix.KeyctlInt(unix.KEYCTL_UNLINK, id, unix.KEY_SPEC_THREAD_KEYRING, 0, 0) }, nil
+}
+
+// kernelSigReason says why the kernel refused a table with a root-hash
+// signature, from the error dm-verity's constructor returned
+// (verity_verify_root_hash, then verify_pkcs7_signature). The init has
+// checked the same signature already, so this is mostly the kernel's
+// configuration.
+func kernelSigReason(err error) string {
+	switch {
+	case errors.Is(err, unix.ENOKEY):
+		return "no certificate in its trusted keyrings signs it (see docs/signatures.md)"
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENOPKG):
+		return "it lacks the signature's algorithm (for ECDSA CONFIG_CRYPTO_ECDSA, which Debian's 6.1 kernel has not: sign with RSA)"
+	case errors.Is(err, unix.EKEYREJECTED):
+		return "the signature does not verify"
+	case errors.Is(err, unix.EBADMSG):
+		return "it cannot parse the signature"
+	case errors.Is(err, unix.EINVAL):
+		return "it has no root-hash signature support (CONFIG_DM_VERITY_VERIFY_ROOTHASH_SIG) or refused the table"
+	}
+	return "unexpected error"
 }
 
 // Verity checks the hash device against the root hash and creates the
@@ -85,6 +110,8 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 		if trust.Sig == nil {
 			return nil, errors.New("verity: verinit.verity_sig=kernel, but there is no signature to give the kernel")
 		}
+		runtime.LockOSThread() // the key is on this thread's keyring: see addSigKey
+		defer runtime.UnlockOSThread()
 		desc, unlink, err := addSigKey(trust.Sig, hex.EncodeToString(prep.RootHash))
 		if err != nil {
 			return nil, err
@@ -103,7 +130,7 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 	tgt := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
 	dev, err := dm.Create(RootName, uuid, true, []dm.Target{tgt})
 	if err != nil && v.KernelSig {
-		return nil, fmt.Errorf("verity: the kernel refused the table with the root-hash signature (its trusted keyrings must hold the signing certificate, see docs/signatures.md): %w", err)
+		return nil, fmt.Errorf("verity: the kernel refused the root-hash signature: %s: %w", kernelSigReason(err), err)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("verity: %w", err)

@@ -168,7 +168,7 @@ func (e *env) images(t testing.TB, names ...string) {
 			e.lvm(t)
 		case strings.HasPrefix(n, "blob"):
 			e.corrupt(t)
-		case n == "sha1":
+		case n == "sha1" || n == "rsa-sig":
 			e.policy(t)
 		}
 	}

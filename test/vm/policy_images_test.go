@@ -4,6 +4,7 @@ package vm
 
 import (
 	"encoding/base64"
+	"os"
 	"path/filepath"
 
 	"github.com/verinit/verinit/internal/vmtest"
@@ -13,6 +14,7 @@ import (
 const (
 	uuidS1Data = "7c2e4d5f-0000-4000-8000-0000000000f1" // squashfs data
 	uuidS1Hash = "7c2e4d5f-0000-4000-8000-0000000000f2" // its veritysetup tree, --hash=sha1
+	uuidRSASig = "7c2e4d5f-0000-4000-8000-0000000000f3" // a DER signature of the A/B disk's slot B
 )
 
 // policyImages holds what the policy cases need besides the A/B, blob
@@ -22,11 +24,21 @@ type policyImages struct {
 	sha1Hash   string // root hash of the SHA-1 tree
 	sha1Sig    string // its base64 signature, by the trusted key
 	initrdSHA1 string // trusts the key, requires signatures, allows SHA-1 trees
+
+	// Rollback: the A/B disk's slot A signed as version 1, slot B as
+	// version 2, and an initramfs that trusts the keys and allows
+	// version 2 and later. Slot B is signed by an RSA key too, which
+	// Debian's kernel can check (it has no ECDSA); that signature, with
+	// its certificate too long for the command line, is the DER on the
+	// "rsa-sig" disk's partition PARTLABEL=b-v2-rsa.
+	aV1, bV2    string // base64 signatures
+	initrdMinV2 string
 }
 
 // makePolicyImages makes a disk with a SHA-1 tree, signs it and slot A
-// of the blob disk with the trusted key, and packs an initramfs that
-// allows SHA-1 trees.
+// of the blob disk with the trusted key, signs the A/B disk's slots with
+// versions, and packs initramfs images that allow SHA-1 trees and that
+// refuse versions before 2.
 func (e *env) makePolicyImages(p *policyImages) error {
 	if _, err := e.baseOnce(); err != nil {
 		return err
@@ -35,6 +47,10 @@ func (e *env) makePolicyImages(p *policyImages) error {
 		return err
 	}
 	c, err := e.corruptOnce()
+	if err != nil {
+		return err
+	}
+	ab, err := e.abOnce()
 	if err != nil {
 		return err
 	}
@@ -48,17 +64,51 @@ func (e *env) makePolicyImages(p *policyImages) error {
 	}); err != nil {
 		return err
 	}
+	keys := func(n string) string { return filepath.Join(e.dir, "keys", n) }
+	if err := vmtest.Run(e.dir, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650", "-subj", "/CN=verinit test trusted RSA",
+		"-keyout", keys("trusted-rsa.key"), "-out", keys("trusted-rsa.pem")); err != nil {
+		return err
+	}
 	for _, s := range []struct {
-		dst  *string
-		hash string
-	}{{&p.sha1Sig, p.sha1Hash}, {&p.blobASig, c.disk.Slots[0].RootHash}} {
-		der, err := e.sign("trusted", s.hash)
+		dst       *string
+		key, hash string
+		version   string
+	}{{&p.sha1Sig, "trusted", p.sha1Hash, ""}, {&p.blobASig, "trusted", c.disk.Slots[0].RootHash, ""},
+		{&p.aV1, "trusted", ab.a.rootHash, "1"}, {&p.bV2, "trusted", ab.b.rootHash, "2"}} {
+		var args []string
+		if s.version != "" {
+			args = []string{"--version", s.version}
+		}
+		der, err := e.sign(s.key, s.hash, args...)
 		if err != nil {
 			return err
 		}
 		*s.dst = base64.StdEncoding.EncodeToString(der)
 	}
-	p.initrdSHA1 = img("initrd-sha1.img")
-	return vmtest.Run(e.dir, filepath.Join(e.dir, "bin", "verinit"), "initramfs", "-o", p.initrdSHA1, "--init", filepath.Join(e.dir, "bin", "init"),
-		"--kernel-release", e.Release, "--cert", filepath.Join(e.dir, "keys", "trusted.pem"), "--policy", "signature=required", "--policy", "sha1=allowed")
+	der, err := e.sign("trusted-rsa", ab.b.rootHash, "--version", "2")
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(img("b-v2-rsa.p7s"), der, 0o644); err != nil {
+		return err
+	}
+	if err := e.MakeDisk("rsa-sig", []vmtest.Part{{UUID: uuidRSASig, Name: "b-v2-rsa", Image: img("b-v2-rsa.p7s")}}); err != nil {
+		return err
+	}
+	p.initrdSHA1, p.initrdMinV2 = img("initrd-sha1.img"), img("initrd-min-v2.img")
+	for _, i := range []struct {
+		out    string
+		policy string
+		certs  []string
+	}{{p.initrdSHA1, "sha1=allowed", []string{"trusted"}}, {p.initrdMinV2, "min-version=2", []string{"trusted", "trusted-rsa"}}} {
+		args := []string{"initramfs", "-o", i.out, "--init", filepath.Join(e.dir, "bin", "init"), "--kernel-release", e.Release,
+			"--policy", "signature=required", "--policy", i.policy}
+		for _, c := range i.certs {
+			args = append(args, "--cert", keys(c+".pem"))
+		}
+		if err := vmtest.Run(e.dir, filepath.Join(e.dir, "bin", "verinit"), args...); err != nil {
+			return err
+		}
+	}
+	return nil
 }

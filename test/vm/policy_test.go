@@ -108,6 +108,55 @@ func TestPolicy(t *testing.T) {
 			t.Errorf("status verity.algorithm = %v, want sha1", got)
 		}
 	})
+	// Rollback: both slots are genuinely signed, slot A as version 1.
+	t.Run("rollback", func(t *testing.T) {
+		slot := func(s abSlot, sig string) string {
+			return "roothash=" + s.rootHash + " systemd.verity_root_data=PARTUUID=" + s.dataUUID + " systemd.verity_root_hash=PARTUUID=" + s.vUUID +
+				" verinit.roothashsig=base64:" + sig + " verinit.failure_delay=0"
+		}
+		ab, p := shared.ab(t), shared.policy(t)
+		for _, tc := range []struct{ name, line, refused string }{
+			{"an older signed root is refused", slot(ab.a, p.aV1), `verity: the root is version 1, older than version 2, the oldest the initramfs allows \(a rollback\)`},
+			{"a signature without a version is refused", slot(ab.a, shared.sig(t).aByTrusted), `verity: the initramfs requires root version 2 or later, but the signature by .+ carries no version \(verinit sign --version\)`},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, p.initrdMinV2, []string{"ab"}, tc.line)
+				if r.Reached {
+					t.Errorf("the real init was reached")
+				}
+				vmtest.WantLine(t, r.Console, `verinit: \[verity \+\d+ms\] `+tc.refused+`$`)
+				vmtest.WantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
+			})
+		}
+		// The version is a signed attribute the kernel does not know: it
+		// must still parse the signature and check its digest and
+		// signature, failing only at trust (ENOKEY: the stock kernel's
+		// keyrings do not hold our certificate). A signature it could
+		// not read would fail with EBADMSG, a wrong one EKEYREJECTED.
+		t.Run("the kernel reads a versioned signature", func(t *testing.T) {
+			t.Parallel()
+			line := strings.Replace(slot(ab.b, ""), "base64:", "PARTLABEL=b-v2-rsa", 1) + " verinit.verity_sig=kernel"
+			r := shared.bootWith(t, p.initrdMinV2, []string{"ab", "rsa-sig"}, line)
+			if r.Reached {
+				t.Errorf("the real init was reached")
+			}
+			vmtest.WantLine(t, r.Console, `device-mapper: table: 25\d:\d+: verity: Root hash verification failed \(-ENOKEY\)$`)
+			vmtest.WantLine(t, r.Console, `verinit: \[verity \+\d+ms\] verity: the kernel refused the root-hash signature: no certificate in its trusted keyrings signs it \(see docs/signatures.md\): dm: load table of root: DM_TABLE_LOAD: required key not available$`)
+		})
+		t.Run("the newer root boots", func(t *testing.T) {
+			t.Parallel()
+			r := shared.bootWith(t, p.initrdMinV2, []string{"ab"}, slot(ab.b, p.bV2))
+			if !r.Reached || r.Status == nil {
+				t.Fatalf("the real init was not reached or printed no status")
+			}
+			for path, want := range map[string]any{"signature.version": 2.0, "policy.min_version": 2.0, "verity.root_hash": ab.b.rootHash} {
+				if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
+					t.Errorf("status %s = %v, want %v", path, got, want)
+				}
+			}
+		})
+	})
 	t.Run("GODEBUG does not reach the init's crypto", func(t *testing.T) {
 		t.Parallel()
 		a := shared.ab(t).a

@@ -117,10 +117,13 @@ func TestSignature(t *testing.T) {
 			{"no signature", "ab", systemd(a), `verinit: \[verity \+\d+ms\] verity: a signed root hash is required, but no signature was found$`},
 			{"command line cannot weaken the packed policy", "ab", systemd(a) + " verinit.signature=optional",
 				`verinit: \[config \+\d+ms\] kernel command line: verinit.signature=optional: the initramfs policy requires a signed root hash; the command line cannot weaken it$`},
-			{"kernel mode: the stock kernel does not trust our key", "ab", systemd(a) + " verinit.verity_sig=kernel verinit.roothashsig=base64:" + s.aByTrusted,
-				`device-mapper: table: 253:0: verity: Root hash verification failed`},
+			// Debian's kernel has no ECDSA (CONFIG_CRYPTO_ECDSA): an
+			// ECDSA signature fails there before trust is looked at.
+			// TestPolicy/rollback has the RSA case.
+			{"kernel mode: the stock kernel has no ECDSA", "ab", systemd(a) + " verinit.verity_sig=kernel verinit.roothashsig=base64:" + s.aByTrusted,
+				`device-mapper: table: 25\d:\d+: verity: Root hash verification failed \(-ENOENT\)$`},
 			{"kernel mode: the init's refusal", "ab", systemd(a) + " verinit.verity_sig=kernel verinit.roothashsig=base64:" + s.aByTrusted,
-				`verinit: \[verity \+\d+ms\] verity: the kernel refused the table with the root-hash signature \(its trusted keyrings must hold the signing certificate, see docs/signatures.md\): dm: load table of root: DM_TABLE_LOAD: `},
+				`verinit: \[verity \+\d+ms\] verity: the kernel refused the root-hash signature: it lacks the signature's algorithm \(for ECDSA CONFIG_CRYPTO_ECDSA, which Debian's 6.1 kernel has not: sign with RSA\): dm: load table of root: DM_TABLE_LOAD: no such file or directory$`},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
