@@ -2,6 +2,7 @@ package lvm
 
 import (
 	"fmt"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -77,4 +78,30 @@ func keys(n int) string {
 		fmt.Fprintf(&b, "k%d = 1\n", i)
 	}
 	return b.String()
+}
+
+// TestScanPVKeepsNoText: what a scanned PV keeps is its parsed VG, not
+// its metadata text, so that a scan of many devices (rootdev bounds the
+// total by the text's size) does not hold every copy read.
+func TestScanPVKeepsNoText(t *testing.T) {
+	const pad = 512 << 10
+	text := "# " + strings.Repeat("x", pad) + "\n" + noteText
+	dev := stdPV(text).build()
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	pv, err := ScanPV(dev, int64(len(dev)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	retained := int64(after.HeapAlloc) - int64(before.HeapAlloc)
+	if md := pv.Metadata[0]; md.Size != len(text) || md.text != nil {
+		t.Fatalf("copy of %d bytes (text kept: %v), want %d and none", md.Size, md.text != nil, len(text))
+	}
+	if retained > 64<<10 {
+		t.Errorf("the scanned PV keeps %d bytes for %d bytes of metadata text, want under 64 KiB", retained, len(text))
+	}
+	runtime.KeepAlive(pv)
 }

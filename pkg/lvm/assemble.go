@@ -1,8 +1,8 @@
 package lvm
 
 import (
-	"bytes"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -60,7 +60,7 @@ func Assemble(pvs []*PV) ([]*VG, error) {
 		best := g.best.VG
 		if md := differentCopy(g.best, g.copies); md != nil {
 			errs = append(errs, &isError{target: ErrInconsistent,
-				msg: "lvm: VG " + best.Name + " (" + best.UUID + "): two metadata copies with seqno " + utoa(uint64(best.Seqno)) + " differ; refusing to choose"})
+				msg: "lvm: VG " + best.Name + " (" + best.UUID + "): two metadata copies with seqno " + strconv.FormatUint(uint64(best.Seqno), 10) + " differ; refusing to choose"})
 			continue
 		}
 		vg := *best
@@ -92,7 +92,7 @@ func Assemble(pvs []*PV) ([]*VG, error) {
 			}
 			sort.Strings(ids)
 			errs = append(errs, &isError{target: ErrInconsistent,
-				msg: "lvm: " + itoa(len(vgs)) + " volume groups are named " + quote(name) + " (" + strings.Join(ids, ", ") + "); refusing to choose"})
+				msg: "lvm: " + strconv.Itoa(len(vgs)) + " volume groups are named " + strconv.Quote(name) + " (" + strings.Join(ids, ", ") + "); refusing to choose"})
 			continue
 		}
 		out = append(out, vgs[0])
@@ -108,7 +108,7 @@ func Assemble(pvs []*PV) ([]*VG, error) {
 // differentCopy returns a copy with the same seqno as best but other text.
 func differentCopy(best *Metadata, copies []*Metadata) *Metadata {
 	for _, md := range copies {
-		if md.VG.Seqno == best.VG.Seqno && !bytes.Equal(md.Text, best.Text) {
+		if md.VG.Seqno == best.VG.Seqno && (md.Size != best.Size || md.Digest != best.Digest) {
 			return md
 		}
 	}

@@ -2,6 +2,7 @@ package lvm
 
 import (
 	"os"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -98,7 +99,7 @@ func (f *benchFixture) scanAndPlan(tb testing.TB) int {
 	}
 	devs := map[string]string{}
 	for i, pv := range pvs {
-		devs[pv.UUID] = "7:" + itoa(i)
+		devs[pv.UUID] = "7:" + strconv.Itoa(i)
 	}
 	n := 0
 	for _, lv := range vgs[0].LVs {

@@ -117,7 +117,7 @@ func (p *parser) body(sec *cnode, open *cnode) error {
 			if open == nil {
 				return nil
 			}
-			return p.errAt(open.off, open.line, "section "+quote(open.key)+" is not closed before the end of the text")
+			return p.errAt(open.off, open.line, "section "+strconv.Quote(open.key)+" is not closed before the end of the text")
 		case tRBrace:
 			if open == nil {
 				return p.err("unexpected '}' at the top level")
@@ -132,7 +132,7 @@ func (p *parser) body(sec *cnode, open *cnode) error {
 			return p.err(p.where() + "empty key")
 		}
 		if p.nodes++; p.nodes > maxNodes {
-			return p.err("more than " + itoa(maxNodes) + " keys and list elements")
+			return p.err("more than " + strconv.Itoa(maxNodes) + " keys and list elements")
 		}
 		// Duplicate keys: libdm keeps both and its lookups see the first,
 		// so a second one is corruption or an attempt to confuse readers.
@@ -148,7 +148,7 @@ func (p *parser) body(sec *cnode, open *cnode) error {
 			}
 		}
 		if prev != nil {
-			return p.err(p.where() + "duplicate key " + quote(n.key) + " (first on line " + itoa(prev.line) + ")")
+			return p.err(p.where() + "duplicate key " + strconv.Quote(n.key) + " (first on line " + strconv.Itoa(prev.line) + ")")
 		}
 		if err := p.next(); err != nil {
 			return err
@@ -156,7 +156,7 @@ func (p *parser) body(sec *cnode, open *cnode) error {
 		switch p.tok.typ {
 		case tLBrace:
 			if len(p.path) >= maxDepth {
-				return p.err("sections nested deeper than " + itoa(maxDepth))
+				return p.err("sections nested deeper than " + strconv.Itoa(maxDepth))
 			}
 			n.kind = kindSection
 			p.path = append(p.path, n.key)
@@ -175,7 +175,7 @@ func (p *parser) body(sec *cnode, open *cnode) error {
 				return err
 			}
 		default:
-			return p.err(p.where() + "expected '=' or '{' after key " + quote(n.key) + ", got " + p.desc())
+			return p.err(p.where() + "expected '=' or '{' after key " + strconv.Quote(n.key) + ", got " + p.desc())
 		}
 		sec.children = append(sec.children, n)
 		if seen != nil {
@@ -205,14 +205,14 @@ func (p *parser) value(n *cnode) error {
 	}
 	for p.tok.typ != tRBrack {
 		if p.tok.typ == tLBrack {
-			return p.err(p.where() + "list inside the list of key " + quote(n.key))
+			return p.err(p.where() + "list inside the list of key " + strconv.Quote(n.key))
 		}
 		v, err := p.scalar(n.key)
 		if err != nil {
 			return err
 		}
 		if p.nodes++; p.nodes > maxNodes {
-			return p.err("more than " + itoa(maxNodes) + " keys and list elements")
+			return p.err("more than " + strconv.Itoa(maxNodes) + " keys and list elements")
 		}
 		n.list = append(n.list, v)
 		if p.tok.typ == tComma {
@@ -237,7 +237,7 @@ func (p *parser) scalar(key string) (cvalue, error) {
 		}
 		v = cvalue{kind: kindInt, i: i}
 	default:
-		return v, p.err(p.where() + "expected a value for key " + quote(key) + ", got " + p.desc())
+		return v, p.err(p.where() + "expected a value for key " + strconv.Quote(key) + ", got " + p.desc())
 	}
 	return v, p.next()
 }
@@ -251,12 +251,12 @@ func parseInt(w, key string) (int64, string) {
 	}
 	if digits == "" || strings.Trim(digits, "0123456789") != "" {
 		if strings.Count(digits, ".") == 1 && strings.Trim(digits, "0123456789.") == "" {
-			return 0, "floating-point value " + w + " for key " + quote(key) + " (LVM2 metadata has none)"
+			return 0, "floating-point value " + w + " for key " + strconv.Quote(key) + " (LVM2 metadata has none)"
 		}
-		return 0, "unquoted value " + quote(trunc(w)) + " for key " + quote(key) + " (strings must be quoted)"
+		return 0, "unquoted value " + strconv.Quote(trunc(w)) + " for key " + strconv.Quote(key) + " (strings must be quoted)"
 	}
 	if len(digits) > 1 && digits[0] == '0' {
-		return 0, "integer " + w + " for key " + quote(key) + " has a leading zero (lvm2 would read it as octal)"
+		return 0, "integer " + w + " for key " + strconv.Quote(key) + " has a leading zero (lvm2 would read it as octal)"
 	}
 	i, err := strconv.ParseInt(w, 10, 64)
 	if err != nil {
@@ -265,7 +265,7 @@ func parseInt(w, key string) (int64, string) {
 			// 32-bit builds before 2.02.169 wrote bad creation times.
 			return 1527120000, ""
 		}
-		return 0, "integer " + trunc(w) + " for key " + quote(key) + " is out of range"
+		return 0, "integer " + trunc(w) + " for key " + strconv.Quote(key) + " is out of range"
 	}
 	return i, ""
 }
@@ -309,7 +309,7 @@ func (p *parser) next() error {
 			p.pos++
 		}
 		if p.pos-start > maxStringBytes {
-			return p.err("word longer than " + itoa(maxStringBytes) + " bytes")
+			return p.err("word longer than " + strconv.Itoa(maxStringBytes) + " bytes")
 		}
 		p.tok.typ, p.tok.s = tWord, string(b[start:p.pos])
 		return nil
@@ -327,7 +327,7 @@ func (p *parser) str(q byte) error {
 	from := p.pos
 	for {
 		if p.pos-start > maxStringBytes {
-			return p.errAt(start, line, p.where()+"string longer than "+itoa(maxStringBytes)+" bytes")
+			return p.errAt(start, line, p.where()+"string longer than "+strconv.Itoa(maxStringBytes)+" bytes")
 		}
 		if p.pos >= len(b) {
 			return p.errAt(start, line, p.where()+"string is not terminated")
@@ -400,9 +400,9 @@ func (p *parser) desc() string {
 	case tEOF:
 		return "the end of the text"
 	case tString:
-		return "string " + quote(trunc(p.tok.s))
+		return "string " + strconv.Quote(trunc(p.tok.s))
 	case tWord:
-		return quote(trunc(p.tok.s))
+		return strconv.Quote(trunc(p.tok.s))
 	}
 	return "'" + string(p.b[p.tok.off]) + "'"
 }

@@ -38,7 +38,10 @@
 // gives, never opens paths, never logs and never panics on input. Every
 // allocation driven by on-disk values is bounded by a named limit
 // (MaxMetadataBytes and the parser's node, depth and string limits) and
-// by the device size. It uses the standard library only, and neither fmt,
-// encoding/binary nor reflect, so that it can be linked into a small
-// static /init. There is no package state.
+// by the device size. A scanned PV keeps each copy's parsed VG and the
+// text's size and SHA-256 (what Assemble compares copies by), not the
+// text, so a caller scanning many devices holds no text (pkg/rootdev
+// bounds their number and total text). It uses the standard library
+// only. Its FormatError renders through internal/formaterr, in the same
+// shape as the other parsers' errors. There is no package state.
 package lvm

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+
+	"github.com/verinit/verinit/internal/formaterr"
 )
 
 // ErrNotPV is matched (with errors.Is) by the *FormatError ScanPV returns
@@ -63,53 +65,27 @@ type FormatError struct {
 // Error returns a one-line description: what is wrong, where, and the
 // value found compared with the one wanted.
 func (e *FormatError) Error() string {
-	var b strings.Builder
-	b.WriteString("lvm: ")
-	if e.Line > 0 {
-		b.WriteString("metadata line ")
-		b.WriteString(strconv.Itoa(e.Line))
-		b.WriteString(": ")
-		b.WriteString(e.Msg)
-	} else {
-		b.WriteString(e.Msg)
-		b.WriteString(" at byte 0x")
-		b.WriteString(strconv.FormatInt(e.Offset, 16))
-	}
-	if e.Value != nil {
-		b.WriteString(": got ")
-		b.WriteString(formatValue(e.Field, e.Value))
-		if e.want != nil {
-			b.WriteString(", want ")
-			b.WriteString(formatValue(e.Field, e.want))
-		}
-	}
-	return oneLine(b.String())
+	return oneLine(formaterr.Text{
+		Pkg: "lvm", Msg: e.Msg, Offset: e.Offset, Line: e.Line, LineOf: "metadata",
+		Value: shown(e.Value), Want: shown(e.want),
+		Hex: strings.HasPrefix(e.Field, "crc") || strings.HasPrefix(e.Field, "checksum"),
+	}.String())
 }
 
 // Unwrap returns the sentinel this error stands for (ErrNotPV for a
 // missing label), or nil.
 func (e *FormatError) Unwrap() error { return e.err }
 
-func formatValue(field string, v any) string {
-	hex := strings.HasPrefix(field, "crc") || strings.HasPrefix(field, "checksum")
+// shown is v as lvm's errors show it: strings and bytes quoted (they may
+// be hostile metadata text), numbers as they are.
+func shown(v any) any {
 	switch v := v.(type) {
-	case uint64:
-		if hex {
-			return "0x" + strconv.FormatUint(v, 16)
-		}
-		return strconv.FormatUint(v, 10)
-	case uint32:
-		return formatValue(field, uint64(v))
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case int:
-		return strconv.Itoa(v)
 	case string:
 		return strconv.Quote(v)
 	case []byte:
 		return strconv.Quote(string(v))
 	}
-	return "?"
+	return v
 }
 
 // oneLine replaces line breaks, so that every error text is one line even
@@ -160,11 +136,3 @@ func (e listError) Error() string {
 }
 
 func (e listError) Unwrap() []error { return e }
-
-func utoa(v uint64) string { return strconv.FormatUint(v, 10) }
-
-func itoa(v int) string { return strconv.Itoa(v) }
-
-func hexOff(off int64) string { return "0x" + strconv.FormatInt(off, 16) }
-
-func quote(s string) string { return strconv.Quote(s) }

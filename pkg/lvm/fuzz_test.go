@@ -2,14 +2,13 @@ package lvm
 
 import (
 	"errors"
+	"github.com/verinit/verinit/internal/extentimage"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/verinit/verinit/internal/extentimage"
 )
 
 // FuzzScanPV scans an extent image (see decodeExtents) of size bytes, then
@@ -52,8 +51,8 @@ func FuzzScanPV(f *testing.F) {
 			}
 		}
 		for _, md := range pv.Metadata {
-			if md.VG == nil || len(md.Text) >= MaxMetadataBytes {
-				t.Fatalf("copy in area %d: VG %v, %d bytes", md.Area, md.VG, len(md.Text))
+			if md.VG == nil || md.Size >= MaxMetadataBytes {
+				t.Fatalf("copy in area %d: VG %v, %d bytes", md.Area, md.VG, md.Size)
 			}
 			checkRoundTrip(t, md.VG)
 		}
@@ -96,7 +95,7 @@ func FuzzParseText(f *testing.F) {
 			if i%2 == 1 {
 				size = int64(min(m.PEStartSectors+m.PECount*vg.ExtentSectors, math.MaxInt64/sectorSize) * sectorSize)
 			}
-			pvs = append(pvs, &PV{UUID: m.UUID, SizeBytes: size, Metadata: []*Metadata{{Text: text, VG: vg}}})
+			pvs = append(pvs, &PV{UUID: m.UUID, SizeBytes: size, Metadata: []*Metadata{metadataOf(0, text, vg)}})
 			devs[m.UUID] = "7:" + strconv.Itoa(i)
 		}
 		vgs, err := Assemble(pvs)

@@ -2,8 +2,12 @@ package lvm
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
+	"strconv"
 )
 
 // MaxMetadataBytes bounds the metadata text that ScanPV reads from one
@@ -70,11 +74,16 @@ type PV struct {
 }
 
 // Metadata is one committed copy of the volume group metadata.
+//
+// The text itself is not kept: a scan of many devices would keep up to
+// MaxMetadataBytes per copy. Size and Digest are what Assemble compares.
 type Metadata struct {
-	Area     int    // index into PV.MetadataAreas
-	Checksum uint32 // raw_locn checksum of the text (NUL included)
-	Text     []byte // the metadata text, without its trailing NUL
-	VG       *VG    // the parsed text; Member.Present is false until Assemble
+	Area     int               // index into PV.MetadataAreas
+	Checksum uint32            // raw_locn checksum of the text (NUL included)
+	Size     int               // bytes of text, without its trailing NUL
+	Digest   [sha256.Size]byte // SHA-256 of those bytes
+	VG       *VG               // the parsed text; Member.Present is false until Assemble
+	text     []byte            // the text, kept for the package's tests only (scanPV)
 }
 
 // ScanPV reads the LVM2 label from the first four sectors of a device of
@@ -85,7 +94,10 @@ type Metadata struct {
 // area does not fail the scan: its error is recorded in
 // PV.MetadataErrors. Read errors are returned wrapped with the operation
 // and offset; they are never *FormatError.
-func ScanPV(r io.ReaderAt, size int64) (*PV, error) {
+func ScanPV(r io.ReaderAt, size int64) (*PV, error) { return scanLabel(r, size, false) }
+
+// scanLabel is ScanPV; keepText keeps each copy's text in Metadata.text.
+func scanLabel(r io.ReaderAt, size int64, keepText bool) (*PV, error) {
 	if size < sectorSize {
 		return nil, &FormatError{Field: "size", Value: size, Msg: "device smaller than one sector", err: ErrNotPV}
 	}
@@ -105,9 +117,9 @@ func ScanPV(r io.ReaderAt, size int64) (*PV, error) {
 		}
 		off := int64(s * sectorSize)
 		var err error
-		if got := le64(sec[8:]); got != uint64(s) {
+		if got := binary.LittleEndian.Uint64(sec[8:]); got != uint64(s) {
 			err = &FormatError{Offset: off + 8, Field: "sector_xl", Value: got, want: uint64(s), Msg: "label: wrong sector number", err: ErrNotPV}
-		} else if got, want := le32(sec[16:]), lvmCRC(initialCRC, sec[20:]); got != want {
+		} else if got, want := binary.LittleEndian.Uint32(sec[16:]), lvmCRC(initialCRC, sec[20:]); got != want {
 			err = &FormatError{Offset: off + 16, Field: "crc_xl", Value: got, want: want, Msg: "label: bad checksum", err: ErrNotPV}
 		} else if string(sec[24:32]) != labelType {
 			err = &FormatError{Offset: off + 24, Field: "type", Value: sec[24:32:32], want: []byte(labelType), Msg: "label: unknown type", err: ErrNotPV}
@@ -119,7 +131,7 @@ func ScanPV(r io.ReaderAt, size int64) (*PV, error) {
 			}
 			continue
 		}
-		return scanPV(r, size, s, sec)
+		return scanPV(r, size, s, sec, keepText)
 	}
 	if first != nil {
 		return nil, first
@@ -129,9 +141,9 @@ func ScanPV(r io.ReaderAt, size int64) (*PV, error) {
 
 // scanPV parses the PV header in the label sector sec (sector s) and reads
 // the metadata areas it lists.
-func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
+func scanPV(r io.ReaderAt, size int64, s int, sec []byte, keepText bool) (*PV, error) {
 	base := int64(s * sectorSize)
-	off := le32(sec[20:])
+	off := binary.LittleEndian.Uint32(sec[20:])
 	if off < labelHeaderSize || off > sectorSize-pvHeaderSize {
 		// lvm2 (label_check_pv_layout) rejects offsets past 512-40; an
 		// offset inside the label header is never written either.
@@ -148,7 +160,7 @@ func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
 		UUID:            formatID(raw),
 		SizeBytes:       size,
 		LabelSector:     s,
-		DeviceSizeBytes: le64(h[32:]),
+		DeviceSizeBytes: binary.LittleEndian.Uint64(h[32:]),
 	}
 	at := int(off) + pvHeaderSize // position in sec
 	// list reads a disk_locn list ended by an entry with offset 0; like
@@ -159,7 +171,7 @@ func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
 			if at+diskLocnSize > sectorSize {
 				return nil, &FormatError{Offset: base + int64(at), Field: "disk_areas_xl", Msg: "PV header: " + what + " list runs past the label sector"}
 			}
-			o, n := le64(sec[at:]), le64(sec[at+8:])
+			o, n := binary.LittleEndian.Uint64(sec[at:]), binary.LittleEndian.Uint64(sec[at+8:])
 			at += diskLocnSize
 			if o == 0 {
 				return areas, nil
@@ -181,9 +193,9 @@ func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
 	// The extension follows the second list if it fits in the sector
 	// (label_check_pv_layout); version 0 means there is none.
 	if at+extHeaderSize <= sectorSize {
-		pv.ExtensionVersion = le32(sec[at:])
+		pv.ExtensionVersion = binary.LittleEndian.Uint32(sec[at:])
 		if pv.ExtensionVersion != 0 {
-			pv.ExtensionFlags = le32(sec[at+4:])
+			pv.ExtensionFlags = binary.LittleEndian.Uint32(sec[at+4:])
 			at += extHeaderSize
 			if pv.BootloaderAreas, err = list("bootloader area"); err != nil {
 				return nil, err
@@ -191,7 +203,7 @@ func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
 		}
 	}
 	for i, a := range pv.MetadataAreas {
-		md, err := readMetadataArea(r, size, i, a)
+		md, err := readMetadataArea(r, size, i, a, keepText)
 		switch {
 		case err == nil:
 			if md != nil {
@@ -208,8 +220,8 @@ func scanPV(r io.ReaderAt, size int64, s int, sec []byte) (*PV, error) {
 
 // readMetadataArea reads mda i at a: the mda_header, then the committed
 // text (raw_locns[0]). It returns nil, nil for an ignored or empty area.
-func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, error) {
-	name := "mda " + itoa(i+1) + " header"
+func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea, keepText bool) (*Metadata, error) {
+	name := "mda " + strconv.Itoa(i+1) + " header"
 	start := a.OffsetBytes
 	if start > uint64(size) || uint64(size)-start < mdaHeaderSize {
 		return nil, &FormatError{Offset: int64(min(start, uint64(size))), Field: "offset", Value: start, Msg: name + ": past the end of the device"}
@@ -220,24 +232,24 @@ func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, 
 		return nil, err
 	}
 	// The checks of raw_parse_mda_header, in its order.
-	if got, want := le32(hdr), lvmCRC(initialCRC, hdr[4:]); got != want {
+	if got, want := binary.LittleEndian.Uint32(hdr), lvmCRC(initialCRC, hdr[4:]); got != want {
 		return nil, &FormatError{Offset: so, Field: "checksum_xl", Value: got, want: want, Msg: name + ": bad checksum"}
 	}
 	if string(hdr[4:20]) != fmttMagic {
 		return nil, &FormatError{Offset: so + 4, Field: "magic", Value: hdr[4:20:20], Msg: name + ": bad magic"}
 	}
-	if v := le32(hdr[20:]); v != 1 {
+	if v := binary.LittleEndian.Uint32(hdr[20:]); v != 1 {
 		return nil, &FormatError{Offset: so + 20, Field: "version", Value: v, want: uint32(1), Msg: name + ": unsupported version"}
 	}
-	if v := le64(hdr[24:]); v != start {
+	if v := binary.LittleEndian.Uint64(hdr[24:]); v != start {
 		return nil, &FormatError{Offset: so + 24, Field: "start", Value: v, want: start, Msg: name + ": start differs from the PV header's offset"}
 	}
-	msize := le64(hdr[32:])
+	msize := binary.LittleEndian.Uint64(hdr[32:])
 	if msize < mdaHeaderSize || msize > uint64(size)-start {
 		return nil, &FormatError{Offset: so + 32, Field: "size", Value: msize, Msg: name + ": area smaller than 512 bytes or past the end of the device"}
 	}
 	rl := hdr[rawLocnOffset:]
-	toff, tsize, sum, flags := le64(rl), le64(rl[8:]), le32(rl[16:]), le32(rl[20:])
+	toff, tsize, sum, flags := binary.LittleEndian.Uint64(rl), binary.LittleEndian.Uint64(rl[8:]), binary.LittleEndian.Uint32(rl[16:]), binary.LittleEndian.Uint32(rl[20:])
 	if flags&rawLocnIgnored != 0 || toff == 0 {
 		// Ignored (lvm2 does not read it), or no committed metadata.
 		return nil, nil
@@ -245,7 +257,7 @@ func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, 
 	lo := so + rawLocnOffset
 	switch {
 	case toff < mdaHeaderSize || toff >= msize:
-		return nil, &FormatError{Offset: lo, Field: "offset", Value: toff, Msg: name + ": metadata offset outside the area (512.." + utoa(msize-1) + ")"}
+		return nil, &FormatError{Offset: lo, Field: "offset", Value: toff, Msg: name + ": metadata offset outside the area (512.." + strconv.FormatUint(msize-1, 10) + ")"}
 	case tsize > msize-mdaHeaderSize:
 		return nil, &FormatError{Offset: lo + 8, Field: "size", Value: tsize, want: msize - mdaHeaderSize, Msg: name + ": metadata larger than the area"}
 	case tsize > MaxMetadataBytes:
@@ -259,7 +271,7 @@ func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, 
 		wrap = toff + tsize - msize
 	}
 	text := make([]byte, tsize)
-	what := "mda " + itoa(i+1) + " metadata"
+	what := "mda " + strconv.Itoa(i+1) + " metadata"
 	if err := readAt(r, text[:tsize-wrap], so+int64(toff), what); err != nil {
 		return nil, err
 	}
@@ -267,7 +279,7 @@ func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, 
 		return nil, err
 	}
 	if got := lvmCRC(initialCRC, text); got != sum {
-		return nil, &FormatError{Offset: lo + 16, Field: "checksum", Value: got, want: sum, Msg: "mda " + itoa(i+1) + ": metadata text does not match its checksum"}
+		return nil, &FormatError{Offset: lo + 16, Field: "checksum", Value: got, want: sum, Msg: "mda " + strconv.Itoa(i+1) + ": metadata text does not match its checksum"}
 	}
 	// Like lvm2's parser, stop at the first NUL (the writer's terminator).
 	if n := bytes.IndexByte(text, 0); n >= 0 {
@@ -275,9 +287,13 @@ func readMetadataArea(r io.ReaderAt, size int64, i int, a DiskArea) (*Metadata, 
 	}
 	vg, err := parseVG(text)
 	if err != nil {
-		return nil, &wrapError{msg: "lvm: mda " + itoa(i+1) + " metadata at byte " + hexOff(so+int64(toff)), err: err}
+		return nil, &wrapError{msg: "lvm: mda " + strconv.Itoa(i+1) + " metadata at byte " + fmt.Sprintf("%#x", so+int64(toff)), err: err}
 	}
-	return &Metadata{Area: i, Checksum: sum, Text: text, VG: vg}, nil
+	md := &Metadata{Area: i, Checksum: sum, Size: len(text), Digest: sha256.Sum256(text), VG: vg}
+	if keepText {
+		md.text = text
+	}
+	return md, nil
 }
 
 // readAt fills p from off. A short read is an error (io.ErrUnexpectedEOF
@@ -293,7 +309,7 @@ func readAt(r io.ReaderAt, p []byte, off int64, what string) error {
 	if err == nil || err == io.EOF {
 		err = io.ErrUnexpectedEOF
 	}
-	return &wrapError{msg: "lvm: read " + what + " at byte " + hexOff(off), err: err}
+	return &wrapError{msg: "lvm: read " + what + " at byte " + fmt.Sprintf("%#x", off), err: err}
 }
 
 // isContentError reports whether err is about the content (a
@@ -305,12 +321,3 @@ func isContentError(err error) bool {
 
 // le32 and le64 decode little-endian integers (encoding/binary would link
 // reflect into the init).
-func le32(b []byte) uint32 {
-	_ = b[3]
-	return uint32(b[0]) | uint32(b[1])<<8 | uint32(b[2])<<16 | uint32(b[3])<<24
-}
-
-func le64(b []byte) uint64 {
-	_ = b[7]
-	return uint64(le32(b)) | uint64(le32(b[4:]))<<32
-}

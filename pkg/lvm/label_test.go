@@ -1,6 +1,7 @@
 package lvm
 
 import (
+	"crypto/sha256"
 	"errors"
 	"io"
 	"runtime"
@@ -78,8 +79,8 @@ func TestScanPV(t *testing.T) {
 		if len(pv.Metadata) != 1 || len(pv.MetadataErrors) != 0 {
 			t.Fatalf("got %d copies and errors %v; want one copy", len(pv.Metadata), pv.MetadataErrors)
 		}
-		if md := pv.Metadata[0]; md.VG.Name != "vgtest" || md.VG.Seqno != 8 || string(md.Text) != noteText {
-			t.Fatalf("copy: VG %s seqno %d, %d bytes of text", md.VG.Name, md.VG.Seqno, len(md.Text))
+		if md := pv.Metadata[0]; md.VG.Name != "vgtest" || md.VG.Seqno != 8 || md.Digest != sha256.Sum256([]byte(noteText)) || md.Size != len(noteText) || md.text != nil {
+			t.Fatalf("copy: VG %s seqno %d, %d bytes of text", md.VG.Name, md.VG.Seqno, md.Size)
 		}
 	}
 	for _, tc := range []struct {

@@ -4,6 +4,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -224,7 +225,7 @@ func (s sect) uint(key string, required bool, limit uint64) (v uint64, ok bool, 
 		return 0, false, s.errf(n, key, nil, key+" must be an integer, not "+kindName(n.kind))
 	}
 	if n.i < 0 || uint64(n.i) > limit {
-		return 0, false, s.errf(n, key, n.i, key+" out of range 0.."+utoa(limit))
+		return 0, false, s.errf(n, key, n.i, key+" out of range 0.."+strconv.FormatUint(limit, 10))
 	}
 	return uint64(n.i), true, nil
 }
@@ -334,7 +335,7 @@ func parseVG(text []byte) (*VG, error) {
 	if v, _, err := top.str("contents", true); err != nil {
 		return nil, err
 	} else if v != contentsValue {
-		return nil, top.errf(top.get("contents"), "contents", v, "unrecognised contents (want "+quote(contentsValue)+")")
+		return nil, top.errf(top.get("contents"), "contents", v, "unrecognised contents (want "+strconv.Quote(contentsValue)+")")
 	}
 	if v, _, err := top.uint("version", true, math.MaxUint32); err != nil {
 		return nil, err
@@ -347,7 +348,7 @@ func parseVG(text []byte) (*VG, error) {
 			continue
 		}
 		if vgn != nil {
-			return nil, top.errf(c, c.key, nil, "second volume group section "+quote(c.key)+" (first "+quote(vgn.key)+")")
+			return nil, top.errf(c, c.key, nil, "second volume group section "+strconv.Quote(c.key)+" (first "+strconv.Quote(vgn.key)+")")
 		}
 		vgn = c
 	}
@@ -502,7 +503,7 @@ func parseLV(vg *VG, lvs sect, c *cnode, pvs map[string]*Member, lvNames, origin
 		segs = append(segs, seg)
 	}
 	if uint64(len(segs)) != count {
-		return nil, s.errf(s.get("segment_count"), "segment_count", count, "segment_count differs from the "+itoa(len(segs))+" segment sections")
+		return nil, s.errf(s.get("segment_count"), "segment_count", count, "segment_count differs from the "+strconv.Itoa(len(segs))+" segment sections")
 	}
 	// Sort by start extent (as _insert_segment does), then check for gaps
 	// and overlaps (check_lv_segments_incomplete_vg).
@@ -510,7 +511,7 @@ func parseLV(vg *VG, lvs sect, c *cnode, pvs map[string]*Member, lvNames, origin
 	var le uint64
 	for _, seg := range segs {
 		if seg.StartExtent != le {
-			return nil, s.errf(nil, "start_extent", seg.StartExtent, "segments leave a gap or overlap: a segment should start at extent "+utoa(le))
+			return nil, s.errf(nil, "start_extent", seg.StartExtent, "segments leave a gap or overlap: a segment should start at extent "+strconv.FormatUint(le, 10))
 		}
 		le += seg.ExtentCount
 	}
@@ -577,32 +578,32 @@ func parseSegment(lvs sect, c *cnode, pvs map[string]*Member, lvNames, origins m
 		}
 	}
 	if seg.ExtentCount%n != 0 {
-		return seg, s.errf(s.get("extent_count"), "extent_count", seg.ExtentCount, "extent count is not a multiple of the "+utoa(n)+" stripes")
+		return seg, s.errf(s.get("extent_count"), "extent_count", seg.ExtentCount, "extent count is not a multiple of the "+strconv.FormatUint(n, 10)+" stripes")
 	}
 	ln := s.get("stripes")
 	if ln == nil {
 		return seg, s.missing("stripes")
 	}
 	if ln.kind != kindList || uint64(len(ln.list)) != 2*n {
-		return seg, s.errf(ln, "stripes", nil, "stripes must list "+utoa(n)+" pairs of volume name and start extent")
+		return seg, s.errf(ln, "stripes", nil, "stripes must list "+strconv.FormatUint(n, 10)+" pairs of volume name and start extent")
 	}
 	areaLen := seg.ExtentCount / n
 	seg.Stripes = make([]Stripe, 0, n)
 	for i := 0; i < len(ln.list); i += 2 {
 		name, start := ln.list[i], ln.list[i+1]
 		if name.kind != kindString || start.kind != kindInt || start.i < 0 || start.i > math.MaxUint32 {
-			return seg, s.errf(ln, "stripes", nil, "stripe "+itoa(i/2)+" is not a volume name and a start extent in 0..4294967295")
+			return seg, s.errf(ln, "stripes", nil, "stripe "+strconv.Itoa(i/2)+" is not a volume name and a start extent in 0..4294967295")
 		}
 		st := Stripe{StartExtent: uint64(start.i)}
 		if m := pvs[name.s]; m != nil {
 			if st.StartExtent+areaLen > m.PECount {
-				return seg, s.errf(ln, "stripes", st.StartExtent, "stripe "+itoa(i/2)+" runs past the "+utoa(m.PECount)+" extents of "+m.Name)
+				return seg, s.errf(ln, "stripes", st.StartExtent, "stripe "+strconv.Itoa(i/2)+" runs past the "+strconv.FormatUint(m.PECount, 10)+" extents of "+m.Name)
 			}
 			st.PVUUID = m.UUID
 		} else if lvNames[name.s] {
 			st.LV = name.s
 		} else {
-			return seg, s.errf(ln, "stripes", name.s, "stripe "+itoa(i/2)+" names no physical or logical volume")
+			return seg, s.errf(ln, "stripes", name.s, "stripe "+strconv.Itoa(i/2)+" names no physical or logical volume")
 		}
 		seg.Stripes = append(seg.Stripes, st)
 	}
@@ -668,7 +669,7 @@ func checkOverlaps(vg *VG, lvs sect) error {
 	for i := 1; i < len(uses); i++ {
 		a, b := uses[i-1], uses[i]
 		if a.pv == b.pv && b.start < a.end {
-			return lvs.errf(nil, "stripes", nil, "logical volumes "+quote(a.lv)+" and "+quote(b.lv)+" both use extent "+utoa(b.start)+" of PV "+a.pv)
+			return lvs.errf(nil, "stripes", nil, "logical volumes "+strconv.Quote(a.lv)+" and "+strconv.Quote(b.lv)+" both use extent "+strconv.FormatUint(b.start, 10)+" of PV "+a.pv)
 		}
 	}
 	return nil

@@ -79,7 +79,7 @@ func (vg *VG) Plan(lvName string, opts PlanOptions) (*Plan, error) {
 		}
 	}
 	if lv == nil {
-		return nil, &isError{target: ErrNotFound, msg: "lvm: volume group " + vg.Name + " has no logical volume " + quote(lvName)}
+		return nil, &isError{target: ErrNotFound, msg: "lvm: volume group " + vg.Name + " has no logical volume " + strconv.Quote(lvName)}
 	}
 	name := vg.Name + "/" + lv.Name
 	refuse := func(reason string) error {
@@ -109,14 +109,14 @@ func (vg *VG) Plan(lvName string, opts PlanOptions) (*Plan, error) {
 	var missing []string
 	for i, seg := range lv.Segments {
 		if seg.Type != "striped" && seg.Type != "linear" {
-			return nil, refuse("segment " + itoa(i+1) + " has type " + quote(seg.Type) + "; only linear and striped are supported")
+			return nil, refuse("segment " + strconv.Itoa(i+1) + " has type " + strconv.Quote(seg.Type) + "; only linear and striped are supported")
 		}
 		if len(seg.Stripes) == 0 {
-			return nil, refuse("segment " + itoa(i+1) + " has no areas")
+			return nil, refuse("segment " + strconv.Itoa(i+1) + " has no areas")
 		}
 		for _, st := range seg.Stripes {
 			if st.LV != "" {
-				return nil, refuse("segment " + itoa(i+1) + " is stacked on logical volume " + quote(st.LV))
+				return nil, refuse("segment " + strconv.Itoa(i+1) + " is stacked on logical volume " + strconv.Quote(st.LV))
 			}
 			m := members[st.PVUUID]
 			if (m == nil || !m.Present || m.dev == nil || m.Flags&FlagMissing != 0) && !slices.Contains(missing, st.PVUUID) {
@@ -151,7 +151,7 @@ func (vg *VG) Plan(lvName string, opts PlanOptions) (*Plan, error) {
 			// stripe width; lvm2 never writes one.
 			t.Type, t.ChunkSectors = "striped", seg.StripeSizeSectors
 			if t.ChunkSectors == 0 || width%t.ChunkSectors != 0 {
-				return nil, refuse("segment " + itoa(i+1) + ": stripe size " + utoa(t.ChunkSectors) + " sectors does not divide the stripe width of " + utoa(width) + " sectors")
+				return nil, refuse("segment " + strconv.Itoa(i+1) + ": stripe size " + strconv.FormatUint(t.ChunkSectors, 10) + " sectors does not divide the stripe width of " + strconv.FormatUint(width, 10) + " sectors")
 			}
 		}
 		for _, st := range seg.Stripes {
@@ -161,7 +161,7 @@ func (vg *VG) Plan(lvName string, opts PlanOptions) (*Plan, error) {
 			end, carry2 := bits.Add64(off, width, 0)
 			devSectors := uint64(m.dev.SizeBytes) / sectorSize
 			if hi != 0 || carry != 0 || carry2 != 0 || end > devSectors {
-				return nil, &isError{target: ErrInconsistent, msg: "lvm: " + name + ": segment " + itoa(i+1) + " ends past the end of PV " + m.UUID + " (" + utoa(devSectors) + " sectors)"}
+				return nil, &isError{target: ErrInconsistent, msg: "lvm: " + name + ": segment " + strconv.Itoa(i+1) + " ends past the end of PV " + m.UUID + " (" + strconv.FormatUint(devSectors, 10) + " sectors)"}
 			}
 			if m.PEStartSectors == 0 {
 				return nil, refuse("PV " + m.UUID + " has pe_start 0 in the metadata")
@@ -182,9 +182,9 @@ func (vg *VG) refusal(opts PlanOptions) string {
 	case f&FlagClustered != 0:
 		return "volume group is clustered"
 	case f&FlagShared != 0 || vg.LockType != "" && vg.LockType != "none":
-		return "volume group is shared (lock type " + quote(vg.LockType) + ") and needs lvmlockd"
+		return "volume group is shared (lock type " + strconv.Quote(vg.LockType) + ") and needs lvmlockd"
 	case vg.SystemID != "" && vg.SystemID != opts.SystemID:
-		return "volume group has system ID " + quote(vg.SystemID) + ", not " + quote(opts.SystemID)
+		return "volume group has system ID " + strconv.Quote(vg.SystemID) + ", not " + strconv.Quote(opts.SystemID)
 	case f&FlagPartial != 0:
 		return "volume group metadata is marked PARTIAL"
 	case f&FlagPVMove != 0:
@@ -201,7 +201,7 @@ func (t *Target) Params(devs map[string]string) (string, error) {
 	if t.Type == "striped" {
 		b.WriteString(strconv.Itoa(len(t.Areas)))
 		b.WriteByte(' ')
-		b.WriteString(utoa(t.ChunkSectors))
+		b.WriteString(strconv.FormatUint(t.ChunkSectors, 10))
 	}
 	for _, a := range t.Areas {
 		dev := devs[a.PVUUID]
@@ -213,7 +213,7 @@ func (t *Target) Params(devs map[string]string) (string, error) {
 		}
 		b.WriteString(dev)
 		b.WriteByte(' ')
-		b.WriteString(utoa(a.OffsetSectors))
+		b.WriteString(strconv.FormatUint(a.OffsetSectors, 10))
 	}
 	return b.String(), nil
 }
@@ -228,7 +228,7 @@ func (p *Plan) Table(devs map[string]string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		lines = append(lines, utoa(t.StartSector)+" "+utoa(t.Sectors)+" "+t.Type+" "+params)
+		lines = append(lines, strconv.FormatUint(t.StartSector, 10)+" "+strconv.FormatUint(t.Sectors, 10)+" "+t.Type+" "+params)
 	}
 	return lines, nil
 }

@@ -1,6 +1,7 @@
 package lvm
 
 import (
+	"crypto/sha256"
 	"errors"
 	"strings"
 	"testing"
@@ -11,12 +12,17 @@ const (
 	notePV1 = "n4JeU0-eaDr-muyP-rscE-E6Ea-E3fk-UkdBzp"
 )
 
+// metadataOf is the copy of text in area i, as ScanPV makes it.
+func metadataOf(i int, text []byte, vg *VG) *Metadata {
+	return &Metadata{Area: i, Size: len(text), Digest: sha256.Sum256(text), VG: vg, text: text}
+}
+
 // fakePV is a scanned PV of size bytes carrying the given metadata texts.
 func fakePV(t testing.TB, uuid string, size int64, texts ...string) *PV {
 	t.Helper()
 	pv := &PV{UUID: uuid, SizeBytes: size}
 	for i, text := range texts {
-		pv.Metadata = append(pv.Metadata, &Metadata{Area: i, Text: []byte(text), VG: mustParseVG(t, text)})
+		pv.Metadata = append(pv.Metadata, metadataOf(i, []byte(text), mustParseVG(t, text)))
 	}
 	return pv
 }

@@ -1,6 +1,7 @@
 package lvm
 
 import (
+	"encoding/binary"
 	"flag"
 	"os"
 	"path/filepath"
@@ -57,7 +58,7 @@ func TestGenerateSeeds(t *testing.T) {
 				writeSeed(t, filepath.Join(scanDir, base+suffix), encodeExtents(img.Extents...), img.Size)
 				for _, md := range pv.Metadata {
 					if texts == 0 || name == "two-metadata-copies" && texts < 2 {
-						writeSeed(t, filepath.Join(textDir, base+"-mda"+strconv.Itoa(md.Area+1)+"-ok"), md.Text)
+						writeSeed(t, filepath.Join(textDir, base+"-mda"+strconv.Itoa(md.Area+1)+"-ok"), md.text)
 						texts++
 					}
 				}
@@ -120,7 +121,7 @@ func seedImage(t *testing.T, file string, pv *PV) *extentImage {
 	for _, a := range pv.MetadataAreas {
 		add(a.OffsetBytes, mdaHeaderSize)
 		h := img.Extents[len(img.Extents)-1].Data
-		msize, off, size := le64(h[32:]), le64(h[40:]), le64(h[48:])
+		msize, off, size := binary.LittleEndian.Uint64(h[32:]), binary.LittleEndian.Uint64(h[40:]), binary.LittleEndian.Uint64(h[48:])
 		if off == 0 {
 			continue
 		}

@@ -19,7 +19,22 @@ type Prober struct {
 	disks map[string]probed[Disk]
 	fs    map[string]probed[fsdetect.Info]
 	pvs   map[string]probed[pvScan]
+	// scanPV reads one device's LVM2 label and metadata (scanDevicePV;
+	// tests fake it). Only a View that needs LVM calls it.
+	scanPV func(blockdev.Device) pvScan
 }
+
+// What LVM scanning may cost, whatever the disks hold: every device is
+// read for a label only when the root is an LV, at most MaxLVMDevices
+// of them, and the PVs kept hold at most MaxLVMMetadataBytes of metadata
+// text in all (each copy at most lvm.MaxMetadataBytes, read one device
+// at a time; the text itself is not kept, only the volume group parsed
+// from it, whose size the text bounds). A device past either bound is
+// not used and says so in View.PVErrors.
+const (
+	MaxLVMDevices       = 256
+	MaxLVMMetadataBytes = 64 << 20
+)
 
 type probed[T any] struct {
 	dev   blockdev.Device
@@ -28,7 +43,7 @@ type probed[T any] struct {
 
 // NewProber returns an empty Prober.
 func NewProber() *Prober {
-	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}, pvs: map[string]probed[pvScan]{}}
+	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}, pvs: map[string]probed[pvScan]{}, scanPV: scanDevicePV}
 }
 
 // Needs says what a View must read.
@@ -75,31 +90,67 @@ func (p *Prober) View(devs []blockdev.Device, need Needs) View {
 }
 
 // viewLVM scans every device for an LVM2 label (devices we made
-// ourselves, dm-*, are skipped) and assembles the volume groups.
+// ourselves, dm-*, are skipped) and assembles the volume groups, within
+// MaxLVMDevices and MaxLVMMetadataBytes.
 func (p *Prober) viewLVM(devs []blockdev.Device, v *View) {
 	v.PVs = map[string]blockdev.Device{}
 	var pvs []*lvm.PV
+	refuse := func(d blockdev.Device, err error) {
+		if v.PVErrors == nil {
+			v.PVErrors = map[string]error{}
+		}
+		v.PVErrors[d.Name] = err
+	}
+	scanned, kept := 0, 0
 	for _, d := range devs {
 		if d.SizeBytes == 0 || strings.HasPrefix(d.Name, "dm-") {
 			continue
 		}
+		if scanned++; scanned > MaxLVMDevices {
+			refuse(d, fmt.Errorf("lvm: %s: not scanned: more than %d devices", d.Path(), MaxLVMDevices))
+			continue
+		}
 		c, ok := p.pvs[d.Name]
 		if !ok || c.dev != d {
-			c = probed[pvScan]{d, scanPV(d)}
+			c = probed[pvScan]{d, p.scanPV(d)}
 			p.pvs[d.Name] = c
 		}
 		switch {
 		case c.value.err != nil:
-			if v.PVErrors == nil {
-				v.PVErrors = map[string]error{}
-			}
-			v.PVErrors[d.Name] = c.value.err
+			refuse(d, c.value.err)
 		case c.value.pv != nil:
+			n := metadataBytes(c.value.pv)
+			if kept+n > MaxLVMMetadataBytes {
+				err := fmt.Errorf("lvm: %s: not used: its %d bytes of metadata would take the PVs past %d bytes", d.Path(), n, MaxLVMMetadataBytes)
+				p.pvs[d.Name] = probed[pvScan]{d, pvScan{err: err}} // nor kept
+				refuse(d, err)
+				continue
+			}
+			kept += n
 			pvs = append(pvs, c.value.pv)
 			v.PVs[c.value.pv.UUID] = d
 		}
 	}
+	// Nor is what devices that went away held.
+	present := make(map[string]bool, len(devs))
+	for _, d := range devs {
+		present[d.Name] = true
+	}
+	for name := range p.pvs {
+		if !present[name] {
+			delete(p.pvs, name)
+		}
+	}
 	v.VGs, v.LVMError = lvm.Assemble(pvs)
+}
+
+// metadataBytes is the metadata text a PV's copies were parsed from.
+func metadataBytes(pv *lvm.PV) int {
+	n := 0
+	for _, md := range pv.Metadata {
+		n += md.Size
+	}
+	return n
 }
 
 // pvScan is what scanning one device found: a PV, nothing, or an error.
@@ -108,8 +159,8 @@ type pvScan struct {
 	err error
 }
 
-// scanPV reads the LVM2 label of d. No label is not an error.
-func scanPV(d blockdev.Device) pvScan {
+// scanDevicePV reads the LVM2 label of d. No label is not an error.
+func scanDevicePV(d blockdev.Device) pvScan {
 	f, err := blockdev.Open(d)
 	if err != nil {
 		return pvScan{err: err}
