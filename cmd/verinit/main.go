@@ -42,6 +42,8 @@ func commands() []command {
 		{"initramfs", "-o FILE [flags]",
 			"write the initramfs: the init, kernel modules and files, as a newc cpio",
 			"Write a newc cpio archive: the init as `/init`, the directories and `/dev/console`, the modules named with `--module` with everything they depend on (`modules.dep`, `modules.softdep`; built-ins skipped per `modules.builtin`, and names a built-in declares per `modules.builtin.modinfo`, such as `crypto-sha256`; compressed modules decompressed at pack time), and the load list `/lib/modules/verinit.load` the init follows.\n\n" +
+				"A modules directory without `modules.dep` (an extracted kernel package, a Buildroot or Yocto staging tree before depmod) needs no depmod: the dependencies, aliases and softdeps are computed from the modules themselves as depmod computes them (the symbols each exports and uses, its `.modinfo`).\n\n" +
+				"The target architecture is the modules' (from their ELF header), or `--arch`. Without `--init`, the init built for it is packed: `bin/linux-ARCH/init` from `make cross` beside this verinit or under `bin/` of the working directory, or the init beside this verinit if it is built for that architecture. An init built for another machine than the modules is refused. The default module set is that architecture's (see README).\n\n" +
 				"The output is reproducible: the same inputs give the same bytes (`SOURCE_DATE_EPOCH` sets the timestamps, default 0). Prints the archive's size, its modules, the built-in ones and the ones not found.",
 			runInitramfs},
 		{"sign", "--key KEY --cert CERT ROOTHASH|--root-hash-file F [flags]",
