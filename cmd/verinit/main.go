@@ -64,11 +64,13 @@ func commands() []command {
 			runVerityDump},
 		{"inspect", "DISK... [flags]",
 			"dry run of the init on disk images: partitions, verity pairs, and the root a command line selects",
-			"The init's dry run on disk images (or block devices, read-only): list each disk's partitions with their Discoverable Partitions type names, flags and verity pairs, and the LVM2 volume groups with each logical volume's table or the reason it would be refused. Then make the init's own decision for the given command line (the same code, on the images as disks vda, vdb, ...) and, for a verified root, the same checks (superblock, root hash against the tree), and print the dm table the init would load, or the error it would stop with (exit 1).",
+			"The init's dry run on disk images (or block devices, read-only): list each disk's partitions with their Discoverable Partitions type names, flags and verity pairs, and the LVM2 volume groups with each logical volume's table or the reason it would be refused. Then make the init's own decision for the given command line (the same code, on the images as disks vda, vdb, ...) and, for a verified root, the same checks (superblock, root hash against the tree), and print the dm table the init would load, or the error it would stop with (exit 1).\n\n" +
+				"Auto-discovery (no `root=`) looks for the root partition types of one architecture: `--arch`, or the one whose root types the disks hold; with none or several, give `--arch`.",
 			runInspect},
 		{"disk create", "OUT.img --rootfs DIR|IMAGE [flags]",
 			"write an A/B GPT disk image with Discoverable Partitions root and root-verity partitions",
-			"Write a complete A/B GPT disk image, from a directory (with mksquashfs or mkfs.erofs, no root privileges needed) or from a file system image: per slot a root partition `root-a`, `root-b`, ... and its root-verity partition `root-a-verity`, ..., each slot verity-formatted, the partition UUIDs derived from its root hash. Prints for each slot its partitions, root hash and the kernel command line a boot loader should pass.",
+			"Write a complete A/B GPT disk image, from a directory (with mksquashfs or mkfs.erofs, no root privileges needed) or from a file system image: per slot a root partition `root-a`, `root-b`, ... and its root-verity partition `root-a-verity`, ..., each slot verity-formatted, the partition UUIDs derived from its root hash. Prints for each slot its partitions, root hash and the kernel command line a boot loader should pass.\n\n" +
+				"The partition types are those of the root's architecture: the one its programs are built for (from the ELF header of `sbin/init`, `bin/sh`, ... in the DIR), or `--arch`, which an IMAGE needs.",
 			runDiskCreate},
 		{"lvm dump", "DEV... [flags]",
 			"print the LVM2 metadata of devices or images as JSON, as the init reads it",
