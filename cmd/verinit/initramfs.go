@@ -168,16 +168,20 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
 	}
+	var notes []string // what the modules are, in parentheses
 	if rep.Arch != "" {
-		fmt.Fprintf(stdout, " (%s)", rep.Arch)
-	}
-	if rep.Computed {
-		fmt.Fprint(stdout, ", dependencies and aliases computed from the modules (no modules.dep)")
+		notes = append(notes, string(rep.Arch))
 	}
 	if len(rep.Modules) > 0 {
 		c := rep.Classes
-		fmt.Fprintf(stdout, " (loaded at start %d, by device modalias %d, for device-mapper %d, for the root file system %d, as dependencies %d; %d aliases)",
-			c[loadlist.Start], c[loadlist.Storage], c[loadlist.DM], c[loadlist.FS], c[loadlist.Dep], rep.Aliases)
+		notes = append(notes, fmt.Sprintf("loaded at start %d, by device modalias %d, for device-mapper %d, for the root file system %d, as dependencies %d",
+			c[loadlist.Start], c[loadlist.Storage], c[loadlist.DM], c[loadlist.FS], c[loadlist.Dep]), fmt.Sprintf("%d aliases", rep.Aliases))
+	}
+	if rep.Computed {
+		notes = append(notes, "dependencies and aliases computed from the modules, without modules.dep")
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(stdout, " (%s)", strings.Join(notes, "; "))
 	}
 	if len(rep.Builtin) > 0 {
 		fmt.Fprintf(stdout, ", built in: %s", strings.Join(rep.Builtin, " "))

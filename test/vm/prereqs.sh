@@ -23,6 +23,9 @@ xz:xz-utils
 gzip:gzip
 depmod:kmod
 dpkg-deb:dpkg
+qemu-aarch64:qemu-user
+qemu-arm:qemu-user
+qemu-riscv64:qemu-user
 blkid:util-linux
 veritysetup:cryptsetup-bin
 lvm:lvm2
