@@ -45,7 +45,9 @@ type FileMap struct {
 
 // Spec says what goes into the initramfs.
 type Spec struct {
-	// Init is the host path of the init binary, packed as /init with mode 0755.
+	// Init is the host path of the init binary, packed as /init with mode
+	// 0755. An ELF init must be built for the machine of the modules (a
+	// script is not checked).
 	Init string
 	// ModulesDir is the modules directory of the target kernel, for example
 	// /lib/modules/6.1.0-56-amd64; "" packs no modules (and an empty load list).
