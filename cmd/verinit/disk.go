@@ -33,7 +33,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		size:       fs.String("size", "", "disk size in `bytes`, or with a K, M, G or T suffix (powers of 1024); default: just large enough"),
 		sectorSize: fs.Int("sector-size", 512, "logical sector `size` of the target disk: 512 or 4096"),
 		fs:         fs.String("fs", image.FSSquashfs, "`type` of file system made from a DIR: squashfs or erofs"),
-		arch:       fs.String("arch", string(dps.NativeArch()), "`architecture` of the DPS partition types: x86-64, arm64, riscv64, ..."),
+		arch:       fs.String("arch", "", "`architecture` of the DPS partition types: x86-64, arm64, arm, riscv64, ... (default: that of the programs in a DIR, such as sbin/init; required with an IMAGE)"),
 		print:      fs.String("print", "", "also print boot loader configuration: `barebox` (blspec entries and bootchooser settings)"),
 		linux:      fs.String("linux", "/linux", "with --print barebox: the kernel's `path` in the blspec entries, on the partition that holds them"),
 		initrd:     fs.String("initrd", "/initrd", "with --print barebox: the initramfs's `path` in the blspec entries"),
@@ -58,6 +58,21 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--rootfs: %w", err)
 	}
+	if !st.IsDir() && flagSet(fs, "fs") {
+		return fmt.Errorf("--fs applies only when --rootfs is a directory: %w", errUsage)
+	}
+	// The partition types name the architecture the root runs on: the
+	// host's would be a guess.
+	if spec.Arch == "" {
+		if !st.IsDir() {
+			return fmt.Errorf("--rootfs %s is a file system image, whose programs verinit does not read: give --arch: %w", *f.rootfs, errUsage)
+		}
+		a, _, err := image.TreeArch(*f.rootfs)
+		if err != nil {
+			return fmt.Errorf("--rootfs %s: %w: give --arch", *f.rootfs, err)
+		}
+		spec.Arch = a
+	}
 	if st.IsDir() {
 		tmp, err := os.MkdirTemp(filepath.Dir(out), ".verinit-rootfs-")
 		if err != nil {
@@ -69,9 +84,6 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		if flagSet(fs, "fs") {
-			return fmt.Errorf("--fs applies only when --rootfs is a directory: %w", errUsage)
-		}
 		spec.Image = *f.rootfs
 	}
 
@@ -112,9 +124,13 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	if *f.print != "" && *f.print != "barebox" {
 		return spec, fmt.Errorf("--print %q: want barebox: %w", *f.print, errUsage)
 	}
-	arch, err := dps.ParseArch(*f.arch)
-	if err != nil {
-		return spec, fmt.Errorf("--arch: %v: %w", err, errUsage)
+	var arch dps.Arch
+	if *f.arch != "" {
+		a, err := dps.ParseArch(*f.arch)
+		if err != nil {
+			return spec, fmt.Errorf("--arch: %v: %w", err, errUsage)
+		}
+		arch = a
 	}
 	size, err := parseSize(*f.size)
 	if err != nil {

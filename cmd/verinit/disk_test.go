@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"os"
@@ -13,8 +14,23 @@ import (
 	"github.com/verinit/verinit/pkg/gpt"
 )
 
-// diskRootfs writes a small root tree.
+// diskRootfs writes a small root tree whose programs are built for arm64
+// (only their ELF headers: enough for disk create to tell).
 func diskRootfs(t *testing.T) string {
+	t.Helper()
+	dir := scriptRootfs(t)
+	writeELF(t, filepath.Join(dir, "bin", "busybox"), elf.ELFCLASS64, elf.EM_AARCH64, elf.ET_EXEC)
+	if err := os.MkdirAll(filepath.Join(dir, "sbin"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("../bin/busybox", filepath.Join(dir, "sbin", "init")); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// scriptRootfs writes a root tree without programs.
+func scriptRootfs(t *testing.T) string {
 	t.Helper()
 	dir := filepath.Join(t.TempDir(), "rootfs")
 	if err := os.MkdirAll(filepath.Join(dir, "etc"), 0o755); err != nil {
@@ -35,6 +51,7 @@ func runCLI(t *testing.T, args ...string) (code int, stdout, stderr string) {
 
 func TestDiskExitCodes(t *testing.T) {
 	rootfs := diskRootfs(t)
+	scripts := scriptRootfs(t)
 	dir := t.TempDir()
 	out := filepath.Join(dir, "disk.img")
 	notDir := filepath.Join(dir, "file")
@@ -67,6 +84,9 @@ func TestDiskExitCodes(t *testing.T) {
 		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk create: --rootfs: stat"},
 		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},
 		{"output is a directory", []string{"disk", "create", dir, "--rootfs", rootfs}, 1, "", "is not a regular file"},
+		{"no program tells the architecture", []string{"disk", "create", out, "--rootfs", scripts}, 1, "",
+			"verinit disk create: --rootfs " + scripts + ": image: no ELF program in the root file system (looked at sbin/init, bin/sh, bin/busybox, usr/bin/env and in usr/sbin/, usr/bin/, sbin/, bin/): give --arch\n"},
+		{"an image needs --arch", []string{"disk", "create", out, "--rootfs", notDir}, 2, "", "--rootfs " + notDir + " is a file system image, whose programs verinit does not read: give --arch"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, stdout, stderr := runCLI(t, tc.args...)
@@ -198,6 +218,9 @@ func TestDiskCreateBarebox(t *testing.T) {
 	var rep diskOut
 	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
 		t.Fatal(err)
+	}
+	if rep.Arch != "arm64" {
+		t.Errorf("arch %q, want arm64 from the rootfs's sbin/init", rep.Arch)
 	}
 	if rep.Barebox == nil || len(rep.Barebox.Entries) != 2 {
 		t.Fatalf("barebox %+v", rep.Barebox)

@@ -3,8 +3,10 @@ package main
 import (
 	"bytes"
 	"cmp"
+	"errors"
 	"fmt"
 	"io"
+	iofs "io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,6 +14,8 @@ import (
 	"time"
 
 	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/elfarch"
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
@@ -22,7 +26,8 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("initramfs", stderr)
 	out := fs.String("o", "", "write the archive to `FILE` (required unless --list)")
 	list := fs.String("list", "", "print the entries of the initramfs `FILE` (gzip, zstd, xz or none) instead of writing one")
-	initPath := fs.String("init", "", "the init `binary` packed as /init (default: the init beside this verinit)")
+	initPath := fs.String("init", "", "the init `binary` packed as /init (default: bin/linux-ARCH/init of make cross for the target architecture, or the init beside this verinit if it is built for it)")
+	archName := fs.String("arch", "", "the target `architecture`, such as amd64, arm64, arm or riscv64 (default: the modules' own, from their ELF header); the init must be built for it")
 	release := fs.String("kernel-release", "", "pack modules of kernel `REL` from /lib/modules/REL (default: the running kernel's)")
 	modulesDir := fs.String("modules-dir", "", "take modules from `DIR` instead of /lib/modules/REL")
 	noModules := fs.Bool("no-modules", false, "pack no kernel modules")
@@ -30,7 +35,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	compression := fs.String("compression", "zstd", "archive compression: zstd, gzip, xz or none (checked against the kernel's CONFIG_RD_* options when its configuration is found)")
 	asJSON := fs.Bool("json", false, "print JSON: the report on the archive written, or with --list its entries")
 	var mods, files, policies, certs listFlag
-	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: a set for virtio, SCSI, SATA, NVMe, USB and MMC storage, loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
+	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: the architecture's set of virtio, SCSI, NVMe, USB and SD/eMMC storage drivers (SATA on PCs; virtio-mmio and SoC controllers on ARM and RISC-V), loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed; see docs/security.md")
@@ -49,12 +54,13 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	spec := initramfs.Spec{Init: *initPath, Modules: mods, Eager: *eager, Compression: *compression}
-	if spec.Init == "" {
-		self, err := os.Executable()
+	var target dps.Arch
+	if *archName != "" {
+		a, err := dps.ParseArch(*archName)
 		if err != nil {
-			return err
+			return fmt.Errorf("--arch: %v: %w", err, errUsage)
 		}
-		spec.Init = filepath.Join(filepath.Dir(self), "init")
+		target = a
 	}
 	if !*noModules {
 		rel := *release
@@ -75,6 +81,19 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			rel = filepath.Base(spec.ModulesDir)
 		}
 		spec.KernelRelease = rel
+		// The modules say which machine the kernel runs on.
+		h, first, err := initramfs.ModulesMachine(spec.ModulesDir)
+		switch {
+		case errors.Is(err, iofs.ErrNotExist): // no module files: Build says what is wrong
+		case err != nil:
+			return err
+		case target != "" && h.Arch() != target:
+			return fmt.Errorf("--arch %s, but the modules in %s are for %v (%s)", target, spec.ModulesDir, h, first)
+		case h.Arch() == "" && spec.Init == "":
+			return fmt.Errorf("the modules in %s are for %v, which verinit has no init for: give --init", spec.ModulesDir, h)
+		default:
+			target = h.Arch()
+		}
 	}
 	// The release of the modules packed, else the one named (--no-modules).
 	if err := checkKernelUnpacks(spec.Compression, spec.ModulesDir, cmp.Or(spec.KernelRelease, *release)); err != nil {
@@ -106,6 +125,20 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		}
 		spec.Contents[fmt.Sprintf("/etc/verinit/certs/%02d-%s", i, filepath.Base(strings.TrimSuffix(c, ".pem"))+".pem")] = b
 	}
+	switch {
+	case spec.Init == "" && target == "":
+		return fmt.Errorf("no --init, and no modules to tell the target architecture: give --init or --arch: %w", errUsage)
+	case spec.Init == "":
+		p, err := findInit(target)
+		if err != nil {
+			return err
+		}
+		spec.Init = p
+	case *archName != "":
+		if err := checkInitArch(spec.Init, target); err != nil {
+			return err
+		}
+	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
 	spec.MTime = time.Unix(0, 0)
 	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
@@ -128,17 +161,27 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	}
 	if *asJSON {
 		return writeJSON(stdout, initramfsReport{Archive: *out, Bytes: buf.Len(), Compression: spec.Compression,
-			UncompressedBytes: rep.UncompressedBytes, KernelRelease: spec.KernelRelease, Entries: rep.Files,
-			Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing})
+			UncompressedBytes: rep.UncompressedBytes, Init: spec.Init, KernelRelease: spec.KernelRelease, Arch: string(rep.Arch),
+			DepsComputed: rep.Computed, Entries: rep.Files, Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing})
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, len(rep.Modules))
+	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, len(rep.Modules))
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
 	}
+	var notes []string // what the modules are, in parentheses
+	if rep.Arch != "" {
+		notes = append(notes, string(rep.Arch))
+	}
 	if len(rep.Modules) > 0 {
 		c := rep.Classes
-		fmt.Fprintf(stdout, " (loaded at start %d, by device modalias %d, for device-mapper %d, for the root file system %d, as dependencies %d; %d aliases)",
-			c[loadlist.Start], c[loadlist.Storage], c[loadlist.DM], c[loadlist.FS], c[loadlist.Dep], rep.Aliases)
+		notes = append(notes, fmt.Sprintf("loaded at start %d, by device modalias %d, for device-mapper %d, for the root file system %d, as dependencies %d",
+			c[loadlist.Start], c[loadlist.Storage], c[loadlist.DM], c[loadlist.FS], c[loadlist.Dep]), fmt.Sprintf("%d aliases", rep.Aliases))
+	}
+	if rep.Computed {
+		notes = append(notes, "dependencies and aliases computed from the modules, without modules.dep")
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(stdout, " (%s)", strings.Join(notes, "; "))
 	}
 	if len(rep.Builtin) > 0 {
 		fmt.Fprintf(stdout, ", built in: %s", strings.Join(rep.Builtin, " "))
@@ -156,7 +199,10 @@ type initramfsReport struct {
 	Bytes             int      `json:"bytes"`
 	Compression       string   `json:"compression"`
 	UncompressedBytes int64    `json:"uncompressed_bytes"`
+	Init              string   `json:"init"`
 	KernelRelease     string   `json:"kernel_release,omitempty"`
+	Arch              string   `json:"arch,omitempty"`
+	DepsComputed      bool     `json:"dependencies_computed,omitempty"`
 	Entries           int      `json:"entries"`
 	Modules           []string `json:"modules"`
 	Builtin           []string `json:"builtin,omitempty"`
@@ -185,4 +231,71 @@ func checkKernelUnpacks(method, modulesDir, release string) error {
 		return fmt.Errorf("%w; give --compression gzip", err)
 	}
 	return nil
+}
+
+// findInit returns the init built for arch that this verinit knows of:
+// bin/linux-GOARCH/init of make cross beside it (from bin/verinit, or from
+// bin/linux-X/verinit), the init beside it (make build), or the same under
+// bin/ of the working directory (the repository, with go run); an init is
+// taken only if its ELF header says it is built for arch.
+func findInit(arch dps.Arch) (string, error) {
+	goarch := arch.GOARCH()
+	if goarch == "" {
+		return "", fmt.Errorf("no Go port builds an init for %s: give --init", arch)
+	}
+	sub := filepath.Join("linux-"+goarch, "init")
+	var dirs []string
+	if self, err := os.Executable(); err == nil {
+		if real, err := filepath.EvalSymlinks(self); err == nil {
+			self = real
+		}
+		dirs = append(dirs, filepath.Dir(self))
+	}
+	dirs = append(dirs, "bin")
+	var looked []string
+	seen := map[string]bool{}
+	for _, d := range dirs {
+		for _, p := range []string{filepath.Join(d, sub), filepath.Join(d, "..", sub), filepath.Join(d, "init")} {
+			p = filepath.Clean(p)
+			if seen[p] {
+				continue
+			}
+			seen[p] = true
+			h, err := readELFHeader(p)
+			switch {
+			case errors.Is(err, iofs.ErrNotExist):
+				looked = append(looked, p)
+			case err != nil:
+				looked = append(looked, fmt.Sprintf("%s (%v)", p, err))
+			case h.Arch() != arch:
+				looked = append(looked, fmt.Sprintf("%s (for %s)", p, h))
+			default:
+				return p, nil
+			}
+		}
+	}
+	return "", fmt.Errorf("no init built for %s (looked for %s): run make cross, or give --init", arch, strings.Join(looked, ", "))
+}
+
+// checkInitArch refuses an init that is not built for arch (--arch).
+func checkInitArch(p string, arch dps.Arch) error {
+	h, err := readELFHeader(p)
+	switch {
+	case errors.Is(err, elfarch.ErrNotELF):
+		return nil // a script: the kernel runs it with the initramfs's /bin/sh
+	case err != nil:
+		return fmt.Errorf("--init: %w", err)
+	case h.Arch() != arch:
+		return fmt.Errorf("--init %s is built for %v, but --arch is %s", p, h, arch)
+	}
+	return nil
+}
+
+func readELFHeader(p string) (elfarch.Header, error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return elfarch.Header{}, err
+	}
+	defer f.Close()
+	return elfarch.Read(f)
 }

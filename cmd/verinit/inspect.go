@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/verinit/verinit/pkg/activate"
@@ -67,6 +69,7 @@ type inspectVG struct {
 }
 
 type inspectReport struct {
+	Arch     string           `json:"arch,omitempty"` // whose DPS root types count
 	Disks    []inspectDisk    `json:"disks"`
 	VGs      []inspectVG      `json:"volume_groups,omitempty"`
 	LVMError string           `json:"lvm_error,omitempty"`
@@ -78,7 +81,7 @@ type inspectReport struct {
 func runInspect(args []string, stdout, stderr io.Writer) error {
 	fs := newFlags("inspect", stderr)
 	line := fs.String("cmdline", "", "the kernel command line to decide for (default: none, i.e. Discoverable Partitions auto-discovery)")
-	arch := fs.String("arch", string(dps.NativeArch()), "the `architecture` whose DPS root types count")
+	arch := fs.String("arch", "", "the `architecture` whose DPS root types count (default: the one whose root types the disks hold; needed only for auto-discovery)")
 	loader := fs.String("loader-partuuid", "", "the `PARTUUID` of the partition the boot loader started from, as it reports it in the EFI variable LoaderDevicePartUUID (default: none, as without EFI)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	paths, err := parseMixed(fs, args)
@@ -89,9 +92,11 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	a, err := dps.ParseArch(*arch)
-	if err != nil {
-		return fmt.Errorf("--arch: %v: %w", err, errUsage)
+	var a dps.Arch
+	if *arch != "" {
+		if a, err = dps.ParseArch(*arch); err != nil {
+			return fmt.Errorf("--arch: %v: %w", err, errUsage)
+		}
 	}
 	var loaderGUID gpt.GUID
 	if *loader != "" {
@@ -104,7 +109,15 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	defer im.Close()
-	rep := inspectReport{Cmdline: *line}
+	var noRoot error // auto-discovery with no root type of any architecture
+	if a == "" {
+		if a, err = diskArch(im, *line); errors.Is(err, errNoRootTypes) {
+			noRoot = err
+		} else if err != nil {
+			return err
+		}
+	}
+	rep := inspectReport{Cmdline: *line, Arch: string(a)}
 	for i, path := range paths {
 		rep.Disks = append(rep.Disks, describeDisk(im, fmt.Sprintf("vd%c", 'a'+i), path))
 	}
@@ -112,7 +125,10 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if im.View.LVMError != nil {
 		rep.LVMError = im.View.LVMError.Error()
 	}
-	dec, derr := decide(im, *line, a, loaderGUID)
+	dec, derr := (*inspectDecision)(nil), noRoot
+	if noRoot == nil {
+		dec, derr = decide(im, *line, a, loaderGUID)
+	}
 	if derr != nil {
 		rep.Error = derr.Error()
 	} else {
@@ -327,4 +343,42 @@ func matchDevNum(m rootdev.Match, lvNums map[string]string) string {
 		return lvNums[m.LV.Name]
 	}
 	return m.Device.DevNum()
+}
+
+// errNoRootTypes is inspect's answer to auto-discovery on disks without a
+// DPS root type: whatever the architecture, the init would find no root.
+var errNoRootTypes = errors.New("root: the disks hold no Discoverable Partitions root partition of any architecture (the init would wait, then fail)")
+
+// diskArch is inspect's architecture without --arch: the one whose DPS
+// root (or root-verity) partition types the disks hold. The host's would
+// be a guess: a disk for an arm64 board inspected on a PC would find no
+// root. It matters only when the command line leaves the root to
+// auto-discovery; then the types of several architectures are a usage
+// error asking for --arch, and none at all is errNoRootTypes. Otherwise
+// "" is returned.
+func diskArch(im *images.Images, line string) (dps.Arch, error) {
+	var found []string
+	for _, name := range rootdev.SortedDisks(im.View) {
+		d := im.View.Disks[name]
+		if d.Err != nil {
+			continue
+		}
+		for _, p := range d.Table.Partitions {
+			if role, a, ok := dps.Identify(p.Type); ok && (role == dps.Root || role == dps.RootVerity) && !slices.Contains(found, string(a)) {
+				found = append(found, string(a))
+			}
+		}
+	}
+	if len(found) == 1 {
+		return dps.Arch(found[0]), nil
+	}
+	cfg, err := config.Parse(cmdline.Parse(line), config.Packed{})
+	if err != nil || !cfg.AutoRoot {
+		return "", nil // decide reports the error; no discovery, no architecture needed
+	}
+	if len(found) == 0 {
+		return "", errNoRootTypes
+	}
+	slices.Sort(found)
+	return "", fmt.Errorf("the disks hold root partitions of %s: give --arch: %w", strings.Join(found, " and "), errUsage)
 }

@@ -133,3 +133,49 @@ func TestInspectLoader(t *testing.T) {
 		t.Errorf("a bad PARTUUID: exit %d, %s", code, out)
 	}
 }
+
+// TestInspectArch: without --arch, auto-discovery looks for the root types
+// the disks hold, asks for --arch when they hold several architectures',
+// and finds no root when they hold none.
+func TestInspectArch(t *testing.T) {
+	disk, rootHash := dpsDisk(t)
+	arm := filepath.Join(t.TempDir(), "arm.img")
+	if err := os.Truncate(disk, 8<<20); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(arm, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(arm, 4<<20); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sfdisk", "-q", "--no-reread", "--no-tell-kernel", arm)
+	cmd.Stdin = strings.NewReader("label: gpt\nsize=1MiB, type=b921b045-1df0-41c3-af44-4c6f280d3fae, name=root-arm64\n")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("sfdisk: %v\n%s", err, b)
+	}
+	garbage := filepath.Join(t.TempDir(), "garbage")
+	if err := os.WriteFile(garbage, []byte(strings.Repeat("x", 1<<20)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"the disk's root types", []string{disk}, 0, `"arch": "x86-64"`},
+		{"several architectures", []string{disk, arm}, 2, "verinit inspect: the disks hold root partitions of arm64 and x86-64: give --arch"},
+		{"several, --arch picks", []string{disk, arm, "--arch", "x86-64"}, 0, `"root": "/dev/vda1"`},
+		{"none: no root, whatever the architecture", []string{garbage}, 1, `"error": "root: the disks hold no Discoverable Partitions root partition of any architecture (the init would wait, then fail)"`},
+		{"none, --arch", []string{garbage, "--arch", "arm64"}, 1, `"error": "root: no arm64 root partition (Discoverable Partitions)`},
+		{"none, but no discovery", []string{garbage, "--cmdline", "roothash=" + rootHash}, 1, `"error"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, code := run(t, append([]string{"inspect", "--json"}, tc.args...)...)
+			if code != tc.code || !strings.Contains(got, tc.want) {
+				t.Errorf("exit %d, output %s; want exit %d with %q", code, got, tc.code, tc.want)
+			}
+		})
+	}
+}

@@ -42,6 +42,8 @@ func commands() []command {
 		{"initramfs", "-o FILE [flags]",
 			"write the initramfs: the init, kernel modules and files, as a newc cpio",
 			"Write a newc cpio archive: the init as `/init`, the directories and `/dev/console`, the modules named with `--module` with everything they depend on (`modules.dep`, `modules.softdep`; built-ins skipped per `modules.builtin`, and names a built-in declares per `modules.builtin.modinfo`, such as `crypto-sha256`; compressed modules decompressed at pack time), and the load list `/lib/modules/verinit.load` the init follows.\n\n" +
+				"A modules directory without `modules.dep` (an extracted kernel package, a Buildroot or Yocto staging tree before depmod) needs no depmod: the dependencies, aliases and softdeps are computed from the modules themselves as depmod computes them (the symbols each exports and uses, its `.modinfo`).\n\n" +
+				"The target architecture is the modules' (from their ELF header), or `--arch`. Without `--init`, the init built for it is packed: `bin/linux-ARCH/init` from `make cross` beside this verinit or under `bin/` of the working directory, or the init beside this verinit if it is built for that architecture. An init built for another machine than the modules is refused. The default module set is that architecture's (see README).\n\n" +
 				"The output is reproducible: the same inputs give the same bytes (`SOURCE_DATE_EPOCH` sets the timestamps, default 0). Prints the archive's size, its modules, the built-in ones and the ones not found.",
 			runInitramfs},
 		{"sign", "--key KEY --cert CERT ROOTHASH|--root-hash-file F [flags]",
@@ -63,11 +65,13 @@ func commands() []command {
 			runVerityDump},
 		{"inspect", "DISK... [flags]",
 			"dry run of the init on disk images: partitions, verity pairs, and the root a command line selects",
-			"The init's dry run on disk images (or block devices, read-only): list each disk's partitions with their Discoverable Partitions type names, flags and verity pairs, and the LVM2 volume groups with each logical volume's table or the reason it would be refused. Then make the init's own decision for the given command line (the same code, on the images as disks vda, vdb, ...) and, for a verified root, the same checks (superblock, root hash against the tree), and print the dm table the init would load, or the error it would stop with (exit 1).",
+			"The init's dry run on disk images (or block devices, read-only): list each disk's partitions with their Discoverable Partitions type names, flags and verity pairs, and the LVM2 volume groups with each logical volume's table or the reason it would be refused. Then make the init's own decision for the given command line (the same code, on the images as disks vda, vdb, ...) and, for a verified root, the same checks (superblock, root hash against the tree), and print the dm table the init would load, or the error it would stop with (exit 1).\n\n" +
+				"Auto-discovery (no `root=`) looks for the root partition types of one architecture: `--arch`, or the one whose root types the disks hold; with none or several, give `--arch`.",
 			runInspect},
 		{"disk create", "OUT.img --rootfs DIR|IMAGE [flags]",
 			"write an A/B GPT disk image with Discoverable Partitions root and root-verity partitions",
-			"Write a complete A/B GPT disk image, from a directory (with mksquashfs or mkfs.erofs, no root privileges needed) or from a file system image: per slot a root partition `root-a`, `root-b`, ... and its root-verity partition `root-a-verity`, ..., each slot verity-formatted, the partition UUIDs derived from its root hash. Prints for each slot its partitions, root hash and the kernel command line a boot loader should pass.",
+			"Write a complete A/B GPT disk image, from a directory (with mksquashfs or mkfs.erofs, no root privileges needed) or from a file system image: per slot a root partition `root-a`, `root-b`, ... and its root-verity partition `root-a-verity`, ..., each slot verity-formatted, the partition UUIDs derived from its root hash. Prints for each slot its partitions, root hash and the kernel command line a boot loader should pass.\n\n" +
+				"The partition types are those of the root's architecture: the one its programs are built for (from the ELF header of `sbin/init`, `bin/sh`, ... in the DIR), or `--arch`, which an IMAGE needs.",
 			runDiskCreate},
 		{"lvm dump", "DEV... [flags]",
 			"print the LVM2 metadata of devices or images as JSON, as the init reads it",

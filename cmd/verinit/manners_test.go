@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"debug/elf"
 	"encoding/json"
 	"flag"
 	"io"
@@ -78,9 +79,7 @@ func TestReadCommandsTakeJSON(t *testing.T) {
 
 	dir := t.TempDir()
 	initBin, initrd := filepath.Join(dir, "init"), filepath.Join(dir, "initrd")
-	if err := os.WriteFile(initBin, []byte("\x7fELF fake init"), 0o755); err != nil {
-		t.Fatal(err)
-	}
+	writeELF(t, initBin, elf.ELFCLASS64, elf.EM_X86_64, elf.ET_EXEC)
 	r := decode(t, 0, "initramfs", "--json", "-o", initrd, "--init", initBin, "--no-modules", "--compression", "zstd")
 	hasFields(t, "initramfs", r, "archive", "bytes", "compression", "uncompressed_bytes", "entries", "modules")
 	if r["archive"] != initrd || r["compression"] != "zstd" {
@@ -91,7 +90,7 @@ func TestReadCommandsTakeJSON(t *testing.T) {
 	found := false
 	for _, e := range ls["entries"].([]any) {
 		e := e.(map[string]any)
-		if e["name"] == "/init" && e["mode"] == "-rwxr-xr-x" && e["size"] == 14.0 {
+		if e["name"] == "/init" && e["mode"] == "-rwxr-xr-x" && e["size"] == 76.0 {
 			found = true
 		}
 	}

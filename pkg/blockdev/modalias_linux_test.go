@@ -60,3 +60,40 @@ func TestModaliases(t *testing.T) {
 		t.Errorf("no bus to read: %v", err)
 	}
 }
+
+// TestModaliasesDeviceTree: on a board whose devices the device tree
+// describes, the storage controllers sit on the platform and AMBA buses
+// with "of:" modaliases, so coldplug reads every bus (the loader asks for
+// it when a storage alias starts with "of:"), the named ones first.
+func TestModaliasesDeviceTree(t *testing.T) {
+	root := t.TempDir()
+	write := func(p, s string) {
+		t.Helper()
+		p = filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(s), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// As sysfs shows them on a Raspberry Pi 4 and on QEMU's virt machine.
+	write("amba/devices/9050000.mmc/modalias", "amba:d00041181\n")
+	write("cpu/devices/cpu0/modalias", "cpu:type:aarch64:feature:,0000,0001,0002\n")
+	write("platform/devices/fe340000.mmc/modalias", "of:NmmcT(null)Cbrcm,bcm2711-emmc2\n")
+	write("platform/devices/a003e00.virtio_mmio/modalias", "of:Nvirtio_mmioT(null)Cvirtio,mmio\n")
+	write("platform/devices/xhci-hcd.1.auto/modalias", "platform:xhci-hcd\n")
+	write("virtio/devices/virtio0/modalias", "virtio:d00000002v00001AF4\n")
+	var got []string
+	if err := Modaliases(root, []string{"virtio", "platform"}, true, func(a string) { got = append(got, a) }); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"of:Nvirtio_mmioT(null)Cvirtio,mmio", "of:NmmcT(null)Cbrcm,bcm2711-emmc2", "platform:xhci-hcd", // named, in sysfs order
+		"virtio:d00000002v00001AF4",
+		"amba:d00041181", "cpu:type:aarch64:feature:,0000,0001,0002", // then every other bus
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("Modaliases =\n%q\nwant\n%q", got, want)
+	}
+}

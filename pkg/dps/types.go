@@ -65,6 +65,17 @@ func NativeArch() Arch {
 	return archOfGOARCH(runtime.GOARCH)
 }
 
+// GOARCH returns the Go architecture (runtime.GOARCH) whose programs run
+// on a, or "" if Go has no port for it.
+func (a Arch) GOARCH() string {
+	for _, g := range goArches {
+		if g.arch == a {
+			return g.goarch
+		}
+	}
+	return ""
+}
+
 func archOfGOARCH(goarch string) Arch {
 	for _, g := range goArches {
 		if g.goarch == goarch {

@@ -283,7 +283,13 @@ func TestNativeArch(t *testing.T) {
 			if _, ok := TypeGUID(Root, got); !ok {
 				t.Errorf("no root type for %q", got)
 			}
+			if back := got.GOARCH(); back != goarch {
+				t.Errorf("%s.GOARCH() = %q, want %q", got, back, goarch)
+			}
 		}
+	}
+	if g := ArchIA64.GOARCH(); g != "" {
+		t.Errorf("ia64.GOARCH() = %q, want none", g)
 	}
 	if got, want := NativeArch(), archOfGOARCH(runtime.GOARCH); got != want {
 		t.Errorf("NativeArch() = %q, want %q", got, want)

@@ -2,9 +2,11 @@ package initramfs
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math"
 	"os"
 	"path"
@@ -15,6 +17,8 @@ import (
 
 	"github.com/u-root/u-root/pkg/cpio"
 
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/elfarch"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
@@ -41,7 +45,9 @@ type FileMap struct {
 
 // Spec says what goes into the initramfs.
 type Spec struct {
-	// Init is the host path of the init binary, packed as /init with mode 0755.
+	// Init is the host path of the init binary, packed as /init with mode
+	// 0755. An ELF init must be built for the machine of the modules (a
+	// script is not checked).
 	Init string
 	// ModulesDir is the modules directory of the target kernel, for example
 	// /lib/modules/6.1.0-56-amd64; "" packs no modules (and an empty load list).
@@ -51,9 +57,12 @@ type Spec struct {
 	// "" means the base name of ModulesDir.
 	KernelRelease string
 	// Modules are module names or aliases to pack with their dependencies,
-	// loaded at start; nil means modules.DefaultSet(), whose storage drivers
-	// load by modalias and device-mapper and file system modules when the
-	// init is about to use them. Needs ModulesDir.
+	// loaded at start; nil means modules.DefaultSet of the modules'
+	// architecture, whose storage drivers load by modalias and
+	// device-mapper and file system modules when the init is about to use
+	// them. Needs ModulesDir, which need not have depmod's files: without
+	// modules.dep the dependencies and aliases are computed from the
+	// modules (modules.Scan).
 	Modules []string
 	// Eager loads every packed module at start, as if each were named in
 	// Modules: the behaviour before loading by need.
@@ -74,9 +83,15 @@ type Spec struct {
 
 // Report describes a built initramfs.
 type Report struct {
-	Modules []string // modules packed, in load order
-	Builtin []string // requested or needed modules built into the kernel
-	Missing []string // requested modules not found (not packed)
+	// Arch is the architecture of the modules (from their ELF header),
+	// "" without modules or when DPS names none for their machine.
+	Arch dps.Arch
+	// Computed is true when the modules directory had no modules.dep and
+	// their dependencies and aliases were computed from the modules.
+	Computed bool
+	Modules  []string // modules packed, in load order
+	Builtin  []string // requested or needed modules built into the kernel
+	Missing  []string // requested modules not found (not packed)
 	// Classes counts the packed modules by when the init loads them
 	// (indexed by loadlist.Class); Aliases the aliases in the load list.
 	Classes map[loadlist.Class]int
@@ -185,6 +200,10 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: init: %w", err)
 	}
+	initHeader, initIsELF, err := readInitHeader(spec.Init)
+	if err != nil {
+		return nil, err
+	}
 	if err := t.add(initPath, &entry{mode: cpio.S_IFREG | 0o755, src: spec.Init, size: size}); err != nil {
 		return nil, err
 	}
@@ -196,7 +215,14 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 	if release != "" && !validRelease(release) {
 		return nil, fmt.Errorf("initramfs: kernel release %q is not a single path element of printable ASCII", release)
 	}
-	loadList, err := addModules(t, spec, release, rep)
+	check := func(modulesHeader elfarch.Header, where string) error {
+		if initIsELF && !initHeader.SameMachine(modulesHeader) {
+			return fmt.Errorf("initramfs: init %s is built for %v, but the modules in %s are for %v (%s): pack the init built for %s",
+				spec.Init, initHeader, spec.ModulesDir, modulesHeader, where, cmp.Or(string(modulesHeader.Arch()), "their machine"))
+		}
+		return nil
+	}
+	loadList, err := addModules(t, spec, release, rep, check)
 	if err != nil {
 		return nil, err
 	}
@@ -228,7 +254,9 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 }
 
 // addModules adds the resolved modules to t and returns the load list.
-func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error) {
+// check is called with the modules' ELF header and the module it was read
+// from, before anything else is done with them.
+func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfarch.Header, string) error) ([]byte, error) {
 	rep.Classes = make(map[loadlist.Class]int)
 	var list loadlist.List
 	if spec.ModulesDir == "" {
@@ -237,11 +265,31 @@ func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error)
 		}
 	} else {
 		fsys := os.DirFS(spec.ModulesDir)
-		db, err := modules.LoadDB(fsys)
+		read := moduleReader(fsys)
+		header, first, err := modules.Machine(fsys, read)
+		switch {
+		case errors.Is(err, fs.ErrNotExist) && !modules.HasDepmodFiles(fsys):
+			return nil, fmt.Errorf("initramfs: modules directory %s has neither module files nor modules.dep", spec.ModulesDir)
+		case errors.Is(err, fs.ErrNotExist): // nothing to check
+		case err != nil:
+			return nil, fmt.Errorf("initramfs: modules directory %s: %w", spec.ModulesDir, err)
+		default:
+			if err := check(header, first); err != nil {
+				return nil, err
+			}
+			rep.Arch = header.Arch()
+		}
+		var db *modules.DB
+		if modules.HasDepmodFiles(fsys) {
+			db, err = modules.LoadDB(fsys)
+		} else {
+			rep.Computed = true
+			db, err = modules.Scan(fsys, read)
+		}
 		if err != nil {
 			return nil, fmt.Errorf("initramfs: modules directory %s: %w", spec.ModulesDir, err)
 		}
-		want := modules.DefaultSet()
+		want := modules.DefaultSet(rep.Arch)
 		if spec.Modules != nil {
 			want = want[:0]
 			for _, n := range spec.Modules {
@@ -266,6 +314,11 @@ func addModules(t *tree, spec Spec, release string, rep *Report) ([]byte, error)
 			data, err := readModule(fsys, m.Path, compression)
 			if err != nil {
 				return nil, fmt.Errorf("initramfs: module %s: %s: %w", m.Name, filepath.Join(spec.ModulesDir, m.Path), err)
+			}
+			// A tree may mix architectures (a module copied from another
+			// kernel); the kernel would refuse the odd one at boot.
+			if h, err := elfarch.Parse(data); first != "" && (err != nil || !h.SameMachine(header)) {
+				return nil, fmt.Errorf("initramfs: module %s: %s is not built for %v like %s", m.Name, filepath.Join(spec.ModulesDir, m.Path), header, first)
 			}
 			if err := t.add(path.Join(dir, ko), &entry{mode: cpio.S_IFREG | 0o644, data: data}); err != nil {
 				return nil, err
@@ -381,3 +434,47 @@ func writeEntry(rw cpio.RecordWriter, e *entry, ino, mtime uint64) error {
 type readerAt struct{ r io.ReaderAt }
 
 func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(p, off) }
+
+// readInitHeader reads the ELF header of the init. An init that is not ELF
+// (a script, which the kernel runs with the initramfs's /bin/sh) is not
+// checked against the modules: ok is false.
+func readInitHeader(p string) (h elfarch.Header, ok bool, err error) {
+	f, err := os.Open(p)
+	if err != nil {
+		return h, false, fmt.Errorf("initramfs: init: %w", err)
+	}
+	defer f.Close()
+	h, err = elfarch.Read(f)
+	switch {
+	case errors.Is(err, elfarch.ErrNotELF):
+		return h, false, nil
+	case err != nil:
+		return h, false, fmt.Errorf("initramfs: init %s: %w", p, err)
+	}
+	return h, true, nil
+}
+
+// moduleReader reads the module files of fsys for modules.Scan and
+// modules.Machine, decompressing them.
+func moduleReader(fsys fs.FS) modules.ReadFunc {
+	return func(p string) ([]byte, error) {
+		_, compression, ok := modules.SplitModulePath(p)
+		if !ok {
+			return nil, fmt.Errorf("%q is not a module file", p)
+		}
+		return readModule(fsys, p, compression)
+	}
+}
+
+// ModulesMachine returns the ELF header of the first module file of the
+// modules directory dir and that file's path relative to dir: the
+// architecture of the kernel the modules belong to. It returns an error
+// wrapping fs.ErrNotExist if dir has no module file.
+func ModulesMachine(dir string) (elfarch.Header, string, error) {
+	fsys := os.DirFS(dir)
+	h, p, err := modules.Machine(fsys, moduleReader(fsys))
+	if err != nil {
+		return h, p, fmt.Errorf("initramfs: modules directory %s: %w", dir, err)
+	}
+	return h, p, nil
+}

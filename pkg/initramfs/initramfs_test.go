@@ -3,6 +3,8 @@ package initramfs
 import (
 	"bytes"
 	"cmp"
+	"debug/elf"
+	"encoding/binary"
 	"io"
 	"os"
 	"os/exec"
@@ -15,6 +17,9 @@ import (
 
 	"github.com/u-root/u-root/pkg/cpio"
 
+	"github.com/verinit/verinit/internal/testkernel"
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/elfarch"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
@@ -108,9 +113,51 @@ func writeFile(t *testing.T, p string, data []byte, perm os.FileMode) string {
 	return p
 }
 
+// nativeELF returns body behind the ELF header of a program for the
+// machine the tests run on (the test binary's own), with the given
+// e_type: what the packer reads of an init or module.
+func nativeELF(t *testing.T, typ elf.Type, body string) []byte {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := os.Open(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return foreignELF(t, mustHeader(t, f), typ, body)
+}
+
+// foreignELF returns body behind an ELF header with h's class, byte
+// order and machine and the e_type typ.
+func foreignELF(t *testing.T, h elfarch.Header, typ elf.Type, body string) []byte {
+	t.Helper()
+	b := make([]byte, 20, 20+len(body))
+	copy(b, elf.ELFMAG)
+	b[elf.EI_CLASS], b[elf.EI_DATA], b[elf.EI_VERSION] = byte(h.Class), byte(h.Data), byte(elf.EV_CURRENT)
+	var bo binary.ByteOrder = binary.LittleEndian
+	if h.Data == elf.ELFDATA2MSB {
+		bo = binary.BigEndian
+	}
+	bo.PutUint16(b[16:], uint16(typ))
+	bo.PutUint16(b[18:], uint16(h.Machine))
+	return append(b, body...)
+}
+
+func mustHeader(t *testing.T, r io.ReaderAt) elfarch.Header {
+	t.Helper()
+	h, err := elfarch.Read(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
 func fakeInit(t *testing.T) string {
 	t.Helper()
-	return writeFile(t, filepath.Join(t.TempDir(), "init"), []byte("\x7fELF fake verinit init\n"), 0o755)
+	return writeFile(t, filepath.Join(t.TempDir(), "init"), nativeELF(t, elf.ET_EXEC, " fake verinit init\n"), 0o755)
 }
 
 func build(t *testing.T, spec Spec) ([]byte, Report) {
@@ -204,7 +251,10 @@ func TestBuildRealKernel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := modules.Resolve(db, modules.DefaultModules())
+	if rep.Arch != dps.NativeArch() || rep.Computed {
+		t.Errorf("Report.Arch, Computed = %q, %v; want %q from the modules, false (modules.dep is there)", rep.Arch, rep.Computed, dps.NativeArch())
+	}
+	plan, err := modules.Resolve(db, modules.DefaultModules(rep.Arch))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -319,7 +369,7 @@ func moduleTree(t *testing.T) (string, map[string][]byte) {
 	dir := filepath.Join(t.TempDir(), "6.1.0-test")
 	contents := make(map[string][]byte)
 	mod := func(name string) []byte {
-		b := []byte("\x7fELF" + strings.Repeat(name+" module body. ", 100))
+		b := nativeELF(t, elf.ET_REL, strings.Repeat(name+" module body. ", 100))
 		contents[name] = b
 		return b
 	}
@@ -484,6 +534,17 @@ func TestBuildNoModules(t *testing.T) {
 func TestBuildErrors(t *testing.T) {
 	dir, _ := moduleTree(t)
 	initBin := fakeInit(t)
+	nativeArch := mustHeader(t, bytes.NewReader(nativeELF(t, elf.ET_EXEC, "")))
+	// An init for arm64, or for x86-64 where the tests run on arm64.
+	otherArch := elfarch.Header{Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB, Type: elf.ET_EXEC, Machine: elf.EM_AARCH64}
+	if nativeArch.SameMachine(otherArch) {
+		otherArch.Machine = elf.EM_X86_64
+	}
+	otherInit := writeFile(t, filepath.Join(t.TempDir(), "init"), foreignELF(t, otherArch, elf.ET_EXEC, "init"), 0o755)
+	mixed := filepath.Join(t.TempDir(), "6.1.0-mixed")
+	writeFile(t, filepath.Join(mixed, "kernel/a.ko"), nativeELF(t, elf.ET_REL, "a"), 0o644)
+	writeFile(t, filepath.Join(mixed, "kernel/odd.ko"), foreignELF(t, otherArch, elf.ET_REL, "odd"), 0o644)
+	writeFile(t, filepath.Join(mixed, "modules.dep"), []byte("kernel/a.ko:\nkernel/odd.ko:\n"), 0o644)
 	tmp := t.TempDir()
 	src := writeFile(t, filepath.Join(tmp, "src"), []byte("x"), 0o644)
 	tests := []struct {
@@ -498,7 +559,11 @@ func TestBuildErrors(t *testing.T) {
 		{name: "mtime before 1970", spec: Spec{Init: initBin, MTime: time.Unix(-1, 0)}, wantErr: "outside 1970..2106"},
 		{name: "mtime after 2106", spec: Spec{Init: initBin, MTime: time.Unix(1<<32, 0)}, wantErr: "outside 1970..2106"},
 		{name: "modules without dir", spec: Spec{Init: initBin, Modules: []string{"ext4"}}, wantErr: "no modules directory"},
-		{name: "no modules.dep", spec: Spec{Init: initBin, ModulesDir: tmp}, wantErr: "modules: open modules.dep"},
+		{name: "no modules", spec: Spec{Init: initBin, ModulesDir: tmp}, wantErr: "modules directory " + tmp + " has neither module files nor modules.dep"},
+		{name: "init for another machine", spec: Spec{Init: otherInit, ModulesDir: dir},
+			wantErr: "initramfs: init " + otherInit + " is built for " + otherArch.String() + ", but the modules in " + dir + " are for " + nativeArch.String() + " (kernel/fs/gfs.ko.gz): pack the init built for " + string(nativeArch.Arch())},
+		{name: "module for another machine", spec: Spec{Init: initBin, ModulesDir: mixed, Modules: []string{"odd"}},
+			wantErr: "initramfs: module odd: " + mixed + "/kernel/odd.ko is not built for " + nativeArch.String() + " like kernel/a.ko"},
 		{name: "bad release", spec: Spec{Init: initBin, ModulesDir: dir, KernelRelease: "../x"}, wantErr: `kernel release "../x"`},
 		{name: "module not ELF", spec: Spec{Init: initBin, ModulesDir: dir, Modules: []string{"notelf"}}, wantErr: "module notelf: " + dir + "/kernel/fs/notelf.ko: not an ELF object"},
 		{name: "relative destination", spec: Spec{Init: initBin, Files: []FileMap{{Src: src, Dst: "etc/x"}}}, wantErr: `archive path "etc/x" is not absolute`},
@@ -541,4 +606,93 @@ func kernelModulesDir(t *testing.T) string {
 			"install a kernel's modules, or set VERINIT_NO_KERNEL=1 to skip the tests that need one", running, err)
 	}
 	return filepath.Join("/lib/modules", rel)
+}
+
+// TestBuildScanned packs real modules, compressed three ways, from a tree
+// without depmod's files: the dependencies come from their symbols and the
+// softdeps from their .modinfo, as modprobe would have them from depmod.
+func TestBuildScanned(t *testing.T) {
+	src := kernelModulesDir(t)
+	dir := filepath.Join(t.TempDir(), filepath.Base(src))
+	plain := make(map[string][]byte)
+	for _, m := range []struct{ path, tool string }{
+		{"kernel/fs/ext4/ext4.ko", "xz"},
+		{"kernel/fs/jbd2/jbd2.ko", "zstd"},
+		{"kernel/fs/mbcache.ko", "gzip"},
+		{"kernel/lib/crc16.ko", ""},
+		{"kernel/crypto/crc32c_generic.ko", "xz"},
+	} {
+		b, err := os.ReadFile(filepath.Join(src, m.path))
+		if err != nil {
+			t.Fatal(err)
+		}
+		plain[modules.Name(m.path)] = b
+		switch m.tool {
+		case "xz":
+			writeFile(t, filepath.Join(dir, m.path+".xz"), run(t, b, "xz", "--check=crc32", "-c"), 0o644)
+		case "zstd":
+			writeFile(t, filepath.Join(dir, m.path+".zst"), run(t, b, "zstd", "-q", "-c"), 0o644)
+		case "gzip":
+			writeFile(t, filepath.Join(dir, m.path+".gz"), run(t, b, "gzip", "-n", "-c"), 0o644)
+		default:
+			writeFile(t, filepath.Join(dir, m.path), b, 0o644)
+		}
+	}
+	data, rep := build(t, Spec{Init: fakeInit(t), ModulesDir: dir, Modules: []string{"ext4"}, MTime: testMTime, Compression: CompressionNone})
+	if want := []string{"crc32c_generic", "crc16", "jbd2", "mbcache", "ext4"}; !slices.Equal(rep.Modules, want) || !rep.Computed || len(rep.Missing) > 0 {
+		t.Errorf("Report: modules %q, computed %v, missing %q; want %q, true, none", rep.Modules, rep.Computed, rep.Missing, want)
+	}
+	byName := checkCommon(t, readArchive(t, CompressionNone, data), uint64(testMTime.Unix()))
+	list, err := loadlist.Parse(bytes.NewReader(byName["lib/modules/verinit.load"].data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range list.Modules {
+		if !bytes.Equal(byName[e.Path[1:]].data, plain[e.Name]) {
+			t.Errorf("%s: not the uncompressed module", e.Path)
+		}
+		// Both ext4 and jbd2 have "softdep pre: crypto-crc32c"; ext4
+		// waits for it through jbd2.
+		want := map[string][]string{"ext4": {"crc16", "jbd2", "mbcache"}, "jbd2": {"crc32c_generic"}}[e.Name]
+		if !slices.Equal(e.Deps, want) {
+			t.Errorf("%s waits for %q, want %q", e.Name, e.Deps, want)
+		}
+	}
+}
+
+// TestBuildDebianForeign packs Debian's arm64 and armhf kernels, whose
+// packages have no modules.dep, with their default sets; an init for
+// x86-64 is refused with one line naming both machines.
+func TestBuildDebianForeign(t *testing.T) {
+	for _, tc := range []struct {
+		debArch string
+		header  elfarch.Header
+		want    []string // some modules of the default set that must be packed
+	}{
+		{"arm64", elfarch.Header{Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB, Machine: elf.EM_AARCH64},
+			[]string{"virtio_mmio", "virtio_blk", "sdhci_iproc", "sdhci_of_arasan", "dw_mmc_rockchip", "nvme", "usb_storage", "dm_verity", "sha512_generic", "erofs"}},
+		{"armhf", elfarch.Header{Class: elf.ELFCLASS32, Data: elf.ELFDATA2LSB, Machine: elf.EM_ARM},
+			[]string{"virtio_mmio", "sdhci_omap", "sdhci_esdhc_imx", "sunxi_mmc", "armmmci", "ci_hdrc_imx", "dm_verity", "squashfs"}},
+	} {
+		t.Run(tc.debArch, func(t *testing.T) {
+			dir := testkernel.Foreign(t, tc.debArch)
+			init := writeFile(t, filepath.Join(t.TempDir(), "init"), foreignELF(t, tc.header, elf.ET_EXEC, "init"), 0o755)
+			data, rep := build(t, Spec{Init: init, ModulesDir: dir, MTime: testMTime})
+			if rep.Arch != tc.header.Arch() || !rep.Computed || len(rep.Missing) > 0 {
+				t.Errorf("Report: arch %q, computed %v, missing %q; want %s, true, none", rep.Arch, rep.Computed, rep.Missing, tc.header.Arch())
+			}
+			for _, m := range tc.want {
+				if !slices.Contains(rep.Modules, m) {
+					t.Errorf("%s not packed: %q", m, rep.Modules)
+				}
+			}
+			t.Logf("%s: %d modules, %d aliases, %d bytes; built in %q", dir, len(rep.Modules), rep.Aliases, len(data), rep.Builtin)
+
+			amd64 := writeFile(t, filepath.Join(t.TempDir(), "init"), foreignELF(t, elfarch.Header{Class: elf.ELFCLASS64, Data: elf.ELFDATA2LSB, Machine: elf.EM_X86_64}, elf.ET_EXEC, "init"), 0o755)
+			_, err := Build(io.Discard, Spec{Init: amd64, ModulesDir: dir})
+			if err == nil || strings.Contains(err.Error(), "\n") || !strings.Contains(err.Error(), "built for x86-64 (EM_X86_64), but the modules in "+dir+" are for "+tc.header.String()) {
+				t.Errorf("Build with an x86-64 init: %v; want one line naming x86-64 and %s", err, tc.header)
+			}
+		})
+	}
 }

@@ -281,3 +281,65 @@ func TestRunning(t *testing.T) {
 		t.Fatal("Running after every load ended: want nil")
 	}
 }
+
+// TestDeviceTree: the storage drivers of boards whose devices the device
+// tree describes load from the "of:", "platform:" and "amba:" modaliases
+// of their devices (aliases as Debian's arm64 and armhf kernels have
+// them, normalised as the packer writes them), and coldplug reads every
+// bus for them, the platform and AMBA buses first.
+func TestDeviceTree(t *testing.T) {
+	mods := []Module{
+		{Name: "sdhci", Class: "dep", Path: "/m/sdhci.ko"},
+		{Name: "sdhci_pltfm", Class: "dep", Path: "/m/sdhci-pltfm.ko", Deps: []string{"sdhci"}},
+		{Name: "sdhci_iproc", Class: "storage", Path: "/m/sdhci-iproc.ko", Deps: []string{"sdhci_pltfm"}},
+		{Name: "sdhci_of_arasan", Class: "storage", Path: "/m/sdhci-of-arasan.ko", Deps: []string{"sdhci_pltfm"}},
+		{Name: "virtio_mmio", Class: "storage", Path: "/m/virtio_mmio.ko"},
+		{Name: "xhci_plat_hcd", Class: "storage", Path: "/m/xhci-plat-hcd.ko"},
+		{Name: "armmmci", Class: "storage", Path: "/m/armmmci.ko"},
+		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	}
+	var aliases []modalias.Alias
+	for _, a := range []struct{ pattern, module string }{
+		{"of:N*T*Cbrcm,bcm2711-emmc2", "sdhci_iproc"},
+		{"of:N*T*Cbrcm,bcm2711-emmc2C*", "sdhci_iproc"},
+		{"of:N*T*Carasan,sdhci-5.1", "sdhci_of_arasan"},
+		{"of:N*T*Carasan,sdhci-5.1C*", "sdhci_of_arasan"},
+		{"of:N*T*Cvirtio,mmio", "virtio_mmio"},
+		{"acpi*:LNRO0005:*", "virtio_mmio"},
+		{"platform:xhci-hcd", "xhci_plat_hcd"},
+		{"amba:d???41181", "armmmci"},
+		{"fs-ext4", "ext4"},
+	} {
+		aliases = append(aliases, modalias.Alias{Pattern: modalias.Normalize(a.pattern), Module: a.module})
+	}
+	modalias.Sort(aliases)
+	rec := &recorder{}
+	l := newLoader(mods, aliases, Options{}, rec.sys)
+	if named, every := l.Buses(); !reflect.DeepEqual(named, []string{"amba", "platform"}) || !every {
+		t.Errorf("Buses = %q, %v; want [amba platform], every bus", named, every)
+	}
+	for dev, want := range map[string]string{
+		"of:NmmcT(null)Cbrcm,bcm2711-emmc2":                         "sdhci_iproc",     // Raspberry Pi 4
+		"of:NmmcT(null)Crockchip,rk3399-sdhci-5.1Carasan,sdhci-5.1": "sdhci_of_arasan", // the last compatible matches
+		"of:Nvirtio_mmioT(null)Cvirtio,mmio":                        "virtio_mmio",     // QEMU virt
+		"acpi:LNRO0005:":                                            "virtio_mmio",
+		"platform:xhci-hcd":                                         "xhci_plat_hcd", // made by dwc3
+		"amba:d00041181":                                            "armmmci",
+	} {
+		if got := l.devices.Lookup(dev); !reflect.DeepEqual(got, []string{want}) {
+			t.Errorf("Lookup(%s) = %q, want %s", dev, got, want)
+		}
+	}
+	if got := l.Modalias("of:NmmcT(null)Crockchip,rk3399-sdhci-5.1Carasan,sdhci-5.1"); !reflect.DeepEqual(got, []string{"sdhci_of_arasan"}) {
+		t.Errorf("Modalias(rk3399 eMMC) started %q, want sdhci_of_arasan", got)
+	}
+	// A compatible only some other driver claims loads nothing.
+	if got := l.Modalias("of:NmmcT(null)Cfsl,imx8mm-usdhc"); got != nil {
+		t.Errorf("Modalias(i.MX8) started %q", got)
+	}
+	l.Results()
+	want := []string{"/m/sdhci.ko|", "/m/sdhci-pltfm.ko|", "/m/sdhci-of-arasan.ko|"} // dependencies first
+	if !reflect.DeepEqual(rec.calls, want) {
+		t.Errorf("loaded %q, want %q", rec.calls, want)
+	}
+}

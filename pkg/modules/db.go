@@ -38,25 +38,32 @@ func LoadDB(fsys fs.FS) (*DB, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if err = parseFile(fsys, "modules.builtin", false, func(r io.Reader) error {
-		db.Builtin, err = ParseBuiltin(r)
-		return err
-	}); err != nil {
-		return nil, err
-	}
 	if err = parseFile(fsys, "modules.alias", false, func(r io.Reader) error {
 		db.Aliases, err = ParseAlias(r)
 		return err
 	}); err != nil {
 		return nil, err
 	}
-	if err = parseFile(fsys, "modules.builtin.modinfo", false, func(r io.Reader) error {
-		db.BuiltinAliases, err = ParseBuiltinModinfo(r)
-		return err
-	}); err != nil {
+	if err := loadBuiltin(fsys, &db); err != nil {
 		return nil, err
 	}
 	return &db, nil
+}
+
+// loadBuiltin reads modules.builtin and modules.builtin.modinfo, which the
+// kernel build writes (not depmod), into db. Both are optional.
+func loadBuiltin(fsys fs.FS, db *DB) error {
+	var err error
+	if err = parseFile(fsys, "modules.builtin", false, func(r io.Reader) error {
+		db.Builtin, err = ParseBuiltin(r)
+		return err
+	}); err != nil {
+		return err
+	}
+	return parseFile(fsys, "modules.builtin.modinfo", false, func(r io.Reader) error {
+		db.BuiltinAliases, err = ParseBuiltinModinfo(r)
+		return err
+	})
 }
 
 func parseFile(fsys fs.FS, name string, required bool, parse func(io.Reader) error) error {

@@ -1,6 +1,9 @@
 package modules
 
-import "github.com/verinit/verinit/pkg/modules/loadlist"
+import (
+	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
+)
 
 // Want is a module (or alias) to pack and when the init loads it.
 type Want struct {
@@ -8,13 +11,10 @@ type Want struct {
 	Class loadlist.Class // Start, Storage, DM or FS
 }
 
-// DefaultModules returns the modules a generic initramfs packs: block storage
-// drivers for virtio, SCSI/SATA, NVMe, USB and MMC, device-mapper with
-// dm-verity and its hash algorithms, and the root file systems squashfs,
-// erofs and ext4. Some of them are built into some kernels; [Resolve]
-// reports those as built in. The returned slice is new on each call.
-func DefaultModules() []string {
-	set := DefaultSet()
+// DefaultModules returns the names of [DefaultSet](arch). The returned
+// slice is new on each call.
+func DefaultModules(arch dps.Arch) []string {
+	set := DefaultSet(arch)
 	names := make([]string, len(set))
 	for i, w := range set {
 		names[i] = w.Name
@@ -22,23 +22,24 @@ func DefaultModules() []string {
 	return names
 }
 
-// DefaultSet returns [DefaultModules] with the class of each: a generic
-// initramfs must not pay for hardware that is absent, so storage drivers
-// load when a device matches one of their aliases, and device-mapper and
-// file systems only when the init is about to use them.
-func DefaultSet() []Want {
+// DefaultSet returns the modules a generic initramfs packs for a kernel of
+// architecture arch (the architecture of its modules): the block storage
+// drivers of that architecture's machines (see storageDrivers),
+// device-mapper with dm-verity and its hash algorithms, and the root file
+// systems squashfs, erofs and ext4. Some of them are built into some
+// kernels; [Resolve] reports those as built in, and names a kernel lacks
+// as missing. A generic initramfs must not pay for hardware that is
+// absent, so storage drivers load when a device matches one of their
+// aliases, and device-mapper and file systems only when the init is about
+// to use them. The returned slice is new on each call.
+func DefaultSet(arch dps.Arch) []Want {
 	var out []Want
 	add := func(c loadlist.Class, names ...string) {
 		for _, n := range names {
 			out = append(out, Want{Name: n, Class: c})
 		}
 	}
-	// virtio; SCSI disks, SATA; NVMe; USB storage; MMC / SD
-	add(loadlist.Storage, "virtio_pci", "virtio_blk", "virtio_scsi",
-		"sd_mod", "ahci",
-		"nvme",
-		"xhci_pci", "ehci_pci", "usb_storage", "uas",
-		"mmc_block", "sdhci_pci")
+	add(loadlist.Storage, storageDrivers(arch)...)
 	// device-mapper, verity, and the hashes a verity tree may use (by
 	// alias: every implementation, generic and accelerated, of a hash
 	// the kernel lacks, since without modprobe it cannot load one
@@ -47,4 +48,92 @@ func DefaultSet() []Want {
 	// root file systems
 	add(loadlist.FS, "squashfs", "erofs", "ext4")
 	return out
+}
+
+// storageDrivers returns the storage drivers of the default set for arch.
+// Every architecture gets virtio (what QEMU and clouds give), SCSI disks
+// (behind USB, virtio-scsi or a SAS card), NVMe, USB mass storage behind
+// xHCI on PCI, and the MMC block driver. PCs add SATA, EHCI and SD on PCI.
+// Boards of the ARM and RISC-V architectures describe their devices in a
+// device tree, so their controllers are platform devices matched by "of:"
+// aliases: these sets add virtio-mmio (QEMU's virt machines), the USB host
+// controllers built into common SoCs, and the SD/eMMC glue of SoC families
+// that Debian's kernel supports and boards commonly boot from (the comments
+// name them); other SoCs take --module. Architectures not listed get the
+// common drivers only. The returned slice is new on each call.
+func storageDrivers(arch dps.Arch) []string {
+	switch arch {
+	case dps.ArchX86_64, dps.ArchX86:
+		return []string{
+			"virtio_pci", "virtio_blk", "virtio_scsi",
+			"sd_mod", "ahci",
+			"nvme",
+			"xhci_pci", "ehci_pci", "usb_storage", "uas",
+			"mmc_block", "sdhci_pci",
+		}
+	case dps.ArchARM64:
+		return []string{
+			"virtio_pci", "virtio_mmio", "virtio_blk", "virtio_scsi",
+			"sd_mod", "ahci", // SATA on PCIe
+			"nvme",
+			// xHCI on PCIe (Raspberry Pi 4's VL805) and in SoCs: DWC3
+			// (Rockchip, i.MX8M, Amlogic, ZynqMP) makes an xhci-hcd
+			// platform device; DWC2 (Raspberry Pi 3); EHCI (Allwinner,
+			// Rockchip)
+			"xhci_pci", "xhci_plat_hcd", "dwc3", "dwc2", "ehci_pci", "ehci_platform",
+			"usb_storage", "uas",
+			"mmc_block",
+			"sdhci_iproc", "bcm2835", // Raspberry Pi 4, 400, CM4 (BCM2711 emmc2); Pi 3 (BCM2837 sdhost)
+			"sdhci_of_arasan",    // Rockchip RK3399 eMMC, Xilinx ZynqMP
+			"sdhci_of_dwcmshc",   // Rockchip RK3568, RK3588 eMMC
+			"dw_mmc_rockchip",    // Rockchip SD slots
+			"meson_gx_mmc",       // Amlogic S905, S922 (ODROID-C2/N2, Khadas, Libre Computer)
+			"sunxi_mmc",          // Allwinner A64, H5, H6, H616 (Pine64, Orange Pi)
+			"sdhci_esdhc_imx",    // NXP i.MX8M
+			"sdhci_tegra",        // NVIDIA Jetson
+			"sdhci_am654",        // TI K3: AM62x, AM64x, J721E (BeaglePlay, BeagleBone AI-64)
+			"sdhci_xenon_driver", // Marvell Armada 3700, 7k, 8k (ESPRESSObin, MACCHIATObin)
+			"sdhci_msm",          // Qualcomm (DragonBoard, RB boards)
+		}
+	case dps.ArchARM:
+		return []string{
+			"virtio_pci", "virtio_mmio", "virtio_blk", "virtio_scsi",
+			"sd_mod",
+			"nvme", // on PCIe (i.MX6Q, Armada 38x)
+			// EHCI (Allwinner, Rockchip RK3288), DWC2 (Raspberry Pi 2/3,
+			// STM32MP1), ChipIdea (i.MX6/7), MUSB (TI AM335x: BeagleBone
+			// Black), DWC3 with xhci-plat (TI AM57x), xHCI on PCIe
+			"xhci_pci", "xhci_plat_hcd", "dwc3", "dwc2", "ehci_platform", "ci_hdrc_imx", "musb_dsps",
+			"usb_storage", "uas",
+			"mmc_block",
+			"sdhci_iproc", "bcm2835", // Raspberry Pi 2, 3 (32-bit)
+			"sunxi_mmc",                // Allwinner A10, A20, H3 (Cubieboard, Banana Pi, Orange Pi)
+			"sdhci_esdhc_imx",          // NXP i.MX6, i.MX7
+			"omap_hsmmc", "sdhci_omap", // TI AM335x (BeagleBone), AM57x
+			"dw_mmc_rockchip", // Rockchip RK3288 (Tinker Board)
+			"dw_mmc_exynos",   // Samsung Exynos 5 (ODROID-XU4)
+			"sdhci_pxav3",     // Marvell Armada 370, 38x (Turris Omnia, ClearFog)
+			"sdhci_tegra",     // NVIDIA Tegra K1 (Jetson TK1)
+			"armmmci",         // ARM PL18x: QEMU's vexpress machines, ST STM32MP1
+		}
+	case dps.ArchRISCV64:
+		return []string{
+			"virtio_pci", "virtio_mmio", "virtio_blk", "virtio_scsi",
+			"sd_mod",
+			"nvme",
+			"xhci_pci", "xhci_plat_hcd", "ehci_platform", "usb_storage", "uas",
+			"mmc_block",
+			"sdhci_of_dwcmshc",      // T-Head TH1520 (Lichee Pi 4A), Sophgo
+			"dw_mmc_starfive",       // StarFive JH7110 (VisionFive 2; Linux 6.3 and later)
+			"sunxi_mmc",             // Allwinner D1 (Nezha, LicheeRV)
+			"mmc_spi", "spi_sifive", // SiFive HiFive Unmatched, Unleashed: the SD card on SPI
+		}
+	}
+	return []string{
+		"virtio_pci", "virtio_blk", "virtio_scsi",
+		"sd_mod",
+		"nvme",
+		"xhci_pci", "usb_storage", "uas",
+		"mmc_block",
+	}
 }

@@ -15,6 +15,14 @@
 //   - modules.alias: "alias PATTERN NAME", PATTERN a shell glob. See
 //     [ParseAlias].
 //
+// Without those files (a Buildroot or Yocto staging tree before depmod, an
+// extracted kernel package), [Scan] computes what depmod would write from
+// the modules themselves, as kmod 30's tools/depmod.c and
+// libkmod/libkmod-elf.c do: dependencies from the symbols each module
+// exports and leaves undefined (ELF .symtab, __ksymtab_strings,
+// __versions), aliases and softdeps from its .modinfo section
+// ([ParseModinfo]: NUL-separated "key=value" records).
+//
 // Module names are the file's base name without ".ko" and its compression
 // suffix, with '-' replaced by '_' as modprobe does ([Name]).
 //
@@ -23,7 +31,8 @@
 // the initramfs as a load list, whose format lives in the subpackage loadlist
 // so that the init imports only that.
 //
-// The package uses only the standard library and does no I/O of its own
-// except [LoadDB] and [FindRelease], which read from an [io/fs.FS] given by
-// the caller.
+// The package does no I/O of its own except [LoadDB], [Scan], [Machine]
+// and [FindRelease], which read from an [io/fs.FS] given by the caller
+// (and module files through the caller's [ReadFunc], which decompresses
+// them). It is host-side code: the init imports only loadlist.
 package modules

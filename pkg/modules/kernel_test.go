@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/modalias"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
@@ -41,7 +42,12 @@ func TestRealKernel(t *testing.T) {
 	if err != nil {
 		t.Fatalf("LoadDB(%s): %v", dir, err)
 	}
-	plan, err := Resolve(db, DefaultModules())
+	h, _, err := Machine(os.DirFS(dir), readPlain(dir))
+	if err != nil {
+		t.Fatalf("Machine(%s): %v", dir, err)
+	}
+	arch := h.Arch()
+	plan, err := Resolve(db, DefaultModules(arch))
 	if err != nil {
 		t.Fatalf("Resolve(default set) in %s: %v", dir, err)
 	}
@@ -61,7 +67,7 @@ func TestRealKernel(t *testing.T) {
 			t.Errorf("module %s: %v", m.Name, err)
 		}
 	}
-	for _, name := range DefaultModules() {
+	for _, name := range DefaultModules(arch) {
 		if strings.HasPrefix(name, "crypto-") {
 			continue // an alias: checked below by what it resolves to
 		}
@@ -109,7 +115,7 @@ func TestRealKernel(t *testing.T) {
 
 	// The plan must make a load list the init accepts.
 	release := filepath.Base(dir)
-	l, err := LoadList(db, plan, DefaultSet(), func(m Module) string {
+	l, err := LoadList(db, plan, DefaultSet(arch), func(m Module) string {
 		ko, _, _ := SplitModulePath(m.Path)
 		return path.Join("/lib/modules", release, ko)
 	})
@@ -178,4 +184,102 @@ func checkRealLoadList(t *testing.T, l loadlist.List) {
 
 func (db *DB) hasModule(name string) bool {
 	return slices.ContainsFunc(db.Deps, func(e DepEntry) bool { return e.Name == name })
+}
+
+// TestDefaultSetDebian: on Debian's arm64 and armhf kernels, which have no
+// modules.dep, the default set of the modules' architecture resolves with
+// every module present or built in, and the load list loads the storage
+// drivers of common boards by their device-tree (of:), platform and AMBA
+// modaliases.
+func TestDefaultSetDebian(t *testing.T) {
+	for _, tc := range []struct {
+		debArch string
+		arch    dps.Arch
+		// device modaliases, as sysfs and uevents give them, and the
+		// module each must start
+		devices map[string]string
+	}{
+		{"arm64", dps.ArchARM64, map[string]string{
+			"of:Nvirtio_mmioT(null)Cvirtio,mmio":                             "virtio_mmio",
+			"virtio:d00000002v00001AF4":                                      "virtio_blk",
+			"of:NmmcT(null)Cbrcm,bcm2711-emmc2":                              "sdhci_iproc",
+			"of:NmmcT(null)Cbrcm,bcm2835-sdhost":                             "bcm2835",
+			"of:NmmcT(null)Crockchip,rk3399-sdhci-5.1Carasan,sdhci-5.1":      "sdhci_of_arasan",
+			"of:NmmcT(null)Crockchip,rk3588-dwcmshc":                         "sdhci_of_dwcmshc",
+			"of:NmmcT(null)Crockchip,rk3399-dw-mshcCrockchip,rk3288-dw-mshc": "dw_mmc_rockchip",
+			"of:NmmcT(null)Camlogic,meson-axg-mmc":                           "meson_gx_mmc",
+			"of:NmmcT(null)Callwinner,sun50i-a64-mmc":                        "sunxi_mmc",
+			"of:NmmcT(null)Cfsl,imx8mm-usdhcCfsl,imx7d-usdhc":                "sdhci_esdhc_imx",
+			"of:NmmcT(null)Cnvidia,tegra210-sdhci":                           "sdhci_tegra",
+			"of:NmmcT(null)Cti,am62-sdhci":                                   "sdhci_am654",
+			"of:NmmcT(null)Cmarvell,armada-3700-sdhci":                       "sdhci_xenon_driver",
+			"of:NusbT(null)Csnps,dwc3":                                       "dwc3",
+			"platform:xhci-hcd":                                              "xhci_plat_hcd",
+			"of:NusbT(null)Cgeneric-ehci":                                    "ehci_platform",
+			"of:NusbT(null)Cbrcm,bcm2835-usb":                                "dwc2",
+			"pci:v00001B36d00000010sv00001AF4sd00001100bc01sc08i02":          "nvme",
+		}},
+		{"armhf", dps.ArchARM, map[string]string{
+			"of:Nvirtio_mmioT(null)Cvirtio,mmio":                "virtio_mmio",
+			"of:NmmcT(null)Cti,am335-sdhci":                     "sdhci_omap",
+			"of:NmmcT(null)Cti,omap4-hsmmc":                     "omap_hsmmc",
+			"of:NmmcT(null)Cfsl,imx6q-usdhc":                    "sdhci_esdhc_imx",
+			"of:NmmcT(null)Callwinner,sun7i-a20-mmc":            "sunxi_mmc",
+			"of:NmmcT(null)Crockchip,rk3288-dw-mshc":            "dw_mmc_rockchip",
+			"of:NmmcT(null)Csamsung,exynos5420-dw-mshc-smu":     "dw_mmc_exynos",
+			"of:NmmcT(null)Cmarvell,armada-380-sdhci":           "sdhci_pxav3",
+			"amba:d00041181":                                    "armmmci",
+			"of:NusbT(null)Cfsl,imx6q-usb":                      "ci_hdrc_imx",
+			"of:NusbT(null)Cti,musb-am33xx":                     "musb_dsps",
+			"of:NusbT(null)Cbrcm,bcm2835-usb":                   "dwc2",
+			"platform:ehci-platform":                            "ehci_platform",
+			"usb:v0781p5581d0100dc00dsc00dp00ic08isc06ip50in00": "usb_storage",
+			"scsi:t-0x00": "sd_mod",
+			"pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00": "virtio_pci",
+		}},
+	} {
+		t.Run(tc.debArch, func(t *testing.T) {
+			rt := scannedTree(t, tc.debArch)
+			h, p, err := Machine(os.DirFS(rt.dir), readPlain(rt.dir))
+			if err != nil || h.Arch() != tc.arch {
+				t.Fatalf("Machine = %v (%s), %v; want %s", h, p, err, tc.arch)
+			}
+			names := DefaultModules(tc.arch)
+			plan, err := Resolve(rt.db, names)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%s: %d modules packed, built in %q", rt.dir, len(plan.Modules), plan.Builtin)
+			if len(plan.Missing) > 0 {
+				t.Errorf("default modules missing: %q", plan.Missing)
+			}
+			checkPlanOrder(t, plan)
+			planned := make(map[string]bool)
+			for _, m := range plan.Modules {
+				planned[m.Name] = true
+			}
+			for _, n := range names {
+				if !strings.HasPrefix(n, "crypto-") && !planned[n] && !slices.Contains(plan.Builtin, n) {
+					t.Errorf("default module %s is neither planned nor built in", n)
+				}
+			}
+			if !planned["sha512_generic"] {
+				t.Errorf("crypto-sha512 did not bring sha512_generic")
+			}
+			l, err := LoadList(rt.db, plan, DefaultSet(tc.arch), func(m Module) string { return "/lib/modules/r/" + m.Path })
+			if err != nil {
+				t.Fatalf("LoadList: %v", err)
+			}
+			class := make(map[string]loadlist.Class)
+			for _, e := range l.Modules {
+				class[e.Name] = e.Class
+			}
+			tab := modalias.NewTable(l.Aliases)
+			for dev, want := range tc.devices {
+				if got := tab.Lookup(dev); !slices.Contains(got, want) || class[want] != loadlist.Storage {
+					t.Errorf("device %s: aliases match %q, want %s (class %s)", dev, got, want, class[want])
+				}
+			}
+		})
+	}
 }

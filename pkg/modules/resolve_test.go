@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"github.com/verinit/verinit/pkg/dps"
 	"reflect"
 	"strings"
 	"testing"
@@ -304,9 +305,9 @@ func TestLoadDB(t *testing.T) {
 }
 
 func TestDefaultModulesFresh(t *testing.T) {
-	a := DefaultModules()
+	a := DefaultModules(dps.ArchX86_64)
 	a[0] = "changed"
-	if b := DefaultModules(); b[0] == "changed" {
+	if b := DefaultModules(dps.ArchX86_64); b[0] == "changed" {
 		t.Fatal("DefaultModules returns shared state")
 	}
 }

@@ -43,22 +43,9 @@ func ParseSoftdep(r io.Reader) ([]Softdep, error) {
 		if !validName(sd.Name) {
 			return &FormatError{File: file, Line: n, Field: "name", Value: f[1], Msg: "not a module name"}
 		}
-		var dst *[]string // nil until "pre:" or "post:"
-		for _, w := range f[2:] {
-			switch w {
-			case "pre:":
-				dst = &sd.Pre
-			case "post:":
-				dst = &sd.Post
-			default:
-				if dst == nil {
-					continue
-				}
-				if !printable(w) {
-					return &FormatError{File: file, Line: n, Field: "module", Value: w, Msg: "not printable ASCII"}
-				}
-				*dst = append(*dst, NormalizeName(w))
-			}
+		var bad string
+		if sd.Pre, sd.Post, bad = softdepWords(f[2:]); bad != "" {
+			return &FormatError{File: file, Line: n, Field: "module", Value: bad, Msg: "not printable ASCII"}
 		}
 		out = append(out, sd)
 		return nil
@@ -67,4 +54,29 @@ func ParseSoftdep(r io.Reader) ([]Softdep, error) {
 		return nil, err
 	}
 	return out, nil
+}
+
+// softdepWords reads the words of a softdep after the module name: names
+// after "pre:" go to pre, after "post:" to post, and words before either
+// keyword are ignored, as kmod ignores them. It returns the first word that
+// is not printable ASCII, if any.
+func softdepWords(words []string) (pre, post []string, bad string) {
+	var dst *[]string // nil until "pre:" or "post:"
+	for _, w := range words {
+		switch w {
+		case "pre:":
+			dst = &pre
+		case "post:":
+			dst = &post
+		default:
+			if dst == nil {
+				continue
+			}
+			if !printable(w) {
+				return nil, nil, w
+			}
+			*dst = append(*dst, NormalizeName(w))
+		}
+	}
+	return pre, post, ""
 }

@@ -11,9 +11,12 @@ import (
 )
 
 // Magic numbers of the file systems an initramfs lives on (statfs f_type).
+// They are 32-bit values; Statfs_t.Type is int32 on 32-bit arm and 386
+// (where ramfs's is negative) and int64 elsewhere, so both sides are
+// compared as uint32.
 const (
-	ramfsMagic = 0x858458f6
-	tmpfsMagic = 0x01021994
+	ramfsMagic uint32 = 0x858458f6
+	tmpfsMagic uint32 = 0x01021994
 )
 
 // FindInit returns the first of candidates that is an executable regular
@@ -96,8 +99,8 @@ func Switch(o Options) error {
 	if err := unix.Statfs("/", &fs); err != nil {
 		return fmt.Errorf("pivot: statfs /: %w", err)
 	}
-	if fs.Type != ramfsMagic && fs.Type != tmpfsMagic {
-		return fmt.Errorf("pivot: / is not a ramfs or tmpfs (type %#x): refusing to delete it", fs.Type)
+	if t := uint32(fs.Type); t != ramfsMagic && t != tmpfsMagic {
+		return fmt.Errorf("pivot: / is not a ramfs or tmpfs (type %#x): refusing to delete it", t)
 	}
 	var rootSt, newSt unix.Stat_t
 	if err := unix.Stat("/", &rootSt); err != nil {

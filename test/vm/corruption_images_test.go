@@ -96,7 +96,7 @@ func (e *env) makeCorruptImages(c *corruptImages) error {
 
 	path := img("blob.img")
 	out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), "disk", "create", path, "--rootfs", fs,
-		"--json", "--print", "barebox").Output()
+		"--arch", "x86-64", "--json", "--print", "barebox").Output()
 	if err != nil {
 		return fmt.Errorf("verinit disk create: %v\n%s", err, out)
 	}

@@ -3,6 +3,10 @@
 # (with the argument `bench`, also what `make bench` needs).
 # As root it installs the missing packages with apt-get; otherwise it
 # lists them and fails, so nothing is silently skipped.
+# It also downloads Debian's arm64 and armhf kernel packages and extracts
+# them (without installing them) into $VERINIT_KERNEL_CACHE, by default
+# /var/cache/verinit/kernels/{arm64,armhf}: the unit tests pack and
+# resolve their modules (internal/testkernel). Run again, it does nothing.
 set -eu
 
 # command -> Debian package
@@ -17,6 +21,11 @@ cpio:cpio
 zstd:zstd
 xz:xz-utils
 gzip:gzip
+depmod:kmod
+dpkg-deb:dpkg
+qemu-aarch64:qemu-user
+qemu-arm:qemu-user
+qemu-riscv64:qemu-user
 blkid:util-linux
 veritysetup:cryptsetup-bin
 lvm:lvm2
@@ -59,17 +68,69 @@ if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then
 	exit 1
 fi
 
+# Foreign kernels: Debian architecture and the meta-package whose
+# dependency names the current kernel package (its ABI number changes).
+cache=${VERINIT_KERNEL_CACHE:-/var/cache/verinit/kernels}
+kernels="arm64:linux-image-arm64 armhf:linux-image-armmp-lpae"
+fetch=""
+for pair in $kernels; do
+	ls "$cache/${pair%%:*}"/lib/modules/*/modules.builtin >/dev/null 2>&1 || fetch="$fetch $pair"
+done
+
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
-if [ -z "${missing# }" ]; then
+if [ -z "${missing# }" ] && [ -z "$fetch" ]; then
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
-	echo "prereqs: missing Debian packages:$missing" >&2
-	echo "prereqs: run as root, or: apt-get install$missing" >&2
+	[ -z "${missing# }" ] || echo "prereqs: missing Debian packages:$missing (run as root, or: apt-get install$missing)" >&2
+	for pair in $fetch; do
+		echo "prereqs: missing Debian's ${pair%%:*} kernel modules in $cache/${pair%%:*} (run as root)" >&2
+	done
 	exit 1
 fi
-echo "prereqs: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -q >/dev/null
-# shellcheck disable=SC2086
-apt-get install -y -q --no-install-recommends $missing >/dev/null
+updated=""
+if [ -n "${missing# }" ]; then
+	echo "prereqs: installing$missing"
+	apt-get update -q >/dev/null
+	updated=1
+	# shellcheck disable=SC2086
+	apt-get install -y -q --no-install-recommends $missing >/dev/null
+fi
+
+# fetch_kernel ARCH META: download the kernel package META depends on for
+# ARCH and extract it into $cache/ARCH, through a temporary directory so
+# that an interrupted run leaves nothing that looks complete.
+fetch_kernel() {
+	arch=$1 meta=$2
+	if ! dpkg --print-foreign-architectures | grep -qx "$arch"; then
+		dpkg --add-architecture "$arch"
+		updated=""
+	fi
+	if [ -z "$updated" ]; then
+		apt-get update -q >/dev/null
+		updated=1
+	fi
+	pkg=$(apt-cache depends "$meta:$arch" | sed -n 's/^ *Depends: \(linux-image-[^ <>]*\).*/\1/p' | head -n 1)
+	if [ -z "$pkg" ]; then
+		echo "prereqs: apt-cache finds no kernel package that $meta:$arch depends on" >&2
+		exit 1
+	fi
+	echo "prereqs: extracting $pkg into $cache/$arch"
+	mkdir -p "$cache"
+	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
+	# The sandbox user _apt could not write to that directory.
+	if ! out=$(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg" 2>&1); then
+		echo "$out" >&2
+		rm -rf "$tmp"
+		exit 1
+	fi
+	mkdir "$tmp/root"
+	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	rm -rf "${cache:?}/${arch:?}"
+	mv "$tmp/root" "$cache/$arch"
+	rm -rf "$tmp"
+}
+for pair in $fetch; do
+	fetch_kernel "${pair%%:*}" "${pair#*:}"
+done

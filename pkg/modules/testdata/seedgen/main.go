@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
@@ -90,10 +91,10 @@ func main() {
 	// verinit.load, from the default plan of the kernel
 	db, err := modules.LoadDB(os.DirFS(kdir))
 	must(err)
-	plan, err := modules.Resolve(db, modules.DefaultModules())
+	plan, err := modules.Resolve(db, modules.DefaultModules(dps.ArchX86_64))
 	must(err)
 	release := filepath.Base(kdir)
-	list, err := modules.LoadList(db, plan, modules.DefaultSet(), func(m modules.Module) string {
+	list, err := modules.LoadList(db, plan, modules.DefaultSet(dps.ArchX86_64), func(m modules.Module) string {
 		ko, _, _ := modules.SplitModulePath(m.Path)
 		return "/lib/modules/" + release + "/" + ko
 	})
