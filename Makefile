@@ -1,6 +1,6 @@
 SHELL := /bin/bash
 # verinit: see README.md. Every target that needs system packages
-# installs them first (as root) through test/vm/prereqs.sh.
+# installs them first (as root) through scripts/prereqs.sh.
 
 GO        ?= go
 VERSION   ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
@@ -71,14 +71,14 @@ bin/verinit: FORCE
 FORCE:
 
 prereqs: ## install what demo and test need (Debian, as root)
-	sh test/vm/prereqs.sh
+	sh scripts/prereqs.sh
 
 demo: prereqs build ## build everything and boot a verified, signed A/B system in QEMU
-	bash test/vm/demo.sh
+	bash scripts/demo.sh
 
 # The daily loop: needs no root, installs nothing (the tools the unit
 # tests run, such as veritysetup and openssl, must be there; see
-# test/vm/prereqs.sh), and no network once the Go modules are cached.
+# scripts/prereqs.sh), and no network once the Go modules are cached.
 check: lint unit size ## gofmt, vet, staticcheck, unit tests and fuzz seeds, size
 
 test: prereqs check vendor-check cross-test vmtest ## prerequisites, check, an offline build, the other architectures, then the QEMU boot tests
@@ -95,7 +95,7 @@ vmtest: ## the QEMU boot tests (test/vm), as root
 # BOOTS times each (BUILDS builds each for the build time) and writes
 # bench/table.txt and bench/results.json.
 bench: ## the benchmark table (docs/bench.md), as root
-	sh test/vm/prereqs.sh bench
+	sh scripts/prereqs.sh bench
 	@mkdir -p bench
 	set -o pipefail; $(GO) test -run '^$$' -bench . -benchmem ./pkg/... | tee bench/micro.txt
 	BOOTS=$(BOOTS) BUILDS=$(BUILDS) VERINIT_BENCH_OUT=$(CURDIR)/bench \

@@ -40,12 +40,12 @@ func TestMain(m *testing.M) {
 }
 
 // needTool returns the path of a program the test needs; a missing one
-// fails the test (test/vm/prereqs.sh installs them).
+// fails the test (scripts/prereqs.sh installs them).
 func needTool(t *testing.T, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is required (test/vm/prereqs.sh installs it): %v", name, err)
+		t.Fatalf("%s is required (scripts/prereqs.sh installs it): %v", name, err)
 	}
 	return p
 }

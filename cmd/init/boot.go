@@ -15,6 +15,7 @@ import (
 	"github.com/verinit/verinit/pkg/efivar"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/klog"
+	"github.com/verinit/verinit/pkg/kmod"
 	"github.com/verinit/verinit/pkg/locate"
 	"github.com/verinit/verinit/pkg/mountfs"
 	"github.com/verinit/verinit/pkg/pivot"
@@ -168,7 +169,7 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 // and mounts efivarfs read-only for the read, and unmounts it after.
 func (b *boot) loader() efivar.Loader {
 	if _, err := os.Stat(efivar.FirmwareDir); err == nil {
-		b.mods.need(b.stage(), "fs", "fs-efivarfs")
+		b.mods.need(b.stage(), kmod.ByFS, "fs-efivarfs")
 		unmount, err := mountfs.EFIVars(efivar.VarsDir)
 		if err != nil {
 			b.log.Logf(klog.Warn, b.stage(), "%v", err)
@@ -205,7 +206,7 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 			m.Device = dev
 			continue
 		}
-		b.mods.need(b.stage(), "dm", "dm-mod")
+		b.mods.need(b.stage(), kmod.ByDM, "dm-mod")
 		dev, dmDev, table, err := activate.LV(m.LV, m.PVs)
 		if err != nil {
 			return err
@@ -236,7 +237,7 @@ func (b *boot) verity(f found) (rootDevice, error) {
 		v.RootHash = trust.RootHash
 	}
 	gathered := b.tl.Since() - start
-	b.mods.need(b.stage(), "dm", verity.KernelModules(v.Options.Algorithm, v.RootHash)...)
+	b.mods.need(b.stage(), kmod.ByDM, verity.KernelModules(v.Options.Algorithm, v.RootHash)...)
 	var opened func()
 	if b.cfg.Debug {
 		opened = b.logOpenDevices
@@ -290,7 +291,7 @@ func (b *boot) mountRoot(root rootDevice) (init string, err error) {
 		return "", err
 	}
 	b.st.Root.FSType = fstype
-	b.mods.need(b.stage(), "fs", "fs-"+fstype)
+	b.mods.need(b.stage(), kmod.ByFS, "fs-"+fstype)
 	if err := mountfs.Root(root.path, newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
 		return "", fmt.Errorf("root %s: %w", root.path, err)
 	}

@@ -17,16 +17,13 @@ import (
 // sysBus is where coldplug finds the devices present before the init ran.
 const sysBus = "/sys/bus"
 
-// The triggers, in the order status.json lists them.
-var triggers = []string{"start", "modalias", "dm", "fs"}
-
 // modLoader loads the packed modules by need and keeps what the status
 // record says about it. A nil *modLoader (no list packed) does nothing.
 type modLoader struct {
 	l        *kmod.Loader
 	log      *klog.Logger
-	start    time.Time                // the init's, for the status record
-	waits    map[string]time.Duration // how long the init waited, per trigger
+	start    time.Time                      // the init's, for the status record
+	waits    map[kmod.Trigger]time.Duration // how long the init waited, per trigger
 	coldplug time.Duration
 }
 
@@ -47,11 +44,11 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 		b.log.Errorf(b.stage(), "%v", err)
 	}
 	m := &modLoader{l: kmod.NewLoader(mods, aliases, kmod.Options{Params: cl.ModuleParams, Blacklisted: cl.Blacklisted, Provided: kmod.KernelProvides}),
-		log: b.log, start: b.tl.Start(), waits: map[string]time.Duration{}}
+		log: b.log, start: b.tl.Start(), waits: map[kmod.Trigger]time.Duration{}}
 	t := time.Now()
-	start := m.l.Class(loadlist.Start.String(), "start")
+	start := m.l.Class(loadlist.Start, kmod.ByStart)
 	m.l.Wait(start...)
-	m.waits["start"] = time.Since(t)
+	m.waits[kmod.ByStart] = time.Since(t)
 
 	t = time.Now()
 	coldplug := func() []string {
@@ -85,14 +82,14 @@ func (b *boot) startModules(cl *cmdline.Cmdline, w *blockdev.Watcher) *modLoader
 		}
 		return nil
 	})
-	b.done("%d of %d modules at start (%dms); devices present need %s (%dms)", len(start), len(mods), m.waits["start"].Milliseconds(),
+	b.done("%d of %d modules at start (%dms); devices present need %s (%dms)", len(start), len(mods), m.waits[kmod.ByStart].Milliseconds(),
 		orNone(started), m.coldplug.Milliseconds())
 	return m
 }
 
 // need loads the modules that names stand for (module names or aliases
 // such as "crypto-sha256", "fs-ext4") and waits for them.
-func (m *modLoader) need(stage, trigger string, names ...string) {
+func (m *modLoader) need(stage string, trigger kmod.Trigger, names ...string) {
 	if m == nil {
 		return
 	}
@@ -112,15 +109,16 @@ func (m *modLoader) record(st *status.Status) {
 	}
 	res := m.l.Results()
 	ml := status.ModuleLoad{Packed: len(res), Coldplug: m.coldplug}
-	by := map[string]*status.ModuleTrigger{}
+	by := map[kmod.Trigger]*status.ModuleTrigger{}
+	triggers := kmod.Triggers()
 	for _, t := range triggers {
-		ml.Triggers = append(ml.Triggers, status.ModuleTrigger{Trigger: t, Wait: m.waits[t]})
+		ml.Triggers = append(ml.Triggers, status.ModuleTrigger{Trigger: t.String(), Wait: m.waits[t]})
 	}
-	for i := range ml.Triggers {
-		by[ml.Triggers[i].Trigger] = &ml.Triggers[i]
+	for i, t := range triggers {
+		by[t] = &ml.Triggers[i]
 	}
 	for _, r := range res {
-		mod := status.Module{Name: r.Name, Class: r.Class, Outcome: r.Outcome.String(), Trigger: r.Trigger, Duration: r.Duration}
+		mod := status.Module{Name: r.Name, Class: r.Class.String(), Outcome: r.Outcome.String(), Trigger: r.Trigger.String(), Duration: r.Duration}
 		if !r.Started.IsZero() {
 			mod.At = r.Started.Sub(m.start)
 		}

@@ -7,7 +7,6 @@ import (
 	"os"
 
 	"github.com/u-root/u-root/pkg/cpio"
-
 	"github.com/verinit/verinit/pkg/initramfs"
 )
 

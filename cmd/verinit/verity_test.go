@@ -52,7 +52,7 @@ func veritysetup(t *testing.T, args ...string) string {
 // veritysetup pass `verinit verity verify`; the root hashes agree.
 func TestVerityInterop(t *testing.T) {
 	if _, err := exec.LookPath("veritysetup"); err != nil {
-		t.Fatal("veritysetup is needed (cryptsetup-bin): run test/vm/prereqs.sh")
+		t.Fatal("veritysetup is needed (cryptsetup-bin): run scripts/prereqs.sh")
 	}
 	fixed := []string{"--uuid=0d7e57ab-1e00-4000-8000-000000000001"}
 	tests := []struct {

@@ -1,6 +1,6 @@
 // Package testkernel finds the Debian kernel module trees that unit tests
 // check the packer against: the host's under /lib/modules and the foreign
-// ones (arm64, armhf) that test/vm/prereqs.sh downloads and extracts into
+// ones (arm64, armhf) that scripts/prereqs.sh downloads and extracts into
 // a cache directory. A test that needs a tree fails when it is missing,
 // so that CI never passes by skipping; VERINIT_NO_KERNEL=1 skips them
 // instead, for machines without the trees.
@@ -14,7 +14,7 @@ import (
 	"testing"
 )
 
-// DefaultCache is where test/vm/prereqs.sh extracts Debian's kernel
+// DefaultCache is where scripts/prereqs.sh extracts Debian's kernel
 // packages for other architectures, one directory per Debian
 // architecture (arm64, armhf) holding the package's files (boot/,
 // lib/modules/RELEASE/, ...). VERINIT_KERNEL_CACHE overrides it, for
@@ -57,7 +57,7 @@ func Foreign(t testing.TB, debArch string) string {
 		}
 	}
 	if len(rels) == 0 {
-		t.Fatalf("no Debian %s kernel modules under %s: run test/vm/prereqs.sh as root (it downloads and extracts the kernel package), "+
+		t.Fatalf("no Debian %s kernel modules under %s: run scripts/prereqs.sh as root (it downloads and extracts the kernel package), "+
 			"or set VERINIT_NO_KERNEL=1 to skip the tests that need one", debArch, filepath.Join(Cache(), debArch, "lib", "modules"))
 	}
 	return slices.Max(rels)
@@ -73,7 +73,7 @@ func Depmod(t testing.TB) string {
 			return path
 		}
 	}
-	t.Fatal("no depmod: install kmod (test/vm/prereqs.sh does), or set VERINIT_NO_KERNEL=1 to skip the tests that need it")
+	t.Fatal("no depmod: install kmod (scripts/prereqs.sh does), or set VERINIT_NO_KERNEL=1 to skip the tests that need it")
 	return ""
 }
 

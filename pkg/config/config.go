@@ -21,7 +21,7 @@ const (
 	maxSeconds          = 24 * 3600
 )
 
-// DefaultInits are tried in order when init= is not given, as the
+// defaultInits are tried in order when init= is not given, as the
 // kernel does.
 var defaultInits = [...]string{"/sbin/init", "/etc/init", "/bin/init", "/bin/sh"}
 

@@ -11,9 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verinit/verinit/internal/fuzzseed"
-
 	"github.com/verinit/verinit/internal/alloctest"
+	"github.com/verinit/verinit/internal/fuzzseed"
 )
 
 var genSeeds = flag.Bool("genseeds", false, "regenerate the dm-verity.env seeds of testdata/fuzz/FuzzParseVerityEnv with veritysetup")

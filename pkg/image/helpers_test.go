@@ -16,7 +16,7 @@ func needTool(t testing.TB, name string) string {
 	t.Helper()
 	p, err := exec.LookPath(name)
 	if err != nil {
-		t.Fatalf("%s is required for this test (test/vm/prereqs.sh installs it): %v", name, err)
+		t.Fatalf("%s is required for this test (scripts/prereqs.sh installs it): %v", name, err)
 	}
 	return p
 }

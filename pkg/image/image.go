@@ -11,7 +11,6 @@ import (
 	"os"
 
 	dgpt "github.com/diskfs/go-diskfs/partition/gpt"
-
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/gpt"
 	"github.com/verinit/verinit/pkg/verity"

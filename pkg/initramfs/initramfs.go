@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
-
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/elfarch"
 	"github.com/verinit/verinit/pkg/modules"

@@ -13,10 +13,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/verinit/verinit/internal/fuzzseed"
-
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/verinit/verinit/internal/alloctest"
+	"github.com/verinit/verinit/internal/fuzzseed"
 	"golang.org/x/sys/unix"
 )
 

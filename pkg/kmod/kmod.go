@@ -4,14 +4,43 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
-// Module is one entry of the load list.
-type Module struct {
-	Name  string   // normalised name ("dm_verity")
-	Class string   // when it loads for its own sake: "start", "storage", "dm", "fs", "dep"
-	Path  string   // the .ko file inside the initramfs
-	Deps  []string // names of modules that must be loaded first
+// Trigger is what made the init load a module: the start of the boot, a
+// device, or a stage's request. Dependencies carry the trigger of the
+// module that pulled them in.
+type Trigger uint8
+
+// The triggers, in the order the status record lists them.
+const (
+	NotStarted Trigger = iota // nothing asked for it
+	ByStart                   // the start class, loaded before anything else
+	ByDevice                  // a device's modalias (coldplug or hotplug)
+	ByDM                      // the device-mapper stage
+	ByFS                      // mounting a file system
+)
+
+// Triggers lists the triggers that start modules, in order.
+func Triggers() [4]Trigger { return [...]Trigger{ByStart, ByDevice, ByDM, ByFS} }
+
+// String returns the trigger's name in the status record: "start",
+// "modalias", "dm", "fs", or "" for NotStarted.
+func (t Trigger) String() string {
+	switch t {
+	case ByStart:
+		return "start"
+	case ByDevice:
+		return "modalias"
+	case ByDM:
+		return "dm"
+	case ByFS:
+		return "fs"
+	case NotStarted:
+		return ""
+	}
+	return fmt.Sprintf("trigger(%d)", int(t))
 }
 
 // Outcome says what happened to one module.
@@ -40,14 +69,11 @@ func (o Outcome) String() string {
 
 // Result is the outcome for one module.
 type Result struct {
-	Name    string
-	Class   string
-	Outcome Outcome
-	Err     error
-	// Trigger is what made the init load it: "start", "modalias" (a
-	// device), "dm", "fs" (a stage's request), or "" when unused.
-	// Dependencies carry the trigger of the module that pulled them in.
-	Trigger  string
+	Name     string
+	Class    loadlist.Class
+	Outcome  Outcome
+	Err      error
+	Trigger  Trigger       // NotStarted when unused
 	Started  time.Time     // when the finit_module call began; zero without one
 	Duration time.Duration // the finit_module call
 }

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // recorder is a fake finit_module: it records calls and answers from errs.
@@ -35,7 +36,7 @@ func outcomes(res []Result) map[string]Outcome {
 }
 
 func TestLoadAll(t *testing.T) {
-	mods := []Module{
+	mods := []loadlist.Entry{
 		{Name: "virtio", Path: "/m/virtio.ko"},
 		{Name: "virtio_ring", Path: "/m/virtio_ring.ko", Deps: []string{"virtio"}},
 		{Name: "virtio_blk", Path: "/m/virtio_blk.ko", Deps: []string{"virtio", "virtio_ring"}},
@@ -66,7 +67,7 @@ func TestLoadAll(t *testing.T) {
 	for _, m := range mods {
 		names = append(names, m.Name)
 	}
-	l.Start("start", names...)
+	l.Start(ByStart, names...)
 	res := l.Results()
 	want := map[string]Outcome{
 		"virtio": Present, "virtio_ring": Loaded, "virtio_blk": Loaded,
@@ -94,14 +95,14 @@ func TestLoadAll(t *testing.T) {
 // TestOrder checks that a module's call comes after its dependencies'
 // calls, over many runs of the parallel loader.
 func TestOrder(t *testing.T) {
-	mods := []Module{
+	mods := []loadlist.Entry{
 		{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko", Deps: []string{"a"}},
 		{Name: "c", Path: "/c.ko"}, {Name: "d", Path: "/d.ko", Deps: []string{"b", "c"}},
 	}
 	for range 200 {
 		rec := &recorder{}
 		l := newLoader(mods, nil, Options{}, rec.sys)
-		l.Start("start", "d")
+		l.Start(ByStart, "d")
 		l.Wait("d")
 		pos := map[string]int{}
 		for i, c := range rec.calls {
@@ -127,8 +128,8 @@ func TestParallel(t *testing.T) {
 		}
 		return nil
 	}
-	l := newLoader([]Module{{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko"}, {Name: "c", Path: "/c.ko", Deps: []string{"a"}}}, nil, Options{}, sys)
-	l.Start("start", "a", "b", "c")
+	l := newLoader([]loadlist.Entry{{Name: "a", Path: "/a.ko"}, {Name: "b", Path: "/b.ko"}, {Name: "c", Path: "/c.ko", Deps: []string{"a"}}}, nil, Options{}, sys)
+	l.Start(ByStart, "a", "b", "c")
 	<-bDone // would hang if b waited for a
 	l.Wait("b")
 	if got := l.Finished(); len(got) != 1 || got[0].Name != "b" {
@@ -141,15 +142,15 @@ func TestParallel(t *testing.T) {
 }
 
 func TestByNeed(t *testing.T) {
-	mods := []Module{
-		{Name: "virtio", Class: "dep", Path: "/m/virtio.ko"},
-		{Name: "virtio_pci", Class: "storage", Path: "/m/virtio_pci.ko", Deps: []string{"virtio"}},
-		{Name: "virtio_blk", Class: "storage", Path: "/m/virtio_blk.ko", Deps: []string{"virtio"}},
-		{Name: "ahci", Class: "storage", Path: "/m/ahci.ko"},
-		{Name: "loop", Class: "start", Path: "/m/loop.ko"},
-		{Name: "dm_mod", Class: "dm", Path: "/m/dm-mod.ko"},
-		{Name: "sha256_ssse3", Class: "dm", Path: "/m/sha256-ssse3.ko"},
-		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	mods := []loadlist.Entry{
+		{Name: "virtio", Class: loadlist.Dep, Path: "/m/virtio.ko"},
+		{Name: "virtio_pci", Class: loadlist.Storage, Path: "/m/virtio_pci.ko", Deps: []string{"virtio"}},
+		{Name: "virtio_blk", Class: loadlist.Storage, Path: "/m/virtio_blk.ko", Deps: []string{"virtio"}},
+		{Name: "ahci", Class: loadlist.Storage, Path: "/m/ahci.ko"},
+		{Name: "loop", Class: loadlist.Start, Path: "/m/loop.ko"},
+		{Name: "dm_mod", Class: loadlist.DM, Path: "/m/dm-mod.ko"},
+		{Name: "sha256_ssse3", Class: loadlist.DM, Path: "/m/sha256-ssse3.ko"},
+		{Name: "ext4", Class: loadlist.FS, Path: "/m/ext4.ko"},
 	}
 	aliases := []modalias.Alias{
 		{Pattern: "pci:v00001AF4d*sv*sd*bc*sc*i*", Module: "virtio_pci"},
@@ -164,7 +165,7 @@ func TestByNeed(t *testing.T) {
 	if got, every := l.Buses(); !reflect.DeepEqual(got, []string{"pci", "virtio"}) || every {
 		t.Errorf("Buses = %q, %v; want [pci virtio], false", got, every)
 	}
-	if got := l.Class("start", "start"); !reflect.DeepEqual(got, []string{"loop"}) {
+	if got := l.Class(loadlist.Start, ByStart); !reflect.DeepEqual(got, []string{"loop"}) {
 		t.Errorf("Class(start) = %q", got)
 	}
 	if got := l.Modalias("pci:v00001AF4d00001001sv00001AF4sd00000002bc01sc00i00"); !reflect.DeepEqual(got, []string{"virtio_pci"}) {
@@ -178,11 +179,11 @@ func TestByNeed(t *testing.T) {
 		t.Errorf("Modalias(cpu) = %q", got)
 	}
 	l.Modalias("virtio:d00000002v00001AF4")
-	if got := l.Need("dm", "dm-mod", "crypto-sha256", "crypto-sha1"); !reflect.DeepEqual(got, []string{"dm_mod", "sha256_ssse3"}) {
+	if got := l.Need(ByDM, "dm-mod", "crypto-sha256", "crypto-sha1"); !reflect.DeepEqual(got, []string{"dm_mod", "sha256_ssse3"}) {
 		t.Errorf("Need(dm) = %q", got)
 	}
 	l.Wait("dm_mod", "sha256_ssse3", "nosuch")
-	l.Need("fs", "fs-ext4")
+	l.Need(ByFS, "fs-ext4")
 	res := l.Results()
 	want := map[string]Outcome{"virtio": Loaded, "virtio_pci": Loaded, "virtio_blk": Loaded, "ahci": Unused, "loop": Loaded,
 		"dm_mod": Loaded, "sha256_ssse3": Loaded, "ext4": Loaded}
@@ -191,7 +192,7 @@ func TestByNeed(t *testing.T) {
 	}
 	triggers := map[string]string{}
 	for _, r := range res {
-		triggers[r.Name] = r.Trigger
+		triggers[r.Name] = r.Trigger.String()
 	}
 	wantTriggers := map[string]string{"virtio": "modalias", "virtio_pci": "modalias", "virtio_blk": "modalias", "ahci": "", "loop": "start",
 		"dm_mod": "dm", "sha256_ssse3": "dm", "ext4": "fs"}
@@ -206,10 +207,10 @@ func TestByNeed(t *testing.T) {
 // TestBuses: coldplug reads only the buses the storage aliases name,
 // unless an alias can match a device on any bus.
 func TestBuses(t *testing.T) {
-	mods := []Module{
-		{Name: "sdhci_acpi", Class: "storage", Path: "/m/sdhci-acpi.ko"},
-		{Name: "nvme", Class: "storage", Path: "/m/nvme.ko"},
-		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	mods := []loadlist.Entry{
+		{Name: "sdhci_acpi", Class: loadlist.Storage, Path: "/m/sdhci-acpi.ko"},
+		{Name: "nvme", Class: loadlist.Storage, Path: "/m/nvme.ko"},
+		{Name: "ext4", Class: loadlist.FS, Path: "/m/ext4.ko"},
 	}
 	for _, tc := range []struct {
 		pattern string // for sdhci_acpi
@@ -241,7 +242,7 @@ func TestReadList(t *testing.T) {
 		t.Fatal(err)
 	}
 	mods, aliases, err := ReadList(p)
-	if err != nil || len(mods) != 2 || mods[1].Name != "virtio_blk" || mods[1].Class != "storage" || !reflect.DeepEqual(mods[1].Deps, []string{"virtio"}) ||
+	if err != nil || len(mods) != 2 || mods[1].Name != "virtio_blk" || mods[1].Class != loadlist.Storage || !reflect.DeepEqual(mods[1].Deps, []string{"virtio"}) ||
 		!reflect.DeepEqual(aliases, []modalias.Alias{{Pattern: "virtio:d00000002v*", Module: "virtio_blk"}}) {
 		t.Fatalf("ReadList = %+v, %+v, %v", mods, aliases, err)
 	}
@@ -259,11 +260,11 @@ func TestReadList(t *testing.T) {
 func TestRunning(t *testing.T) {
 	release := map[string]chan struct{}{"/m/a.ko": make(chan struct{}), "/m/b.ko": make(chan struct{})}
 	sys := func(path, _ string) error { <-release[path]; return nil }
-	l := newLoader([]Module{{Name: "a", Path: "/m/a.ko"}, {Name: "b", Path: "/m/b.ko"}}, nil, Options{}, sys)
+	l := newLoader([]loadlist.Entry{{Name: "a", Path: "/m/a.ko"}, {Name: "b", Path: "/m/b.ko"}}, nil, Options{}, sys)
 	if l.Running() != nil {
 		t.Fatal("Running before any load: want nil")
 	}
-	l.Start("modalias", "a", "b")
+	l.Start(ByDevice, "a", "b")
 	running := l.Running()
 	if running == nil {
 		t.Fatal("Running while a and b load: got nil")
@@ -288,15 +289,15 @@ func TestRunning(t *testing.T) {
 // them, normalised as the packer writes them), and coldplug reads every
 // bus for them, the platform and AMBA buses first.
 func TestDeviceTree(t *testing.T) {
-	mods := []Module{
-		{Name: "sdhci", Class: "dep", Path: "/m/sdhci.ko"},
-		{Name: "sdhci_pltfm", Class: "dep", Path: "/m/sdhci-pltfm.ko", Deps: []string{"sdhci"}},
-		{Name: "sdhci_iproc", Class: "storage", Path: "/m/sdhci-iproc.ko", Deps: []string{"sdhci_pltfm"}},
-		{Name: "sdhci_of_arasan", Class: "storage", Path: "/m/sdhci-of-arasan.ko", Deps: []string{"sdhci_pltfm"}},
-		{Name: "virtio_mmio", Class: "storage", Path: "/m/virtio_mmio.ko"},
-		{Name: "xhci_plat_hcd", Class: "storage", Path: "/m/xhci-plat-hcd.ko"},
-		{Name: "armmmci", Class: "storage", Path: "/m/armmmci.ko"},
-		{Name: "ext4", Class: "fs", Path: "/m/ext4.ko"},
+	mods := []loadlist.Entry{
+		{Name: "sdhci", Class: loadlist.Dep, Path: "/m/sdhci.ko"},
+		{Name: "sdhci_pltfm", Class: loadlist.Dep, Path: "/m/sdhci-pltfm.ko", Deps: []string{"sdhci"}},
+		{Name: "sdhci_iproc", Class: loadlist.Storage, Path: "/m/sdhci-iproc.ko", Deps: []string{"sdhci_pltfm"}},
+		{Name: "sdhci_of_arasan", Class: loadlist.Storage, Path: "/m/sdhci-of-arasan.ko", Deps: []string{"sdhci_pltfm"}},
+		{Name: "virtio_mmio", Class: loadlist.Storage, Path: "/m/virtio_mmio.ko"},
+		{Name: "xhci_plat_hcd", Class: loadlist.Storage, Path: "/m/xhci-plat-hcd.ko"},
+		{Name: "armmmci", Class: loadlist.Storage, Path: "/m/armmmci.ko"},
+		{Name: "ext4", Class: loadlist.FS, Path: "/m/ext4.ko"},
 	}
 	var aliases []modalias.Alias
 	for _, a := range []struct{ pattern, module string }{

@@ -11,7 +11,7 @@ import (
 // ReadList reads the load list the initramfs carries (loadlist.Path): the
 // modules in load order and their aliases. A missing list is returned as
 // an error matching os.ErrNotExist.
-func ReadList(path string) ([]Module, []modalias.Alias, error) {
+func ReadList(path string) ([]loadlist.Entry, []modalias.Alias, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, err
@@ -20,11 +20,7 @@ func ReadList(path string) ([]Module, []modalias.Alias, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("%s: %w", path, err)
 	}
-	mods := make([]Module, len(l.Modules))
-	for i, e := range l.Modules {
-		mods[i] = Module{Name: e.Name, Class: e.Class.String(), Path: e.Path, Deps: e.Deps}
-	}
-	return mods, l.Aliases, nil
+	return l.Modules, l.Aliases, nil
 }
 
 // Summary counts the outcomes in one line for the log.

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // Loader loads modules of a load list when asked: each after its
@@ -32,23 +33,23 @@ type Loader struct {
 }
 
 type node struct {
-	Module
+	loadlist.Entry
 	deps    []*node
-	trigger string        // set under Loader.mu when started
+	trigger Trigger       // set under Loader.mu when started
 	done    chan struct{} // closed once res is final
 	res     Result
 }
 
 // NewLoader makes a Loader for mods (each after its Deps, as in the load
 // list) and the aliases of the list. Nothing loads until asked.
-func NewLoader(mods []Module, aliases []modalias.Alias, opts Options) *Loader {
+func NewLoader(mods []loadlist.Entry, aliases []modalias.Alias, opts Options) *Loader {
 	return newLoader(mods, aliases, opts, loadModule)
 }
 
-func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoader) *Loader {
+func newLoader(mods []loadlist.Entry, aliases []modalias.Alias, opts Options, sys sysLoader) *Loader {
 	l := &Loader{opts: opts, sys: sys, byName: make(map[string]*node, len(mods))}
 	for _, m := range mods {
-		n := &node{Module: m, done: make(chan struct{})}
+		n := &node{Entry: m, done: make(chan struct{})}
 		for _, d := range m.Deps {
 			if dn := l.byName[d]; dn != nil {
 				n.deps = append(n.deps, dn)
@@ -61,7 +62,7 @@ func newLoader(mods []Module, aliases []modalias.Alias, opts Options, sys sysLoa
 	// default set, split at every boot): size for them at once.
 	storage, other := make([]modalias.Alias, 0, len(aliases)), []modalias.Alias(nil)
 	for _, a := range aliases {
-		if n := l.byName[a.Module]; n == nil || n.Class != "storage" {
+		if n := l.byName[a.Module]; n == nil || n.Class != loadlist.Storage {
 			other = append(other, a)
 		} else {
 			storage = append(storage, a)
@@ -94,7 +95,7 @@ func (l *Loader) Buses() (names []string, every bool) {
 
 // Class starts every module of a class, with its dependencies; it
 // returns their names.
-func (l *Loader) Class(class, trigger string) []string {
+func (l *Loader) Class(class loadlist.Class, trigger Trigger) []string {
 	var names []string
 	for _, n := range l.nodes {
 		if n.Class == class {
@@ -109,7 +110,7 @@ func (l *Loader) Class(class, trigger string) []string {
 // modalias, with their dependencies. It returns the modules it started
 // now (not those already started).
 func (l *Loader) Modalias(modalias string) []string {
-	return l.Start("modalias", l.devices.Lookup(modalias)...)
+	return l.Start(ByDevice, l.devices.Lookup(modalias)...)
 }
 
 // Need starts the modules that names stand for (module names, '-' and
@@ -117,7 +118,7 @@ func (l *Loader) Modalias(modalias string) []string {
 // dependencies, and returns them (started now or before). Names that
 // stand for no packed module are skipped: they may be built in. So are
 // names that Options.Provided says the kernel has already.
-func (l *Loader) Need(trigger string, names ...string) []string {
+func (l *Loader) Need(trigger Trigger, names ...string) []string {
 	var mods []string
 	for _, name := range names {
 		if l.opts.Provided != nil && l.opts.Provided(name) {
@@ -136,7 +137,7 @@ func (l *Loader) Need(trigger string, names ...string) []string {
 // Start starts the named modules of the list (unknown names are
 // skipped), each after its dependencies, and returns those it started
 // now.
-func (l *Loader) Start(trigger string, names ...string) []string {
+func (l *Loader) Start(trigger Trigger, names ...string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	var started []string
@@ -149,8 +150,8 @@ func (l *Loader) Start(trigger string, names ...string) []string {
 }
 
 // start starts n and its dependencies; l.mu is held.
-func (l *Loader) start(n *node, trigger string) bool {
-	if n.trigger != "" {
+func (l *Loader) start(n *node, trigger Trigger) bool {
+	if n.trigger != NotStarted {
 		return false
 	}
 	n.trigger = trigger
@@ -206,7 +207,7 @@ func (l *Loader) Wait(names ...string) {
 			continue
 		}
 		l.mu.Lock()
-		started := n.trigger != ""
+		started := n.trigger != NotStarted
 		l.mu.Unlock()
 		if started {
 			<-n.done
@@ -221,7 +222,7 @@ func (l *Loader) Running() <-chan struct{} {
 	l.mu.Lock()
 	var running []*node
 	for _, n := range l.nodes {
-		if n.trigger == "" {
+		if n.trigger == NotStarted {
 			continue
 		}
 		select {
@@ -252,7 +253,7 @@ func (l *Loader) Results() []Result {
 	defer l.mu.Unlock()
 	out := make([]Result, len(l.nodes))
 	for i, n := range l.nodes {
-		if n.trigger == "" {
+		if n.trigger == NotStarted {
 			out[i] = Result{Name: n.Name, Class: n.Class, Outcome: Unused}
 			continue
 		}
@@ -269,7 +270,7 @@ func (l *Loader) Finished() []Result {
 	defer l.mu.Unlock()
 	var out []Result
 	for _, n := range l.nodes {
-		if n.trigger == "" {
+		if n.trigger == NotStarted {
 			continue
 		}
 		select {

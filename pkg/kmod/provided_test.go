@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 func TestProvided(t *testing.T) {
@@ -52,11 +53,11 @@ func TestProvided(t *testing.T) {
 
 // A name the kernel provides loads nothing; the others still load.
 func TestNeedProvided(t *testing.T) {
-	mods := []Module{
-		{Name: "dm_mod", Class: "dm", Path: "/m/dm-mod.ko"},
-		{Name: "sha256_ssse3", Class: "dm", Path: "/m/sha256-ssse3.ko"},
-		{Name: "sha512_ssse3", Class: "dm", Path: "/m/sha512-ssse3.ko"},
-		{Name: "squashfs", Class: "fs", Path: "/m/squashfs.ko"},
+	mods := []loadlist.Entry{
+		{Name: "dm_mod", Class: loadlist.DM, Path: "/m/dm-mod.ko"},
+		{Name: "sha256_ssse3", Class: loadlist.DM, Path: "/m/sha256-ssse3.ko"},
+		{Name: "sha512_ssse3", Class: loadlist.DM, Path: "/m/sha512-ssse3.ko"},
+		{Name: "squashfs", Class: loadlist.FS, Path: "/m/squashfs.ko"},
 	}
 	aliases := []modalias.Alias{
 		{Pattern: "crypto_sha256", Module: "sha256_ssse3"},
@@ -69,10 +70,10 @@ func TestNeedProvided(t *testing.T) {
 		asked[name] = true
 		return name == "crypto-sha256"
 	}}, rec.sys)
-	if got := l.Need("dm", "dm-mod", "crypto-sha256", "crypto-sha512"); !reflect.DeepEqual(got, []string{"dm_mod", "sha512_ssse3"}) {
+	if got := l.Need(ByDM, "dm-mod", "crypto-sha256", "crypto-sha512"); !reflect.DeepEqual(got, []string{"dm_mod", "sha512_ssse3"}) {
 		t.Errorf("Need(dm) = %q", got)
 	}
-	if got := l.Need("fs", "fs-squashfs"); !reflect.DeepEqual(got, []string{"squashfs"}) {
+	if got := l.Need(ByFS, "fs-squashfs"); !reflect.DeepEqual(got, []string{"squashfs"}) {
 		t.Errorf("Need(fs) = %q", got)
 	}
 	want := map[string]Outcome{"dm_mod": Loaded, "sha256_ssse3": Unused, "sha512_ssse3": Loaded, "squashfs": Loaded}

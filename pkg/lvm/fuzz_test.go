@@ -2,13 +2,14 @@ package lvm
 
 import (
 	"errors"
-	"github.com/verinit/verinit/internal/extentimage"
 	"math"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/extentimage"
 )
 
 // FuzzScanPV scans an extent image (see decodeExtents) of size bytes, then

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // Alias is one line of modules.alias: the module Name provides every name
@@ -35,7 +36,7 @@ func ParseAlias(r io.Reader) ([]Alias, error) {
 		if !printable(a.Pattern) {
 			return &FormatError{File: file, Line: n, Field: "pattern", Value: a.Pattern, Msg: "not printable ASCII"}
 		}
-		if !validName(a.Name) {
+		if !loadlist.ValidName(a.Name) {
 			return &FormatError{File: file, Line: n, Field: "name", Value: f[2], Msg: "not a module name"}
 		}
 		if !modalias.Valid(a.Pattern) {

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // ParseBuiltin parses modules.builtin: one path per line of a module compiled
@@ -49,7 +50,7 @@ func ParseBuiltinModinfo(r io.Reader) ([]Alias, error) {
 			return &FormatError{File: file, Line: n, Field: "record", Value: rec, Msg: "want MODULE.KEY=VALUE"}
 		}
 		module := NormalizeName(name)
-		if !validName(module) {
+		if !loadlist.ValidName(module) {
 			return &FormatError{File: file, Line: n, Field: "module", Value: name, Msg: "not a module name"}
 		}
 		if key != "alias" {

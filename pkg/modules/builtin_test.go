@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 func TestParseBuiltin(t *testing.T) {
@@ -122,7 +124,7 @@ func FuzzParseBuiltinModinfo(f *testing.F) {
 			return
 		}
 		for _, a := range aliases {
-			if !validName(a.Name) || !printable(a.Pattern) {
+			if !loadlist.ValidName(a.Name) || !printable(a.Pattern) {
 				t.Fatalf("accepted %+v", a)
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 func TestParseDep(t *testing.T) {
@@ -153,7 +155,7 @@ func FuzzParseDep(f *testing.F) {
 		}
 		var names []string
 		for _, d := range deps {
-			if d.Name != Name(d.Path) || !validName(d.Name) {
+			if d.Name != Name(d.Path) || !loadlist.ValidName(d.Name) {
 				t.Fatalf("entry %+v: bad name", d)
 			}
 			names = append(names, d.Name)

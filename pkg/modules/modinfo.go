@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/modalias"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // maxModinfoBytes caps the .modinfo section of one module. Its records
@@ -77,7 +78,7 @@ func ParseModinfo(b []byte) (Modinfo, error) {
 					continue // "depends=" of a module that needs none
 				}
 				name := NormalizeName(d)
-				if !validName(name) {
+				if !loadlist.ValidName(name) {
 					return Modinfo{}, &FormatError{File: file, Line: n, Field: key, Value: d, Msg: "not a module name"}
 				}
 				mi.Depends = append(mi.Depends, name)

@@ -3,11 +3,9 @@ package modules
 import (
 	"path"
 	"strings"
-)
 
-// maxNameBytes is the longest module name the kernel accepts:
-// MODULE_NAME_LEN (64 - sizeof(unsigned long)) minus the terminating NUL.
-const maxNameBytes = 55
+	"github.com/verinit/verinit/pkg/modules/loadlist"
+)
 
 // moduleExts are the file name endings of kernel modules, uncompressed first.
 var moduleExts = [...]string{".ko", ".ko.xz", ".ko.zst", ".ko.gz"}
@@ -41,21 +39,6 @@ func NormalizeName(name string) string {
 	return strings.ReplaceAll(name, "-", "_")
 }
 
-// validName reports whether name is a normalised module name the kernel
-// could load: 1 to maxNameBytes bytes of [A-Za-z0-9_].
-func validName(name string) bool {
-	if name == "" || len(name) > maxNameBytes {
-		return false
-	}
-	for i := 0; i < len(name); i++ {
-		c := name[i]
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
-
 // checkRelPath checks a module path from a kmod file: printable ASCII, relative,
 // clean, not leaving the modules directory, and naming a module file.
 // It returns the module name or a reason the path is invalid.
@@ -76,7 +59,7 @@ func checkRelPath(p string) (name, reason string) {
 	if name == "" {
 		return "", "not a kernel module file (.ko, .ko.xz, .ko.zst, .ko.gz)"
 	}
-	if !validName(name) {
+	if !loadlist.ValidName(name) {
 		return "", "module name is not 1-55 characters of [A-Za-z0-9_-]"
 	}
 	return name, ""

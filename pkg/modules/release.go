@@ -1,6 +1,7 @@
 package modules
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -50,7 +51,7 @@ func compareRelease(a, b string) int {
 		na, errA := strconv.ParseUint(ra, 10, 64)
 		nb, errB := strconv.ParseUint(rb, 10, 64)
 		if errA == nil && errB == nil {
-			if c := cmpUint(na, nb); c != 0 {
+			if c := cmp.Compare(na, nb); c != 0 {
 				return c
 			}
 		} else if c := strings.Compare(ra, rb); c != 0 {
@@ -58,17 +59,7 @@ func compareRelease(a, b string) int {
 		}
 		a, b = a[len(ra):], b[len(rb):]
 	}
-	return cmpUint(uint64(len(a)), uint64(len(b)))
-}
-
-func cmpUint(a, b uint64) int {
-	switch {
-	case a < b:
-		return -1
-	case a > b:
-		return 1
-	}
-	return 0
+	return cmp.Compare(uint64(len(a)), uint64(len(b)))
 }
 
 // leadingRun returns the leading run of digits or of non-digits of the

@@ -1,11 +1,12 @@
 package modules
 
 import (
-	"github.com/verinit/verinit/pkg/dps"
 	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
+
+	"github.com/verinit/verinit/pkg/dps"
 )
 
 // Synthetic module tree: virtio, device-mapper with verity, ext4 with a

@@ -3,6 +3,8 @@ package modules
 import (
 	"io"
 	"strings"
+
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 const (
@@ -40,7 +42,7 @@ func ParseSoftdep(r io.Reader) ([]Softdep, error) {
 			return &FormatError{File: file, Line: n, Msg: "missing module name"}
 		}
 		sd := Softdep{Name: NormalizeName(f[1])}
-		if !validName(sd.Name) {
+		if !loadlist.ValidName(sd.Name) {
 			return &FormatError{File: file, Line: n, Field: "name", Value: f[1], Msg: "not a module name"}
 		}
 		var bad string

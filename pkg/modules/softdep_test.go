@@ -5,6 +5,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 func TestParseSoftdep(t *testing.T) {
@@ -67,7 +69,7 @@ func FuzzParseSoftdep(f *testing.F) {
 			return
 		}
 		for _, sd := range sds {
-			if !validName(sd.Name) {
+			if !loadlist.ValidName(sd.Name) {
 				t.Fatalf("invalid name %q accepted", sd.Name)
 			}
 		}

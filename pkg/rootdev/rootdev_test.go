@@ -57,7 +57,7 @@ func TestParseSpec(t *testing.T) {
 	}
 }
 
-// twoDisks: vda with partitions 1-3, vdb with a clone of vda's table
+// view: vda with partitions 1-3, and with withClone vdb with a clone of vda's table
 // (the same PARTUUIDs and labels, as a copied A/B image would have).
 func view(t *testing.T, withClone bool) View {
 	t.Helper()

@@ -35,9 +35,9 @@ const (
 	MaxBytes     = 16 << 20
 )
 
-// maxNameBytes is the longest module name the kernel accepts:
+// MaxNameBytes is the longest module name the kernel accepts:
 // MODULE_NAME_LEN (64 - sizeof(unsigned long)) minus the terminating NUL.
-const maxNameBytes = 55
+const MaxNameBytes = 55
 
 // maxErrorValueBytes caps how much of an offending value an error quotes.
 const maxErrorValueBytes = 64
@@ -304,7 +304,7 @@ func checkAlias(a modalias.Alias, modules map[string]bool, earlier map[modalias.
 		return bad("pattern", a.Pattern, "malformed glob")
 	case modalias.Normalize(a.Pattern) != a.Pattern:
 		return bad("pattern", a.Pattern, "not normalised ('_' for '-' outside brackets)")
-	case !validName(a.Module):
+	case !ValidName(a.Module):
 		return bad("module", a.Module, "not 1-55 characters of [A-Za-z0-9_]")
 	case !modules[a.Module]:
 		return bad("module", a.Module, "not on an earlier module line")
@@ -319,7 +319,7 @@ func check(e Entry, earlier map[string]bool, n int) error {
 	bad := func(field, value, msg string) error {
 		return &FormatError{Line: n, Field: field, Value: value, Msg: msg}
 	}
-	if !validName(e.Name) {
+	if !ValidName(e.Name) {
 		return bad("name", e.Name, "not 1-55 characters of [A-Za-z0-9_]")
 	}
 	if earlier[e.Name] {
@@ -348,7 +348,7 @@ func check(e Entry, earlier map[string]bool, n int) error {
 	}
 	for i, d := range e.Deps {
 		switch {
-		case !validName(d):
+		case !ValidName(d):
 			return bad("dep", d, "not 1-55 characters of [A-Za-z0-9_]")
 		case d == e.Name:
 			return bad("dep", d, "module depends on itself")
@@ -386,10 +386,11 @@ func fields(buf []string, line string) []string {
 	return buf
 }
 
-// validName reports whether name is a normalised module name: 1 to
-// maxNameBytes bytes of [A-Za-z0-9_].
-func validName(name string) bool {
-	if name == "" || len(name) > maxNameBytes {
+// ValidName reports whether name is a normalised module name the kernel
+// could load: 1 to MaxNameBytes bytes of [A-Za-z0-9_]. It is the one
+// check of module names, for the host's parsers (pkg/modules) too.
+func ValidName(name string) bool {
+	if name == "" || len(name) > MaxNameBytes {
 		return false
 	}
 	for i := 0; i < len(name); i++ {

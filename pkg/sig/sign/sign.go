@@ -24,10 +24,9 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+	"github.com/verinit/verinit/pkg/sig"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-
-	"github.com/verinit/verinit/pkg/sig"
 )
 
 var (

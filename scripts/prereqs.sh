@@ -36,7 +36,7 @@ man:man-db
 zsh:zsh
 fish:fish
 "
-# make bench (test/vm/prereqs.sh bench) also builds Debian's initramfs-tools
+# make bench (scripts/prereqs.sh bench) also builds Debian's initramfs-tools
 # and dracut images to compare with. dracut-core installs beside
 # initramfs-tools (the dracut package would replace it); dracut's
 # systemd-veritysetup module takes systemd-veritysetup and its generator

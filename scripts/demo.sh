@@ -6,7 +6,7 @@
 # printed for each slot, as a boot loader would pass it. It prints what
 # each boot showed and a summary.
 set -euo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/.."
 work=${DEMO_DIR:-demo}
 mkdir -p "$work"
 step() { printf '\n== %s\n' "$*"; }
