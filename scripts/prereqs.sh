@@ -24,6 +24,8 @@ gzip:gzip
 depmod:kmod
 dpkg-deb:dpkg
 qemu-aarch64:qemu-user
+qemu-system-aarch64:qemu-system-arm
+qemu-system-arm:qemu-system-arm
 qemu-arm:qemu-user
 qemu-riscv64:qemu-user
 blkid:util-linux
@@ -74,9 +76,10 @@ cache=${VERINIT_KERNEL_CACHE:-/var/cache/verinit/kernels}
 kernels="arm64:linux-image-arm64 armhf:linux-image-armmp-lpae"
 fetch=""
 for pair in $kernels; do
-	ls "$cache/${pair%%:*}"/lib/modules/*/modules.builtin >/dev/null 2>&1 || fetch="$fetch $pair"
+	{ ls "$cache/${pair%%:*}"/lib/modules/*/modules.builtin && ls "$cache/${pair%%:*}"/bin/busybox; } >/dev/null 2>&1 || fetch="$fetch $pair"
 done
 
+# shellcheck disable=SC2086 # word splitting collapses the list
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
 if [ -z "${missing# }" ] && [ -z "$fetch" ]; then
 	exit 0
@@ -99,7 +102,7 @@ if [ -n "${missing# }" ]; then
 fi
 
 # fetch_kernel ARCH META: download the kernel package META depends on for
-# ARCH and extract it into $cache/ARCH, through a temporary directory so
+# ARCH and busybox-static for ARCH, and extract them into $cache/ARCH, through a temporary directory so
 # that an interrupted run leaves nothing that looks complete.
 fetch_kernel() {
 	arch=$1 meta=$2
@@ -116,17 +119,20 @@ fetch_kernel() {
 		echo "prereqs: apt-cache finds no kernel package that $meta:$arch depends on" >&2
 		exit 1
 	fi
-	echo "prereqs: extracting $pkg into $cache/$arch"
+	echo "prereqs: extracting $pkg and busybox-static:$arch into $cache/$arch"
 	mkdir -p "$cache"
 	tmp=$(mktemp -d "$cache/.fetch.XXXXXX")
-	# The sandbox user _apt could not write to that directory.
-	if ! out=$(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg" 2>&1); then
+	# The sandbox user _apt could not write to that directory. The VM
+	# suite boots the kernel with test roots around this busybox.
+	if ! out=$(cd "$tmp" && apt-get download -q -o APT::Sandbox::User=root "$pkg" "busybox-static:$arch" 2>&1); then
 		echo "$out" >&2
 		rm -rf "$tmp"
 		exit 1
 	fi
 	mkdir "$tmp/root"
-	dpkg-deb -x "$tmp"/*.deb "$tmp/root"
+	for deb in "$tmp"/*.deb; do
+		dpkg-deb -x "$deb" "$tmp/root"
+	done
 	rm -rf "${cache:?}/${arch:?}"
 	mv "$tmp/root" "$cache/$arch"
 	rm -rf "$tmp"

@@ -39,6 +39,26 @@ type Machine struct {
 // X86_64 is a PC with one CPU and 512 MiB, booted by QEMU's -kernel.
 var X86_64 = Machine{QEMU: "qemu-system-x86_64", Args: []string{"-m", "512", "-smp", "1"}, Console: "console=ttyS0", Disk: "virtio-blk-pci"}
 
+// ARM64 is QEMU's virt board with one Cortex-A57 and 1 GiB, its disks on
+// virtio-mmio, as on many arm64 boards' device trees.
+var ARM64 = Machine{QEMU: "qemu-system-aarch64", Args: []string{"-M", "virt", "-cpu", "cortex-a57", "-m", "1024", "-smp", "1"}, Console: "console=ttyAMA0", Disk: "virtio-blk-device"}
+
+// ARMHF is QEMU's virt board with one Cortex-A15 (LPAE, for Debian's
+// armmp-lpae kernel) and 1 GiB, its disks on virtio-pci.
+var ARMHF = Machine{QEMU: "qemu-system-arm", Args: []string{"-M", "virt", "-cpu", "cortex-a15", "-m", "1024", "-smp", "1"}, Console: "console=ttyAMA0", Disk: "virtio-blk-pci"}
+
+// foreign are the machines of the other architectures' kernels, by
+// Debian architecture.
+func foreign(debArch string) (Machine, bool) {
+	switch debArch {
+	case "arm64":
+		return ARM64, true
+	case "armhf":
+		return ARMHF, true
+	}
+	return Machine{}, false
+}
+
 // Harness is one run's kernel and disk images, shared by every case. Its
 // methods are safe for concurrent use.
 type Harness struct {
@@ -46,6 +66,12 @@ type Harness struct {
 	Kernel  string // /boot/vmlinuz-REL, or VERINIT_KERNEL
 	Release string
 	Machine Machine
+	// ModulesDir is the kernel's modules (lib/modules/REL) when they are
+	// not the host's /lib/modules/REL: verinit initramfs --modules-dir.
+	ModulesDir string
+	// Busybox is the static busybox for test roots of the kernel's
+	// architecture.
+	Busybox string
 
 	mu       sync.Mutex
 	images   map[string]string // name -> disk image path
@@ -68,8 +94,38 @@ func New(dir string) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Harness{Dir: dir, Kernel: kernel, Release: release, Machine: X86_64,
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return nil, err
+	}
+	return &Harness{Dir: dir, Kernel: kernel, Release: release, Machine: X86_64, Busybox: bb,
 		images: map[string]string{}, sector4k: map[string]bool{}}, nil
+}
+
+// NewForeign is New for another architecture: Debian's kernel package and
+// busybox-static for debArch ("arm64", "armhf"), as scripts/prereqs.sh
+// extracts them into cache/debArch (boot/vmlinuz-REL, lib/modules/REL,
+// bin/busybox).
+func NewForeign(dir, cache, debArch string) (*Harness, error) {
+	m, ok := foreign(debArch)
+	if !ok {
+		return nil, fmt.Errorf("no machine for Debian architecture %q", debArch)
+	}
+	if _, err := exec.LookPath(m.QEMU); err != nil {
+		return nil, fmt.Errorf("missing %s: run scripts/prereqs.sh as root", m.QEMU)
+	}
+	root := filepath.Join(cache, debArch)
+	kernels, _ := filepath.Glob(filepath.Join(root, "boot", "vmlinuz-*"))
+	bb := filepath.Join(root, "bin", "busybox")
+	if _, err := os.Stat(bb); len(kernels) == 0 || err != nil {
+		return nil, fmt.Errorf("no Debian %s kernel and busybox in %s: run scripts/prereqs.sh as root", debArch, root)
+	}
+	sort.Strings(kernels)
+	kernel := kernels[len(kernels)-1]
+	release := strings.TrimPrefix(filepath.Base(kernel), "vmlinuz-")
+	return &Harness{Dir: dir, Kernel: kernel, Release: release, Machine: m, Busybox: bb,
+		ModulesDir: filepath.Join(root, "lib", "modules", release),
+		images:     map[string]string{}, sector4k: map[string]bool{}}, nil
 }
 
 func findKernel() (path, release string, err error) {

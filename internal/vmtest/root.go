@@ -59,17 +59,23 @@ const (
 	MarkerGood = "VERINIT-TEST-ROOT: mark-good slot="
 )
 
-// MakeRootDir makes a test root in dir: busybox (static) and, with
-// withInit, TestInit as /sbin/init.
+// MakeRootDir makes a test root in dir: the host's busybox (static) and,
+// with withInit, TestInit as /sbin/init.
 func MakeRootDir(dir string, withInit bool) error {
+	bb, err := exec.LookPath("busybox")
+	if err != nil {
+		return err
+	}
+	return MakeRootDirWith(dir, bb, withInit)
+}
+
+// MakeRootDirWith is MakeRootDir with the static busybox bb, such as a
+// Harness's for its architecture.
+func MakeRootDirWith(dir, bb string, withInit bool) error {
 	for _, d := range []string{"bin", "sbin", "dev", "proc", "sys", "run", "tmp", "etc"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
 			return err
 		}
-	}
-	bb, err := exec.LookPath("busybox")
-	if err != nil {
-		return err
 	}
 	if err := CopyFile(bb, filepath.Join(dir, "bin/busybox")); err != nil {
 		return err

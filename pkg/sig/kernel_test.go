@@ -469,7 +469,7 @@ func corruptSignature(der []byte) []byte {
 // fakeRSARow is a row signed by a self-signed RSA key of the given size
 // and exponent, issued by a trusted ECDSA root (so that the kernel and
 // crypto/x509 verify the certificate with the root's key).
-func fakeRSARow(bits, e int) func(t *testing.T, env *kernelEnv) ([]byte, []*x509.Certificate) {
+func fakeRSARow(bits int, e int64) func(t *testing.T, env *kernelEnv) ([]byte, []*x509.Certificate) {
 	return func(t *testing.T, env *kernelEnv) ([]byte, []*x509.Certificate) {
 		root := goRoot(t, "root", env.keys["ec1"], nil)
 		key := newFakeRSAKey(t, bits, e, 1)

@@ -30,6 +30,7 @@ type env struct {
 	corruptOnce func() (*corruptImages, error)
 	sigOnce     func() (*sigImages, error)
 	policyOnce  func() (*policyImages, error)
+	armOnce     map[string]func() (*armImages, error) // by Debian architecture
 }
 
 // The families, each built on first use by the first case that asks.
@@ -40,6 +41,7 @@ func (e *env) lvm(t testing.TB) *lvmImages                 { return need(t, e.lv
 func (e *env) corrupt(t testing.TB) *corruptImages         { return need(t, e.corruptOnce) }
 func (e *env) sig(t testing.TB) *sigImages                 { return need(t, e.sigOnce) }
 func (e *env) policy(t testing.TB) *policyImages           { return need(t, e.policyOnce) }
+func (e *env) arm(t testing.TB, debArch string) *armImages { return need(t, e.armOnce[debArch]) }
 
 var shared *env
 
@@ -78,6 +80,10 @@ func setup(dir string) (*env, error) {
 	e.corruptOnce = family(e.makeCorruptImages)
 	e.sigOnce = family(e.makeSigImages)
 	e.policyOnce = family(e.makePolicyImages)
+	e.armOnce = map[string]func() (*armImages, error){}
+	for _, arch := range []string{"arm64", "armhf"} {
+		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
+	}
 	root := repoRoot()
 	bin := filepath.Join(dir, "bin")
 	if err := vmtest.Run(root, "go", "build", "-o", filepath.Join(bin, "verinit"), "./cmd/verinit"); err != nil {

@@ -1,0 +1,164 @@
+//go:build vm
+
+package vm
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+
+	"github.com/verinit/verinit/internal/testkernel"
+	"github.com/verinit/verinit/internal/vmtest"
+)
+
+// armImages is what the ARM cases of one architecture boot: Debian's
+// kernel for it under its QEMU board (its own Harness, holding its
+// disks), the init cross-built, and disks made as a user would, with
+// verinit disk create from a root of that architecture's busybox.
+type armImages struct {
+	*vmtest.Harness
+	initrd       string // the default module set, no policy
+	initrdSigned string // also the arm key's certificate and signature=required
+	slots        []armSlot
+	// The LVM disk "lvm": VG vgarm with LV root (slot A's squashfs) and
+	// root-hash (its tree, made again on the LV's data).
+	lvmRootHash, lvmSig string
+}
+
+// armSlot is one slot of the "ab" disk, as verinit disk create printed it.
+type armSlot struct {
+	RootHash string
+	Cmdline  string
+	Data     string // PARTUUID
+	Hash     string
+	sig      string // base64 DER signature of RootHash by the arm key
+}
+
+// goarch is the Go architecture (and GOARM) of a Debian architecture.
+func goarch(debArch string) []string {
+	if debArch == "armhf" {
+		return []string{"GOARCH=arm", "GOARM=7"}
+	}
+	return []string{"GOARCH=" + debArch}
+}
+
+// makeARMImages builds the images of one architecture (see armImages).
+func (e *env) makeARMImages(debArch string) (*armImages, error) {
+	dir := filepath.Join(e.dir, debArch)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, err
+	}
+	h, err := vmtest.NewForeign(dir, testkernel.Cache(), debArch)
+	if err != nil {
+		return nil, err
+	}
+	a := &armImages{Harness: h}
+	p := func(name string) string { return filepath.Join(dir, name) }
+	root := repoRoot()
+	initBin := p("init")
+	if err := vmtest.RunEnv(root, append([]string{"CGO_ENABLED=0"}, goarch(debArch)...), "go", "build", "-trimpath", "-ldflags=-s -w", "-o", initBin, "./cmd/init"); err != nil {
+		return nil, err
+	}
+	// A key of its own, so that nothing here waits for the x86 families.
+	if err := vmtest.Run(dir, "openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "3650",
+		"-subj", "/CN=verinit test arm", "-keyout", p("arm.key"), "-out", p("arm.pem")); err != nil {
+		return nil, err
+	}
+	sign := func(hash string) (string, error) {
+		der, err := exec.Command(e.bin("verinit"), "sign", "--key", p("arm.key"), "--cert", p("arm.pem"), hash).Output()
+		if err != nil {
+			return "", fmt.Errorf("verinit sign: %v", err)
+		}
+		return base64.StdEncoding.EncodeToString(der), nil
+	}
+	// The initramfs images: the architecture's default module set from
+	// the unpacked kernel package, which has no modules.dep.
+	a.initrd, a.initrdSigned = p("initrd.img"), p("initrd-signed.img")
+	pack := []string{"initramfs", "--init", initBin, "--modules-dir", h.ModulesDir}
+	if err := vmtest.Run(dir, e.bin("verinit"), append(pack, "-o", a.initrd)...); err != nil {
+		return nil, err
+	}
+	if err := vmtest.Run(dir, e.bin("verinit"), append(pack, "-o", a.initrdSigned, "--cert", p("arm.pem"), "--policy", "signature=required")...); err != nil {
+		return nil, err
+	}
+	// The A/B disk, its architecture read from the root's busybox.
+	rootfs := p("rootfs")
+	if err := vmtest.MakeRootDirWith(rootfs, h.Busybox, true); err != nil {
+		return nil, err
+	}
+	out, err := exec.Command(e.bin("verinit"), "disk", "create", p("ab.img"), "--rootfs", rootfs, "--json").Output()
+	if err != nil {
+		return nil, fmt.Errorf("verinit disk create: %v", err)
+	}
+	var created struct {
+		Arch  string
+		Slots []struct {
+			RootHash string `json:"root_hash"`
+			Cmdline  string
+			Data     struct{ UUID string } `json:"data"`
+			Hash     struct{ UUID string } `json:"verity"`
+		}
+	}
+	if err := json.Unmarshal(out, &created); err != nil {
+		return nil, fmt.Errorf("verinit disk create --json: %v\n%s", err, out)
+	}
+	if want := map[string]string{"arm64": "arm64", "armhf": "arm"}[debArch]; created.Arch != want || len(created.Slots) != 2 {
+		return nil, fmt.Errorf("verinit disk create made %d slots for %q, want 2 for %s:\n%s", len(created.Slots), created.Arch, want, out)
+	}
+	for _, s := range created.Slots {
+		sig, err := sign(s.RootHash)
+		if err != nil {
+			return nil, err
+		}
+		a.slots = append(a.slots, armSlot{RootHash: s.RootHash, Cmdline: s.Cmdline, Data: s.Data.UUID, Hash: s.Hash.UUID, sig: sig})
+	}
+	h.AddImage("ab", p("ab.img"), false)
+	if debArch != "arm64" {
+		return a, nil
+	}
+	// The LVM disk: slot A's file system and a tree made for it, on LVs.
+	squash := p("rootfs.squashfs")
+	if err := vmtest.Run(dir, "mksquashfs", rootfs, squash, "-noappend", "-all-root", "-quiet"); err != nil {
+		return nil, err
+	}
+	out, err = exec.Command(e.bin("verinit"), "verity", "format", squash, p("rootfs.verity")).CombinedOutput()
+	if err != nil {
+		return nil, fmt.Errorf("verinit verity format: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
+	if m == nil {
+		return nil, fmt.Errorf("no root hash in %s", out)
+	}
+	a.lvmRootHash = string(m[1])
+	if a.lvmSig, err = sign(a.lvmRootHash); err != nil {
+		return nil, err
+	}
+	disk := p("lvm.img")
+	if err := newImage(disk, 32<<20); err != nil {
+		return nil, err
+	}
+	err = withLoops([]string{disk}, func(l []string) error {
+		for _, c := range [][]string{{"pvcreate", l[0]}, {"vgcreate", "vgarm", l[0]},
+			{"lvcreate", "-an", "-Zn", "-n", "root", "-L", "8M", "vgarm"},
+			{"lvcreate", "-an", "-Zn", "-n", "root-hash", "-L", "4M", "vgarm"}} {
+			if err := lvmCmd(c...); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for lv, data := range map[string]string{"root": squash, "root-hash": p("rootfs.verity")} {
+		if err := fillLV([]string{disk}, "vgarm", lv, data); err != nil {
+			return nil, err
+		}
+	}
+	h.AddImage("lvm", disk, false)
+	return a, nil
+}
