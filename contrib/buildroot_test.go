@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -53,9 +54,11 @@ func TestBuildrootExternal(t *testing.T) {
 		t.Fatal(err)
 	}
 	symbols := checkConfigIn(t, filepath.Join(brExt, "Config.in"))
-	checkDefconfig(t, filepath.Join(brExt, "configs", "verinit_qemu_x86_64_defconfig"), symbols)
+	for _, board := range []string{"qemu_x86_64", "qemu_aarch64_virt"} {
+		checkDefconfig(t, filepath.Join(brExt, "configs", "verinit_"+board+"_defconfig"), symbols)
+	}
 	checkPackageMk(t, filepath.Join(brExt, "package", "verinit", "verinit.mk"))
-	st, err := os.Stat(filepath.Join(brExt, "board", "qemu_x86_64", "post-image.sh"))
+	st, err := os.Stat(filepath.Join(brExt, "board", "common", "post-image.sh"))
 	if err != nil || st.Mode()&0o111 == 0 {
 		t.Errorf("post-image.sh must exist and be executable (Buildroot runs it directly): %v %v", st.Mode(), err)
 	}
@@ -252,7 +255,7 @@ func TestBuildrootPostImage(t *testing.T) {
 	env := []string{"VERINIT=" + built.verinit, "HOST_DIR=" + filepath.Join(dir, "host"), "TARGET_DIR=" + target,
 		"BR2_CONFIG=" + brConfig, "BINARIES_DIR=" + images}
 	// Buildroot passes the images directory, then BR2_ROOTFS_POST_SCRIPT_ARGS.
-	out := run(t, env, bash, filepath.Join(brExt, "board", "qemu_x86_64", "post-image.sh"), images, "--slots", "2")
+	out := run(t, env, bash, filepath.Join(brExt, "board", "common", "post-image.sh"), images, "--slots", "2")
 	if !strings.Contains(out, "signing with the DEVELOPMENT key") {
 		t.Errorf("no word of the development key:\n%s", out)
 	}
@@ -320,15 +323,49 @@ func TestBuildrootPostImage(t *testing.T) {
 		}
 	}
 	start := readFile(t, filepath.Join(images, "start-qemu.sh"))
-	if !strings.Contains(start, "-initrd initramfs.cpio.gz") || !strings.Contains(start, `"slot-$slot.cmdline"`) {
-		t.Errorf("start-qemu.sh does not boot the images it sits beside:\n%s", start)
+	if !strings.Contains(start, "-initrd initramfs.cpio.gz") || !strings.Contains(start, `"slot-$slot.cmdline"`) ||
+		!strings.Contains(start, "qemu-system-x86_64 -M pc") || !strings.Contains(start, "-kernel bzImage") {
+		t.Errorf("start-qemu.sh does not boot the images it sits beside on a PC:\n%s", start)
 	}
+	run(t, nil, "sh", "-n", filepath.Join(images, "start-qemu.sh"))
+
+	// For aarch64 (verinit_qemu_aarch64_virt_defconfig): the virt board's
+	// console and emulator. (test/vm's TestBuildrootPostImage boots it.)
+	if err := os.WriteFile(brConfig, []byte("BR2_ARCH=\"aarch64\"\nBR2_aarch64=y\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := runErr(env, bash, filepath.Join(brExt, "board", "common", "post-image.sh"), images); err == nil ||
+		!regexp.MustCompile(`init .*x86-64.*arm64|arm64.*x86-64`).MatchString(out) {
+		t.Errorf("an x86-64 init for an aarch64 build: err %v, output:\n%s", err, out)
+	}
+	arm64Init := filepath.Join(dir, "init-arm64")
+	build := exec.Command("go", "build", "-trimpath", "-o", arm64Init, "./cmd/init")
+	build.Dir, build.Env = "..", append(os.Environ(), "CGO_ENABLED=0", "GOARCH=arm64")
+	if b, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build GOARCH=arm64: %v\n%s", err, b)
+	}
+	if b, err := os.ReadFile(arm64Init); err != nil || os.WriteFile(filepath.Join(images, "verinit", "init"), b, 0o755) != nil {
+		t.Fatal(err)
+	}
+	out = run(t, env, bash, filepath.Join(brExt, "board", "common", "post-image.sh"), images)
+	if !strings.Contains(out, "(arm64)") {
+		t.Errorf("the disk is not arm64's:\n%s", out)
+	}
+	if line := readFile(t, filepath.Join(images, "slot-a.cmdline")); !strings.HasPrefix(line, "console=ttyAMA0 panic=5 ") {
+		t.Errorf("aarch64 slot A command line: %s", line)
+	}
+	start = readFile(t, filepath.Join(images, "start-qemu.sh"))
+	if !strings.Contains(start, "qemu-system-aarch64 -M virt -cpu cortex-a53") || !strings.Contains(start, "-kernel Image") ||
+		!strings.Contains(start, "-device virtio-blk-device,drive=d0") {
+		t.Errorf("aarch64 start-qemu.sh:\n%s", start)
+	}
+	run(t, nil, "sh", "-n", filepath.Join(images, "start-qemu.sh"))
 
 	// Run again with the key from the first run: the same key is reused,
 	// and a wrong argument pair is refused.
-	run(t, env, bash, filepath.Join(brExt, "board", "qemu_x86_64", "post-image.sh"), images,
+	run(t, env, bash, filepath.Join(brExt, "board", "common", "post-image.sh"), images,
 		"--sign-key", filepath.Join(images, "verinit-dev.key"), "--sign-cert", filepath.Join(images, "verinit-dev.pem"))
-	cmd := []string{filepath.Join(brExt, "board", "qemu_x86_64", "post-image.sh"), images, "--sign-key", filepath.Join(images, "verinit-dev.key")}
+	cmd := []string{filepath.Join(brExt, "board", "common", "post-image.sh"), images, "--sign-key", filepath.Join(images, "verinit-dev.key")}
 	if out, err := runErr(env, bash, cmd...); err == nil || !strings.Contains(out, "--sign-key and --sign-cert go together") {
 		t.Errorf("a key without its certificate: err %v, output:\n%s", err, out)
 	}

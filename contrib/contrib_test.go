@@ -88,9 +88,9 @@ func TestShellScripts(t *testing.T) {
 	shellcheck := needTool(t, "shellcheck")
 	// The shell of each: from its #! line, or sh for a sourced snippet.
 	scripts := map[string]string{
-		"buildroot/board/qemu_x86_64/post-image.sh":                           "bash",
-		"buildroot/board/qemu_x86_64/rootfs-overlay/etc/profile.d/verinit.sh": "sh",
-		"rauc/verinit-mark-good":                                              "sh",
+		"buildroot/board/common/post-image.sh":                           "bash",
+		"buildroot/board/common/rootfs-overlay/etc/profile.d/verinit.sh": "sh",
+		"rauc/verinit-mark-good":                                         "sh",
 	}
 	for s, shell := range scripts {
 		t.Run(s, func(t *testing.T) {

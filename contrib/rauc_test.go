@@ -90,7 +90,7 @@ func TestLoginMessage(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The snippet reads the fixed path; point it at the test's record.
-	snippet := strings.ReplaceAll(readFile(t, filepath.Join(brExt, "board", "qemu_x86_64", "rootfs-overlay", "etc", "profile.d", "verinit.sh")),
+	snippet := strings.ReplaceAll(readFile(t, filepath.Join(brExt, "board", "common", "rootfs-overlay", "etc", "profile.d", "verinit.sh")),
 		status.File, path)
 	out, err := runErr(nil, sh, "-c", snippet)
 	want := "verinit: slot A, dm-verity root hash " + strings.Repeat("ab", 32) + ", signed by CN=release\n"

@@ -366,7 +366,10 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 			t.Errorf("hot-adding %s: %v", o.HotAdd.Disk, err)
 		}
 	}
-	r := Result{Console: console, Reached: strings.Contains(console, MarkerInit)}
+	r, err := ParseConsole(console)
+	if err != nil {
+		t.Error(err)
+	}
 	if o.Keep {
 		for i := range o.Disks {
 			r.Disks = append(r.Disks, filepath.Join(dir, fmt.Sprintf("disk%d.img", i)))
@@ -378,6 +381,14 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 			}
 		}
 	}
+	return r
+}
+
+// ParseConsole reads what the test root printed on a console (with
+// carriage returns removed): whether it was reached, its arguments and
+// its status.json. A status that is not JSON is an error.
+func ParseConsole(console string) (Result, error) {
+	r := Result{Console: console, Reached: strings.Contains(console, MarkerInit)}
 	if i := strings.Index(console, MarkerArgs); i >= 0 {
 		line, _, _ := strings.Cut(console[i+len(MarkerArgs):], "\n")
 		r.Args = strings.TrimSpace(line)
@@ -385,10 +396,10 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 	if i := strings.Index(console, MarkerStatus+"\n"); i >= 0 {
 		body, _, _ := strings.Cut(console[i+len(MarkerStatus)+1:], MarkerEnd)
 		if err := json.Unmarshal([]byte(body), &r.Status); err != nil {
-			t.Errorf("status.json is not JSON: %v\n%s", err, body)
+			return r, fmt.Errorf("status.json is not JSON: %v\n%s", err, body)
 		}
 	}
-	return r
+	return r, nil
 }
 
 // Run runs a command in dir; its output is in the error.

@@ -19,7 +19,8 @@
 #                                     (default: a development key, made
 #                                     once in the images directory)
 #   --slots N                         number of slots (default 2)
-#   --console DEV                     kernel console (default ttyS0)
+#   --console DEV                     kernel console (default ttyS0 on
+#                                     x86, ttyAMA0 on ARM: QEMU's virt)
 # Environment (set by Buildroot): HOST_DIR, TARGET_DIR, BR2_CONFIG.
 # VERINIT may name the host tool (default: $HOST_DIR/bin/verinit).
 set -euo pipefail
@@ -31,7 +32,7 @@ die() {
 
 images=${1:?usage: post-image.sh IMAGES_DIR [--sign-key KEY --sign-cert CERT] [--slots N] [--console DEV]}
 shift
-key='' cert='' slots=2 console=ttyS0
+key='' cert='' slots=2 console=''
 while [ $# -gt 0 ]; do
 	case $1 in
 	--sign-key) key=${2:?}; shift 2 ;;
@@ -56,14 +57,17 @@ br2_arch=
 if [ -n "${BR2_CONFIG:-}" ] && [ -f "$BR2_CONFIG" ]; then
 	br2_arch=$(sed -n 's/^BR2_ARCH="\(.*\)"$/\1/p' "$BR2_CONFIG")
 fi
+# Per architecture also the serial console and how start-qemu.sh boots
+# (Buildroot's own qemu defconfigs: pc for x86, virt for the others).
 case ${br2_arch:-x86_64} in
-x86_64) arch=x86-64 ;;
-i?86) arch=x86 ;;
-aarch64 | aarch64_be) arch=arm64 ;;
-arm | armeb) arch=arm ;;
-riscv64) arch=riscv64 ;;
+x86_64) goarch=amd64 arch=x86-64 tty=ttyS0 qemu="qemu-system-x86_64 -M pc" kernel=bzImage disk="-drive file=disk.img,if=virtio,format=raw" ;;
+i?86) goarch=386 arch=x86 tty=ttyS0 qemu="qemu-system-i386 -M pc" kernel=bzImage disk="-drive file=disk.img,if=virtio,format=raw" ;;
+aarch64 | aarch64_be) goarch=arm64 arch=arm64 tty=ttyAMA0 qemu="qemu-system-aarch64 -M virt -cpu cortex-a53" kernel=Image disk="-drive file=disk.img,if=none,id=d0,format=raw -device virtio-blk-device,drive=d0" ;;
+arm | armeb) goarch=arm arch=arm tty=ttyAMA0 qemu="qemu-system-arm -M virt -cpu cortex-a15" kernel=zImage disk="-drive file=disk.img,if=none,id=d0,format=raw -device virtio-blk-device,drive=d0" ;;
+riscv64) goarch=riscv64 arch=riscv64 tty=ttyS0 qemu="qemu-system-riscv64 -M virt" kernel=Image disk="-drive file=disk.img,if=none,id=d0,format=raw -device virtio-blk-device,drive=d0" ;;
 *) die "BR2_ARCH=$br2_arch: no Discoverable Partitions type known to this script" ;;
 esac
+console=${console:-$tty}
 
 if [ -z "$key" ] && [ -z "$cert" ]; then
 	key=$images/verinit-dev.key cert=$images/verinit-dev.pem
@@ -91,7 +95,8 @@ if [ -d "${TARGET_DIR:-}/lib/modules" ]; then
 fi
 # gzip rather than verinit's default zstd: every kernel configuration can
 # unpack it, and the target kernel's .config is not visible from here.
-"$verinit" initramfs -o "$images/initramfs.cpio.gz" --compression gzip --init "$init" "${modules[@]}" \
+# --arch: an init built for another machine is refused, modules or not.
+"$verinit" initramfs -o "$images/initramfs.cpio.gz" --compression gzip --init "$init" --arch "$goarch" "${modules[@]}" \
 	--cert "$cert" --policy signature=required
 
 # 2. The A/B disk image.
@@ -124,16 +129,16 @@ for i in "${!names[@]}"; do
 	echo "slot $slot: $images/slot-$lower.cmdline (checked: $images/slot-$lower.inspect)"
 done
 
-cat >"$images/start-qemu.sh" <<'EOF'
+cat >"$images/start-qemu.sh" <<EOF
 #!/bin/sh
 # Boots slot A (or the slot given, e.g. "b") of disk.img under QEMU with the
 # command line the post-image script wrote for it.
 set -eu
-cd "$(dirname "$0")"
-slot=$(echo "${1:-a}" | tr '[:upper:]' '[:lower:]')
-exec qemu-system-x86_64 -M pc -m 512 -nographic -no-reboot \
-	-kernel bzImage -initrd initramfs.cpio.gz \
-	-drive file=disk.img,if=virtio,format=raw \
-	-append "$(cat "slot-$slot.cmdline")"
+cd "\$(dirname "\$0")"
+slot=\$(echo "\${1:-a}" | tr '[:upper:]' '[:lower:]')
+exec $qemu -m 512 -nographic -no-reboot \\
+	-kernel $kernel -initrd initramfs.cpio.gz \\
+	$disk \\
+	-append "\$(cat "slot-\$slot.cmdline")"
 EOF
 chmod 755 "$images/start-qemu.sh"
