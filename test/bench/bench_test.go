@@ -62,7 +62,7 @@ func BenchmarkTable(b *testing.B) {
 	if out, err := exec.Command("git", "-C", repoRoot(), "describe", "--always", "--dirty").Output(); err == nil {
 		res.Commit = strings.TrimSpace(string(out))
 	}
-	disk, err := makeBenchDisk(dir)
+	disk, err := makeBenchDisk(dir, shared)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -80,6 +80,14 @@ func BenchmarkTable(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
+	armRows, err := buildARM64Rows(filepath.Join(dir, "arm64"), cfg.only)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if len(armRows) > 0 {
+		res.KernelARM64 = armRows[0].harness.Release
+	}
+	rows = append(rows, armRows...)
 	res.Skipped = skipped
 	for i := range cfg.boots {
 		for _, r := range rows {
@@ -87,7 +95,7 @@ func BenchmarkTable(b *testing.B) {
 				continue
 			}
 			fmt.Fprintf(os.Stderr, "bench: boot %d/%d: %s\n", i+1, cfg.boots, r.Name)
-			if err := r.boot(b, disk); err != nil {
+			if err := r.boot(b); err != nil {
 				b.Fatalf("%s: %v", r.Name, err)
 			}
 		}
@@ -96,8 +104,9 @@ func BenchmarkTable(b *testing.B) {
 		r.summarise()
 		res.Rows = append(res.Rows, r)
 	}
-	if v := res.row("verinit"); v != nil && v.UptimeMedianS > 0 {
-		for _, r := range res.Rows {
+	// Each row against verinit on the same kernel and board.
+	for _, r := range res.Rows {
+		if v := res.verinitFor(r.Arch); v != nil && v.UptimeMedianS > 0 {
 			r.RatioToVerinit = r.UptimeMedianS / v.UptimeMedianS
 		}
 	}
@@ -187,9 +196,10 @@ type benchDisk struct {
 	rootHash string
 }
 
-func makeBenchDisk(dir string) (benchDisk, error) {
+// makeBenchDisk makes the bench disk of h, with h's busybox.
+func makeBenchDisk(dir string, h *vmtest.Harness) (benchDisk, error) {
 	root := filepath.Join(dir, "rootfs")
-	if err := vmtest.MakeRootDir(root, false); err != nil {
+	if err := vmtest.MakeRootDirWith(root, h.Busybox, false); err != nil {
 		return benchDisk{}, err
 	}
 	if err := os.WriteFile(filepath.Join(root, "sbin/init"), []byte(benchInit), 0o755); err != nil {
@@ -207,7 +217,7 @@ func makeBenchDisk(dir string) (benchDisk, error) {
 	if err != nil {
 		return benchDisk{}, err
 	}
-	if err := shared.MakeDisk("bench", []vmtest.Part{
+	if err := h.MakeDisk("bench", []vmtest.Part{
 		{UUID: uuidBenchData, Name: "bench-root", Image: sq},
 		{UUID: uuidBenchHash, Name: "bench-root-verity", Image: hash},
 	}); err != nil {
@@ -220,6 +230,7 @@ func makeBenchDisk(dir string) (benchDisk, error) {
 // its boots measured.
 type benchRow struct {
 	Name     string `json:"name"`
+	Arch     string `json:"arch"`     // the kernel's, as Debian names it: amd64, arm64
 	Verified bool   `json:"verified"` // the root is mounted through dm-verity
 	Cmdline  string `json:"cmdline,omitempty"`
 	Build    string `json:"build"` // the command that made it
@@ -256,6 +267,8 @@ type benchRow struct {
 	totals          []float64
 	initrd, cmdline string
 	isVerinit       bool
+	harness         *vmtest.Harness // the kernel and board it boots on
+	rootHash        string          // of the harness's bench disk
 }
 
 type benchStageMs struct {
@@ -266,8 +279,8 @@ type benchStageMs struct {
 // boot boots the row once and records what the real init printed,
 // failing when it did not reach the real init or reached it on the
 // wrong device.
-func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
-	res := shared.Boot(b, vmtest.Boot{Initrd: r.initrd, Disks: []string{"bench"}, Cmdline: r.cmdline})
+func (r *benchRow) boot(b *testing.B) error {
+	res := r.harness.Boot(b, vmtest.Boot{Initrd: r.initrd, Disks: []string{"bench"}, Cmdline: r.cmdline})
 	up, ok := uptime(res.Console)
 	if !res.Reached || !ok {
 		return fmt.Errorf("the real init did not start or did not print its uptime:\n%s", res.Console)
@@ -291,8 +304,8 @@ func (r *benchRow) boot(b *testing.B, disk benchDisk) error {
 	if !r.isVerinit {
 		return nil
 	}
-	if got := vmtest.Field(res.Status, "verity", "root_hash"); got != disk.rootHash {
-		return fmt.Errorf("status.json verity.root_hash = %v, want %s", got, disk.rootHash)
+	if got := vmtest.Field(res.Status, "verity", "root_hash"); got != r.rootHash {
+		return fmt.Errorf("status.json verity.root_hash = %v, want %s", got, r.rootHash)
 	}
 	total, ok := res.Status["total_ms"].(float64)
 	if !ok {
@@ -382,7 +395,7 @@ func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp)
 	if err := vmtest.RunEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-trimpath", "-ldflags=-s -w", "-o", floorBin, "./test/bench/floor"); err != nil {
 		return nil, nil, err
 	}
-	paths, err := modulePaths(rel, floorModules)
+	paths, err := modulePaths(filepath.Join("/lib/modules", rel), floorModules)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -460,6 +473,7 @@ func buildBenchRows(dir string, disk benchDisk, builds int, only *regexp.Regexp)
 			}
 		}
 		r := s.row
+		r.Arch, r.harness, r.rootHash = "amd64", shared, disk.rootHash
 		fmt.Fprintf(os.Stderr, "bench: building %s\n", r.Name)
 		r.initrd, r.Build = s.out, strings.Join(s.argv, " ")
 		reps := 1
@@ -492,28 +506,28 @@ func verinitHasFlag(verinit, flag string) error {
 	return nil
 }
 
-// modulePaths finds each module's file in modules.dep, in the order given.
-func modulePaths(rel string, names []string) ([]string, error) {
-	base := filepath.Join("/lib/modules", rel)
-	dep, err := os.ReadFile(filepath.Join(base, "modules.dep"))
+// modulePaths finds each module's file under the modules directory base
+// (by its name, '-' and '_' alike), in the order given.
+func modulePaths(base string, names []string) ([]string, error) {
+	byName := map[string]string{}
+	err := filepath.WalkDir(base, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		n := d.Name()
+		if i := strings.Index(n, ".ko"); i > 0 && !d.IsDir() {
+			byName[strings.ReplaceAll(n[:i], "-", "_")] = p
+		}
+		return nil
+	})
 	if err != nil {
 		return nil, err
-	}
-	byName := map[string]string{}
-	for _, line := range strings.Split(string(dep), "\n") {
-		p, _, ok := strings.Cut(line, ":")
-		if !ok {
-			continue
-		}
-		n := filepath.Base(p)
-		n = n[:strings.Index(n, ".ko")]
-		byName[strings.ReplaceAll(n, "-", "_")] = filepath.Join(base, p)
 	}
 	var paths []string
 	for _, n := range names {
 		p, ok := byName[n]
 		if !ok {
-			return nil, fmt.Errorf("module %s is not in %s/modules.dep", n, base)
+			return nil, fmt.Errorf("module %s is not under %s", n, base)
 		}
 		if !strings.HasSuffix(p, ".ko") {
 			return nil, fmt.Errorf("module %s is compressed (%s): the floor loads plain .ko files", n, p)
@@ -756,6 +770,8 @@ type benchResults struct {
 	Started   string          `json:"started"`
 	Commit    string          `json:"commit"`
 	Kernel    string          `json:"kernel"`
+	// KernelARM64 is the arm64 rows' kernel (QEMU virt, Cortex-A57).
+	KernelARM64 string `json:"kernel_arm64,omitempty"`
 	Go        string          `json:"go"`
 	CPUs      int             `json:"cpus"`
 	LoadStart string          `json:"loadavg_start"`
@@ -770,6 +786,16 @@ type benchResults struct {
 	Targets   []benchTarget   `json:"targets"`
 	// SizeFloorBytes is test/sizefloor's size: the peer of bin/init.
 	SizeFloorBytes int64 `json:"size_floor_bytes"`
+}
+
+// verinitFor is the verinit row (default module set) of an architecture.
+func (res *benchResults) verinitFor(arch string) *benchRow {
+	for _, r := range res.Rows {
+		if r.Arch == arch && r.isVerinit && (r.Name == "verinit" || r.Name == "verinit (arm64)") {
+			return r
+		}
+	}
+	return nil
 }
 
 func (res *benchResults) row(name string) *benchRow {
@@ -836,6 +862,10 @@ func (res *benchResults) print(w io.Writer) {
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)
+	}
+	if v, f := res.row("verinit (arm64)"), res.row("floor (arm64, no verity)"); v != nil && f != nil && f.UptimeMedianS > 0 {
+		fmt.Fprintf(w, "arm64 (%s, QEMU virt, Cortex-A57, TCG): verinit %.2f s, floor %.2f s: verinit takes %.2fx the floor's time to the real init\n",
+			res.KernelARM64, v.UptimeMedianS, f.UptimeMedianS, v.UptimeMedianS/f.UptimeMedianS)
 	}
 	fmt.Fprintf(w, "\n(real init: the kernel's /proc/uptime as the real init's first command read it; init bin: %s)\n", res.initWhat())
 	fmt.Fprintf(w, "\n%-28s %11s %13s %18s\n", "kernel log, median", "unpack ms", "/init run at", "/init to real init")
