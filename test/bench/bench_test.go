@@ -767,23 +767,23 @@ type benchTarget struct {
 }
 
 type benchResults struct {
-	Started   string          `json:"started"`
-	Commit    string          `json:"commit"`
-	Kernel    string          `json:"kernel"`
+	Started string `json:"started"`
+	Commit  string `json:"commit"`
+	Kernel  string `json:"kernel"`
 	// KernelARM64 is the arm64 rows' kernel (QEMU virt, Cortex-A57).
-	KernelARM64 string `json:"kernel_arm64,omitempty"`
-	Go        string          `json:"go"`
-	CPUs      int             `json:"cpus"`
-	LoadStart string          `json:"loadavg_start"`
-	LoadEnd   string          `json:"loadavg_end"`
-	Boots     int             `json:"boots"`
-	Builds    int             `json:"builds"`
-	RootHash  string          `json:"root_hash"`
-	Rows      []*benchRow     `json:"initramfs"`
-	Skipped   []string        `json:"skipped,omitempty"`
-	Verity    *benchVerity    `json:"verity_format"`
-	LVM       *benchLVMResult `json:"lvm_scan"`
-	Targets   []benchTarget   `json:"targets"`
+	KernelARM64 string          `json:"kernel_arm64,omitempty"`
+	Go          string          `json:"go"`
+	CPUs        int             `json:"cpus"`
+	LoadStart   string          `json:"loadavg_start"`
+	LoadEnd     string          `json:"loadavg_end"`
+	Boots       int             `json:"boots"`
+	Builds      int             `json:"builds"`
+	RootHash    string          `json:"root_hash"`
+	Rows        []*benchRow     `json:"initramfs"`
+	Skipped     []string        `json:"skipped,omitempty"`
+	Verity      *benchVerity    `json:"verity_format"`
+	LVM         *benchLVMResult `json:"lvm_scan"`
+	Targets     []benchTarget   `json:"targets"`
 	// SizeFloorBytes is test/sizefloor's size: the peer of bin/init.
 	SizeFloorBytes int64 `json:"size_floor_bytes"`
 }
