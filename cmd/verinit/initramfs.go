@@ -34,8 +34,9 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	eager := fs.Bool("eager-modules", false, "load every packed module at start instead of by need (storage drivers by device modalias, device-mapper and file systems when used)")
 	compression := fs.String("compression", "zstd", "archive compression: zstd, gzip, xz or none (checked against the kernel's CONFIG_RD_* options when its configuration is found)")
 	asJSON := fs.Bool("json", false, "print JSON: the report on the archive written, or with --list its entries")
-	var mods, files, policies, certs listFlag
-	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start (repeatable; default: the architecture's set of virtio, SCSI, NVMe, USB and SD/eMMC storage drivers (SATA on PCs; virtio-mmio and SoC controllers on ARM and RISC-V), loaded by device modalias, and dm-verity, squashfs, erofs and ext4, loaded when used)")
+	var mods, addMods, files, policies, certs listFlag
+	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start, instead of the default set (repeatable; default: the architecture's set of virtio, SCSI, NVMe, USB and SD/eMMC storage drivers (SATA on PCs; virtio-mmio and SoC controllers on ARM and RISC-V), loaded by device modalias, and dm-verity, squashfs, erofs, ext4 and efivarfs, loaded when used)")
+	fs.Var(&addMods, "add-module", "also pack module `NAME` and its dependencies, beside the default set (or --module), loaded by need as its aliases say: a driver when a device matches it, a file system (efivarfs) when mounted (repeatable)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed; see docs/security.md")
@@ -53,7 +54,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	spec := initramfs.Spec{Init: *initPath, Modules: mods, Eager: *eager, Compression: *compression}
+	spec := initramfs.Spec{Init: *initPath, Modules: mods, AddModules: addMods, Eager: *eager, Compression: *compression}
 	var target dps.Arch
 	if *archName != "" {
 		a, err := dps.ParseArch(*archName)

@@ -63,6 +63,11 @@ type Spec struct {
 	// modules.dep the dependencies and aliases are computed from the
 	// modules (modules.Scan).
 	Modules []string
+	// AddModules are module names or aliases packed besides Modules (or
+	// the default set), each loading when the init can first ask for it
+	// (modules.Added): a file system when mounted, a driver when a device
+	// matches it.
+	AddModules []string
 	// Eager loads every packed module at start, as if each were named in
 	// Modules: the behaviour before loading by need.
 	Eager bool
@@ -259,7 +264,7 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 	rep.Classes = make(map[loadlist.Class]int)
 	var list loadlist.List
 	if spec.ModulesDir == "" {
-		if len(spec.Modules) > 0 {
+		if len(spec.Modules) > 0 || len(spec.AddModules) > 0 {
 			return nil, errors.New("initramfs: modules requested but no modules directory given")
 		}
 	} else {
@@ -294,6 +299,13 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 			for _, n := range spec.Modules {
 				want = append(want, modules.Want{Name: n, Class: loadlist.Start})
 			}
+		}
+		for _, n := range spec.AddModules {
+			w, err := modules.Added(db, n)
+			if err != nil {
+				return nil, fmt.Errorf("initramfs: %w", err)
+			}
+			want = append(want, w)
 		}
 		names := make([]string, len(want))
 		for i, w := range want {

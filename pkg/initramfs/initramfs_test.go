@@ -695,3 +695,29 @@ func TestBuildDebianForeign(t *testing.T) {
 		})
 	}
 }
+
+// TestBuildAddModules: --add-module packs a module beside the default
+// set, loaded by need as its aliases say, and the default set keeps
+// loading by need.
+func TestBuildAddModules(t *testing.T) {
+	dir := kernelModulesDir(t)
+	data, rep := build(t, Spec{Init: fakeInit(t), ModulesDir: dir, MTime: testMTime, AddModules: []string{"efivarfs", "fs-vfat", "loop"}})
+	byName := checkCommon(t, readArchive(t, CompressionZstd, data), uint64(testMTime.Unix()))
+	list, err := loadlist.Parse(bytes.NewReader(byName["lib/modules/verinit.load"].data))
+	if err != nil {
+		t.Fatalf("load list: %v", err)
+	}
+	classes := map[string]loadlist.Class{}
+	for _, e := range list.Modules {
+		classes[e.Name] = e.Class
+	}
+	for name, c := range map[string]loadlist.Class{"efivarfs": loadlist.FS, "vfat": loadlist.FS, "loop": loadlist.Start,
+		"virtio_blk": loadlist.Storage, "dm_verity": loadlist.DM, "squashfs": loadlist.FS} {
+		if got, ok := classes[name]; !ok || got != c {
+			t.Errorf("%s: class %v (packed: %v), want %v", name, got, ok, c)
+		}
+	}
+	if !slices.Contains(rep.Modules, "efivarfs") {
+		t.Errorf("efivarfs is not among the modules packed: %q", rep.Modules)
+	}
+}

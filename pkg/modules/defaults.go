@@ -1,6 +1,9 @@
 package modules
 
 import (
+	"slices"
+	"strings"
+
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
@@ -26,7 +29,7 @@ func DefaultModules(arch dps.Arch) []string {
 // architecture arch (the architecture of its modules): the block storage
 // drivers of that architecture's machines (see storageDrivers),
 // device-mapper with dm-verity and its hash algorithms, and the root file
-// systems squashfs, erofs and ext4. Some of them are built into some
+// systems squashfs, erofs and ext4, and efivarfs. Some of them are built into some
 // kernels; [Resolve] reports those as built in, and names a kernel lacks
 // as missing. A generic initramfs must not pay for hardware that is
 // absent, so storage drivers load when a device matches one of their
@@ -47,6 +50,12 @@ func DefaultSet(arch dps.Arch) []Want {
 	add(loadlist.DM, "dm_mod", "dm_verity", "crypto-sha1", "crypto-sha256", "crypto-sha512")
 	// root file systems
 	add(loadlist.FS, "squashfs", "erofs", "ext4")
+	// efivarfs, for the boot loader's EFI variables
+	// (LoaderDevicePartUUID): the init asks for it on EFI firmware only
+	add(loadlist.FS, "efivarfs")
+	// efivarfs, for the boot loader's EFI variables (LoaderDevicePartUUID):
+	// the init asks for it only on EFI firmware
+	add(loadlist.FS, "efivarfs")
 	return out
 }
 
@@ -136,4 +145,45 @@ func storageDrivers(arch dps.Arch) []string {
 		"xhci_pci", "usb_storage", "uas",
 		"mmc_block",
 	}
+}
+
+// Added is the Want for a module or alias an integrator adds to a set
+// (verinit initramfs --add-module): it loads when the init can first ask
+// for it, as its aliases say, so that adding one module keeps the rest
+// loading by need. A file system (a name or alias "fs-X") loads when the
+// root's type is known or the init mounts it (efivarfs); device-mapper
+// targets and hashes ("dm-X", "crypto-X") before device-mapper devices are
+// made; a driver with device aliases ("of:...", "pci:...") when a device
+// matches one; anything else at start.
+func Added(db *DB, name string) (Want, error) {
+	ix, err := newIndex(db)
+	if err != nil {
+		return Want{}, err
+	}
+	mods, _ := ix.lookup(name)
+	n := NormalizeName(name)
+	class := loadlist.Start
+	switch {
+	case strings.HasPrefix(name, "fs-"):
+		class = loadlist.FS
+	case strings.HasPrefix(n, "dm_"), strings.HasPrefix(name, "crypto-"):
+		class = loadlist.DM
+	}
+	if class != loadlist.Start {
+		return Want{Name: name, Class: class}, nil
+	}
+	for _, a := range db.Aliases {
+		if !slices.Contains(mods, NormalizeName(a.Name)) {
+			continue
+		}
+		switch p := a.Pattern; {
+		case strings.HasPrefix(p, "fs-"):
+			return Want{Name: name, Class: loadlist.FS}, nil
+		case strings.HasPrefix(p, "crypto-") || strings.HasPrefix(p, "dm-"):
+			return Want{Name: name, Class: loadlist.DM}, nil
+		case deviceAlias(p):
+			class = loadlist.Storage
+		}
+	}
+	return Want{Name: name, Class: class}, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing/fstest"
 
 	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/modules/loadlist"
 )
 
 // Synthetic module tree: virtio, device-mapper with verity, ext4 with a
@@ -310,5 +311,29 @@ func TestDefaultModulesFresh(t *testing.T) {
 	a[0] = "changed"
 	if b := DefaultModules(dps.ArchX86_64); b[0] == "changed" {
 		t.Fatal("DefaultModules returns shared state")
+	}
+}
+
+// TestAdded: a module added to a set loads when the init can first ask
+// for it, as its name or aliases say.
+func TestAdded(t *testing.T) {
+	db := testDB(t)
+	for _, tc := range []struct {
+		name string
+		want loadlist.Class
+	}{
+		{"ext4", loadlist.FS},          // alias fs-ext4
+		{"fs-ext4", loadlist.FS},       // the name the init asks for
+		{"dm-verity", loadlist.DM},     // a device-mapper target
+		{"crypto-sha256", loadlist.DM}, // a hash, by alias
+		{"sha256_ssse3", loadlist.DM},  // alias crypto-sha256
+		{"virtio_blk", loadlist.Storage},
+		{"jbd2", loadlist.Start}, // nothing to ask for it by
+		{"nosuch", loadlist.Start},
+	} {
+		got, err := Added(db, tc.name)
+		if err != nil || got != (Want{Name: tc.name, Class: tc.want}) {
+			t.Errorf("Added(%q) = %+v, %v; want class %v", tc.name, got, err, tc.want)
+		}
 	}
 }

@@ -19,7 +19,7 @@ VERINIT_INITRAMFS_MODULES ?= "\
     kernel-module-squashfs kernel-module-erofs kernel-module-ext4 \
     kernel-module-virtio-blk kernel-module-virtio-pci kernel-module-nvme \
     kernel-module-ahci kernel-module-sd-mod kernel-module-mmc-block \
-    kernel-module-usb-storage \
+    kernel-module-usb-storage kernel-module-efivarfs \
 "
 PACKAGE_INSTALL = "verinit"
 PACKAGE_INSTALL_ATTEMPTONLY = "${VERINIT_INITRAMFS_MODULES}"
