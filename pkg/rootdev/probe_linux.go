@@ -12,16 +12,19 @@ import (
 	"github.com/verinit/verinit/pkg/lvm"
 )
 
-// Prober reads partition tables and file system superblocks, once per
-// device: a disk that is announced again with the same number and size
-// is not read again.
+// Prober reads partition tables, file system superblocks and LVM2
+// labels, once per device: a disk that is announced again with the same
+// number and size is not read again. A device that could not be opened
+// (a *blockdev.OpenError) was not read, and is tried again.
 type Prober struct {
 	disks map[string]probed[Disk]
 	fs    map[string]probed[fsdetect.Info]
 	pvs   map[string]probed[pvScan]
-	// scanPV reads one device's LVM2 label and metadata (scanDevicePV;
-	// tests fake it). Only a View that needs LVM calls it.
-	scanPV func(blockdev.Device) pvScan
+	// How one device is read (readDisk, probeFS, scanDevicePV; tests
+	// fake them). Only a View that needs LVM calls scanPV.
+	readDisk func(blockdev.Device) Disk
+	probeFS  func(blockdev.Device) (fsdetect.Info, error)
+	scanPV   func(blockdev.Device) pvScan
 }
 
 // What LVM scanning may cost, whatever the disks hold: every device is
@@ -41,9 +44,32 @@ type probed[T any] struct {
 	value T
 }
 
+// cached returns what m holds for d, or reads d with read and keeps
+// that unless d did not open.
+func cached[T any](m map[string]probed[T], d blockdev.Device, read func(blockdev.Device) (T, error)) T {
+	if c, ok := m[d.Name]; ok && c.dev == d {
+		return c.value
+	}
+	value, err := read(d)
+	var unopened *blockdev.OpenError
+	if errors.As(err, &unopened) {
+		delete(m, d.Name)
+	} else {
+		m[d.Name] = probed[T]{d, value}
+	}
+	return value
+}
+
 // NewProber returns an empty Prober.
 func NewProber() *Prober {
-	return &Prober{disks: map[string]probed[Disk]{}, fs: map[string]probed[fsdetect.Info]{}, pvs: map[string]probed[pvScan]{}, scanPV: scanDevicePV}
+	return &Prober{
+		disks:    map[string]probed[Disk]{},
+		fs:       map[string]probed[fsdetect.Info]{},
+		pvs:      map[string]probed[pvScan]{},
+		readDisk: readDisk,
+		probeFS:  probeFS,
+		scanPV:   scanDevicePV,
+	}
 }
 
 // Needs says what a View must read.
@@ -66,21 +92,14 @@ func (p *Prober) View(devs []blockdev.Device, need Needs) View {
 	needTables, needFS := need.Tables, need.FS
 	for _, d := range devs {
 		if needTables && !d.IsPartition() && d.SizeBytes > 0 {
-			c, ok := p.disks[d.Name]
-			if !ok || c.dev != d {
-				c = probed[Disk]{d, readDisk(d)}
-				p.disks[d.Name] = c
-			}
-			v.Disks[d.Name] = c.value
+			v.Disks[d.Name] = cached(p.disks, d, func(d blockdev.Device) (Disk, error) {
+				disk := p.readDisk(d)
+				return disk, disk.Err
+			})
 		}
 		if needFS && d.SizeBytes > 0 {
-			c, ok := p.fs[d.Name]
-			if !ok || c.dev != d {
-				info, _ := probeFS(d) // unreadable or unknown: no match
-				c = probed[fsdetect.Info]{d, info}
-				p.fs[d.Name] = c
-			}
-			v.FS[d.Name] = c.value
+			// Unreadable or unknown: no match.
+			v.FS[d.Name] = cached(p.fs, d, p.probeFS)
 		}
 	}
 	if need.LVM {
@@ -110,16 +129,15 @@ func (p *Prober) viewLVM(devs []blockdev.Device, v *View) {
 			refuse(d, fmt.Errorf("lvm: %s: not scanned: more than %d devices", d.Path(), MaxLVMDevices))
 			continue
 		}
-		c, ok := p.pvs[d.Name]
-		if !ok || c.dev != d {
-			c = probed[pvScan]{d, p.scanPV(d)}
-			p.pvs[d.Name] = c
-		}
+		scan := cached(p.pvs, d, func(d blockdev.Device) (pvScan, error) {
+			scan := p.scanPV(d)
+			return scan, scan.err
+		})
 		switch {
-		case c.value.err != nil:
-			refuse(d, c.value.err)
-		case c.value.pv != nil:
-			n := metadataBytes(c.value.pv)
+		case scan.err != nil:
+			refuse(d, scan.err)
+		case scan.pv != nil:
+			n := metadataBytes(scan.pv)
 			if kept+n > MaxLVMMetadataBytes {
 				err := fmt.Errorf("lvm: %s: not used: its %d bytes of metadata would take the PVs past %d bytes", d.Path(), n, MaxLVMMetadataBytes)
 				p.pvs[d.Name] = probed[pvScan]{d, pvScan{err: err}} // nor kept
@@ -127,8 +145,8 @@ func (p *Prober) viewLVM(devs []blockdev.Device, v *View) {
 				continue
 			}
 			kept += n
-			pvs = append(pvs, c.value.pv)
-			v.PVs[c.value.pv.UUID] = d
+			pvs = append(pvs, scan.pv)
+			v.PVs[scan.pv.UUID] = d
 		}
 	}
 	// Nor is what devices that went away held.

@@ -1,11 +1,13 @@
 package rootdev
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/verinit/verinit/pkg/blockdev"
+	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/lvm"
 )
 
@@ -114,5 +116,48 @@ func TestLVMMetadataBound(t *testing.T) {
 	p.View(devs[1:], Needs{LVM: true})
 	if _, ok := p.pvs["vd0"]; ok {
 		t.Errorf("vd0 is gone but its PV is kept")
+	}
+}
+
+// TestUnopenedReadAgain: a disk the kernel lists before it can be opened
+// (ENXIO) is read again on the next view, while a disk that opened is
+// read once, whatever it held.
+func TestUnopenedReadAgain(t *testing.T) {
+	devs := fakeDevs(2) // vd0 opens late, vd1 holds no GPT
+	opens := map[string]int{}
+	p := NewProber()
+	p.readDisk = func(d blockdev.Device) Disk {
+		opens[d.Name]++
+		if d.Name == "vd0" && opens[d.Name] == 1 {
+			return Disk{Device: d, Err: &blockdev.OpenError{Err: errors.New("blockdev: open /dev/" + d.Name + ": no such device or address")}}
+		}
+		return Disk{Device: d, Err: fmt.Errorf("no usable GPT")}
+	}
+	for range 3 {
+		p.View(devs, Needs{Tables: true})
+	}
+	if opens["vd0"] != 2 || opens["vd1"] != 1 {
+		t.Fatalf("reads %v, want vd0 twice (once unopened) and vd1 once", opens)
+	}
+	p.probeFS = func(d blockdev.Device) (fsdetect.Info, error) {
+		opens["fs "+d.Name]++
+		if opens["fs "+d.Name] == 1 {
+			return fsdetect.Info{}, &blockdev.OpenError{Err: errors.New("blockdev: open /dev/" + d.Name + ": no such device or address")}
+		}
+		return fsdetect.Info{}, nil
+	}
+	calls := 0
+	p.scanPV = func(d blockdev.Device) pvScan {
+		calls++
+		if calls == 1 {
+			return pvScan{err: &blockdev.OpenError{Err: errors.New("blockdev: open /dev/" + d.Name + ": no such device or address")}}
+		}
+		return pvScan{}
+	}
+	for range 3 {
+		p.View(devs[:1], Needs{FS: true, LVM: true})
+	}
+	if opens["fs vd0"] != 2 || calls != 2 {
+		t.Fatalf("file system probes %d, LVM scans %d, want 2 each", opens["fs vd0"], calls)
 	}
 }
