@@ -32,6 +32,10 @@ blkid:util-linux
 veritysetup:cryptsetup-bin
 lvm:lvm2
 openssl:openssl
+mkfs.fat:dosfstools
+fsck.fat:dosfstools
+mcopy:mtools
+mtype:mtools
 shellcheck:shellcheck
 groff:groff-base
 man:man-db

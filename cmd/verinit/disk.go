@@ -15,13 +15,16 @@ import (
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/image"
 	"github.com/verinit/verinit/pkg/progress"
+	"github.com/verinit/verinit/pkg/sig/sign"
 )
 
 // diskFlags are the flags of disk create.
 type diskFlags struct {
 	rootfs, size, fs, arch, print *string
 	linux, initrd, entries        *string
-	slots, sectorSize             *int
+	signKey, signCert             *string
+	esp, espSize, options         *string
+	slots, sectorSize, version    *int
 	jsonOut                       *bool
 }
 
@@ -34,10 +37,16 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		sectorSize: fs.Int("sector-size", 512, "logical sector `size` of the target disk: 512 or 4096"),
 		fs:         fs.String("fs", image.FSSquashfs, "`type` of file system made from a DIR: squashfs or erofs"),
 		arch:       fs.String("arch", "", "`architecture` of the DPS partition types: x86-64, arm64, arm, riscv64, ... (default: that of the programs in a DIR, such as sbin/init; required with an IMAGE)"),
-		print:      fs.String("print", "", "also print boot loader configuration: `barebox` (blspec entries and bootchooser settings)"),
-		linux:      fs.String("linux", "/linux", "with --print barebox: the kernel's `path` in the blspec entries, on the partition that holds them"),
-		initrd:     fs.String("initrd", "/initrd", "with --print barebox: the initramfs's `path` in the blspec entries"),
+		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) or systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting; written into the ESP too with --esp)"),
+		linux:      fs.String("linux", "/linux", "with --print: the kernel's `path` in the entries, on the partition that holds them"),
+		initrd:     fs.String("initrd", "/initrd", "with --print: the initramfs's `path` in the entries"),
 		entries:    fs.String("entries", "/boot/loader/entries", "with --print barebox: the `directory` where barebox reads the entries, for bootchooser.<slot>.boot"),
+		options:    fs.String("options", "", "with --print: more kernel command line `options` for every entry, such as console=ttyS0"),
+		signKey:    fs.String("sign-key", "", "sign each slot's root hash with this PEM private `key` (with --sign-cert) into a root-verity-sig partition per slot, root-a-verity-sig, ...; the printed entries then name the slots by partition label and take the root hash from it (verinit.roothash_sig=), so that updates need no new entries"),
+		signCert:   fs.String("sign-cert", "", "the PEM `certificate` of --sign-key, then any intermediates"),
+		version:    fs.Int("sign-version", 0, "with --sign-key: the release `number` signed with each root hash, for --policy min-version (0: none)"),
+		esp:        fs.String("esp", "", "add an EFI system partition \"esp\" holding the files of this `DIR` (FAT32, with mkfs.fat and mcopy)"),
+		espSize:    fs.String("esp-size", "", "size of the EFI system partition in `bytes`, or with a K, M, G or T suffix (default 128M)"),
 		jsonOut:    fs.Bool("json", false, "print JSON"),
 	}
 	pos, err := parseMixed(fs, args)
@@ -87,6 +96,32 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		spec.Image = *f.rootfs
 	}
 
+	var sdbootFiles []bootFile
+	if *f.print == "systemd-boot" {
+		// The entries name nothing that Create makes: they are known
+		// before the disk, so they go into its ESP.
+		sdbootFiles = systemdBootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
+		if spec.ESP != "" {
+			staged, err := os.MkdirTemp(filepath.Dir(out), ".verinit-esp-")
+			if err != nil {
+				return err
+			}
+			defer os.RemoveAll(staged)
+			if err := os.CopyFS(staged, os.DirFS(spec.ESP)); err != nil {
+				return fmt.Errorf("--esp: %w", err)
+			}
+			for _, bf := range sdbootFiles {
+				p := filepath.Join(staged, bf.Path)
+				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+					return err
+				}
+				if err := os.WriteFile(p, []byte(bf.Content), 0o644); err != nil {
+					return err
+				}
+			}
+			spec.ESP = staged
+		}
+	}
 	m := meter(stderr, "disk create, written", 0)
 	l, err := writeDisk(out, spec, m)
 	m.Done()
@@ -94,8 +129,11 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 	rep := diskReport(out, l)
-	if *f.print == "barebox" {
-		rep.Barebox = bareboxConfig(l, *f.linux, *f.initrd, *f.entries)
+	switch *f.print {
+	case "barebox":
+		rep.Barebox = bareboxConfig(l, *f.linux, *f.initrd, *f.entries, *f.options)
+	case "systemd-boot":
+		rep.SystemdBoot = sdbootFiles
 	}
 	if *f.jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -121,8 +159,16 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	if *f.fs != image.FSSquashfs && *f.fs != image.FSErofs {
 		return spec, fmt.Errorf("--fs %q: want squashfs or erofs: %w", *f.fs, errUsage)
 	}
-	if *f.print != "" && *f.print != "barebox" {
-		return spec, fmt.Errorf("--print %q: want barebox: %w", *f.print, errUsage)
+	if *f.print != "" && *f.print != "barebox" && *f.print != "systemd-boot" {
+		return spec, fmt.Errorf("--print %q: want barebox or systemd-boot: %w", *f.print, errUsage)
+	}
+	// An entry holding a root hash goes stale with the first update:
+	// systemd-boot's entries take it from the slot's signature instead.
+	if *f.print == "systemd-boot" && *f.signKey == "" {
+		return spec, fmt.Errorf("--print systemd-boot needs --sign-key: its entries take each slot's root hash from the slot's root-verity-sig partition, so that updates never rewrite them: %w", errUsage)
+	}
+	if *f.print != "systemd-boot" && *f.print != "barebox" && flagSet(fs, "options") {
+		return spec, fmt.Errorf("--options needs --print: %w", errUsage)
 	}
 	var arch dps.Arch
 	if *f.arch != "" {
@@ -136,7 +182,28 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	if err != nil {
 		return spec, fmt.Errorf("--size: %v: %w", err, errUsage)
 	}
-	return image.Spec{Slots: *f.slots, SizeBytes: size, SectorSize: *f.sectorSize, Arch: arch}, nil
+	espSize, err := parseSize(*f.espSize)
+	if err != nil {
+		return spec, fmt.Errorf("--esp-size: %v: %w", err, errUsage)
+	}
+	if espSize != 0 && *f.esp == "" {
+		return spec, fmt.Errorf("--esp-size needs --esp: %w", errUsage)
+	}
+	spec = image.Spec{Slots: *f.slots, SizeBytes: size, SectorSize: *f.sectorSize, Arch: arch, ESP: *f.esp, ESPBytes: espSize}
+	if (*f.signKey == "") != (*f.signCert == "") {
+		return spec, fmt.Errorf("--sign-key and --sign-cert go together: %w", errUsage)
+	}
+	if *f.version < 0 || (*f.version != 0 && *f.signKey == "") {
+		return spec, fmt.Errorf("--sign-version %d: want a positive number, with --sign-key: %w", *f.version, errUsage)
+	}
+	if *f.signKey != "" {
+		key, cert := *f.signKey, *f.signCert
+		opts := sign.Options{Version: uint64(*f.version), HasVersion: *f.version > 0}
+		spec.Sign = func(root []byte) ([]byte, error) {
+			return signRootHash(hex.EncodeToString(root), key, cert, true, opts)
+		}
+	}
+	return spec, nil
 }
 
 // flagSet reports whether the flag name was given on the command line.
@@ -235,37 +302,52 @@ type diskPartition struct {
 
 // diskSlot is a slot as disk create prints it.
 type diskSlot struct {
-	Name       string        `json:"name"`
-	Bootname   string        `json:"bootname"`
-	Data       diskPartition `json:"data"`
-	Verity     diskPartition `json:"verity"`
-	RootHash   string        `json:"root_hash"`
-	Salt       string        `json:"salt"`
-	DataBlocks uint64        `json:"data_blocks"`
-	Cmdline    string        `json:"cmdline"`
+	Name       string         `json:"name"`
+	Bootname   string         `json:"bootname"`
+	Data       diskPartition  `json:"data"`
+	Verity     diskPartition  `json:"verity"`
+	RootHash   string         `json:"root_hash"`
+	Salt       string         `json:"salt"`
+	DataBlocks uint64         `json:"data_blocks"`
+	Sig        *diskPartition `json:"sig,omitempty"`
+	Cmdline    string         `json:"cmdline"`
+	// SigCmdline is the command line that takes the root hash from
+	// Sig, and stays true across updates.
+	SigCmdline string `json:"sig_cmdline,omitempty"`
 }
 
-// bareboxFile is a file to put where barebox reads it.
-type bareboxFile struct {
+// slotCmdline is the command line to boot s with: by its signature
+// partition if it has one, else by its root hash.
+func slotCmdline(s image.Slot) string {
+	if s.Sig.Number != 0 {
+		return s.SigCmdline()
+	}
+	return s.Cmdline()
+}
+
+// bootFile is a file to put where the boot loader reads it.
+type bootFile struct {
 	Path    string `json:"path"`
 	Content string `json:"content"`
 }
 
 // bareboxOut is the barebox configuration for the image.
 type bareboxOut struct {
-	Entries     []bareboxFile `json:"entries"`
-	Bootchooser string        `json:"bootchooser"`
+	Entries     []bootFile `json:"entries"`
+	Bootchooser string     `json:"bootchooser"`
 }
 
 // diskOut is what disk create prints.
 type diskOut struct {
-	Image      string      `json:"image"`
-	SizeBytes  int64       `json:"size_bytes"`
-	SectorSize int         `json:"sector_size"`
-	Arch       string      `json:"arch"`
-	DiskGUID   string      `json:"disk_guid"`
-	Slots      []diskSlot  `json:"slots"`
-	Barebox    *bareboxOut `json:"barebox,omitempty"`
+	Image       string         `json:"image"`
+	SizeBytes   int64          `json:"size_bytes"`
+	SectorSize  int            `json:"sector_size"`
+	Arch        string         `json:"arch"`
+	DiskGUID    string         `json:"disk_guid"`
+	Slots       []diskSlot     `json:"slots"`
+	Barebox     *bareboxOut    `json:"barebox,omitempty"`
+	SystemdBoot []bootFile     `json:"systemd_boot,omitempty"`
+	ESP         *diskPartition `json:"esp,omitempty"`
 }
 
 func diskReport(out string, l *image.Layout) diskOut {
@@ -275,9 +357,18 @@ func diskReport(out string, l *image.Layout) diskOut {
 			FirstLBA: p.FirstLBA, LastLBA: p.LastLBA, OffsetBytes: p.OffsetBytes, SizeBytes: p.SizeBytes}
 	}
 	for _, s := range l.Slots {
-		rep.Slots = append(rep.Slots, diskSlot{Name: s.Name, Bootname: s.Bootname, Data: part(s.Data), Verity: part(s.Verity),
+		ds := diskSlot{Name: s.Name, Bootname: s.Bootname, Data: part(s.Data), Verity: part(s.Verity),
 			RootHash: hex.EncodeToString(s.RootHash), Salt: hex.EncodeToString(s.Params.Salt), DataBlocks: s.Params.DataBlocks,
-			Cmdline: s.Cmdline()})
+			Cmdline: s.Cmdline()}
+		if s.Sig.Number != 0 {
+			sig := part(s.Sig)
+			ds.Sig, ds.SigCmdline = &sig, s.SigCmdline()
+		}
+		rep.Slots = append(rep.Slots, ds)
+	}
+	if l.ESP.Number != 0 {
+		esp := part(l.ESP)
+		rep.ESP = &esp
 	}
 	return rep
 }
@@ -288,17 +379,30 @@ func printDisk(w io.Writer, rep diskOut) error {
 		rep.Image, rep.SizeBytes, rep.SectorSize, rep.DiskGUID, len(rep.Slots), rep.Arch)
 	for _, s := range rep.Slots {
 		fmt.Fprintf(&b, "slot %s:\n", s.Bootname)
-		for _, p := range []diskPartition{s.Data, s.Verity} {
+		ps := []diskPartition{s.Data, s.Verity}
+		if s.Sig != nil {
+			ps = append(ps, *s.Sig)
+		}
+		for _, p := range ps {
 			fmt.Fprintf(&b, "  partition %d  %-14s %-20s PARTUUID %s  bytes %d+%d\n", p.Number, p.Label, p.Type, p.UUID, p.OffsetBytes, p.SizeBytes)
 		}
 		fmt.Fprintf(&b, "  root hash    %s\n", s.RootHash)
 		fmt.Fprintf(&b, "  cmdline      %s\n", s.Cmdline)
+		if s.SigCmdline != "" {
+			fmt.Fprintf(&b, "  or, signed   %s\n", s.SigCmdline)
+		}
+	}
+	if p := rep.ESP; p != nil {
+		fmt.Fprintf(&b, "partition %d  %s  EFI system partition  PARTUUID %s  bytes %d+%d\n", p.Number, p.Label, p.UUID, p.OffsetBytes, p.SizeBytes)
 	}
 	if bb := rep.Barebox; bb != nil {
 		for _, e := range bb.Entries {
 			fmt.Fprintf(&b, "\n# %s\n%s", e.Path, e.Content)
 		}
 		fmt.Fprintf(&b, "\n# bootchooser settings (barebox shell; or as files in /env/nv)\n%s", bb.Bootchooser)
+	}
+	for _, e := range rep.SystemdBoot {
+		fmt.Fprintf(&b, "\n# ESP/%s\n%s", e.Path, e.Content)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -312,16 +416,16 @@ func printDisk(w io.Writer, rep diskOut) error {
 // gets the highest priority (Documentation/user/bootchooser.rst).
 // bootchooser adds bootchooser.active=<target> to the kernel command line,
 // which equals rauc.slot= here.
-func bareboxConfig(l *image.Layout, linux, initrd, entries string) *bareboxOut {
+func bareboxConfig(l *image.Layout, linux, initrd, entries, options string) *bareboxOut {
 	out := &bareboxOut{}
 	var targets []string
 	var nv strings.Builder
 	for i, s := range l.Slots {
 		name := "verinit-" + s.Name + ".conf"
 		path := strings.TrimSuffix(entries, "/") + "/" + name
-		out.Entries = append(out.Entries, bareboxFile{Path: path, Content: "title      verinit slot " + s.Bootname + "\n" +
+		out.Entries = append(out.Entries, bootFile{Path: path, Content: "title      verinit slot " + s.Bootname + "\n" +
 			"version    " + s.Bootname + "\n" +
-			"options    " + s.Cmdline() + "\n" +
+			"options    " + strings.TrimSpace(options+" "+slotCmdline(s)) + "\n" +
 			"linux      " + linux + "\n" +
 			"initrd     " + initrd + "\n"})
 		targets = append(targets, s.Bootname)

@@ -5,13 +5,17 @@ import (
 	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/gpt"
+	"github.com/verinit/verinit/pkg/sig"
 )
 
 // diskRootfs writes a small root tree whose programs are built for arm64
@@ -288,4 +292,99 @@ func TestParseSize(t *testing.T) {
 			t.Errorf("parseSize(%q) = %d, %v; want %d, ok %v", c.in, got, err, c.want, c.ok)
 		}
 	}
+}
+
+// TestDiskCreateSystemdBoot: with --sign-key, --esp and --print
+// systemd-boot, each slot has a signature partition whose JSON verifies
+// for its root hash, and the ESP holds the given files, loader.conf
+// without a default and an entry per slot that names the slot by
+// partition label; the JSON and the text print the same entries; and
+// --print systemd-boot without --sign-key is refused.
+func TestDiskCreateSystemdBoot(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=disk test",
+		"-keyout", p("k.pem"), "-out", p("c.pem")).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	if err := os.MkdirAll(p("esp/EFI/BOOT"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p("esp/EFI/BOOT/BOOTX64.EFI"), []byte("MZ boot loader"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := p("disk.img")
+	args := []string{"disk", "create", out, "--rootfs", diskRootfs(t), "--sign-key", p("k.pem"), "--sign-cert", p("c.pem"),
+		"--esp", p("esp"), "--esp-size", "40M", "--print", "systemd-boot", "--options", "console=ttyS0"}
+	code, stdout, stderr := runCLI(t, append(args, "--json")...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.ESP == nil || rep.ESP.Label != "esp" || rep.ESP.Number != 7 || rep.ESP.SizeBytes != 40<<20 {
+		t.Fatalf("ESP %+v", rep.ESP)
+	}
+	raw, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certs, err := sig.ParseCertificates(mustRead(t, p("c.pem")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"loader/loader.conf": "# verinit: no \"default\", so that boot counting can fall back to the other slot;\n" +
+		"# no editor, so that nobody at the console rewrites the command line.\ntimeout 0\neditor no\n"}
+	for i, s := range rep.Slots {
+		if s.Sig == nil || s.Sig.Label != "root-"+s.Name+"-verity-sig" || s.Sig.Number != 5+i {
+			t.Fatalf("slot %s: signature partition %+v", s.Name, s.Sig)
+		}
+		js := bytes.TrimRight(raw[s.Sig.OffsetBytes:s.Sig.OffsetBytes+s.Sig.SizeBytes], "\x00")
+		vs, err := sig.ParseVeritySigJSON(js)
+		if err != nil || vs.RootHash != s.RootHash {
+			t.Fatalf("slot %s: %s holds root hash %q, %v; want %s", s.Name, s.Sig.Label, vs.RootHash, err, s.RootHash)
+		}
+		if _, err := sig.Verify(vs.Signature, s.RootHash, certs, sig.VerifyOptions{}); err != nil {
+			t.Errorf("slot %s: %v", s.Name, err)
+		}
+		want[fmt.Sprintf("loader/entries/verinit-%d-%s.conf", 2-i, s.Name)] = "title      verinit slot " + s.Bootname + "\n" +
+			"linux      /linux\ninitrd     /initrd\n" +
+			"options    console=ttyS0 " + s.SigCmdline + "\n"
+	}
+	want["EFI/BOOT/BOOTX64.EFI"] = "MZ boot loader"
+	if len(rep.SystemdBoot) != 3 {
+		t.Errorf("%d systemd-boot files printed, want 3", len(rep.SystemdBoot))
+	}
+	for _, f := range rep.SystemdBoot {
+		if want[f.Path] != f.Content {
+			t.Errorf("printed %s:\n%s\nwant\n%s", f.Path, f.Content, want[f.Path])
+		}
+	}
+	for name, content := range want {
+		got, err := exec.Command("mtype", "-i", out+"@@"+strconv.FormatInt(rep.ESP.OffsetBytes, 10), "::"+name).Output()
+		if err != nil || string(got) != content {
+			t.Errorf("ESP %s: %q, %v; want %q", name, got, err, content)
+		}
+	}
+
+	code, stdout, stderr = runCLI(t, args...)
+	if code != 0 || !strings.Contains(stdout, "\n# ESP/loader/entries/verinit-1-b.conf\ntitle      verinit slot B\n") ||
+		!strings.Contains(stdout, "  or, signed   systemd.verity_root_data=PARTLABEL=root-a ") {
+		t.Errorf("exit %d, text output:\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = runCLI(t, "disk", "create", out, "--rootfs", diskRootfs(t), "--print", "systemd-boot")
+	if code != 2 || !strings.Contains(stderr, "--print systemd-boot needs --sign-key") {
+		t.Errorf("without --sign-key: exit %d, %s", code, stderr)
+	}
+}
+
+func mustRead(t *testing.T, path string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }

@@ -67,15 +67,44 @@ type Spec struct {
 	// disk GUID; nil means crypto/rand.Reader. A fixed source makes the
 	// image reproducible, but must not repeat itself between slots.
 	Rand io.Reader
+	// Sign, if not nil, gives each slot a root-verity-sig partition
+	// (root-a-verity-sig, ...: partitions 2*Slots+1, ...) holding what
+	// Sign returns for the slot's root hash, the Discoverable Partitions
+	// signature JSON, padded with NULs to SigBytes.
+	Sign func(rootHash []byte) ([]byte, error)
+	// ESP, if not "", adds an EFI system partition labelled "esp" as
+	// the last partition: a FAT32 file system of ESPBytes (0 means
+	// DefaultESPBytes) holding the files of the directory ESP (made
+	// with mkfs.fat and mcopy, from dosfstools and mtools).
+	ESP      string
+	ESPBytes int64
 }
 
 // Layout describes a disk image written by Create.
 type Layout struct {
-	SizeBytes  int64    // size of the disk
-	SectorSize int      // logical block size of the GPT
-	Arch       dps.Arch // architecture of the partition types
-	DiskGUID   gpt.GUID // the GPT's DiskGUID
-	Slots      []Slot   // in partition order
+	SizeBytes  int64     // size of the disk
+	SectorSize int       // logical block size of the GPT
+	Arch       dps.Arch  // architecture of the partition types
+	DiskGUID   gpt.GUID  // the GPT's DiskGUID
+	Slots      []Slot    // in partition order
+	ESP        Partition // the EFI system partition; Number 0 if none
+}
+
+// Partitions lists the partitions in their GPT order.
+func (l *Layout) Partitions() []Partition {
+	var ps []Partition
+	for _, s := range l.Slots {
+		ps = append(ps, s.Data, s.Verity)
+	}
+	for _, s := range l.Slots {
+		if s.Sig.Number != 0 {
+			ps = append(ps, s.Sig)
+		}
+	}
+	if l.ESP.Number != 0 {
+		ps = append(ps, l.ESP)
+	}
+	return ps
 }
 
 // Slot is one bootable copy of the root file system: a DPS root partition
@@ -94,11 +123,25 @@ type Slot struct {
 	// Verity is the root-verity partition: a veritysetup superblock at
 	// byte 0, then the hash tree.
 	Verity Partition
+	// Sig is the root-verity-sig partition (Spec.Sign); Number 0 if
+	// none.
+	Sig Partition
 	// Params describes the hash tree, as its superblock does.
 	Params verity.Params
 	// RootHash is the root hash of the tree. Data.UUID and Verity.UUID are
 	// derived from it (dps.PairUUIDs).
 	RootHash []byte
+}
+
+// NamedSlot returns slot i (0 is A) with only its names: Name, Bootname
+// and the partition labels root-a, root-a-verity and root-a-verity-sig,
+// which do not depend on the image.
+func NamedSlot(i int) Slot {
+	name := string(rune('a' + i))
+	return Slot{Name: name, Bootname: string(rune('A' + i)),
+		Data:   Partition{Label: "root-" + name},
+		Verity: Partition{Label: "root-" + name + "-verity"},
+		Sig:    Partition{Label: "root-" + name + "-verity-sig"}}
 }
 
 // Partition is one partition of a Layout.
@@ -126,6 +169,21 @@ func (s Slot) Cmdline() string {
 	return "roothash=" + hex.EncodeToString(s.RootHash) +
 		" systemd.verity_root_data=PARTUUID=" + s.Data.UUID.String() +
 		" systemd.verity_root_hash=PARTUUID=" + s.Verity.UUID.String() +
+		" rauc.slot=" + s.Bootname
+}
+
+// SigCmdline returns the kernel command line arguments that boot s by its
+// partition labels, the root hash taken from its signed root-verity-sig
+// partition, so that they stay true when an update rewrites the slot:
+//
+//	systemd.verity_root_data=PARTLABEL=root-a systemd.verity_root_hash=PARTLABEL=root-a-verity verinit.roothash_sig=PARTLABEL=root-a-verity-sig rauc.slot=A
+//
+// The init takes verinit.roothash_sig= only under signature=required
+// (docs/integration/updates.md).
+func (s Slot) SigCmdline() string {
+	return "systemd.verity_root_data=PARTLABEL=" + s.Data.Label +
+		" systemd.verity_root_hash=PARTLABEL=" + s.Verity.Label +
+		" verinit.roothash_sig=PARTLABEL=" + s.Sig.Label +
 		" rauc.slot=" + s.Bootname
 }
 
@@ -188,10 +246,25 @@ func Create(w io.WriterAt, spec Spec) (*Layout, error) {
 		if err := writeSlot(w, &l.Slots[i], data, rnd); err != nil {
 			return nil, err
 		}
+		if spec.Sign != nil {
+			if err := writeSig(w, &l.Slots[i], spec.Sign, rnd); err != nil {
+				return nil, err
+			}
+		}
 		for _, prev := range l.Slots[:i] {
 			if prev.Data.UUID == l.Slots[i].Data.UUID || prev.Verity.UUID == l.Slots[i].Verity.UUID {
 				return nil, fmt.Errorf("image: slots %s and %s have the same partition UUIDs: the random source repeated itself", prev.Name, l.Slots[i].Name)
 			}
+		}
+	}
+	if spec.ESP != "" {
+		u, err := randomUUID(rnd)
+		if err != nil {
+			return nil, err
+		}
+		l.ESP.UUID = gpt.GUIDFromBytes(u)
+		if err := writeESP(w, l.ESP, spec.ESP); err != nil {
+			return nil, err
 		}
 	}
 	if err := writeGPT(w, l); err != nil {
@@ -227,6 +300,12 @@ func (s Spec) withDefaults() (Spec, error) {
 	if _, ok := dps.TypeGUID(dps.RootVerity, s.Arch); !ok {
 		return s, fmt.Errorf("image: no DPS partition types for architecture %q", s.Arch)
 	}
+	if s.ESPBytes == 0 {
+		s.ESPBytes = DefaultESPBytes
+	}
+	if s.ESPBytes < MinESPBytes || s.ESPBytes%AlignBytes != 0 {
+		return s, fmt.Errorf("image: ESP size %d: want a multiple of %d, at least %d", s.ESPBytes, AlignBytes, MinESPBytes)
+	}
 	return s, nil
 }
 
@@ -260,11 +339,23 @@ func plan(spec Spec, imageBytes int64) (*Layout, error) {
 		return p
 	}
 	for i := 0; i < spec.Slots; i++ {
-		name := string(rune('a' + i))
-		s := Slot{Name: name, Bootname: string(rune('A' + i))}
-		s.Data = part(2*i+1, "root-"+name, rootType, dataBytes)
-		s.Verity = part(2*i+2, "root-"+name+"-verity", verityType, verityBytes)
+		s := NamedSlot(i)
+		s.Data = part(2*i+1, s.Data.Label, rootType, dataBytes)
+		s.Verity = part(2*i+2, s.Verity.Label, verityType, verityBytes)
 		l.Slots = append(l.Slots, s)
+	}
+	n := 2 * spec.Slots
+	if spec.Sign != nil {
+		sigType, _ := dps.TypeGUID(dps.RootVeritySig, spec.Arch)
+		for i := range l.Slots {
+			n++
+			l.Slots[i].Sig = part(n, l.Slots[i].Sig.Label, sigType, SigBytes)
+		}
+	}
+	if spec.ESP != "" {
+		n++
+		l.ESP = part(n, "esp", ESPType, spec.ESPBytes)
+		l.ESP.Attributes = 0
 	}
 	// The backup GPT (entry array and header) follows the last usable
 	// block.
@@ -327,13 +418,11 @@ func writeGPT(w io.WriterAt, l *Layout) error {
 		ProtectiveMBR:      true,
 		GUID:               l.DiskGUID.String(),
 	}
-	for _, s := range l.Slots {
-		for _, p := range []Partition{s.Data, s.Verity} {
-			t.Partitions = append(t.Partitions, &dgpt.Partition{
-				Index: p.Number, Start: p.FirstLBA, End: p.LastLBA, Type: dgpt.Type(p.Type.String()),
-				Name: p.Label, GUID: p.UUID.String(), Attributes: p.Attributes,
-			})
-		}
+	for _, p := range l.Partitions() {
+		t.Partitions = append(t.Partitions, &dgpt.Partition{
+			Index: p.Number, Start: p.FirstLBA, End: p.LastLBA, Type: dgpt.Type(p.Type.String()),
+			Name: p.Label, GUID: p.UUID.String(), Attributes: p.Attributes,
+		})
 	}
 	if err := t.Write(writerAtFile{w}, l.SizeBytes); err != nil {
 		return fmt.Errorf("image: write GPT: %w", err)
@@ -365,10 +454,7 @@ func check(r io.ReaderAt, l *Layout) error {
 		return fmt.Errorf("image: GPT read back: protective MBR %v, from backup %v, disk GUID %s; want true, false, %s",
 			t.ProtectiveMBR, t.FromBackup, t.DiskGUID, l.DiskGUID)
 	}
-	var want []Partition
-	for _, s := range l.Slots {
-		want = append(want, s.Data, s.Verity)
-	}
+	want := l.Partitions()
 	if len(t.Partitions) != len(want) {
 		return fmt.Errorf("image: GPT read back has %d partitions, want %d", len(t.Partitions), len(want))
 	}

@@ -139,15 +139,6 @@ func checkLayout(t *testing.T, l *Layout, img string, ss int, arch dps.Arch) {
 	}
 }
 
-// partitions lists the layout's partitions in order.
-func partitions(l *Layout) []Partition {
-	var ps []Partition
-	for _, s := range l.Slots {
-		ps = append(ps, s.Data, s.Verity)
-	}
-	return ps
-}
-
 // checkGPT reads the disk with package gpt, from the primary and, with the
 // primary header hidden, from the backup.
 func checkGPT(t *testing.T, disk string, l *Layout) {
@@ -180,7 +171,7 @@ func checkGPT(t *testing.T, disk string, l *Layout) {
 		if tab.FirstUsableLBA != 2+arrayBlocks || tab.LastUsableLBA != lastLBA-1-arrayBlocks {
 			t.Errorf("usable LBAs %d-%d, want %d-%d", tab.FirstUsableLBA, tab.LastUsableLBA, 2+arrayBlocks, lastLBA-1-arrayBlocks)
 		}
-		want := partitions(l)
+		want := l.Partitions()
 		if len(tab.Partitions) != len(want) {
 			t.Fatalf("%d partitions, want %d", len(tab.Partitions), len(want))
 		}
@@ -213,14 +204,18 @@ type toolPart struct {
 // checkTool compares the partitions an external tool shows with l.
 func checkTool(t *testing.T, l *Layout, got []toolPart) {
 	t.Helper()
-	want := partitions(l)
+	want := l.Partitions()
 	if len(got) != len(want) {
 		t.Fatalf("tool shows %d partitions, want %d", len(got), len(want))
 	}
 	for i, g := range got {
 		w := want[i]
+		attrs := "GUID:60" // the DPS read-only flag
+		if w.Attributes == 0 {
+			attrs = ""
+		}
 		if g.start != w.FirstLBA || g.size != w.LastLBA-w.FirstLBA+1 || strings.ToLower(g.typ) != w.Type.String() ||
-			strings.ToLower(g.uuid) != w.UUID.String() || g.name != w.Label || g.attrs != "GUID:60" {
+			strings.ToLower(g.uuid) != w.UUID.String() || g.name != w.Label || g.attrs != attrs {
 			t.Errorf("tool shows partition %d as %+v, want %+v", i+1, g, w)
 		}
 	}
