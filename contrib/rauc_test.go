@@ -98,3 +98,89 @@ func TestLoginMessage(t *testing.T) {
 		t.Errorf("got %q (err %v), want %q", out, err, want)
 	}
 }
+
+// TestSystemdBootBackend walks RAUC's custom backend for systemd-boot
+// through an update and a fallback, on the entries disk create writes
+// (Type #1) and on unified kernel images (Type #2) named alike, with
+// systemd-boot's and systemd-bless-boot's renames done by hand.
+func TestSystemdBootBackend(t *testing.T) {
+	for _, kind := range []struct{ dir, ext string }{{"loader/entries", ".conf"}, {"EFI/Linux", ".efi"}} {
+		t.Run(kind.ext, func(t *testing.T) { testSystemdBootBackend(t, kind.dir, kind.ext) })
+	}
+}
+
+func testSystemdBootBackend(t *testing.T, sub, ext string) {
+	esp := t.TempDir()
+	dir := filepath.Join(esp, sub)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(esp, "loader"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"verinit-2-a.conf", "verinit-1-b.conf", "other.conf"} {
+		if err := os.WriteFile(filepath.Join(dir, strings.Replace(name, ".conf", ext, 1)), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"VERINIT_ESP=" + esp, "VERINIT_TRIES=2"}
+	backend := func(args ...string) string {
+		return strings.TrimSpace(run(t, env, "./rauc/verinit-systemd-boot", args...))
+	}
+	entries := func() string {
+		names, err := filepath.Glob(filepath.Join(dir, "verinit-*"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range names {
+			names[i] = filepath.Base(names[i])
+		}
+		return strings.Join(names, " ")
+	}
+	boot := func(from, to string) { // what systemd-boot or systemd-bless-boot does
+		from, to = strings.Replace(from, ".conf", ext, 1), strings.Replace(to, ".conf", ext, 1)
+		if err := os.Rename(filepath.Join(dir, from), filepath.Join(dir, to)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, step := range []struct {
+		do      func()
+		args    []string
+		out     string
+		entries string
+	}{
+		{nil, []string{"get-primary"}, "A", "verinit-1-b.conf verinit-2-a.conf"},
+		{nil, []string{"get-state", "B"}, "good", "verinit-1-b.conf verinit-2-a.conf"},
+		// RAUC installed into B.
+		{nil, []string{"set-primary", "B"}, "", "verinit-2-a.conf verinit-3-b+2.conf"},
+		{nil, []string{"get-primary"}, "B", ""},
+		{func() { boot("verinit-3-b+2.conf", "verinit-3-b+1-1.conf") }, []string{"get-state", "B"}, "good", ""},
+		{nil, []string{"set-state", "B", "good"}, "", "verinit-2-a.conf verinit-3-b.conf"},
+		// Then into A, which fails twice.
+		{nil, []string{"set-primary", "a"}, "", "verinit-3-b.conf verinit-4-a+2.conf"},
+		{func() { boot("verinit-4-a+2.conf", "verinit-4-a+0-2.conf") }, []string{"get-primary"}, "B", ""},
+		{nil, []string{"get-state", "A"}, "bad", ""},
+		{nil, []string{"set-state", "B", "bad"}, "", "verinit-3-b+0.conf verinit-4-a+0-2.conf"},
+	} {
+		if step.do != nil {
+			step.do()
+		}
+		if got := backend(step.args...); got != step.out {
+			t.Errorf("%s: %q, want %q", strings.Join(step.args, " "), got, step.out)
+		}
+		if want := strings.ReplaceAll(step.entries, ".conf", ext); step.entries != "" && entries() != want {
+			t.Errorf("after %s: entries %s, want %s", strings.Join(step.args, " "), entries(), want)
+		}
+	}
+	for _, c := range []struct{ args, err string }{
+		{"get-primary", "no entry with tries left"},
+		{"get-state C", "no entry for slot C"},
+		{"set-state A maybe", "want good or bad"},
+		{"set-primary AB", `slot "AB": want a letter`},
+	} {
+		out, err := runErr(env, "./rauc/verinit-systemd-boot", strings.Fields(c.args)...)
+		if err == nil || !strings.Contains(out, c.err) {
+			t.Errorf("%s: %v, %q; want an error with %q", c.args, err, out, c.err)
+		}
+	}
+}

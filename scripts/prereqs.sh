@@ -36,6 +36,13 @@ mkfs.fat:dosfstools
 fsck.fat:dosfstools
 mcopy:mtools
 mtype:mtools
+mdir:mtools
+objcopy:binutils
+grub-script-check:grub-common
+grub-editenv:grub-common
+grub-mkstandalone:grub-common
+rauc:rauc
+mmdebstrap:mmdebstrap
 shellcheck:shellcheck
 groff:groff-base
 man:man-db
@@ -67,6 +74,13 @@ ls /boot/vmlinuz-* >/dev/null 2>&1 || missing="$missing linux-image-amd64"
 if [ "${1:-}" = bench ] && [ ! -x /lib/systemd/systemd-veritysetup ]; then
 	missing="$missing systemd"
 fi
+# The boot chains (test/vm/chain_test.go): UEFI firmware and boot
+# loaders, which are files, not commands.
+for pair in /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf \
+	/usr/lib/systemd/boot/efi/systemd-bootx64.efi:systemd-boot-efi \
+	/usr/lib/grub/x86_64-efi/linux.mod:grub-efi-amd64-bin; do
+	[ -e "${pair%%:*}" ] || missing="$missing ${pair#*:}"
+done
 # busybox-static, not the dynamic busybox: the test root has no libc.
 dpkg -s busybox-static >/dev/null 2>&1 || missing="$missing busybox-static"
 if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then

@@ -37,7 +37,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		sectorSize: fs.Int("sector-size", 512, "logical sector `size` of the target disk: 512 or 4096"),
 		fs:         fs.String("fs", image.FSSquashfs, "`type` of file system made from a DIR: squashfs or erofs"),
 		arch:       fs.String("arch", "", "`architecture` of the DPS partition types: x86-64, arm64, arm, riscv64, ... (default: that of the programs in a DIR, such as sbin/init; required with an IMAGE)"),
-		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) or systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting; written into the ESP too with --esp)"),
+		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting) or grub (grub.cfg and grubenv for RAUC's GRUB backend); the last two need --sign-key and go into the ESP too with --esp"),
 		linux:      fs.String("linux", "/linux", "with --print: the kernel's `path` in the entries, on the partition that holds them"),
 		initrd:     fs.String("initrd", "/initrd", "with --print: the initramfs's `path` in the entries"),
 		entries:    fs.String("entries", "/boot/loader/entries", "with --print barebox: the `directory` where barebox reads the entries, for bootchooser.<slot>.boot"),
@@ -96,11 +96,16 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		spec.Image = *f.rootfs
 	}
 
-	var sdbootFiles []bootFile
-	if *f.print == "systemd-boot" {
+	var loaderFiles []bootFile
+	switch *f.print {
+	case "systemd-boot":
+		loaderFiles = systemdBootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
+	case "grub":
+		loaderFiles = grubConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
+	}
+	if loaderFiles != nil {
 		// The entries name nothing that Create makes: they are known
 		// before the disk, so they go into its ESP.
-		sdbootFiles = systemdBootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
 		if spec.ESP != "" {
 			staged, err := os.MkdirTemp(filepath.Dir(out), ".verinit-esp-")
 			if err != nil {
@@ -110,7 +115,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 			if err := os.CopyFS(staged, os.DirFS(spec.ESP)); err != nil {
 				return fmt.Errorf("--esp: %w", err)
 			}
-			for _, bf := range sdbootFiles {
+			for _, bf := range loaderFiles {
 				p := filepath.Join(staged, bf.Path)
 				if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
 					return err
@@ -133,7 +138,9 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 	case "barebox":
 		rep.Barebox = bareboxConfig(l, *f.linux, *f.initrd, *f.entries, *f.options)
 	case "systemd-boot":
-		rep.SystemdBoot = sdbootFiles
+		rep.SystemdBoot = loaderFiles
+	case "grub":
+		rep.Grub = &grubOut{Files: loaderFiles, Stub: grubStub}
 	}
 	if *f.jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -159,15 +166,18 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	if *f.fs != image.FSSquashfs && *f.fs != image.FSErofs {
 		return spec, fmt.Errorf("--fs %q: want squashfs or erofs: %w", *f.fs, errUsage)
 	}
-	if *f.print != "" && *f.print != "barebox" && *f.print != "systemd-boot" {
-		return spec, fmt.Errorf("--print %q: want barebox or systemd-boot: %w", *f.print, errUsage)
+	switch *f.print {
+	case "", "barebox":
+	case "systemd-boot", "grub":
+		// An entry holding a root hash goes stale with the first
+		// update: these take it from the slot's signature instead.
+		if *f.signKey == "" {
+			return spec, fmt.Errorf("--print %s needs --sign-key: its entries take each slot's root hash from the slot's root-verity-sig partition, so that updates never rewrite them: %w", *f.print, errUsage)
+		}
+	default:
+		return spec, fmt.Errorf("--print %q: want barebox, systemd-boot or grub: %w", *f.print, errUsage)
 	}
-	// An entry holding a root hash goes stale with the first update:
-	// systemd-boot's entries take it from the slot's signature instead.
-	if *f.print == "systemd-boot" && *f.signKey == "" {
-		return spec, fmt.Errorf("--print systemd-boot needs --sign-key: its entries take each slot's root hash from the slot's root-verity-sig partition, so that updates never rewrite them: %w", errUsage)
-	}
-	if *f.print != "systemd-boot" && *f.print != "barebox" && flagSet(fs, "options") {
+	if *f.print == "" && flagSet(fs, "options") {
 		return spec, fmt.Errorf("--options needs --print: %w", errUsage)
 	}
 	var arch dps.Arch
@@ -325,6 +335,13 @@ func slotCmdline(s image.Slot) string {
 	return s.Cmdline()
 }
 
+// grubOut is GRUB's configuration for the image: files for the ESP and
+// the configuration to build into a standalone GRUB.
+type grubOut struct {
+	Files []bootFile `json:"files"`
+	Stub  string     `json:"stub"`
+}
+
 // bootFile is a file to put where the boot loader reads it.
 type bootFile struct {
 	Path    string `json:"path"`
@@ -347,6 +364,7 @@ type diskOut struct {
 	Slots       []diskSlot     `json:"slots"`
 	Barebox     *bareboxOut    `json:"barebox,omitempty"`
 	SystemdBoot []bootFile     `json:"systemd_boot,omitempty"`
+	Grub        *grubOut       `json:"grub,omitempty"`
 	ESP         *diskPartition `json:"esp,omitempty"`
 }
 
@@ -403,6 +421,16 @@ func printDisk(w io.Writer, rep diskOut) error {
 	}
 	for _, e := range rep.SystemdBoot {
 		fmt.Fprintf(&b, "\n# ESP/%s\n%s", e.Path, e.Content)
+	}
+	if g := rep.Grub; g != nil {
+		for _, e := range g.Files {
+			if e.Path == "EFI/BOOT/grubenv" {
+				fmt.Fprintf(&b, "\n# ESP/%s (%d bytes, padded with #)\n%s\n", e.Path, len(e.Content), strings.TrimRight(e.Content, "#"))
+				continue
+			}
+			fmt.Fprintf(&b, "\n# ESP/%s\n%s", e.Path, e.Content)
+		}
+		fmt.Fprintf(&b, "\n# built into GRUB: grub-mkstandalone -O x86_64-efi -o BOOTX64.EFI \"boot/grub/grub.cfg=stub.cfg\"\n# stub.cfg\n%s", g.Stub)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

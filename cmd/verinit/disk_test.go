@@ -83,7 +83,7 @@ func TestDiskExitCodes(t *testing.T) {
 		{"bad slots", []string{"disk", "create", out, "--rootfs", rootfs, "--slots", "0"}, 2, "", "--slots 0: want 1 to 26"},
 		{"bad fs", []string{"disk", "create", out, "--rootfs", rootfs, "--fs", "ext4"}, 2, "", `--fs "ext4"`},
 		{"bad arch", []string{"disk", "create", out, "--rootfs", rootfs, "--arch", "sparc"}, 2, "", "--arch: dps: unknown architecture"},
-		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "grub"}, 2, "", `--print "grub": want barebox`},
+		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "lilo"}, 2, "", `--print "lilo": want barebox, systemd-boot or grub`},
 		{"fs with an image", []string{"disk", "create", out, "--rootfs", notDir, "--fs", "erofs"}, 2, "", "--fs applies only when --rootfs is a directory"},
 		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk create: --rootfs: stat"},
 		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},
@@ -387,4 +387,63 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDiskCreateGrub: --print grub writes grub.cfg, which GRUB's own
+// grub-script-check accepts, and grubenv, a 1024-byte environment block
+// that grub-editenv reads as every slot OK and untried, A first; each
+// menu entry names its slot by partition labels.
+func TestDiskCreateGrub(t *testing.T) {
+	dir := t.TempDir()
+	p := func(n string) string { return filepath.Join(dir, n) }
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=disk test",
+		"-keyout", p("k.pem"), "-out", p("c.pem")).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	if err := os.MkdirAll(p("esp"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	out := p("disk.img")
+	code, stdout, stderr := runCLI(t, "disk", "create", out, "--rootfs", diskRootfs(t), "--sign-key", p("k.pem"), "--sign-cert", p("c.pem"),
+		"--esp", p("esp"), "--esp-size", "40M", "--print", "grub", "--options", "console=ttyS0", "--slots", "3", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	if rep.Grub == nil || len(rep.Grub.Files) != 2 || rep.ESP == nil {
+		t.Fatalf("grub %+v, ESP %+v", rep.Grub, rep.ESP)
+	}
+	esp := out + "@@" + strconv.FormatInt(rep.ESP.OffsetBytes, 10)
+	for _, f := range rep.Grub.Files {
+		got, err := exec.Command("mtype", "-i", esp, "::"+f.Path).Output()
+		if err != nil || string(got) != f.Content {
+			t.Errorf("ESP %s: %d bytes, %v; want what was printed", f.Path, len(got), err)
+		}
+		if err := os.WriteFile(p(filepath.Base(f.Path)), got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if out, err := exec.Command("grub-script-check", p("grub.cfg")).CombinedOutput(); err != nil {
+		t.Errorf("grub-script-check grub.cfg: %v\n%s", err, out)
+	}
+	if st, err := os.Stat(p("grubenv")); err != nil || st.Size() != 1024 {
+		t.Errorf("grubenv: %v, %v; want 1024 bytes", st, err)
+	}
+	env, err := exec.Command("grub-editenv", p("grubenv"), "list").Output()
+	if want := "ORDER=A B C\nA_OK=1\nA_TRY=0\nB_OK=1\nB_TRY=0\nC_OK=1\nC_TRY=0\n"; err != nil || string(env) != want {
+		t.Errorf("grub-editenv list: %q, %v; want %q", env, err, want)
+	}
+	cfg := string(mustRead(t, p("grub.cfg")))
+	for _, s := range rep.Slots {
+		entry := "menuentry \"verinit slot " + s.Bootname + "\" --id verinit-" + s.Name + " {\n  linux /linux console=ttyS0 " + s.SigCmdline + "\n  initrd /initrd\n}\n"
+		if !strings.Contains(cfg, entry) {
+			t.Errorf("grub.cfg lacks\n%s", entry)
+		}
+	}
+	if !strings.Contains(rep.Grub.Stub, "configfile /EFI/BOOT/grub.cfg") {
+		t.Errorf("stub %q", rep.Grub.Stub)
+	}
 }

@@ -31,6 +31,7 @@ type env struct {
 	sigOnce     func() (*sigImages, error)
 	policyOnce  func() (*policyImages, error)
 	armOnce     map[string]func() (*armImages, error) // by Debian architecture
+	chainOnce   func() (*chainImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -42,6 +43,7 @@ func (e *env) corrupt(t testing.TB) *corruptImages         { return need(t, e.co
 func (e *env) sig(t testing.TB) *sigImages                 { return need(t, e.sigOnce) }
 func (e *env) policy(t testing.TB) *policyImages           { return need(t, e.policyOnce) }
 func (e *env) arm(t testing.TB, debArch string) *armImages { return need(t, e.armOnce[debArch]) }
+func (e *env) chain(t testing.TB) *chainImages             { return need(t, e.chainOnce) }
 
 var shared *env
 
@@ -80,6 +82,7 @@ func setup(dir string) (*env, error) {
 	e.corruptOnce = family(e.makeCorruptImages)
 	e.sigOnce = family(e.makeSigImages)
 	e.policyOnce = family(e.makePolicyImages)
+	e.chainOnce = family(e.makeChainImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
@@ -176,6 +179,8 @@ func (e *env) images(t testing.TB, names ...string) {
 			e.corrupt(t)
 		case n == "sha1" || n == "rsa-sig":
 			e.policy(t)
+		case strings.HasPrefix(n, "chain"):
+			e.chain(t)
 		}
 	}
 }
