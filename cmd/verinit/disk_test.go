@@ -301,12 +301,8 @@ func TestParseSize(t *testing.T) {
 // partition label; the JSON and the text print the same entries; and
 // --print systemd-boot without --sign-key is refused.
 func TestDiskCreateSystemdBoot(t *testing.T) {
-	dir := t.TempDir()
+	dir := signingKey(t)
 	p := func(n string) string { return filepath.Join(dir, n) }
-	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=disk test",
-		"-keyout", p("k.pem"), "-out", p("c.pem")).CombinedOutput(); err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
 	if err := os.MkdirAll(p("esp/EFI/BOOT"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -380,6 +376,18 @@ func TestDiskCreateSystemdBoot(t *testing.T) {
 	}
 }
 
+// signingKey makes a directory holding an RSA key k.pem and its
+// self-signed certificate c.pem, with openssl.
+func signingKey(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=disk test",
+		"-keyout", filepath.Join(dir, "k.pem"), "-out", filepath.Join(dir, "c.pem")).CombinedOutput(); err != nil {
+		t.Fatalf("openssl req: %v\n%s", err, out)
+	}
+	return dir
+}
+
 func mustRead(t *testing.T, path string) []byte {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -394,12 +402,8 @@ func mustRead(t *testing.T, path string) []byte {
 // that grub-editenv reads as every slot OK and untried, A first; each
 // menu entry names its slot by partition labels.
 func TestDiskCreateGrub(t *testing.T) {
-	dir := t.TempDir()
+	dir := signingKey(t)
 	p := func(n string) string { return filepath.Join(dir, n) }
-	if out, err := exec.Command("openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=disk test",
-		"-keyout", p("k.pem"), "-out", p("c.pem")).CombinedOutput(); err != nil {
-		t.Fatalf("openssl req: %v\n%s", err, out)
-	}
 	if err := os.MkdirAll(p("esp"), 0o755); err != nil {
 		t.Fatal(err)
 	}
