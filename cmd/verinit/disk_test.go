@@ -451,3 +451,24 @@ func TestDiskCreateGrub(t *testing.T) {
 		t.Errorf("stub %q", rep.Grub.Stub)
 	}
 }
+
+// TestDiskCreateBareboxSigned: with --sign-key, barebox's entries name
+// each slot by partition labels and take the root hash from its
+// signature partition, like systemd-boot's, so updates leave them be.
+func TestDiskCreateBareboxSigned(t *testing.T) {
+	dir := signingKey(t)
+	code, stdout, stderr := runCLI(t, "disk", "create", filepath.Join(dir, "disk.img"), "--rootfs", diskRootfs(t),
+		"--sign-key", filepath.Join(dir, "k.pem"), "--sign-cert", filepath.Join(dir, "c.pem"), "--print", "barebox", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range rep.Slots {
+		if e := rep.Barebox.Entries[i]; s.SigCmdline == "" || !strings.Contains(e.Content, "\noptions    "+s.SigCmdline+"\n") {
+			t.Errorf("slot %s: entry\n%s\nlacks the signed form %q", s.Name, e.Content, s.SigCmdline)
+		}
+	}
+}
