@@ -136,6 +136,8 @@ func checkChain(t *testing.T, r vmtest.Result, c *chainImages, f chainFactory, t
 		wantBoots = append(wantBoots, "A "+h["3"])
 	}
 	wantBoots = append(wantBoots, "B "+h["2"])
+	t.Logf("the agent's steps:\n  %s\nverinit verified (slot, root hash; each release 3 one refused by the kernel):\n  %s",
+		strings.Join(got, "\n  "), strings.Join(boots, "\n  "))
 	if strings.Join(boots, "\n") != strings.Join(wantBoots, "\n") {
 		t.Errorf("verinit verified (slot, root hash):\n  %s\nwant\n  %s", strings.Join(boots, "\n  "), strings.Join(wantBoots, "\n  "))
 	}
