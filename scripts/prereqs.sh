@@ -38,6 +38,7 @@ mcopy:mtools
 mtype:mtools
 mdir:mtools
 objcopy:binutils
+mkimage:u-boot-tools
 grub-script-check:grub-common
 grub-editenv:grub-common
 grub-mkstandalone:grub-common
@@ -78,7 +79,8 @@ fi
 # loaders, which are files, not commands.
 for pair in /usr/share/OVMF/OVMF_CODE_4M.fd:ovmf \
 	/usr/lib/systemd/boot/efi/systemd-bootx64.efi:systemd-boot-efi \
-	/usr/lib/grub/x86_64-efi/linux.mod:grub-efi-amd64-bin; do
+	/usr/lib/grub/x86_64-efi/linux.mod:grub-efi-amd64-bin \
+	/usr/lib/u-boot/qemu_arm64/u-boot.bin:u-boot-qemu; do
 	[ -e "${pair%%:*}" ] || missing="$missing ${pair#*:}"
 done
 # busybox-static, not the dynamic busybox: the test root has no libc.

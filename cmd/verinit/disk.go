@@ -37,7 +37,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		sectorSize: fs.Int("sector-size", 512, "logical sector `size` of the target disk: 512 or 4096"),
 		fs:         fs.String("fs", image.FSSquashfs, "`type` of file system made from a DIR: squashfs or erofs"),
 		arch:       fs.String("arch", "", "`architecture` of the DPS partition types: x86-64, arm64, arm, riscv64, ... (default: that of the programs in a DIR, such as sbin/init; required with an IMAGE)"),
-		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting) or grub (grub.cfg and grubenv for RAUC's GRUB backend); the last two need --sign-key and go into the ESP too with --esp"),
+		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting) grub (grub.cfg and grubenv for RAUC's GRUB backend) or u-boot (boot.cmd, compiled to boot.scr with mkimage, and uboot.env, for RAUC's U-Boot backend); the last three need --sign-key and go into the ESP too with --esp"),
 		linux:      fs.String("linux", "/linux", "with --print: the kernel's `path` in the entries, on the partition that holds them"),
 		initrd:     fs.String("initrd", "/initrd", "with --print: the initramfs's `path` in the entries"),
 		entries:    fs.String("entries", "/boot/loader/entries", "with --print barebox: the `directory` where barebox reads the entries, for bootchooser.<slot>.boot"),
@@ -102,6 +102,8 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		loaderFiles = systemdBootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
 	case "grub":
 		loaderFiles = grubConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
+	case "u-boot":
+		loaderFiles = ubootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
 	}
 	if loaderFiles != nil {
 		// The entries name nothing that Create makes: they are known
@@ -124,6 +126,11 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 					return err
 				}
 			}
+			if *f.print == "u-boot" {
+				if err := mkimageScript(staged); err != nil {
+					return err
+				}
+			}
 			spec.ESP = staged
 		}
 	}
@@ -141,6 +148,8 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		rep.SystemdBoot = loaderFiles
 	case "grub":
 		rep.Grub = &grubOut{Files: loaderFiles, Stub: grubStub}
+	case "u-boot":
+		rep.UBoot = loaderFiles
 	}
 	if *f.jsonOut {
 		enc := json.NewEncoder(stdout)
@@ -168,14 +177,14 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	}
 	switch *f.print {
 	case "", "barebox":
-	case "systemd-boot", "grub":
+	case "systemd-boot", "grub", "u-boot":
 		// An entry holding a root hash goes stale with the first
 		// update: these take it from the slot's signature instead.
 		if *f.signKey == "" {
 			return spec, fmt.Errorf("--print %s needs --sign-key: its entries take each slot's root hash from the slot's root-verity-sig partition, so that updates never rewrite them: %w", *f.print, errUsage)
 		}
 	default:
-		return spec, fmt.Errorf("--print %q: want barebox, systemd-boot or grub: %w", *f.print, errUsage)
+		return spec, fmt.Errorf("--print %q: want barebox, systemd-boot, grub or u-boot: %w", *f.print, errUsage)
 	}
 	if *f.print == "" && flagSet(fs, "options") {
 		return spec, fmt.Errorf("--options needs --print: %w", errUsage)
@@ -365,6 +374,7 @@ type diskOut struct {
 	Barebox     *bareboxOut    `json:"barebox,omitempty"`
 	SystemdBoot []bootFile     `json:"systemd_boot,omitempty"`
 	Grub        *grubOut       `json:"grub,omitempty"`
+	UBoot       []bootFile     `json:"u_boot,omitempty"`
 	ESP         *diskPartition `json:"esp,omitempty"`
 }
 
@@ -420,6 +430,13 @@ func printDisk(w io.Writer, rep diskOut) error {
 		fmt.Fprintf(&b, "\n# bootchooser settings (barebox shell; or as files in /env/nv)\n%s", bb.Bootchooser)
 	}
 	for _, e := range rep.SystemdBoot {
+		fmt.Fprintf(&b, "\n# ESP/%s\n%s", e.Path, e.Content)
+	}
+	for _, e := range rep.UBoot {
+		if e.Path == "uboot.env" {
+			fmt.Fprintf(&b, "\n# ESP/%s (%d bytes: a CRC-32, then BOOT_ORDER and BOOT_<slot>_LEFT as in boot.cmd's defaults)\n", e.Path, len(e.Content))
+			continue
+		}
 		fmt.Fprintf(&b, "\n# ESP/%s\n%s", e.Path, e.Content)
 	}
 	if g := rep.Grub; g != nil {

@@ -83,7 +83,7 @@ func TestDiskExitCodes(t *testing.T) {
 		{"bad slots", []string{"disk", "create", out, "--rootfs", rootfs, "--slots", "0"}, 2, "", "--slots 0: want 1 to 26"},
 		{"bad fs", []string{"disk", "create", out, "--rootfs", rootfs, "--fs", "ext4"}, 2, "", `--fs "ext4"`},
 		{"bad arch", []string{"disk", "create", out, "--rootfs", rootfs, "--arch", "sparc"}, 2, "", "--arch: dps: unknown architecture"},
-		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "lilo"}, 2, "", `--print "lilo": want barebox, systemd-boot or grub`},
+		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "lilo"}, 2, "", `--print "lilo": want barebox, systemd-boot, grub or u-boot`},
 		{"fs with an image", []string{"disk", "create", out, "--rootfs", notDir, "--fs", "erofs"}, 2, "", "--fs applies only when --rootfs is a directory"},
 		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk create: --rootfs: stat"},
 		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},

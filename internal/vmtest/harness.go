@@ -199,10 +199,15 @@ type Boot struct {
 
 // Firmware is UEFI firmware in two pflash images: the code, read-only,
 // and a copy of the variable store, which keeps the boot loader's
-// variables across the guest's reboots.
+// variables across the guest's reboots; or a boot loader QEMU starts
+// as its -bios (U-Boot), which keeps its state on the disks.
 type Firmware struct {
 	Code, Vars string // Vars is copied for the boot
+	BIOS       string
 }
+
+// UBootARM64 is Debian's u-boot-qemu build for QEMU's arm64 virt board.
+var UBootARM64 = Firmware{BIOS: "/usr/lib/u-boot/qemu_arm64/u-boot.bin"}
 
 // OVMF is Debian's ovmf package: x86-64 UEFI without secure boot.
 var OVMF = Firmware{Code: "/usr/share/OVMF/OVMF_CODE_4M.fd", Vars: "/usr/share/OVMF/OVMF_VARS_4M.fd"}
@@ -239,7 +244,9 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 	}
 	args := append([]string{"-accel", "tcg"}, m.Args...)
 	args = append(args, "-nodefaults", "-display", "none", "-serial", "stdio")
-	if fw := o.Firmware; fw != nil {
+	if fw := o.Firmware; fw != nil && fw.BIOS != "" {
+		args = append(args, "-bios", fw.BIOS)
+	} else if fw != nil {
 		vars := filepath.Join(dir, "vars.fd")
 		if err := CopyFile(fw.Vars, vars); err != nil {
 			t.Fatal(err)

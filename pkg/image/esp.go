@@ -29,6 +29,12 @@ const (
 	MinESPBytes = 34 << 20
 )
 
+// ESPAttributes are the ESP's GPT attribute bits: legacy BIOS bootable
+// (bit 2), which UEFI ignores and U-Boot's distro boot looks for to
+// choose the partitions it searches for a boot script (part list
+// -bootable); without it U-Boot searches only partition 1.
+const ESPAttributes = 1 << 2
+
 // ESPType is the GPT partition type of an EFI system partition (UEFI
 // 2.10, table 5.14).
 var ESPType = mustGUID("c12a7328-f81f-11d2-ba4b-00a0c93ec93b")

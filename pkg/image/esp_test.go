@@ -62,7 +62,7 @@ func TestCreateSignedESP(t *testing.T) {
 			t.Errorf("SigCmdline() = %q, want %q", s.SigCmdline(), want)
 		}
 	}
-	if e := l.ESP; e.Number != 2*len(l.Slots)+len(l.Slots)+1 || e.Label != "esp" || e.Type != ESPType || e.SizeBytes != 40<<20 || e.Attributes != 0 {
+	if e := l.ESP; e.Number != 2*len(l.Slots)+len(l.Slots)+1 || e.Label != "esp" || e.Type != ESPType || e.SizeBytes != 40<<20 || e.Attributes != ESPAttributes {
 		t.Errorf("ESP %+v", e)
 	}
 	esp := filepath.Join(t.TempDir(), "esp.img")

@@ -355,7 +355,7 @@ func plan(spec Spec, imageBytes int64) (*Layout, error) {
 	if spec.ESP != "" {
 		n++
 		l.ESP = part(n, "esp", ESPType, spec.ESPBytes)
-		l.ESP.Attributes = 0
+		l.ESP.Attributes = ESPAttributes
 	}
 	// The backup GPT (entry array and header) follows the last usable
 	// block.

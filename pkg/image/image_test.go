@@ -211,8 +211,8 @@ func checkTool(t *testing.T, l *Layout, got []toolPart) {
 	for i, g := range got {
 		w := want[i]
 		attrs := "GUID:60" // the DPS read-only flag
-		if w.Attributes == 0 {
-			attrs = ""
+		if w.Attributes == ESPAttributes {
+			attrs = "LegacyBIOSBootable"
 		}
 		if g.start != w.FirstLBA || g.size != w.LastLBA-w.FirstLBA+1 || strings.ToLower(g.typ) != w.Type.String() ||
 			strings.ToLower(g.uuid) != w.UUID.String() || g.name != w.Label || g.attrs != attrs {

@@ -27,6 +27,10 @@ type armImages struct {
 	// The LVM disk "lvm": VG vgarm with LV root (slot A's squashfs) and
 	// root-hash (its tree, made again on the LV's data).
 	lvmRootHash, lvmSig string
+	// The U-Boot disks (arm64): "uboot" as disk create made it with
+	// --print u-boot, "uboot-a-corrupt" with slot A's first data block
+	// changed after signing; espOffset is where the ESP starts.
+	espOffset int64
 }
 
 // armSlot is one slot of the "ab" disk, as verinit disk create printed it.
@@ -120,6 +124,9 @@ func (e *env) makeARMImages(debArch string) (*armImages, error) {
 	if debArch != "arm64" {
 		return a, nil
 	}
+	if err := e.makeUBootImages(a, dir, rootfs); err != nil {
+		return nil, err
+	}
 	// The LVM disk: slot A's file system and a tree made for it, on LVs.
 	squash := p("rootfs.squashfs")
 	if err := vmtest.Run(dir, "mksquashfs", rootfs, squash, "-noappend", "-all-root", "-quiet"); err != nil {
@@ -161,4 +168,50 @@ func (e *env) makeARMImages(debArch string) (*armImages, error) {
 	}
 	h.AddImage("lvm", disk, false)
 	return a, nil
+}
+
+// makeUBootImages makes the U-Boot disks of armImages: the slots signed
+// by the arm key, an ESP with the kernel, the signed initramfs and what
+// `verinit disk create --print u-boot` writes (boot.cmd, boot.scr,
+// uboot.env).
+func (e *env) makeUBootImages(a *armImages, dir, rootfs string) error {
+	p := func(name string) string { return filepath.Join(dir, name) }
+	esp := p("esp-uboot")
+	if err := os.MkdirAll(esp, 0o755); err != nil {
+		return err
+	}
+	if err := vmtest.CopyFile(a.Kernel, filepath.Join(esp, "linux")); err != nil {
+		return err
+	}
+	if err := vmtest.CopyFile(a.initrdSigned, filepath.Join(esp, "initrd")); err != nil {
+		return err
+	}
+	out, err := e.verinitOut("disk", "create", p("uboot.img"), "--rootfs", rootfs, "--sign-key", p("arm.key"), "--sign-cert", p("arm.pem"),
+		"--esp", esp, "--esp-size", "64M", "--print", "u-boot", "--options", "console=ttyAMA0 verinit.failure_delay=0", "--json")
+	if err != nil {
+		return err
+	}
+	var disk struct {
+		Slots []struct {
+			Data struct {
+				OffsetBytes int64 `json:"offset_bytes"`
+			} `json:"data"`
+		} `json:"slots"`
+		ESP struct {
+			OffsetBytes int64 `json:"offset_bytes"`
+		} `json:"esp"`
+	}
+	if err := json.Unmarshal(out, &disk); err != nil || len(disk.Slots) != 2 || disk.ESP.OffsetBytes == 0 {
+		return fmt.Errorf("verinit disk create --json: %v: %s", err, out)
+	}
+	a.espOffset = disk.ESP.OffsetBytes
+	a.AddImage("uboot", p("uboot.img"), false)
+	if err := vmtest.CopyFile(p("uboot.img"), p("uboot-a-corrupt.img")); err != nil {
+		return err
+	}
+	if err := corruptBlock(p("uboot-a-corrupt.img"), disk.Slots[0].Data.OffsetBytes/4096); err != nil {
+		return err
+	}
+	a.AddImage("uboot-a-corrupt", p("uboot-a-corrupt.img"), false)
+	return nil
 }

@@ -3,9 +3,16 @@
 package vm
 
 import (
+	"bytes"
+	"encoding/binary"
+	"hash/crc32"
+	"os/exec"
 	"regexp"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/verinit/verinit/internal/vmtest"
 )
@@ -96,4 +103,74 @@ func TestARMHF(t *testing.T) {
 			line:   "roothash=" + slotA.RootHash + " verinit.roothashsig=base64:" + slotB.sig,
 			refuse: `verinit: \[verity \+\d+ms\] verity: signature from verinit.roothashsig=base64:\.\.\.: sig: signature does not match the root hash: `},
 	})
+}
+
+// TestUBootARM64 boots through Debian's U-Boot for QEMU's arm64 virt
+// board (u-boot-qemu, as QEMU's -bios): distro boot finds the boot.scr
+// that `verinit disk create --print u-boot` put on the ESP, which picks
+// the slot by RAUC's U-Boot scheme (BOOT_ORDER, BOOT_<slot>_LEFT, kept
+// in uboot.env on the ESP with fatwrite), counts a try down and boots
+// the kernel and verinit's signed initramfs from the ESP. A good slot A
+// boots with one try counted; with A's first data block changed after
+// signing, the kernel restarts on it three times and U-Boot falls back
+// to B. Read from the console and from uboot.env as the boots left it.
+func TestUBootARM64(t *testing.T) {
+	t.Parallel()
+	a := shared.arm(t, "arm64")
+	for _, tc := range []struct {
+		name, disk string
+		booted     []string // the script's "booting slot" lines
+		slot       string   // the slot the real init ran in
+		corrupted  int      // how often the kernel found A's block changed
+		env        string   // uboot.env at the end
+	}{
+		{"slot A, one try counted", "uboot", []string{"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)"}, "A", 0,
+			"BOOT_A_LEFT=2, BOOT_B_LEFT=3, BOOT_ORDER=A B"},
+		{"slot A changed after signing: three tries, then B", "uboot-a-corrupt", []string{
+			"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)",
+			"A (BOOT_ORDER=A B BOOT_A_LEFT=1 BOOT_B_LEFT=3)",
+			"A (BOOT_ORDER=A B BOOT_A_LEFT=0 BOOT_B_LEFT=3)",
+			"B (BOOT_ORDER=A B BOOT_A_LEFT=0 BOOT_B_LEFT=2)"}, "B", 3,
+			"BOOT_A_LEFT=0, BOOT_B_LEFT=2, BOOT_ORDER=A B"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			start := time.Now()
+			r := a.Boot(t, vmtest.Boot{Disks: []string{tc.disk}, Firmware: &vmtest.UBootARM64, Timeout: 15 * time.Minute, Keep: true})
+			t.Logf("%d boots in %s", len(tc.booted), time.Since(start).Round(time.Second))
+			var booted []string
+			for _, m := range regexp.MustCompile(`(?m)^verinit: booting slot (.*)$`).FindAllStringSubmatch(r.Console, -1) {
+				booted = append(booted, m[1])
+			}
+			if strings.Join(booted, "\n") != strings.Join(tc.booted, "\n") {
+				t.Errorf("U-Boot booted:\n  %s\nwant\n  %s", strings.Join(booted, "\n  "), strings.Join(tc.booted, "\n  "))
+			}
+			if n := len(regexp.MustCompile(`device-mapper: verity: \d+:\d+: data block 0 is corrupted`).FindAllString(r.Console, -1)); n != tc.corrupted {
+				t.Errorf("the kernel found slot A's changed block %d times, want %d", n, tc.corrupted)
+			}
+			if !r.Reached || vmtest.Field(r.Status, "slot", "rauc.slot") != tc.slot {
+				t.Fatalf("the real init was reached %v, in slot %v; want slot %s", r.Reached, vmtest.Field(r.Status, "slot", "rauc.slot"), tc.slot)
+			}
+			if got := ubootEnv(t, r.Disks[0], a.espOffset); got != tc.env {
+				t.Errorf("uboot.env holds %q, want %q", got, tc.env)
+			}
+		})
+	}
+}
+
+// ubootEnv reads uboot.env from the ESP at espOffset of disk, checks its
+// CRC-32 and returns its variables, sorted, comma-separated.
+func ubootEnv(t *testing.T, disk string, espOffset int64) string {
+	t.Helper()
+	b, err := exec.Command("mtype", "-i", disk+"@@"+strconv.FormatInt(espOffset, 10), "::/uboot.env").Output()
+	if err != nil || len(b) != 0x4000 {
+		t.Fatalf("mtype uboot.env: %d bytes, %v", len(b), err)
+	}
+	if crc := binary.LittleEndian.Uint32(b); crc != crc32.ChecksumIEEE(b[4:]) {
+		t.Fatalf("uboot.env: CRC %#x, the data's is %#x", crc, crc32.ChecksumIEEE(b[4:]))
+	}
+	data, _, _ := bytes.Cut(b[4:], []byte{0, 0})
+	vars := strings.Split(string(data), "\x00")
+	slices.Sort(vars)
+	return strings.Join(vars, ", ")
 }

@@ -1,0 +1,121 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"hash/crc32"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/verinit/verinit/pkg/image"
+)
+
+const (
+	// ubootEnvBytes is the size of the environment file the boot script
+	// keeps its state in: a CRC-32 and NUL-separated KEY=VALUE pairs, as
+	// `env export -c` writes it and fw_setenv reads it (fw_env.config:
+	// "PATH 0x0 0x4000").
+	ubootEnvBytes = 0x4000
+	// ubootTries is each slot's tries after an update, as in RAUC's
+	// U-Boot scheme.
+	ubootTries = 3
+)
+
+// ubootConfig returns U-Boot's configuration for a disk of slots signed
+// slots, for RAUC's U-Boot backend (paths relative to the ESP, where
+// U-Boot's distro boot finds boot.scr): boot.cmd, the script's source,
+// and uboot.env, its state.
+//
+// The state is RAUC's: BOOT_ORDER (the slots by preference) and per slot
+// BOOT_S_LEFT (the tries left; RAUC's mark-good sets it back). The
+// script boots the first slot in BOOT_ORDER with tries left, counting
+// one down first; with none left it gives every slot its tries again
+// and resets. It keeps the state in uboot.env on the ESP (fatwrite)
+// rather than in U-Boot's own environment, whose storage differs by
+// board (Debian's qemu_arm64 keeps it in a flash its own saveenv fails
+// to write under QEMU).
+//
+// As with the other loaders, each slot's command line names it by
+// partition labels and takes the root hash from its signature
+// partition, so no update edits the script.
+func ubootConfig(slots int, linux, initrd, options string) []bootFile {
+	names := make([]image.Slot, slots)
+	var order, vars []string
+	for i := range names {
+		names[i] = image.NamedSlot(i)
+		order = append(order, names[i].Bootname)
+	}
+	vars = append(vars, "BOOT_ORDER")
+	for _, s := range names {
+		vars = append(vars, "BOOT_"+s.Bootname+"_LEFT")
+	}
+	dev := "${devtype} ${devnum}:${distro_bootpart}"
+	var b strings.Builder
+	b.WriteString("# verinit: RAUC's U-Boot slot selection (BOOT_ORDER, BOOT_<slot>_LEFT), its state in\n" +
+		"# uboot.env beside this script; make boot.scr with: mkimage -T script -C none -d boot.cmd boot.scr\n")
+	for _, v := range vars {
+		fmt.Fprintf(&b, "setenv %s\n", v)
+	}
+	fmt.Fprintf(&b, "if load %s ${kernel_addr_r} /uboot.env; then\n  env import -c ${kernel_addr_r} %#x %s\nfi\n", dev, ubootEnvBytes, strings.Join(vars, " "))
+	fmt.Fprintf(&b, "test -n \"${BOOT_ORDER}\" || setenv BOOT_ORDER \"%s\"\n", strings.Join(order, " "))
+	for _, s := range names {
+		fmt.Fprintf(&b, "test -n \"${BOOT_%s_LEFT}\" || setenv BOOT_%s_LEFT %d\n", s.Bootname, s.Bootname, ubootTries)
+	}
+	b.WriteString("setenv verinit_slot\nfor s in ${BOOT_ORDER}; do\n")
+	for _, s := range names {
+		line := strings.TrimSpace(options + " " + s.SigCmdline())
+		fmt.Fprintf(&b, "  if test -z \"${verinit_slot}\" && test \"${s}\" = %s && test ${BOOT_%s_LEFT} -gt 0; then\n"+
+			"    setexpr BOOT_%s_LEFT ${BOOT_%s_LEFT} - 1\n    setenv verinit_slot %s\n    setenv bootargs \"%s\"\n  fi\n",
+			s.Bootname, s.Bootname, s.Bootname, s.Bootname, s.Bootname, line)
+	}
+	b.WriteString("done\nif test -z \"${verinit_slot}\"; then\n  echo \"verinit: no slot has tries left (BOOT_ORDER=${BOOT_ORDER}): giving each its tries again\"\n")
+	for _, s := range names {
+		fmt.Fprintf(&b, "  setenv BOOT_%s_LEFT %d\n", s.Bootname, ubootTries)
+	}
+	b.WriteString("fi\n")
+	fmt.Fprintf(&b, "env export -c -s %#x ${kernel_addr_r} %s\n", ubootEnvBytes, strings.Join(vars, " "))
+	fmt.Fprintf(&b, "fatwrite %s ${kernel_addr_r} /uboot.env %#x\n", dev, ubootEnvBytes)
+	b.WriteString("if test -z \"${verinit_slot}\"; then reset; fi\n")
+	var left []string
+	for _, s := range names {
+		left = append(left, fmt.Sprintf("BOOT_%s_LEFT=${BOOT_%s_LEFT}", s.Bootname, s.Bootname))
+	}
+	fmt.Fprintf(&b, "echo \"verinit: booting slot ${verinit_slot} (BOOT_ORDER=${BOOT_ORDER} %s)\"\n", strings.Join(left, " "))
+	fmt.Fprintf(&b, "load %s ${kernel_addr_r} %s\nload %s ${ramdisk_addr_r} %s\nbooti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}\n",
+		dev, linux, dev, initrd)
+
+	env := map[string]string{"BOOT_ORDER": strings.Join(order, " ")}
+	for _, s := range names {
+		env["BOOT_"+s.Bootname+"_LEFT"] = fmt.Sprint(ubootTries)
+	}
+	return []bootFile{{Path: "boot.cmd", Content: b.String()}, {Path: "uboot.env", Content: string(ubootEnv(vars, env))}}
+}
+
+// ubootEnv is an environment block of ubootEnvBytes: the CRC-32 of the
+// rest, then "KEY=VALUE\0" for each of keys, then NULs.
+func ubootEnv(keys []string, env map[string]string) []byte {
+	data := make([]byte, ubootEnvBytes-4)
+	var pairs bytes.Buffer
+	for _, k := range keys {
+		pairs.WriteString(k + "=" + env[k] + "\x00")
+	}
+	copy(data, pairs.Bytes())
+	out := binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data))
+	return append(out, data...)
+}
+
+// mkimageScript compiles dir/boot.cmd into dir/boot.scr, the legacy
+// script image U-Boot's distro boot runs (mkimage, from u-boot-tools).
+func mkimageScript(dir string) error {
+	prog, err := exec.LookPath("mkimage")
+	if err != nil {
+		return fmt.Errorf("mkimage is needed to make boot.scr (Debian package u-boot-tools): %w", err)
+	}
+	cmd := exec.Command(prog, "-T", "script", "-C", "none", "-n", "verinit A/B", "-d", filepath.Join(dir, "boot.cmd"), filepath.Join(dir, "boot.scr"))
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("mkimage: %w: %s", err, bytes.TrimSpace(out))
+	}
+	return nil
+}
