@@ -5,18 +5,23 @@
 # service, kmod, and fw_setenv and grub-editenv for the other boot loaders'
 # environments. Documentation, manuals and locales are left out.
 #
-#   scripts/debian-root.sh OUT.tar
+#   scripts/debian-root.sh OUT.tar [ARCH]
+#
+# ARCH is a Debian architecture (default: the host's); a foreign one
+# runs its maintainer scripts through qemu-user (binfmt_misc, which
+# scripts/prereqs.sh sets up).
 #
 # mmdebstrap runs as root (the tests do) and fetches from deb.debian.org,
 # or from $VERINIT_DEBIAN_MIRROR. The tar is what the tests cache, keyed
 # by this script's contents: change the package list here and they
 # rebuild it.
 set -eu
-out=${1:?usage: scripts/debian-root.sh OUT.tar}
+out=${1:?usage: scripts/debian-root.sh OUT.tar [ARCH]}
+arch=${2:-$(dpkg --print-architecture)}
 mirror=${VERINIT_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=systemd,systemd-sysv,systemd-boot,dbus,udev,kmod,rauc,rauc-service,libubootenv-tool,grub-common
 # shellcheck disable=SC2016 # the hook's $1 is mmdebstrap's, not ours
-mmdebstrap --variant=minbase --format=tar --include="$packages" \
+mmdebstrap --variant=minbase --format=tar --architectures="$arch" --include="$packages" \
 	--dpkgopt='path-exclude=/usr/share/doc/*' \
 	--dpkgopt='path-exclude=/usr/share/man/*' \
 	--dpkgopt='path-exclude=/usr/share/locale/*' \

@@ -27,6 +27,8 @@ qemu-aarch64:qemu-user
 qemu-system-aarch64:qemu-system-arm
 qemu-system-arm:qemu-system-arm
 qemu-arm:qemu-user
+qemu-aarch64-static:qemu-user-static
+arch-test:arch-test
 qemu-riscv64:qemu-user
 blkid:util-linux
 veritysetup:cryptsetup-bin
@@ -99,9 +101,15 @@ for pair in $kernels; do
 	{ ls "$cache/${pair%%:*}"/lib/modules/*/modules.builtin && ls "$cache/${pair%%:*}"/bin/busybox; } >/dev/null 2>&1 || fetch="$fetch $pair"
 done
 
+# The arm64 boot chain's Debian root (scripts/debian-root.sh) runs its
+# maintainer scripts in qemu-user: qemu-aarch64-static registered with
+# binfmt_misc, which does not outlive a reboot, so it is checked each time.
+binfmt=""
+[ -e /proc/sys/fs/binfmt_misc/qemu-aarch64 ] || binfmt=1
+
 # shellcheck disable=SC2086 # word splitting collapses the list
 missing=$(echo $missing | tr ' ' '\n' | sort -u | tr '\n' ' ')
-if [ -z "${missing# }" ] && [ -z "$fetch" ]; then
+if [ -z "${missing# }" ] && [ -z "$fetch" ] && [ -z "$binfmt" ]; then
 	exit 0
 fi
 if [ "$(id -u)" != 0 ]; then
@@ -109,6 +117,7 @@ if [ "$(id -u)" != 0 ]; then
 	for pair in $fetch; do
 		echo "prereqs: missing Debian's ${pair%%:*} kernel modules in $cache/${pair%%:*} (run as root)" >&2
 	done
+	[ -z "$binfmt" ] || echo "prereqs: qemu-aarch64 is not registered with binfmt_misc (run as root)" >&2
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
@@ -160,3 +169,9 @@ fetch_kernel() {
 for pair in $fetch; do
 	fetch_kernel "${pair%%:*}" "${pair#*:}"
 done
+
+if [ -n "$binfmt" ]; then
+	echo "prereqs: registering qemu-aarch64-static with binfmt_misc"
+	[ -e /proc/sys/fs/binfmt_misc/register ] || mount -t binfmt_misc binfmt_misc /proc/sys/fs/binfmt_misc
+	cat /usr/lib/binfmt.d/qemu-aarch64.conf >/proc/sys/fs/binfmt_misc/register
+fi

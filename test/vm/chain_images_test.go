@@ -55,21 +55,21 @@ func chainCache() string {
 
 // debianRoot returns the tar of scripts/debian-root.sh, built on the
 // first run and then taken from the cache, keyed by the script's text.
-func (e *env) debianRoot() (string, error) {
+func (e *env) debianRoot(arch string) (string, error) {
 	script := filepath.Join(repoRoot(), "scripts", "debian-root.sh")
 	text, err := os.ReadFile(script)
 	if err != nil {
 		return "", err
 	}
 	sum := sha256.Sum256(text)
-	tar := filepath.Join(chainCache(), "debian-root-"+hex.EncodeToString(sum[:6])+".tar")
+	tar := filepath.Join(chainCache(), "debian-root-"+hex.EncodeToString(sum[:6])+"-"+arch+".tar")
 	if _, err := os.Stat(tar); err == nil {
 		return tar, nil
 	}
 	if err := os.MkdirAll(chainCache(), 0o755); err != nil {
 		return "", err
 	}
-	return tar, vmtest.Run(e.dir, script, tar)
+	return tar, vmtest.Run(e.dir, script, tar, arch)
 }
 
 // The modules the real root loads itself: the initramfs loaded the
@@ -87,6 +87,8 @@ loader() {
 		echo "images: $(ls /efi/EFI/Linux | tr '\n' ' ')"
 	elif [ -d /efi/loader/entries ]; then
 		echo "entries: $(ls /efi/loader/entries | tr '\n' ' ')"
+	elif [ -f /efi/uboot.env ]; then
+		echo "ubootenv: $(fw_printenv | sort | tr '\n' ' ')"
 	else
 		echo "grubenv: $(grub-editenv /efi/EFI/BOOT/grubenv list | tr '\n' ' ')"
 	fi
@@ -131,7 +133,9 @@ WantedBy=multi-user.target
 // written at boot for the boot loader whose files the ESP holds.
 const chainSetup = `#!/bin/sh
 mkdir -p /run/verinit-chain
-if [ -d /efi/loader ]; then
+if [ -f /efi/uboot.env ]; then
+	backend="bootloader=uboot"
+elif [ -d /efi/loader ]; then
 	backend="bootloader=custom
 [handlers]
 bootloader-custom-backend=/usr/libexec/verinit-systemd-boot"
@@ -184,13 +188,43 @@ tmpfs /tmp tmpfs defaults 0 0
 tmpfs /var tmpfs defaults 0 0
 `
 
-// makeChainImages builds the chain's disks from the cached Debian root.
+// chainTarget is what a chain is built for: the Debian architecture,
+// the harness that boots it (its kernel, and where the disks go), the
+// init built for it, and the boot loaders it has factory disks for.
+type chainTarget struct {
+	arch    string
+	h       *vmtest.Harness
+	init    string
+	modules string // the kernel's lib/modules/REL
+	console string
+	loaders []string
+}
+
+// makeChainImages builds the amd64 chains' disks.
 func (e *env) makeChainImages(c *chainImages) error {
-	tar, err := e.debianRoot()
+	return e.buildChain(c, chainTarget{arch: "amd64", h: e.Harness, init: e.bin("init"), modules: filepath.Join("/lib/modules", e.Release),
+		console: "console=ttyS0", loaders: []string{"systemd-boot", "systemd-boot-uki", "grub"}})
+}
+
+// makeChainARMImages builds the arm64 chain's disks, in the arm64
+// harness: U-Boot.
+func (e *env) makeChainARMImages(c *chainImages) error {
+	a, err := e.armOnce["arm64"]()
 	if err != nil {
 		return err
 	}
-	dir := filepath.Join(e.dir, "chain")
+	return e.buildChain(c, chainTarget{arch: "arm64", h: a.Harness, init: filepath.Join(e.dir, "arm64", "init"), modules: a.ModulesDir,
+		console: "console=ttyAMA0", loaders: []string{"u-boot"}})
+}
+
+// buildChain builds a chain's disks from the cached Debian root of the
+// target's architecture.
+func (e *env) buildChain(c *chainImages, tg chainTarget) error {
+	tar, err := e.debianRoot(tg.arch)
+	if err != nil {
+		return err
+	}
+	dir := filepath.Join(e.dir, "chain-"+tg.arch)
 	root := filepath.Join(dir, "root")
 	if err := os.MkdirAll(root, 0o755); err != nil {
 		return err
@@ -208,7 +242,7 @@ func (e *env) makeChainImages(c *chainImages) error {
 		}
 	}
 
-	if err := e.chainRoot(root); err != nil {
+	if err := e.chainRoot(root, tg); err != nil {
 		return err
 	}
 	if err := vmtest.CopyFile(p("rauc.pem"), filepath.Join(root, "etc", "rauc", "keyring.pem")); err != nil {
@@ -262,13 +296,13 @@ func (e *env) makeChainImages(c *chainImages) error {
 
 	// The initramfs trusts the verity key and requires signatures.
 	initrd := p("initrd")
-	if _, err := e.verinitOut("initramfs", "-o", initrd, "--init", e.bin("init"), "--kernel-release", e.Release,
+	if _, err := e.verinitOut("initramfs", "-o", initrd, "--init", tg.init, "--modules-dir", tg.modules,
 		"--cert", p("verity.pem"), "--policy", "signature=required"); err != nil {
 		return err
 	}
 	c.factory = map[string]chainFactory{}
-	for _, loader := range []string{"systemd-boot", "systemd-boot-uki", "grub"} {
-		f, err := e.chainFactory(dir, loader, initrd, c.factory["systemd-boot"])
+	for _, loader := range tg.loaders {
+		f, err := e.chainFactory(dir, loader, initrd, tg, c.factory["systemd-boot"])
 		if err != nil {
 			return err
 		}
@@ -317,7 +351,7 @@ func (e *env) makeChainImages(c *chainImages) error {
 	if err := vmtest.Run(dir, "mcopy", "-s", "-i", p("control.img"), filepath.Join(control, "release-2.raucb"), filepath.Join(control, "release-3-corrupt.raucb"), "::/"); err != nil {
 		return err
 	}
-	e.AddImage("chain-control", p("control.img"), false)
+	tg.h.AddImage("chain-control", p("control.img"), false)
 	return os.RemoveAll(root)
 }
 
@@ -330,7 +364,7 @@ func (e *env) makeChainImages(c *chainImages) error {
 // slot, EFI/Linux/verinit-G-S.efi, made with objcopy from systemd's EFI
 // stub (Debian 12 has no ukify), the kernel, the initramfs and the
 // command line of sdboot's entries; and sdboot's loader.conf.
-func (e *env) chainFactory(dir, loader, initrd string, sdboot chainFactory) (chainFactory, error) {
+func (e *env) chainFactory(dir, loader, initrd string, tg chainTarget, sdboot chainFactory) (chainFactory, error) {
 	var f chainFactory
 	p := func(n string) string { return filepath.Join(dir, n) }
 	esp := p("esp-" + loader)
@@ -367,14 +401,14 @@ func (e *env) chainFactory(dir, loader, initrd string, sdboot chainFactory) (cha
 		}
 		for i, s := range sdboot.Slots {
 			cmdline := p(fmt.Sprintf("uki-cmdline-%d", i))
-			if err := os.WriteFile(cmdline, []byte("console=ttyS0 verinit.failure_delay=0 "+s.SigCmdline), 0o644); err != nil {
+			if err := os.WriteFile(cmdline, []byte(tg.console+" verinit.failure_delay=0 "+s.SigCmdline), 0o644); err != nil {
 				return f, err
 			}
 			uki := filepath.Join(esp, "EFI", "Linux", fmt.Sprintf("verinit-%d-%c.efi", len(sdboot.Slots)-i, 'a'+i))
 			if err := vmtest.Run(dir, "objcopy",
 				"--add-section", ".osrel="+osrel, "--change-section-vma", ".osrel=0x20000",
 				"--add-section", ".cmdline="+cmdline, "--change-section-vma", ".cmdline=0x30000",
-				"--add-section", ".linux="+e.Kernel, "--change-section-vma", ".linux=0x2000000",
+				"--add-section", ".linux="+tg.h.Kernel, "--change-section-vma", ".linux=0x2000000",
 				"--add-section", ".initrd="+initrd, "--change-section-vma", ".initrd=0x3000000",
 				"/usr/lib/systemd/boot/efi/linuxx64.efi.stub", uki); err != nil {
 				return f, err
@@ -390,11 +424,11 @@ func (e *env) chainFactory(dir, loader, initrd string, sdboot chainFactory) (cha
 			return f, err
 		}
 	}
-	args := []string{"--print", loader, "--options", "console=ttyS0 verinit.failure_delay=0"}
+	args := []string{"--print", loader, "--options", tg.console + " verinit.failure_delay=0"}
 	if loader == "systemd-boot-uki" {
 		args = nil // the images hold the kernel, the initramfs and the command line
 	} else {
-		if err := vmtest.CopyFile(e.Kernel, filepath.Join(esp, "linux")); err != nil {
+		if err := vmtest.CopyFile(tg.h.Kernel, filepath.Join(esp, "linux")); err != nil {
 			return f, err
 		}
 		if err := vmtest.CopyFile(initrd, filepath.Join(esp, "initrd")); err != nil {
@@ -402,7 +436,7 @@ func (e *env) chainFactory(dir, loader, initrd string, sdboot chainFactory) (cha
 		}
 	}
 	disk := p("factory-" + loader + ".img")
-	out, err := e.verinitOut(append([]string{"disk", "create", disk, "--rootfs", p("release-1.squashfs"), "--arch", "x86-64",
+	out, err := e.verinitOut(append([]string{"disk", "create", disk, "--rootfs", p("release-1.squashfs"), "--arch", map[string]string{"amd64": "x86-64", "arm64": "arm64"}[tg.arch],
 		"--sign-key", p("verity.key"), "--sign-cert", p("verity.pem"), "--esp", esp, "--json"}, args...)...)
 	if err != nil {
 		return f, err
@@ -410,7 +444,7 @@ func (e *env) chainFactory(dir, loader, initrd string, sdboot chainFactory) (cha
 	if err := json.Unmarshal(out, &f); err != nil || len(f.Slots) != 2 {
 		return f, fmt.Errorf("verinit disk create --json: %v: %s", err, out)
 	}
-	e.AddImage("chain-"+loader, disk, false)
+	tg.h.AddImage("chain-"+loader, disk, false)
 	return f, nil
 }
 
@@ -420,9 +454,9 @@ const grubStub = "search --no-floppy --set=root --file /EFI/BOOT/grubenv\nconfig
 // chainRoot makes the Debian root a slot of the chain: modules, RAUC's
 // configuration with the systemd-boot backend, contrib's services, the
 // agent.
-func (e *env) chainRoot(root string) error {
+func (e *env) chainRoot(root string, tg chainTarget) error {
 	rp := func(n string) string { return filepath.Join(root, n) }
-	modDir := filepath.Join("/lib/modules", e.Release)
+	modDir, release := tg.modules, filepath.Base(tg.modules)
 	for _, m := range chainModules {
 		found, err := filepath.Glob(filepath.Join(modDir, "kernel", "*", "*", m+".ko*"))
 		if err != nil {
@@ -434,19 +468,19 @@ func (e *env) chainRoot(root string) error {
 			return fmt.Errorf("module %s: found %v in %s", m, found, modDir)
 		}
 		rel, _ := filepath.Rel(modDir, found[0])
-		if err := os.MkdirAll(filepath.Dir(filepath.Join(rp("lib/modules"), e.Release, rel)), 0o755); err != nil {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(rp("lib/modules"), release, rel)), 0o755); err != nil {
 			return err
 		}
-		if err := vmtest.CopyFile(found[0], filepath.Join(rp("lib/modules"), e.Release, rel)); err != nil {
+		if err := vmtest.CopyFile(found[0], filepath.Join(rp("lib/modules"), release, rel)); err != nil {
 			return err
 		}
 	}
 	for _, f := range []string{"modules.builtin", "modules.builtin.modinfo", "modules.order"} {
-		if err := vmtest.CopyFile(filepath.Join(modDir, f), filepath.Join(rp("lib/modules"), e.Release, f)); err != nil {
+		if err := vmtest.CopyFile(filepath.Join(modDir, f), filepath.Join(rp("lib/modules"), release, f)); err != nil {
 			return err
 		}
 	}
-	if err := vmtest.Run(root, "depmod", "-b", root, e.Release); err != nil {
+	if err := vmtest.Run(root, "depmod", "-b", root, release); err != nil {
 		return err
 	}
 	contrib := filepath.Join(repoRoot(), "contrib")
@@ -457,6 +491,7 @@ func (e *env) chainRoot(root string) error {
 		"etc/systemd/system/verinit-chain-setup.service": chainSetupUnit,
 		"etc/fstab":                       chainFstab,
 		"etc/hostname":                    "verinit-chain\n",
+		"etc/fw_env.config":               "/efi/uboot.env 0x0 0x4000\n",
 		"usr/libexec/verinit-chain-agent": chainAgent,
 		"etc/systemd/system/verinit-chain-agent.service": chainAgentUnit,
 	}
@@ -491,6 +526,7 @@ func (e *env) chainRoot(root string) error {
 		"etc/rauc/system.conf": "/run/verinit-chain/system.conf",
 		// No login prompt on the console the agent prints on.
 		"etc/systemd/system/serial-getty@ttyS0.service":                             "/dev/null",
+		"etc/systemd/system/serial-getty@ttyAMA0.service":                           "/dev/null",
 		"etc/systemd/system/boot-complete.target.requires/verinit-verified.service": "../verinit-verified.service",
 	}
 	for name, target := range links {

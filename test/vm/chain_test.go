@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -31,6 +32,9 @@ import (
 //     gated by contrib/systemd/verinit-verified.service.
 //   - systemd-boot-uki: the same with a unified kernel image per slot
 //     (Type #2), made with objcopy from systemd's EFI stub.
+//   - u-boot: on arm64, Debian's u-boot-qemu running the boot script
+//     `--print u-boot` wrote (three tries), RAUC's own U-Boot backend
+//     through fw_setenv on the script's uboot.env.
 //   - grub: a standalone GRUB (grub-mkstandalone) reading grub.cfg and
 //     grubenv from the ESP, RAUC's own GRUB backend (one try).
 func TestChain(t *testing.T) {
@@ -54,6 +58,12 @@ func TestChain(t *testing.T) {
 			`installed release-3-corrupt.raucb: loader images: verinit-3-b.efi verinit-4-a\+3.efi $`,
 			`loader images: verinit-3-b.efi verinit-4-a\+0-3.efi $`,
 		}},
+		{"u-boot", 3, []string{
+			`installed release-2.raucb: loader ubootenv: BOOT_A_LEFT=3 BOOT_B_LEFT=3 BOOT_ORDER=B A $`,
+			`installed release-3-corrupt.raucb: loader ubootenv: BOOT_A_LEFT=3 BOOT_B_LEFT=3 BOOT_ORDER=A B $`,
+			// A's tries are used up; B is good again.
+			`loader ubootenv: BOOT_A_LEFT=0 BOOT_B_LEFT=3 BOOT_ORDER=A B $`,
+		}},
 		{"grub", 1, []string{
 			`installed release-2.raucb: loader grubenv: ORDER=B A A_OK=1 A_TRY=0 B_OK=1 B_TRY=0 $`,
 			`installed release-3-corrupt.raucb: loader grubenv: ORDER=A B A_OK=1 A_TRY=0 B_OK=1 B_TRY=0 $`,
@@ -63,12 +73,27 @@ func TestChain(t *testing.T) {
 	} {
 		t.Run(tc.loader, func(t *testing.T) {
 			t.Parallel()
-			c := shared.chain(t)
-			start := time.Now()
-			r := shared.bootOpts(t, vmtest.Boot{Disks: []string{"chain-" + tc.loader, "chain-control"}, Firmware: &vmtest.OVMF,
-				Timeout: 30 * time.Minute, Keep: true})
+			var c *chainImages
+			var r vmtest.Result
+			var start time.Time
+			boot := vmtest.Boot{Disks: []string{"chain-" + tc.loader, "chain-control"}, Firmware: &vmtest.OVMF, Timeout: 30 * time.Minute, Keep: true}
+			if tc.loader == "u-boot" { // arm64
+				a := shared.arm(t, "arm64")
+				c = shared.chainARM(t)
+				boot.Firmware = &vmtest.UBootARM64
+				// U-Boot's distro boot searches virtio 0 alone, and QEMU's
+				// virt board numbers virtio-mmio devices backwards.
+				boot.Disks = []string{"chain-control", "chain-u-boot"}
+				start = time.Now()
+				r = a.Boot(t, boot)
+			} else {
+				c = shared.chain(t)
+				start = time.Now()
+				r = shared.bootOpts(t, boot)
+			}
 			t.Logf("one loop through %s took %s", tc.loader, time.Since(start).Round(time.Second))
-			checkChain(t, r, c, c.factory[tc.loader], tc.tries, tc.lines)
+			main := r.Disks[slices.Index(boot.Disks, "chain-"+tc.loader)]
+			checkChain(t, r, main, c, c.factory[tc.loader], tc.tries, tc.lines)
 		})
 	}
 }
@@ -92,7 +117,7 @@ func (s raucStatus) String() string {
 	return fmt.Sprintf("booted %s, primary %s, rootfs.0 %s, rootfs.1 %s", s.Booted, s.BootPrimary, status["rootfs.0"], status["rootfs.1"])
 }
 
-func checkChain(t *testing.T, r vmtest.Result, c *chainImages, f chainFactory, tries int, lines []string) {
+func checkChain(t *testing.T, r vmtest.Result, mainDisk string, c *chainImages, f chainFactory, tries int, lines []string) {
 	t.Helper()
 	stepRE := regexp.MustCompile(`(?m)VERINIT-CHAIN: step (\d) booted ([A-Z]) release (\d) system (\S+)$`)
 	raucRE := regexp.MustCompile(`(?m)VERINIT-CHAIN: rauc status: (\{.*\})$`)
@@ -125,7 +150,7 @@ func checkChain(t *testing.T, r vmtest.Result, c *chainImages, f chainFactory, t
 	}
 	// Every root verinit verified: release 1 in A, release 2 in B,
 	// release 3 in A once per try (each refused by the kernel), B again.
-	verified := regexp.MustCompile(`(?m)verinit: \[verity \+\d+ms\] \S+: root hash ([0-9a-f]{64}) matches the tree on /dev/vda(\d)`).FindAllStringSubmatch(r.Console, -1)
+	verified := regexp.MustCompile(`(?m)verinit: \[verity \+\d+ms\] \S+: root hash ([0-9a-f]{64}) matches the tree on /dev/vd[a-z](\d)`).FindAllStringSubmatch(r.Console, -1)
 	var boots []string
 	for _, v := range verified {
 		boots = append(boots, map[string]string{"2": "A", "4": "B"}[v[2]]+" "+v[1])
@@ -147,7 +172,7 @@ func checkChain(t *testing.T, r vmtest.Result, c *chainImages, f chainFactory, t
 
 	// A's update wrote A's partitions and nothing of B's: B holds
 	// release 2 byte for byte, A release 3.
-	disk, err := os.ReadFile(r.Disks[0])
+	disk, err := os.ReadFile(mainDisk)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -22,16 +22,17 @@ type env struct {
 	dir    string // the harness's scratch directory
 	initrd string // verinit's initramfs
 
-	baseOnce    func() (struct{}, error)
-	verityOnce  func() (*verityImages, error)
-	abOnce      func() (*abImages, error)
-	createdOnce func() (map[string]diskCreated, error)
-	lvmOnce     func() (*lvmImages, error)
-	corruptOnce func() (*corruptImages, error)
-	sigOnce     func() (*sigImages, error)
-	policyOnce  func() (*policyImages, error)
-	armOnce     map[string]func() (*armImages, error) // by Debian architecture
-	chainOnce   func() (*chainImages, error)
+	baseOnce     func() (struct{}, error)
+	verityOnce   func() (*verityImages, error)
+	abOnce       func() (*abImages, error)
+	createdOnce  func() (map[string]diskCreated, error)
+	lvmOnce      func() (*lvmImages, error)
+	corruptOnce  func() (*corruptImages, error)
+	sigOnce      func() (*sigImages, error)
+	policyOnce   func() (*policyImages, error)
+	armOnce      map[string]func() (*armImages, error) // by Debian architecture
+	chainOnce    func() (*chainImages, error)
+	chainARMOnce func() (*chainImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -44,6 +45,7 @@ func (e *env) sig(t testing.TB) *sigImages                 { return need(t, e.si
 func (e *env) policy(t testing.TB) *policyImages           { return need(t, e.policyOnce) }
 func (e *env) arm(t testing.TB, debArch string) *armImages { return need(t, e.armOnce[debArch]) }
 func (e *env) chain(t testing.TB) *chainImages             { return need(t, e.chainOnce) }
+func (e *env) chainARM(t testing.TB) *chainImages          { return need(t, e.chainARMOnce) }
 
 var shared *env
 
@@ -83,6 +85,7 @@ func setup(dir string) (*env, error) {
 	e.sigOnce = family(e.makeSigImages)
 	e.policyOnce = family(e.makePolicyImages)
 	e.chainOnce = family(e.makeChainImages)
+	e.chainARMOnce = family(e.makeChainARMImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
