@@ -215,14 +215,7 @@ func TestDiskCreateBarebox(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "disk.img")
 	args := []string{"disk", "create", out, "--rootfs", diskRootfs(t), "--fs", "erofs", "--print", "barebox",
 		"--linux", "/boot/bzImage", "--entries", "/mnt/mmc0.0/loader/entries/"}
-	code, stdout, stderr := runCLI(t, append(args, "--json")...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep diskOut
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := diskJSON(t, append(args, "--json")...)
 	if rep.Arch != "arm64" {
 		t.Errorf("arch %q, want arm64 from the rootfs's sbin/init", rep.Arch)
 	}
@@ -256,7 +249,7 @@ nv boot.default=bootchooser
 	}
 
 	// The text form prints the same files.
-	code, stdout, stderr = runCLI(t, args...)
+	code, stdout, stderr := runCLI(t, args...)
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -312,14 +305,7 @@ func TestDiskCreateSystemdBoot(t *testing.T) {
 	out := p("disk.img")
 	args := []string{"disk", "create", out, "--rootfs", diskRootfs(t), "--sign-key", p("k.pem"), "--sign-cert", p("c.pem"),
 		"--esp", p("esp"), "--esp-size", "40M", "--print", "systemd-boot", "--options", "console=ttyS0"}
-	code, stdout, stderr := runCLI(t, append(args, "--json")...)
-	if code != 0 {
-		t.Fatalf("exit %d: %s", code, stderr)
-	}
-	var rep diskOut
-	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
-		t.Fatal(err)
-	}
+	rep := diskJSON(t, append(args, "--json")...)
 	if rep.ESP == nil || rep.ESP.Label != "esp" || rep.ESP.Number != 7 || rep.ESP.SizeBytes != 40<<20 {
 		t.Fatalf("ESP %+v", rep.ESP)
 	}
@@ -365,7 +351,7 @@ func TestDiskCreateSystemdBoot(t *testing.T) {
 		}
 	}
 
-	code, stdout, stderr = runCLI(t, args...)
+	code, stdout, stderr := runCLI(t, args...)
 	if code != 0 || !strings.Contains(stdout, "\n# ESP/loader/entries/verinit-1-b.conf\ntitle      verinit slot B\n") ||
 		!strings.Contains(stdout, "  or, signed   systemd.verity_root_data=PARTLABEL=root-a ") {
 		t.Errorf("exit %d, text output:\n%s%s", code, stdout, stderr)
@@ -386,6 +372,21 @@ func signingKey(t *testing.T) string {
 		t.Fatalf("openssl req: %v\n%s", err, out)
 	}
 	return dir
+}
+
+// diskJSON runs the command line args, which ends in --json, and
+// returns what it printed.
+func diskJSON(t *testing.T, args ...string) diskOut {
+	t.Helper()
+	code, stdout, stderr := runCLI(t, args...)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	return rep
 }
 
 func mustRead(t *testing.T, path string) []byte {
