@@ -29,9 +29,9 @@ func DefaultModules(arch dps.Arch) []string {
 // architecture arch (the architecture of its modules): the block storage
 // drivers of that architecture's machines (see storageDrivers),
 // device-mapper with dm-verity and its hash algorithms, and the root file
-// systems squashfs, erofs and ext4, and efivarfs. Some of them are built into some
-// kernels; [Resolve] reports those as built in, and names a kernel lacks
-// as missing. A generic initramfs must not pay for hardware that is
+// systems squashfs, erofs and ext4, and efivarfs. Some of them are
+// built into some kernels; [Resolve] reports those as built in, and
+// names a kernel lacks as missing. A generic initramfs must not pay for hardware that is
 // absent, so storage drivers load when a device matches one of their
 // aliases, and device-mapper and file systems only when the init is about
 // to use them. The returned slice is new on each call.
@@ -50,9 +50,6 @@ func DefaultSet(arch dps.Arch) []Want {
 	add(loadlist.DM, "dm_mod", "dm_verity", "crypto-sha1", "crypto-sha256", "crypto-sha512")
 	// root file systems
 	add(loadlist.FS, "squashfs", "erofs", "ext4")
-	// efivarfs, for the boot loader's EFI variables
-	// (LoaderDevicePartUUID): the init asks for it on EFI firmware only
-	add(loadlist.FS, "efivarfs")
 	// efivarfs, for the boot loader's EFI variables (LoaderDevicePartUUID):
 	// the init asks for it only on EFI firmware
 	add(loadlist.FS, "efivarfs")
