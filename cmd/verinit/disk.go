@@ -127,7 +127,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 				}
 			}
 			if *f.print == "u-boot" {
-				if err := mkimageScript(staged); err != nil {
+				if err := image.BootScript(filepath.Join(staged, "boot.cmd"), filepath.Join(staged, "boot.scr")); err != nil {
 					return err
 				}
 			}

@@ -5,8 +5,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"hash/crc32"
-	"os/exec"
-	"path/filepath"
 	"strings"
 
 	"github.com/verinit/verinit/pkg/image"
@@ -104,18 +102,4 @@ func ubootEnv(keys []string, env map[string]string) []byte {
 	copy(data, pairs.Bytes())
 	out := binary.LittleEndian.AppendUint32(nil, crc32.ChecksumIEEE(data))
 	return append(out, data...)
-}
-
-// mkimageScript compiles dir/boot.cmd into dir/boot.scr, the legacy
-// script image U-Boot's distro boot runs (mkimage, from u-boot-tools).
-func mkimageScript(dir string) error {
-	prog, err := exec.LookPath("mkimage")
-	if err != nil {
-		return fmt.Errorf("mkimage is needed to make boot.scr (Debian package u-boot-tools): %w", err)
-	}
-	cmd := exec.Command(prog, "-T", "script", "-C", "none", "-n", "verinit A/B", "-d", filepath.Join(dir, "boot.cmd"), filepath.Join(dir, "boot.scr"))
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return fmt.Errorf("mkimage: %w: %s", err, bytes.TrimSpace(out))
-	}
-	return nil
 }

@@ -86,7 +86,7 @@ func writeESP(w io.WriterAt, p Partition, dir string) error {
 	}
 	defer os.RemoveAll(tmpDir)
 	fat := filepath.Join(tmpDir, "esp.img")
-	if err := run("mkfs.fat", "dosfstools", "-F", "32", "-n", "ESP", "-C", fat, strconv.FormatInt(p.SizeBytes>>10, 10)); err != nil {
+	if err := run("mkfs.fat", "dosfstools", "the ESP", "-F", "32", "-n", "ESP", "-C", fat, strconv.FormatInt(p.SizeBytes>>10, 10)); err != nil {
 		return fmt.Errorf("image: ESP: %w", err)
 	}
 	if len(entries) > 0 {
@@ -94,7 +94,7 @@ func writeESP(w io.WriterAt, p Partition, dir string) error {
 		for _, e := range entries {
 			args = append(args, filepath.Join(dir, e.Name()))
 		}
-		if err := run("mcopy", "mtools", append(args, "::/")...); err != nil {
+		if err := run("mcopy", "mtools", "the ESP", append(args, "::/")...); err != nil {
 			return fmt.Errorf("image: ESP from %s: %w", dir, err)
 		}
 	}
@@ -110,12 +110,23 @@ func writeESP(w io.WriterAt, p Partition, dir string) error {
 	return nil
 }
 
-// run runs prog (from the Debian package pkg) with args; its error holds
-// the program's output.
-func run(prog, pkg string, args ...string) error {
+// BootScript compiles the U-Boot script src into the legacy script image
+// dst that U-Boot's distro boot runs (boot.cmd to boot.scr), with
+// mkimage from u-boot-tools.
+func BootScript(src, dst string) error {
+	if err := run("mkimage", "u-boot-tools", "boot.scr", "-T", "script", "-C", "none", "-n", "verinit A/B", "-d", src, dst); err != nil {
+		return fmt.Errorf("image: %w", err)
+	}
+	return nil
+}
+
+// run runs prog (from the Debian package pkg, needed to make what) with
+// args; its error says which package to install when prog is missing,
+// and holds the program's output when it fails.
+func run(prog, pkg, what string, args ...string) error {
 	path, err := exec.LookPath(prog)
 	if err != nil {
-		return fmt.Errorf("%s is needed (Debian package %s): %w", prog, pkg, err)
+		return fmt.Errorf("%s is needed to make %s (Debian package %s): %w", prog, what, pkg, err)
 	}
 	out, err := exec.Command(path, args...).CombinedOutput()
 	if err != nil {

@@ -1,11 +1,8 @@
 package image
 
 import (
-	"bytes"
 	"fmt"
 	"os"
-	"os/exec"
-	"strings"
 )
 
 // File system types BuildFS can make.
@@ -43,10 +40,6 @@ func BuildFS(dir, fs, out string) error {
 	if !st.IsDir() {
 		return fmt.Errorf("image: root file system %s is not a directory", dir)
 	}
-	prog, err := exec.LookPath(tool.prog)
-	if err != nil {
-		return fmt.Errorf("image: %s is needed to make %s images (Debian package %s): %w", tool.prog, fs, tool.pkg, err)
-	}
 	var args []string
 	switch fs {
 	case FSSquashfs:
@@ -54,11 +47,8 @@ func BuildFS(dir, fs, out string) error {
 	case FSErofs:
 		args = []string{"--all-root", "--quiet", out, dir}
 	}
-	cmd := exec.Command(prog, args...)
-	var output bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &output, &output
-	if err := cmd.Run(); err != nil {
-		return fmt.Errorf("image: %s %s: %w: %s", tool.prog, strings.Join(args, " "), err, strings.TrimSpace(output.String()))
+	if err := run(tool.prog, tool.pkg, fs+" images", args...); err != nil {
+		return fmt.Errorf("image: %w", err)
 	}
 	return nil
 }
