@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-
-	"github.com/verinit/verinit/pkg/image"
 )
 
 // grubEnvBytes is the size of a GRUB environment block (grub-editenv's
@@ -28,12 +26,7 @@ const grubEnvBytes = 1024
 // partition, so no update ever edits grub.cfg.
 func grubConfig(slots int, linux, initrd, options string) []bootFile {
 	var cfg, env strings.Builder
-	names := make([]image.Slot, slots)
-	var order []string
-	for i := range names {
-		names[i] = image.NamedSlot(i)
-		order = append(order, names[i].Bootname)
-	}
+	names, order := namedSlots(slots)
 	cfg.WriteString("# verinit: RAUC's GRUB slot selection, the state in grubenv beside this file.\n" +
 		"set timeout=0\n" +
 		"set default=0\n" +

@@ -7,6 +7,18 @@ import (
 	"github.com/verinit/verinit/pkg/image"
 )
 
+// namedSlots returns the first n slots by name only (image.NamedSlot),
+// and their bootnames in order: "A", "B", ...
+func namedSlots(n int) ([]image.Slot, []string) {
+	slots := make([]image.Slot, n)
+	order := make([]string, n)
+	for i := range slots {
+		slots[i] = image.NamedSlot(i)
+		order[i] = slots[i].Bootname
+	}
+	return slots, order
+}
+
 // systemdBootConfig returns systemd-boot's configuration for a disk of
 // slots signed slots (paths relative to the ESP): loader/loader.conf and
 // one Boot Loader Specification Type #1 entry per slot,

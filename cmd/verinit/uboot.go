@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"hash/crc32"
 	"strings"
-
-	"github.com/verinit/verinit/pkg/image"
 )
 
 const (
@@ -39,13 +37,8 @@ const (
 // partition labels and takes the root hash from its signature
 // partition, so no update edits the script.
 func ubootConfig(slots int, linux, initrd, options string) []bootFile {
-	names := make([]image.Slot, slots)
-	var order, vars []string
-	for i := range names {
-		names[i] = image.NamedSlot(i)
-		order = append(order, names[i].Bootname)
-	}
-	vars = append(vars, "BOOT_ORDER")
+	names, order := namedSlots(slots)
+	vars := []string{"BOOT_ORDER"}
 	for _, s := range names {
 		vars = append(vars, "BOOT_"+s.Bootname+"_LEFT")
 	}
