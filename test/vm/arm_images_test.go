@@ -206,10 +206,7 @@ func (e *env) makeUBootImages(a *armImages, dir, rootfs string) error {
 	}
 	a.espOffset = disk.ESP.OffsetBytes
 	a.AddImage("uboot", p("uboot.img"), false)
-	if err := vmtest.CopyFile(p("uboot.img"), p("uboot-a-corrupt.img")); err != nil {
-		return err
-	}
-	if err := corruptBlock(p("uboot-a-corrupt.img"), disk.Slots[0].Data.OffsetBytes/4096); err != nil {
+	if err := flipCopy(p("uboot.img"), p("uboot-a-corrupt.img"), disk.Slots[0].Data.OffsetBytes); err != nil {
 		return err
 	}
 	a.AddImage("uboot-a-corrupt", p("uboot-a-corrupt.img"), false)

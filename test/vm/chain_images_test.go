@@ -288,9 +288,9 @@ func (e *env) buildChain(c *chainImages, tg chainTarget) error {
 		}
 		c.rootHash[rel] = f.RootHash
 	}
-	// Release 3's data changes after signing: its first block, the
-	// squashfs superblock, which the mount reads first.
-	if err := corruptBlock(p("release-3.squashfs"), 0); err != nil {
+	// Release 3's data changes after signing: a byte of its first
+	// block, the squashfs superblock, which the mount reads first.
+	if err := flipCopy(p("release-3.squashfs"), p("release-3.squashfs"), 0); err != nil {
 		return err
 	}
 
@@ -555,21 +555,4 @@ func (e *env) verinitOut(args ...string) ([]byte, error) {
 		return nil, fmt.Errorf("verinit %s: %v: %s", strings.Join(args, " "), err, stderr.String())
 	}
 	return out, nil
-}
-
-// corruptBlock overwrites the 4096-byte block at index n of a file.
-func corruptBlock(path string, n int64) error {
-	f, err := os.OpenFile(path, os.O_WRONLY, 0)
-	if err != nil {
-		return err
-	}
-	junk := make([]byte, 4096)
-	for i := range junk {
-		junk[i] = 0xa5
-	}
-	if _, err := f.WriteAt(junk, n*4096); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

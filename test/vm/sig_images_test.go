@@ -8,7 +8,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 
 	"github.com/verinit/verinit/internal/vmtest"
 )
@@ -29,12 +28,7 @@ type sigImages struct {
 // makeSigImages ("trusted" or "untrusted"), with more arguments.
 func (e *env) sign(key, hash string, args ...string) ([]byte, error) {
 	p := func(n string) string { return filepath.Join(e.dir, "keys", n) }
-	args = append([]string{"sign", "--key", p(key + ".key"), "--cert", p(key + ".pem"), hash}, args...)
-	out, err := exec.Command(filepath.Join(e.dir, "bin", "verinit"), args...).Output()
-	if err != nil {
-		return nil, fmt.Errorf("verinit sign %s: %v", strings.Join(args, " "), err)
-	}
-	return out, nil
+	return e.verinitOut(append([]string{"sign", "--key", p(key + ".key"), "--cert", p(key + ".pem"), hash}, args...)...)
 }
 
 // makeSigImages makes a trusted and an untrusted signing key with
