@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/image"
@@ -21,7 +22,7 @@ import (
 // diskFlags are the flags of disk create.
 type diskFlags struct {
 	rootfs, size, fs, arch, print *string
-	linux, initrd, entries        *string
+	linux, initrd, fit, entries   *string
 	signKey, signCert             *string
 	esp, espSize, options         *string
 	slots, sectorSize, version    *int
@@ -40,6 +41,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		print:      fs.String("print", "", "also print the configuration of a boot `loader`: barebox (blspec entries and bootchooser settings) systemd-boot (loader.conf and a Type #1 entry per slot, for boot counting) grub (grub.cfg and grubenv for RAUC's GRUB backend) or u-boot (boot.cmd, compiled to boot.scr with mkimage, and uboot.env, for RAUC's U-Boot backend); the last three need --sign-key and go into the ESP too with --esp"),
 		linux:      fs.String("linux", "/linux", "with --print: the kernel's `path` in the entries, on the partition that holds them"),
 		initrd:     fs.String("initrd", "/initrd", "with --print: the initramfs's `path` in the entries"),
+		fit:        fs.String("fit", "", "with --print u-boot: boot the signed FIT image at this `path` (configuration \"verinit\", as contrib/u-boot/verinit.its makes it) with bootm, instead of --linux and --initrd with booti"),
 		entries:    fs.String("entries", "/boot/loader/entries", "with --print barebox: the `directory` where barebox reads the entries, for bootchooser.<slot>.boot"),
 		options:    fs.String("options", "", "with --print: more kernel command line `options` for every entry, such as console=ttyS0"),
 		signKey:    fs.String("sign-key", "", "sign each slot's root hash with this PEM private `key` (with --sign-cert) into a root-verity-sig partition per slot, root-a-verity-sig, ...; the printed entries then name the slots by partition label and take the root hash from it (verinit.roothash_sig=), so that updates need no new entries"),
@@ -103,7 +105,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 	case "grub":
 		loaderFiles = grubConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
 	case "u-boot":
-		loaderFiles = ubootConfig(spec.Slots, *f.linux, *f.initrd, *f.options)
+		loaderFiles = ubootConfig(spec.Slots, ubootImages{Linux: *f.linux, Initrd: *f.initrd, FIT: *f.fit}, *f.options)
 	}
 	if loaderFiles != nil {
 		// The entries name nothing that Create makes: they are known
@@ -188,6 +190,12 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	}
 	if *f.print == "" && flagSet(fs, "options") {
 		return spec, fmt.Errorf("--options needs --print: %w", errUsage)
+	}
+	if *f.fit != "" && *f.print != "u-boot" {
+		return spec, fmt.Errorf("--fit needs --print u-boot: %w", errUsage)
+	}
+	if *f.fit != "" && (flagSet(fs, "linux") || flagSet(fs, "initrd")) {
+		return spec, fmt.Errorf("--fit holds the kernel and the initramfs: give it or --linux and --initrd: %w", errUsage)
 	}
 	var arch dps.Arch
 	if *f.arch != "" {
@@ -353,8 +361,33 @@ type grubOut struct {
 
 // bootFile is a file to put where the boot loader reads it.
 type bootFile struct {
-	Path    string `json:"path"`
-	Content string `json:"content"`
+	Path    string
+	Content string
+}
+
+// bootFileJSON is bootFile in JSON: a binary file (uboot.env), which a
+// JSON string would garble, in base64.
+type bootFileJSON struct {
+	Path          string `json:"path"`
+	Content       string `json:"content,omitempty"`
+	ContentBase64 []byte `json:"content_base64,omitempty"`
+}
+
+func (f bootFile) MarshalJSON() ([]byte, error) {
+	j := bootFileJSON{Path: f.Path, Content: f.Content}
+	if !utf8.ValidString(f.Content) {
+		j = bootFileJSON{Path: f.Path, ContentBase64: []byte(f.Content)}
+	}
+	return json.Marshal(j)
+}
+
+func (f *bootFile) UnmarshalJSON(b []byte) error {
+	var j bootFileJSON
+	if err := json.Unmarshal(b, &j); err != nil {
+		return err
+	}
+	*f = bootFile{Path: j.Path, Content: j.Content + string(j.ContentBase64)}
+	return nil
 }
 
 // bareboxOut is the barebox configuration for the image.

@@ -84,6 +84,9 @@ func TestDiskExitCodes(t *testing.T) {
 		{"bad fs", []string{"disk", "create", out, "--rootfs", rootfs, "--fs", "ext4"}, 2, "", `--fs "ext4"`},
 		{"bad arch", []string{"disk", "create", out, "--rootfs", rootfs, "--arch", "sparc"}, 2, "", "--arch: dps: unknown architecture"},
 		{"bad print", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "lilo"}, 2, "", `--print "lilo": want barebox, systemd-boot, grub or u-boot`},
+		{"fit without u-boot", []string{"disk", "create", out, "--rootfs", rootfs, "--print", "barebox", "--fit", "/v.itb"}, 2, "", "--fit needs --print u-boot"},
+		{"fit and linux", []string{"disk", "create", out, "--rootfs", rootfs, "--sign-key", "k", "--sign-cert", "c", "--print", "u-boot", "--fit", "/v.itb", "--linux", "/Image"}, 2, "",
+			"--fit holds the kernel and the initramfs: give it or --linux and --initrd"},
 		{"fs with an image", []string{"disk", "create", out, "--rootfs", notDir, "--fs", "erofs"}, 2, "", "--fs applies only when --rootfs is a directory"},
 		{"missing rootfs", []string{"disk", "create", out, "--rootfs", filepath.Join(dir, "nope")}, 1, "", "verinit disk create: --rootfs: stat"},
 		{"size too small", []string{"disk", "create", out, "--rootfs", rootfs, "--size", "2M"}, 1, "", "is too small"},
@@ -396,6 +399,51 @@ func mustRead(t *testing.T, path string) []byte {
 		t.Fatal(err)
 	}
 	return b
+}
+
+// TestDiskCreateUBoot: --print u-boot's script loads the kernel and the
+// initramfs, or with --fit a FIT's configuration "verinit" (the one
+// contrib/u-boot/verinit.its makes), and resets when U-Boot starts
+// nothing, so that the try counts; uboot.env holds every slot's tries.
+func TestDiskCreateUBoot(t *testing.T) {
+	dir := signingKey(t)
+	p := func(n string) string { return filepath.Join(dir, n) }
+	its := string(mustRead(t, filepath.Join("..", "..", "contrib", "u-boot", "verinit.its")))
+	if !strings.Contains(its, "default = \""+ubootFITConfig+"\";") {
+		t.Errorf("contrib/u-boot/verinit.its does not name its configuration %q", ubootFITConfig)
+	}
+	for _, tc := range []struct {
+		name string
+		args []string
+		load string
+	}{
+		{"files", nil, "load ${devtype} ${devnum}:${distro_bootpart} ${kernel_addr_r} /linux && " +
+			"load ${devtype} ${devnum}:${distro_bootpart} ${ramdisk_addr_r} /initrd && " +
+			"booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}\n"},
+		{"fit", []string{"--fit", "/verinit.itb"}, "load ${devtype} ${devnum}:${distro_bootpart} ${ramdisk_addr_r} /verinit.itb && bootm ${ramdisk_addr_r}#verinit\n"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			args := append([]string{"disk", "create", p(tc.name + ".img"), "--rootfs", diskRootfs(t), "--sign-key", p("k.pem"), "--sign-cert", p("c.pem"),
+				"--print", "u-boot", "--json"}, tc.args...)
+			rep := diskJSON(t, args...)
+			if len(rep.UBoot) != 2 || rep.UBoot[0].Path != "boot.cmd" || rep.UBoot[1].Path != "uboot.env" {
+				t.Fatalf("u_boot %+v", rep.UBoot)
+			}
+			script := rep.UBoot[0].Content
+			if want := tc.load + "echo \"verinit: U-Boot started no kernel for slot ${verinit_slot}: resetting\"\nreset\n"; !strings.HasSuffix(script, want) {
+				t.Errorf("boot.cmd ends\n%s\nwant\n%s", script[max(0, len(script)-len(want)):], want)
+			}
+			for _, s := range rep.Slots {
+				if !strings.Contains(script, "setenv bootargs \""+s.SigCmdline+"\"") {
+					t.Errorf("boot.cmd gives slot %s no command line %q", s.Name, s.SigCmdline)
+				}
+			}
+			env := rep.UBoot[1].Content
+			if len(env) != ubootEnvBytes || !strings.HasPrefix(env[4:], "BOOT_ORDER=A B\x00BOOT_A_LEFT=3\x00BOOT_B_LEFT=3\x00\x00") {
+				t.Errorf("uboot.env: %d bytes, %q...", len(env), env[:min(len(env), 48)])
+			}
+		})
+	}
 }
 
 // TestDiskCreateGrub: --print grub writes grub.cfg, which GRUB's own

@@ -17,7 +17,18 @@ const (
 	// ubootTries is each slot's tries after an update, as in RAUC's
 	// U-Boot scheme.
 	ubootTries = 3
+	// ubootFITConfig is the configuration the script boots from a FIT,
+	// as contrib/u-boot/verinit.its names it: by name, since bootm
+	// without one can pick another (CONFIG_FIT_BEST_MATCH).
+	ubootFITConfig = "verinit"
 )
+
+// ubootImages is what the boot script loads from the ESP: a signed FIT
+// image holding kernel, device tree and initramfs, or if FIT is empty
+// the kernel and the initramfs as files.
+type ubootImages struct {
+	Linux, Initrd, FIT string
+}
 
 // ubootConfig returns U-Boot's configuration for a disk of slots signed
 // slots, for RAUC's U-Boot backend (paths relative to the ESP, where
@@ -36,7 +47,12 @@ const (
 // As with the other loaders, each slot's command line names it by
 // partition labels and takes the root hash from its signature
 // partition, so no update edits the script.
-func ubootConfig(slots int, linux, initrd, options string) []bootFile {
+//
+// If U-Boot does not start the kernel (a file missing, a FIT whose
+// signature or hashes do not verify), the script resets: the try is
+// spent, as when the kernel or verinit fails, rather than left to
+// distro boot's next target.
+func ubootConfig(slots int, img ubootImages, options string) []bootFile {
 	names, order := namedSlots(slots)
 	vars := []string{"BOOT_ORDER"}
 	for _, s := range names {
@@ -74,8 +90,15 @@ func ubootConfig(slots int, linux, initrd, options string) []bootFile {
 		left = append(left, fmt.Sprintf("BOOT_%s_LEFT=${BOOT_%s_LEFT}", s.Bootname, s.Bootname))
 	}
 	fmt.Fprintf(&b, "echo \"verinit: booting slot ${verinit_slot} (BOOT_ORDER=${BOOT_ORDER} %s)\"\n", strings.Join(left, " "))
-	fmt.Fprintf(&b, "load %s ${kernel_addr_r} %s\nload %s ${ramdisk_addr_r} %s\nbooti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}\n",
-		dev, linux, dev, initrd)
+	if img.FIT != "" {
+		// The FIT goes high: bootm moves a kernel_noload Image down to
+		// the start of RAM.
+		fmt.Fprintf(&b, "load %s ${ramdisk_addr_r} %s && bootm ${ramdisk_addr_r}#%s\n", dev, img.FIT, ubootFITConfig)
+	} else {
+		fmt.Fprintf(&b, "load %s ${kernel_addr_r} %s && load %s ${ramdisk_addr_r} %s && booti ${kernel_addr_r} ${ramdisk_addr_r}:${filesize} ${fdtcontroladdr}\n",
+			dev, img.Linux, dev, img.Initrd)
+	}
+	b.WriteString("echo \"verinit: U-Boot started no kernel for slot ${verinit_slot}: resetting\"\nreset\n")
 
 	env := map[string]string{"BOOT_ORDER": strings.Join(order, " ")}
 	for _, s := range names {

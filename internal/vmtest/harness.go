@@ -209,6 +209,20 @@ type Firmware struct {
 // UBootARM64 is Debian's u-boot-qemu build for QEMU's arm64 virt board.
 var UBootARM64 = Firmware{BIOS: "/usr/lib/u-boot/qemu_arm64/u-boot.bin"}
 
+// DeviceTree writes to path the device tree QEMU gives a guest that
+// boots through fw.BIOS (QEMU's dumpdtb): the one U-Boot runs on and
+// passes on to the kernel. It is not the one of a -kernel boot (QEMU
+// leaves out the GPIO keys when it starts firmware), and a kernel given
+// a tree of devices the machine lacks faults on the first it probes.
+func (h *Harness) DeviceTree(fw Firmware, path string) error {
+	args := append([]string{"-accel", "tcg"}, h.Machine.Args...)
+	args = append(args, "-nodefaults", "-display", "none", "-bios", fw.BIOS, "-machine", "dumpdtb="+path)
+	if out, err := exec.Command(h.Machine.QEMU, args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("%s dumpdtb: %v: %s", h.Machine.QEMU, err, out)
+	}
+	return nil
+}
+
 // OVMF is Debian's ovmf package: x86-64 UEFI without secure boot.
 var OVMF = Firmware{Code: "/usr/share/OVMF/OVMF_CODE_4M.fd", Vars: "/usr/share/OVMF/OVMF_VARS_4M.fd"}
 

@@ -31,6 +31,10 @@ type armImages struct {
 	// --print u-boot, "uboot-a-corrupt" with slot A's first data block
 	// changed after signing; espOffset is where the ESP starts.
 	espOffset int64
+	// "uboot-fit" boots a FIT made from contrib/u-boot/verinit.its and
+	// signed by a key that fitDTB, U-Boot's device tree, requires;
+	// "uboot-fit-changed" has one byte of the FIT's kernel changed.
+	fitDTB string
 }
 
 // armSlot is one slot of the "ab" disk, as verinit disk create printed it.
@@ -191,6 +195,79 @@ func (e *env) makeUBootImages(a *armImages, dir, rootfs string) error {
 	if err != nil {
 		return err
 	}
+	slots, espOffset, err := diskOffsets(out)
+	if err != nil {
+		return err
+	}
+	a.espOffset = espOffset
+	a.AddImage("uboot", p("uboot.img"), false)
+	if err := flipCopy(p("uboot.img"), p("uboot-a-corrupt.img"), slots[0]); err != nil {
+		return err
+	}
+	a.AddImage("uboot-a-corrupt", p("uboot-a-corrupt.img"), false)
+	return e.makeFITImages(a, dir, rootfs)
+}
+
+// makeFITImages makes the signed FIT disks of armImages: the FIT as
+// contrib/u-boot/verinit.its says, with QEMU's device tree for the
+// kernel and, with the key added, for U-Boot.
+func (e *env) makeFITImages(a *armImages, dir, rootfs string) error {
+	p := func(name string) string { return filepath.Join(dir, name) }
+	fit, esp := p("fit"), p("esp-fit")
+	for _, d := range []string{filepath.Join(fit, "keys"), esp} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			return err
+		}
+	}
+	if err := a.DeviceTree(vmtest.UBootARM64, filepath.Join(fit, "board.dtb")); err != nil {
+		return err
+	}
+	for src, dst := range map[string]string{
+		a.Kernel:                        "Image",
+		a.initrdSigned:                  "initramfs",
+		filepath.Join(fit, "board.dtb"): "u-boot.dtb",
+		filepath.Join(repoRoot(), "contrib", "u-boot", "verinit.its"): "verinit.its",
+	} {
+		if err := vmtest.CopyFile(src, filepath.Join(fit, dst)); err != nil {
+			return err
+		}
+	}
+	if err := vmtest.Run(fit, "openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "3650",
+		"-subj", "/CN=verinit test FIT", "-keyout", "keys/verinit.key", "-out", "keys/verinit.crt"); err != nil {
+		return err
+	}
+	if err := vmtest.Run(fit, "mkimage", "-f", "verinit.its", "-k", "keys", "-K", "u-boot.dtb", "-r", filepath.Join(esp, "verinit.itb")); err != nil {
+		return err
+	}
+	a.fitDTB = filepath.Join(fit, "u-boot.dtb")
+	out, err := e.verinitOut("disk", "create", p("uboot-fit.img"), "--rootfs", rootfs, "--sign-key", p("arm.key"), "--sign-cert", p("arm.pem"),
+		"--esp", esp, "--esp-size", "64M", "--print", "u-boot", "--fit", "/verinit.itb", "--options", "console=ttyAMA0 verinit.failure_delay=0", "--json")
+	if err != nil {
+		return err
+	}
+	_, espOffset, err := diskOffsets(out)
+	if err != nil {
+		return err
+	}
+	a.AddImage("uboot-fit", p("uboot-fit.img"), false)
+	// The kernel's data fills the FIT from its first kilobytes to
+	// past 30 MiB: a byte at 16 MiB is the kernel's.
+	if err := flipCopy(filepath.Join(esp, "verinit.itb"), p("changed.itb"), 16<<20); err != nil {
+		return err
+	}
+	if err := vmtest.CopyFile(p("uboot-fit.img"), p("uboot-fit-changed.img")); err != nil {
+		return err
+	}
+	if err := vmtest.Run(dir, "mcopy", "-o", "-i", fmt.Sprintf("%s@@%d", p("uboot-fit-changed.img"), espOffset), p("changed.itb"), "::/verinit.itb"); err != nil {
+		return err
+	}
+	a.AddImage("uboot-fit-changed", p("uboot-fit-changed.img"), false)
+	return nil
+}
+
+// diskOffsets reads from verinit disk create --json where each slot's
+// data partition and the ESP start, in bytes.
+func diskOffsets(out []byte) (slots []int64, esp int64, err error) {
 	var disk struct {
 		Slots []struct {
 			Data struct {
@@ -201,14 +278,11 @@ func (e *env) makeUBootImages(a *armImages, dir, rootfs string) error {
 			OffsetBytes int64 `json:"offset_bytes"`
 		} `json:"esp"`
 	}
-	if err := json.Unmarshal(out, &disk); err != nil || len(disk.Slots) != 2 || disk.ESP.OffsetBytes == 0 {
-		return fmt.Errorf("verinit disk create --json: %v: %s", err, out)
+	if err := json.Unmarshal(out, &disk); err != nil || len(disk.Slots) == 0 || disk.ESP.OffsetBytes == 0 {
+		return nil, 0, fmt.Errorf("verinit disk create --json: %v: %s", err, out)
 	}
-	a.espOffset = disk.ESP.OffsetBytes
-	a.AddImage("uboot", p("uboot.img"), false)
-	if err := flipCopy(p("uboot.img"), p("uboot-a-corrupt.img"), disk.Slots[0].Data.OffsetBytes); err != nil {
-		return err
+	for _, s := range disk.Slots {
+		slots = append(slots, s.Data.OffsetBytes)
 	}
-	a.AddImage("uboot-a-corrupt", p("uboot-a-corrupt.img"), false)
-	return nil
+	return slots, disk.ESP.OffsetBytes, nil
 }

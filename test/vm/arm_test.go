@@ -119,24 +119,41 @@ func TestUBootARM64(t *testing.T) {
 	a := shared.arm(t, "arm64")
 	for _, tc := range []struct {
 		name, disk string
+		fit        bool     // U-Boot boots a FIT, with the device tree that requires its key
 		booted     []string // the script's "booting slot" lines
-		slot       string   // the slot the real init ran in
+		uboot      string   // what U-Boot printed, if it matters
+		slot       string   // the slot the real init ran in, "" for none
 		corrupted  int      // how often the kernel found A's block changed
 		env        string   // uboot.env at the end
 	}{
-		{"slot A, one try counted", "uboot", []string{"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)"}, "A", 0,
+		{"slot A, one try counted", "uboot", false, []string{"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)"}, "", "A", 0,
 			"BOOT_A_LEFT=2, BOOT_B_LEFT=3, BOOT_ORDER=A B"},
-		{"slot A changed after signing: three tries, then B", "uboot-a-corrupt", []string{
+		{"slot A changed after signing: three tries, then B", "uboot-a-corrupt", false, []string{
 			"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)",
 			"A (BOOT_ORDER=A B BOOT_A_LEFT=1 BOOT_B_LEFT=3)",
 			"A (BOOT_ORDER=A B BOOT_A_LEFT=0 BOOT_B_LEFT=3)",
-			"B (BOOT_ORDER=A B BOOT_A_LEFT=0 BOOT_B_LEFT=2)"}, "B", 3,
+			"B (BOOT_ORDER=A B BOOT_A_LEFT=0 BOOT_B_LEFT=2)"}, "", "B", 3,
 			"BOOT_A_LEFT=0, BOOT_B_LEFT=2, BOOT_ORDER=A B"},
+		{"slot A from a signed FIT", "uboot-fit", true, []string{"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)"},
+			"Verifying Hash Integrity ... sha256,rsa2048:verinit+ OK", "A", 0,
+			"BOOT_A_LEFT=2, BOOT_B_LEFT=3, BOOT_ORDER=A B"},
+		// One FIT serves both slots: U-Boot refuses it for each.
+		// QEMU stops at the first reset.
+		{"a FIT changed after signing: refused, the try spent", "uboot-fit-changed", true, []string{"A (BOOT_ORDER=A B BOOT_A_LEFT=2 BOOT_B_LEFT=3)"},
+			"Bad hash value for 'hash-1' hash node in 'kernel' image node", "", 0,
+			"BOOT_A_LEFT=2, BOOT_B_LEFT=3, BOOT_ORDER=A B"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			start := time.Now()
-			r := a.Boot(t, vmtest.Boot{Disks: []string{tc.disk}, Firmware: &vmtest.UBootARM64, Timeout: 15 * time.Minute, Keep: true})
+			b := vmtest.Boot{Disks: []string{tc.disk}, Firmware: &vmtest.UBootARM64, Timeout: 15 * time.Minute, Keep: true}
+			if tc.fit {
+				b.QEMU = []string{"-dtb", a.fitDTB}
+			}
+			if tc.slot == "" {
+				b.QEMU = append(b.QEMU, "-no-reboot")
+			}
+			r := a.Boot(t, b)
 			t.Logf("%d boots in %s", len(tc.booted), time.Since(start).Round(time.Second))
 			var booted []string
 			for _, m := range regexp.MustCompile(`(?m)^verinit: booting slot (.*)$`).FindAllStringSubmatch(r.Console, -1) {
@@ -145,10 +162,17 @@ func TestUBootARM64(t *testing.T) {
 			if strings.Join(booted, "\n") != strings.Join(tc.booted, "\n") {
 				t.Errorf("U-Boot booted:\n  %s\nwant\n  %s", strings.Join(booted, "\n  "), strings.Join(tc.booted, "\n  "))
 			}
+			if !strings.Contains(r.Console, tc.uboot) {
+				t.Errorf("U-Boot did not print %q", tc.uboot)
+			}
 			if n := len(regexp.MustCompile(`device-mapper: verity: \d+:\d+: data block 0 is corrupted`).FindAllString(r.Console, -1)); n != tc.corrupted {
 				t.Errorf("the kernel found slot A's changed block %d times, want %d", n, tc.corrupted)
 			}
-			if !r.Reached || vmtest.Field(r.Status, "slot", "rauc.slot") != tc.slot {
+			if tc.slot == "" {
+				if strings.Contains(r.Console, "Booting Linux") || !strings.Contains(r.Console, "verinit: U-Boot started no kernel for slot A: resetting") {
+					t.Errorf("U-Boot started a kernel, or did not reset when it refused to")
+				}
+			} else if !r.Reached || vmtest.Field(r.Status, "slot", "rauc.slot") != tc.slot {
 				t.Fatalf("the real init was reached %v, in slot %v; want slot %s", r.Reached, vmtest.Field(r.Status, "slot", "rauc.slot"), tc.slot)
 			}
 			if got := ubootEnv(t, r.Disks[0], a.espOffset); got != tc.env {
