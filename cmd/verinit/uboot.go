@@ -41,8 +41,8 @@ type ubootImages struct {
 // one down first; with none left it gives every slot its tries again
 // and resets. It keeps the state in uboot.env on the ESP (fatwrite)
 // rather than in U-Boot's own environment, whose storage differs by
-// board (Debian's qemu_arm64 keeps it in a flash its own saveenv fails
-// to write under QEMU).
+// board (Debian's qemu_arm64 keeps it in a flash that its saveenv fails
+// to write under Debian 12's QEMU: qemu#2343).
 //
 // As with the other loaders, each slot's command line names it by
 // partition labels and takes the root hash from its signature

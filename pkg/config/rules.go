@@ -99,6 +99,12 @@ func rules() []rule {
 			}
 			return "it would mount the root unverified"
 		}},
+		{"rd.systemd.verity", func(v string, _ Policy) string {
+			if b, err := parseBool(v); err == nil && b {
+				return ""
+			}
+			return "it would mount the root unverified"
+		}},
 		{"verinit.verity_on_corruption", func(v string, _ Policy) string {
 			if v == "ignore" {
 				return corrupted + " (want restart, panic or eio)"
@@ -130,6 +136,7 @@ func rules() []rule {
 		{VerityOptionsKey + "=data-block-size", nil},
 		{VerityOptionsKey + "=hash-block-size", nil},
 		{VerityOptionsKey + "=data-blocks", nil},
+		{VerityOptionsKey + "=hash-offset", nil},
 		{VerityOptionsKey + "=salt", nil},
 		{VerityOptionsKey + "=uuid", nil},
 		{VerityOptionsKey + "=hash", func(v string, p Policy) string {

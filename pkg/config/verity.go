@@ -136,6 +136,8 @@ type VerityOptions struct {
 	ErrorMode        string // "", "restart_on_error", "panic_on_error"
 	IgnoreZeroBlocks bool
 	CheckAtMostOnce  bool
+	HashOffset       uint64 // hash-offset=, when HashOffsetSet
+	HashOffsetSet    bool
 	FECDevice        string
 	FECOffset        uint64
 	FECRoots         int
@@ -246,6 +248,14 @@ func verityOptionParsers() []verityOptionParser {
 			o.DataBlocks, err = a.u64()
 			return err
 		}},
+		{"hash-offset", func(o *VerityOptions, a optionArg) error {
+			n, err := a.u64()
+			if err == nil && n%512 != 0 {
+				return a.fail("bytes, a multiple of 512")
+			}
+			o.HashOffset, o.HashOffsetSet = n, err == nil
+			return err
+		}},
 		{"salt", func(o *VerityOptions, a optionArg) error {
 			salt, err := verity.ParseSalt(a.value)
 			if err != nil || a.value == "" {
@@ -343,10 +353,24 @@ func parseVerityOptions(s string, o *VerityOptions, p Policy) error {
 // parseVerity finds the verity configuration: systemd's keys, root= with
 // roothash=, or a packed dm-verity.env. It returns nil when none is given.
 func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
-	if v, ok := c.Lookup("systemd.verity"); ok {
-		if b, err := parseBool(v); err != nil {
-			return nil, fmt.Errorf("systemd.verity=%s: want a boolean", v)
-		} else if !b {
+	// In the initrd systemd reads both spellings, each under the
+	// same rule here; two that disagree are refused rather than
+	// ordered.
+	enabled := map[string]bool{}
+	for _, key := range []string{"systemd.verity", "rd.systemd.verity"} {
+		if v, ok := c.Lookup(key); ok {
+			b, err := parseBool(v)
+			if err != nil {
+				return nil, fmt.Errorf("%s=%s: want a boolean", key, v)
+			}
+			enabled[key] = b
+		}
+	}
+	if len(enabled) == 2 && enabled["systemd.verity"] != enabled["rd.systemd.verity"] {
+		return nil, errors.New("systemd.verity= and rd.systemd.verity= disagree")
+	}
+	for _, on := range enabled {
+		if !on {
 			return nil, nil
 		}
 	}
@@ -434,7 +458,12 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 		if err != nil || n%512 != 0 {
 			return nil, fmt.Errorf("verinit.verity_hash_offset=%s: want bytes, a multiple of 512", s)
 		}
+		if v.Options.HashOffsetSet && v.Options.HashOffset != n {
+			return nil, fmt.Errorf("verinit.verity_hash_offset=%s and %s=hash-offset=%d disagree", s, VerityOptionsKey, v.Options.HashOffset)
+		}
 		v.HashOffset, v.HashOffsetFromFS = n, false
+	} else if v.Options.HashOffsetSet {
+		v.HashOffset, v.HashOffsetFromFS = v.Options.HashOffset, false
 	}
 	for _, key := range []string{"verinit.roothashsig"} {
 		if s, ok := c.Lookup(key); ok {

@@ -34,9 +34,35 @@ func TestParseVerity(t *testing.T) {
 		{name: "systemd keys with root=/dev/mapper/root", line: "root=/dev/mapper/root roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3"},
 		{name: "systemd keys with another root=", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3",
 			wantErr: "root=/dev/vda2: with systemd.verity_root_data= the root is the verity device: leave root= out or give /dev/mapper/root"},
-		{name: "options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
-			"systemd.verity_root_options=superblock=false,format=0,data-block-size=1024,hash-block-size=512,data-blocks=77,hash-offset=4096,salt=AB01,hash=sha512,uuid=x,panic-on-corruption,restart-on-error,ignore-zero-blocks,check-at-most-once",
-			wantErr: `systemd.verity_root_options: unknown option "hash-offset"`},
+		{name: "systemd's hash-offset, the tree appended to the data", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda2 " +
+			"systemd.verity_root_options=hash-offset=1048576",
+			check: func(t *testing.T, c Config) {
+				if v := c.Verity; v.HashOffset != 1<<20 || v.HashOffsetFromFS || v.Hash != v.Data {
+					t.Errorf("verity = %+v", v)
+				}
+			}},
+		{name: "hash-offset as verinit's key says", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
+			"verinit.verity_hash_offset=4096 systemd.verity_root_options=hash-offset=4096"},
+		{name: "hash-offset against verinit's key", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
+			"verinit.verity_hash_offset=8192 systemd.verity_root_options=hash-offset=4096",
+			wantErr: "verinit.verity_hash_offset=8192 and systemd.verity_root_options=hash-offset=4096 disagree"},
+		{name: "hash-offset not sector-aligned", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
+			"systemd.verity_root_options=hash-offset=1000",
+			wantErr: "systemd.verity_root_options: hash-offset=1000: want bytes, a multiple of 512"},
+		{name: "hash-offset for root= with the tree appended", line: "root=PARTUUID=6b1d3c1e-0000-4000-8000-000000000002 roothash=" + hash64 + " systemd.verity_root_options=hash-offset=65536",
+			check: func(t *testing.T, c Config) {
+				if v := c.Verity; v.HashOffset != 65536 || v.HashOffsetFromFS {
+					t.Errorf("verity = %+v", v)
+				}
+			}},
+		{name: "rd.systemd.verity=no", line: "root=/dev/vda2 roothash=" + hash64 + " rd.systemd.verity=no",
+			check: func(t *testing.T, c Config) {
+				if c.Verity != nil {
+					t.Errorf("verity = %+v", c.Verity)
+				}
+			}},
+		{name: "rd.systemd.verity against systemd.verity", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity=yes rd.systemd.verity=0",
+			wantErr: "systemd.verity= and rd.systemd.verity= disagree"},
 		{name: "all known options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 verinit.verity_hash_offset=4096 " +
 			"systemd.verity_root_options=superblock=false,format=0,data-block-size=1024,hash-block-size=512,data-blocks=77,salt=AB01,hash=sha512,uuid=x,panic-on-corruption,restart-on-error,ignore-zero-blocks,check-at-most-once",
 			check: func(t *testing.T, c Config) {

@@ -3,6 +3,7 @@
 package vm
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -35,6 +36,10 @@ func TestVerityBoot(t *testing.T) {
 			v.rootHashEro, "/dev/vda4", "/dev/vda5", "erofs", "sha256", "restart_on_corruption"},
 		{"ext4, tree appended, found after the file system",
 			"root=PARTUUID=" + uuidVExt4App + " roothash=" + v.rootHashExt4,
+			v.rootHashExt4, "/dev/vda6", "/dev/vda6", "ext4", "sha256", "restart_on_corruption"},
+		{"ext4, tree appended, systemd's hash-offset",
+			"roothash=" + v.rootHashExt4 + " systemd.verity_root_data=PARTUUID=" + uuidVExt4App + " systemd.verity_root_hash=PARTUUID=" + uuidVExt4App +
+				fmt.Sprintf(" systemd.verity_root_options=hash-offset=%d", v.ext4Size),
 			v.rootHashExt4, "/dev/vda6", "/dev/vda6", "ext4", "sha256", "restart_on_corruption"},
 	}
 	for _, tc := range tests {
