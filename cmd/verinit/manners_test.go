@@ -237,6 +237,18 @@ func TestREADME(t *testing.T) {
 	for _, k := range keys.Table() {
 		table.WriteString("| " + k.Term + " | " + k.Doc + " |\n")
 	}
+	var compat strings.Builder
+	compat.WriteString("| systemd | where | verinit |\n| --- | --- | --- |\n")
+	for _, r := range keys.SystemdVerity() {
+		name, where := "`"+r.Name+"=`", "command line"
+		switch r.Kind {
+		case keys.VerityOption:
+			name, where = "`"+r.Name+"`", "`systemd.verity_root_options=`, veritytab"
+		case keys.VeritytabOnly:
+			name, where = "`"+r.Name+"`", "veritytab"
+		}
+		compat.WriteString("| " + name + " | " + where + " | " + r.Verinit + " |\n")
+	}
 	var synopsis strings.Builder
 	synopsis.WriteString("```\n")
 	for _, c := range commands() {
@@ -255,6 +267,7 @@ func TestREADME(t *testing.T) {
 	out := readme
 	for _, part := range []struct{ name, start, end, want string }{
 		{"kernel command-line table (edit pkg/config/keys)", "| key | meaning |\n", "\n\n", table.String()},
+		{"systemd compatibility table (edit pkg/config/keys/systemd.go)", "| systemd | where | verinit |\n", "\n\n", compat.String()},
 		{"command synopsis (edit the table in cmd/verinit/main.go)", "## The `verinit` command\n\n```\n", "```\n", synopsis.String()},
 	} {
 		i := bytes.Index(out, []byte(part.start))

@@ -110,6 +110,9 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
+	if err := refuseUsr(r); err != nil {
+		errs = append(errs, err)
+	}
 	verity, verityErr := parseVerity(r, env, root)
 	if verityErr != nil {
 		errs = append(errs, verityErr)
@@ -299,6 +302,22 @@ func checkLVList(c *policed, cfg Config) error {
 	for _, s := range specs {
 		if s.Kind == rootdev.ByLV && !slices.Contains(allowed, s.Value) {
 			return fmt.Errorf("%s: not among the logical volumes rd.lvm.lv= allows (%s)", s.Raw, strings.Join(allowed, " "))
+		}
+	}
+	return nil
+}
+
+// usrKeys are systemd's keys for a separate /usr, which verinit does not
+// set up yet.
+var usrKeys = []string{"usrhash", "systemd.verity_usr_data", "systemd.verity_usr_hash", "systemd.verity_usr_options",
+	"mount.usr", "mount.usrfstype", "mount.usrflags"}
+
+// refuseUsr refuses a /usr named on the command line: left to the real
+// system, a /usr meant to be verified could be mounted without its tree.
+func refuseUsr(r *policed) error {
+	for _, k := range usrKeys {
+		if v, ok := r.Lookup(k); ok {
+			return fmt.Errorf("%s=%s: a separate /usr (verified or not) is not supported yet; refusing rather than leaving it to be mounted unverified", k, v)
 		}
 	}
 	return nil

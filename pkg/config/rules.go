@@ -111,6 +111,13 @@ func rules() []rule {
 			}
 			return ""
 		}},
+		{"usrhash", nil}, // refused whatever the policy: see refuseUsr
+		{"systemd.verity_usr_data", nil},
+		{"systemd.verity_usr_hash", nil},
+		{"systemd.verity_usr_options", nil},
+		{"mount.usr", nil},
+		{"mount.usrfstype", nil},
+		{"mount.usrflags", nil},
 		{"verinit.roothashsig", nil},
 		{"verinit.roothash_sig", nil}, // allowed only with a required signature: see parseVerity
 		{"verinit.signature", nil},    // only tightens: see readPolicy

@@ -61,6 +61,10 @@ func TestParseVerity(t *testing.T) {
 					t.Errorf("verity = %+v", c.Verity)
 				}
 			}},
+		{name: "a verified /usr, not supported yet", line: "root=/dev/vda2 roothash=" + hash64 + " usrhash=" + hash64,
+			wantErr: "usrhash=" + hash64 + ": a separate /usr (verified or not) is not supported yet; refusing rather than leaving it to be mounted unverified"},
+		{name: "mount.usr", line: "root=/dev/vda2 roothash=" + hash64 + " mount.usr=/dev/vda3",
+			wantErr: "mount.usr=/dev/vda3: a separate /usr"},
 		{name: "rd.systemd.verity against systemd.verity", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity=yes rd.systemd.verity=0",
 			wantErr: "systemd.verity= and rd.systemd.verity= disagree"},
 		{name: "all known options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 verinit.verity_hash_offset=4096 " +

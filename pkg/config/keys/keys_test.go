@@ -111,3 +111,57 @@ func TestEveryKeyHasAPolicyDecision(t *testing.T) {
 		}
 	}
 }
+
+// TestSystemdVerity: README's table of systemd's dm-verity keys and
+// options agrees with what package config reads. Every option it parses
+// is a row; a row not refused is parsed; a key row is read (supported or
+// refused with the reason, never ignored); an option row marked refused
+// is either not parsed (an unknown option is an error) or refused by its
+// parser, as FEC is.
+func TestSystemdVerity(t *testing.T) {
+	parsed := map[string]bool{}
+	for _, k := range Table() {
+		for _, p := range k.Parsed {
+			parsed[p] = true
+		}
+	}
+	options := map[string]bool{}
+	prefix := config.VerityOptionsKey + "="
+	for _, d := range PolicyDocs() {
+		if name, ok := strings.CutPrefix(d.Key, prefix); ok {
+			options[name] = true
+		}
+	}
+	rows := map[string]bool{}
+	for _, r := range SystemdVerity() {
+		if rows[r.Name] {
+			t.Errorf("%s: two rows", r.Name)
+		}
+		rows[r.Name] = true
+		refused := strings.HasPrefix(r.Verinit, Refused)
+		switch r.Kind {
+		case CmdlineKey:
+			if !parsed[r.Name] {
+				t.Errorf("key %s: package config does not read it, so it would be ignored", r.Name)
+			}
+		case VerityOption:
+			if !refused && !options[r.Name] {
+				t.Errorf("option %s: said to be supported, but package config does not parse it", r.Name)
+			}
+		case VeritytabOnly:
+			if !refused || options[r.Name] {
+				t.Errorf("veritytab option %s: want refused and not parsed", r.Name)
+			}
+		}
+	}
+	for name := range options {
+		if !rows[name] {
+			t.Errorf("option %s is parsed but not in the table", name)
+		}
+	}
+	for _, k := range []string{"roothash", "systemd.verity", "systemd.verity_root_data", "systemd.verity_root_hash", "systemd.verity_root_options", "usrhash"} {
+		if !rows[k] {
+			t.Errorf("key %s is not in the table", k)
+		}
+	}
+}

@@ -33,6 +33,8 @@ func PolicyDocs() []Decision {
 	tightens := "tightens the policy only: a value weaker than the packed policy is refused as it is read"
 	slot := "recorded in status.json and passed on; decides nothing"
 	wait := "how long to wait for devices: availability, not integrity"
+	usrValue := "no, whatever the policy"
+	usrWhy := "a separate /usr is not set up yet: refused, so that a /usr meant to be verified is not left to be mounted unverified"
 	opt := func(name string) string { return config.VerityOptionsKey + "=" + name }
 	return []Decision{
 		{"root", anyValue, device},
@@ -53,6 +55,13 @@ func PolicyDocs() []Decision {
 		{config.VerityOptionsKey, "each option by its own rule below", "each option is decided on its own"},
 		{"systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
 		{"rd.systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
+		{"usrhash", usrValue, usrWhy},
+		{"systemd.verity_usr_data", usrValue, usrWhy},
+		{"systemd.verity_usr_hash", usrValue, usrWhy},
+		{"systemd.verity_usr_options", usrValue, usrWhy},
+		{"mount.usr", usrValue, usrWhy},
+		{"mount.usrfstype", usrValue, usrWhy},
+		{"mount.usrflags", usrValue, usrWhy},
 		{"verinit.verity_on_corruption", "restart, panic, eio", "ignore would hand a corrupted block to the real system"},
 		{"verinit.roothashsig", anyValue, "a signature is checked against the packed certificates, and required or not by the policy"},
 		{"verinit.roothash_sig", "any value, under signature=required only (refused otherwise, whatever the policy)", "the root hash comes from the disk, so only its signature by a packed certificate makes it trusted; pins and min-version apply to it"},
