@@ -349,7 +349,7 @@ func (b *boot) switchRoot(init string) error {
 // be lost quietly.
 func readPacked() (config.Packed, error) {
 	var p config.Packed
-	for path, dst := range map[string]*[]byte{config.PolicyPath: &p.Policy, config.VerityEnvPath: &p.VerityEnv} {
+	for path, dst := range map[string]*[]byte{config.PolicyPath: &p.Policy, config.VerityEnvPath: &p.VerityEnv, config.VeritytabPath: &p.Veritytab} {
 		b, err := os.ReadFile(path)
 		if err != nil && !errors.Is(err, os.ErrNotExist) {
 			return p, err

@@ -53,6 +53,7 @@ var slotKeys = [...]string{"rauc.slot", "bootchooser.active", "verinit.slot"}
 type Packed struct {
 	Policy    []byte // PolicyPath
 	VerityEnv []byte // VerityEnvPath
+	Veritytab []byte // VeritytabPath
 }
 
 // Parse reads the Config from c. The policy comes first (packed, then
@@ -77,9 +78,38 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 		env = &e
 	}
+	var tab *VeritytabEntry
+	var tabErr error
+	if packed.Veritytab != nil {
+		entries, err := ParseVeritytab(packed.Veritytab)
+		if err == nil && env != nil {
+			err = fmt.Errorf("the initramfs packs both %s and %s: pack one", VerityEnvPath, VeritytabPath)
+		}
+		if err == nil {
+			tab, err = veritytabRoot(entries)
+		}
+		tabErr = err
+	}
 	policy, err := readPolicy(c, packed.Policy, env)
 	if err != nil {
 		errs = append(errs, err)
+	}
+	if packed.Veritytab != nil {
+		// As with dm-verity.env: the root hash the builder packed is
+		// pinned, and a veritytab that cannot be read must not leave
+		// the root unverified.
+		var h string
+		if tab != nil {
+			h, tabErr = parseRootHash(fmt.Sprintf("%s line %d roothash", VeritytabPath, tab.Line), tab.Root)
+		}
+		if tabErr != nil {
+			errs = append(errs, tabErr)
+			tab = nil
+			policy.Verity = Required
+		} else {
+			policy.pin(h)
+			policy.tighten()
+		}
 	}
 	cfg.Policy = policy
 	r := &policed{c: c, policy: policy, errs: &errs}
@@ -113,7 +143,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	if err := refuseUsr(r); err != nil {
 		errs = append(errs, err)
 	}
-	verity, verityErr := parseVerity(r, env, root)
+	verity, verityErr := parseVerity(r, env, tab, root)
 	if verityErr != nil {
 		errs = append(errs, verityErr)
 	}
@@ -121,9 +151,11 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	switch {
 	case verity != nil && verity.Source == FromDPS:
 		// No root=: the root hash names the partitions.
-	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature) && (root == "" || root == "/dev/mapper/root"):
+	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature || verity.Source == FromVeritytab) && (root == "" || root == "/dev/mapper/root"):
 		// The root is the verity device; the data device is named by
 		// systemd.verity_root_data=.
+	case verity != nil && verity.Source == FromVeritytab:
+		errs = append(errs, fmt.Errorf("%s=%s: with the packed %s the root is its volume \"root\": leave %s= out or give /dev/mapper/root", rootKey, root, VeritytabPath, rootKey))
 	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature):
 		errs = append(errs, fmt.Errorf("%s=%s: with systemd.verity_root_data= the root is the verity device: leave %s= out or give /dev/mapper/root", rootKey, root, rootKey))
 	case verity != nil:
@@ -148,7 +180,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		errs = append(errs, err)
 	}
 	switch {
-	case policy.Enforced() && verity == nil && verityErr == nil:
+	case policy.Enforced() && verity == nil && verityErr == nil && tabErr == nil:
 		errs = append(errs, errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root"))
 	case verity != nil && verity.Source != FromSignature && !policy.Pinned(verity.RootHash):
 		errs = append(errs, &RefusedError{"roothash", verity.RootHash, policy, "the initramfs pins the root hash to " + strings.Join(policy.RootHashes, " or ")})

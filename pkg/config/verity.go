@@ -32,6 +32,7 @@ const (
 	FromRoot                        // roothash= with root=: the pairing, or a tree appended to the root
 	FromVerityEnv                   // a packed dm-verity.env
 	FromSignature                   // verinit.roothash_sig=: the root hash a slot's signed root-verity-sig partition names
+	FromVeritytab                   // the volume "root" of a packed /etc/veritytab
 )
 
 func (s Source) String() string {
@@ -46,6 +47,8 @@ func (s Source) String() string {
 		return "dm-verity.env"
 	case FromSignature:
 		return "signature"
+	case FromVeritytab:
+		return "veritytab"
 	}
 	return "none"
 }
@@ -177,6 +180,7 @@ func parseRootHash(key, s string) (string, error) {
 // optionArg is one option of systemd.verity_root_options= as its
 // parser sees it.
 type optionArg struct {
+	where    string // where the option was read: VerityOptionsKey, a veritytab line
 	name     string // before '='
 	opt      string // the whole option, for messages
 	value    string
@@ -184,7 +188,7 @@ type optionArg struct {
 }
 
 func (a optionArg) fail(want string) error {
-	return fmt.Errorf("%s: %s: want %s", VerityOptionsKey, a.opt, want)
+	return fmt.Errorf("%s: %s: want %s", a.where, a.opt, want)
 }
 
 func (a optionArg) u64() (uint64, error) {
@@ -318,41 +322,52 @@ func verityOptionParsers() []verityOptionParser {
 // parseVerityOptions reads systemd.verity_root_options=, each option
 // checked against the policy p.
 func parseVerityOptions(s string, o *VerityOptions, p Policy) error {
+	return parseOptions(s, VerityOptionsKey, nil, o, p)
+}
+
+// parseOptions reads comma-separated verity options, found where (for
+// messages), each checked against the policy p under the rule of the
+// option of systemd.verity_root_options= of that name. An option in
+// skip is accepted and does nothing.
+func parseOptions(s, where string, skip []string, o *VerityOptions, p Policy) error {
 	parsers := verityOptionParsers()
 	modes := 0
 	for _, opt := range strings.Split(s, ",") {
 		key, value, hasValue := strings.Cut(opt, "=")
-		if key == "" {
+		if key == "" || slices.Contains(skip, key) {
 			continue
 		}
 		i := slices.IndexFunc(parsers, func(v verityOptionParser) bool { return v.name == key })
 		if i < 0 {
-			return fmt.Errorf("%s: unknown option %q", VerityOptionsKey, key)
+			return fmt.Errorf("%s: unknown option %q", where, key)
 		}
 		if err := p.check(VerityOptionsKey+"="+key, value); err != nil {
 			e := err.(*RefusedError)
-			e.Key, e.Value = VerityOptionsKey, opt
+			e.Key, e.Value = where, opt
+			if where != VerityOptionsKey { // not a key=value of the command line
+				e.Key, e.Value = where+": "+opt, ""
+			}
 			return e
 		}
 		if strings.HasSuffix(key, "-corruption") {
 			modes++
 		}
-		if err := parsers[i].set(o, optionArg{name: key, opt: opt, value: value, hasValue: hasValue}); err != nil {
+		if err := parsers[i].set(o, optionArg{where: where, name: key, opt: opt, value: value, hasValue: hasValue}); err != nil {
 			return err
 		}
 	}
 	if modes > 1 {
-		return fmt.Errorf("%s: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption", VerityOptionsKey)
+		return fmt.Errorf("%s: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption", where)
 	}
 	if o.FECDevice != "" {
-		return fmt.Errorf("%s: fec-device: forward error correction is not supported yet", VerityOptionsKey)
+		return fmt.Errorf("%s: fec-device: forward error correction is not supported yet", where)
 	}
 	return nil
 }
 
 // parseVerity finds the verity configuration: systemd's keys, root= with
 // roothash=, or a packed dm-verity.env. It returns nil when none is given.
-func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
+func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (*Verity, error) {
 	// In the initrd systemd reads both spellings, each under the
 	// same rule here; two that disagree are refused rather than
 	// ordered.
@@ -443,6 +458,12 @@ func parseVerity(c *policed, env *VerityEnv, root string) (*Verity, error) {
 		hash = env.RootHash
 		v.Source = FromVerityEnv
 		if err := v.fromEnv(*env, root); err != nil {
+			return nil, err
+		}
+	case tab != nil:
+		hash = tab.Root
+		v.Source = FromVeritytab
+		if err := v.fromVeritytab(*tab, c.policy); err != nil {
 			return nil, err
 		}
 	default:
@@ -564,6 +585,20 @@ func (v *Verity) fromEnv(e VerityEnv, root string) error {
 	}
 	o.Format, o.FormatSet = e.HashType, true
 	return nil
+}
+
+// fromVeritytab takes the devices and options of veritytab's root
+// volume; its options are under the same rules as the command line's.
+func (v *Verity) fromVeritytab(e VeritytabEntry, p Policy) error {
+	where := fmt.Sprintf("%s line %d", VeritytabPath, e.Line)
+	var err error
+	if v.Data, err = rootdev.ParseSpec(e.Data); err != nil {
+		return fmt.Errorf("%s: data device: %w", where, err)
+	}
+	if v.Hash, err = rootdev.ParseSpec(e.Hash); err != nil {
+		return fmt.Errorf("%s: hash device: %w", where, err)
+	}
+	return parseOptions(e.Options, where, VeritytabIgnored(), &v.Options, p)
 }
 
 // parseBool reads a boolean as systemd does (parse_boolean).

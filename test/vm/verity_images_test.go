@@ -40,6 +40,9 @@ type verityImages struct {
 	// initrdYocto carries a dm-verity.env for the appended ext4 tree and
 	// a policy requiring verity.
 	initrdYocto string
+	// initrdVeritytab carries an /etc/veritytab whose volume "root" is
+	// the verity disk's default pair (uuidVData, uuidVHash).
+	initrdVeritytab string
 }
 
 func (e *env) makeVerityImages(v *verityImages) error {
@@ -80,6 +83,15 @@ func (e *env) makeVerityImages(v *verityImages) error {
 		return err
 	}
 	if v.initrdYocto, err = e.makeYoctoInitrd(img("v-ext4-appended"), v.rootHashExt4, v.ext4Size); err != nil {
+		return err
+	}
+	tab := img("veritytab")
+	if err := os.WriteFile(tab, []byte("# systemd's veritytab(5)\nroot PARTUUID="+uuidVData+" PARTUUID="+uuidVHash+" "+v.rootHash+" x-initrd.attach,panic-on-corruption\n"), 0o644); err != nil {
+		return err
+	}
+	v.initrdVeritytab = img("initrd-veritytab.img")
+	if err := vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", v.initrdVeritytab, "--init", e.bin("init"), "--kernel-release", e.Release,
+		"--file", tab+":/etc/veritytab"); err != nil {
 		return err
 	}
 	if err := e.MakeDisk("verity", []vmtest.Part{

@@ -167,3 +167,35 @@ func TestVerityYocto(t *testing.T) {
 		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: verinit.verity=optional: the initramfs policy requires verity; the command line cannot weaken it$`)
 	})
 }
+
+// TestVeritytab boots an initramfs that carries systemd's /etc/veritytab:
+// its volume "root" is the root, with no verity key on the command line,
+// and the root hash it packs cannot be replaced from there.
+func TestVeritytab(t *testing.T) {
+	v := shared.verity(t)
+	t.Run("veritytab's root volume boots", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, v.initrdVeritytab, []string{"verity"}, "")
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		for path, want := range map[string]any{"verity.source": "veritytab", "verity.root_hash": v.rootHash, "verity.data_device": "/dev/vda1",
+			"verity.hash_device": "/dev/vda2", "root.device": "/dev/mapper/root", "policy.verity": "required"} {
+			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
+				t.Errorf("status %s = %v, want %v", path, got, want)
+			}
+		}
+		if got, _ := vmtest.Field(r.Status, "verity", "table").(string); !strings.Contains(got, " panic_on_corruption") {
+			t.Errorf("verity table %q lacks veritytab's panic-on-corruption", got)
+		}
+	})
+	t.Run("the command line cannot replace its root hash", func(t *testing.T) {
+		t.Parallel()
+		r := shared.bootWith(t, v.initrdVeritytab, []string{"verity"}, "roothash="+v.rootHashAlt+
+			" systemd.verity_root_data=PARTUUID="+uuidVData+" systemd.verity_root_hash=PARTUUID="+uuidVHashAlt+" verinit.failure_delay=0")
+		if r.Reached {
+			t.Errorf("the real init was reached")
+		}
+		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: roothash=`+v.rootHashAlt+`: refused by .*: the initramfs pins the root hash to `+v.rootHash+`$`)
+	})
+}

@@ -47,7 +47,7 @@ func PolicyDocs() []Decision {
 		{"ro", anyValue, "the dm-verity device is read-only whatever they say"},
 		{"rw", anyValue, "the dm-verity device is read-only whatever they say"},
 		{"init", anyValue, "a path resolved inside the verified root"},
-		{"roothash", "one of the pinned root hashes when the initramfs pins any (`--policy roothash=`, `dm-verity.env`); else any, and under signature=required only a signed one boots",
+		{"roothash", "one of the pinned root hashes when the initramfs pins any (`--policy roothash=`, `dm-verity.env`, `/etc/veritytab`); else any, and under signature=required only a signed one boots",
 			"a root hash packed into the initramfs cannot be replaced from the command line"},
 		{"systemd.verity_root_data", anyValue, device},
 		{"systemd.verity_root_hash", anyValue, "names the hash device: the tree on it must match the root hash"},

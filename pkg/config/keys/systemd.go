@@ -23,7 +23,7 @@ const (
 	// veritytab's fifth field.
 	VerityOption
 	// VeritytabOnly is an option only veritytab has: how systemd
-	// orders and attaches the volume.
+	// orders and attaches the volume (refused on the command line).
 	VeritytabOnly
 )
 
@@ -37,7 +37,7 @@ const Refused = "refused: "
 func SystemdVerity() []Systemd {
 	notYet := Refused + "not supported yet"
 	fec := Refused + "forward error correction is not supported yet (never ignored: a FEC option is an error)"
-	tab := Refused + "veritytab's own option: verinit reads no veritytab, and the option would be meaningless for the root"
+	tab := "accepted in a packed veritytab and ignored: it orders and attaches volumes in systemd's boot, which means nothing for the root the initramfs sets up first"
 	return []Systemd{
 		{"roothash", CmdlineKey, "supported: the root hash, with `systemd.verity_root_data=`/`_hash=`, with `root=`, or alone for the Discoverable Partitions pairing"},
 		{"systemd.verity", CmdlineKey, "supported: `no` turns verity off (refused under a policy that requires verity)"},
@@ -74,7 +74,7 @@ func SystemdVerity() []Systemd {
 		{"check-at-most-once", VerityOption, "supported; refused under a policy that requires verity"},
 		{"_netdev", VeritytabOnly, tab},
 		{"noauto", VeritytabOnly, tab},
-		{"nofail", VeritytabOnly, tab},
+		{"nofail", VeritytabOnly, Refused + "a root cannot be optional"},
 		{"x-initrd.attach", VeritytabOnly, tab},
 	}
 }
