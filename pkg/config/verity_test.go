@@ -101,6 +101,12 @@ func TestParseVerity(t *testing.T) {
 					t.Errorf("sig = %+v", c.Verity.Sig)
 				}
 			}},
+		{name: "root-hash-signature on a partition, as verinit.roothashsig= takes it", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity_root_options=root-hash-signature=PARTLABEL=root-a-sig",
+			check: func(t *testing.T, c Config) {
+				if s := c.Verity.Sig; s.From != "root-hash-signature" || s.Part.Kind != rootdev.ByPartLabel || s.Part.Value != "root-a-sig" {
+					t.Errorf("signature %+v", s)
+				}
+			}},
 		{name: "two signatures", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=/a systemd.verity_root_options=root-hash-signature=/b",
 			wantErr: "verinit.roothashsig= and root-hash-signature= both name a signature; give one"},
 		{name: "bad base64", line: "root=/dev/vda2 roothash=" + hash64 + " verinit.roothashsig=base64:%%%", wantErr: "verinit.roothashsig: not base64"},

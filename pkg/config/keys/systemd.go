@@ -64,7 +64,7 @@ func SystemdVerity() []Systemd {
 		{"fec-device", VerityOption, fec},
 		{"fec-offset", VerityOption, fec},
 		{"fec-roots", VerityOption, fec},
-		{"root-hash-signature", VerityOption, "supported: `base64:DER` or a path in the initramfs, checked against the packed certificates as `verinit.roothashsig=` is (with `verinit.verity_sig=kernel` the kernel checks it too). `auto` is refused: the Discoverable Partitions root-verity-sig partition is found without it"},
+		{"root-hash-signature", VerityOption, "supported, exactly as `verinit.roothashsig=` (see [docs/signatures.md](docs/signatures.md)): `base64:DER`, a path in the initramfs or a partition, checked against the packed certificates (with `verinit.verity_sig=kernel` the kernel checks it too); both given are refused. `auto` is refused: the Discoverable Partitions root-verity-sig partition is found without it"},
 		{"ignore-corruption", VerityOption, "supported; refused under a policy that requires verity"},
 		{"restart-on-corruption", VerityOption, "supported; verinit's default (systemd's is to fail reads with EIO)"},
 		{"panic-on-corruption", VerityOption, "supported"},
