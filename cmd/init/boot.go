@@ -148,12 +148,17 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 		return f, err
 	}
 	b.tl.Part("discovery", f.wt.Scanning())
-	if err := b.activateLVs(&f.d.Root, &f.d.Data, &f.d.Hash); err != nil {
+	if err := b.activateLVs(&f.d.Root, &f.d.Data, &f.d.Hash, &f.d.FEC); err != nil {
 		return f, err
 	}
 	if v := b.cfg.Verity; v != nil {
 		if f.d.HashPartition != nil {
 			v.UseHashPartition(*f.d.HashPartition)
+		}
+		if v.FEC != nil {
+			b.done("verity data %s is %s, hash %s is %s, FEC %s is %s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path(),
+				v.FEC.Device.Raw, f.d.FEC.Device.Path())
+			return f, nil
 		}
 		b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path())
 		return f, nil
@@ -242,7 +247,11 @@ func (b *boot) verity(f found) (rootDevice, error) {
 	if b.cfg.Debug {
 		opened = b.logOpenDevices
 	}
-	res, err := activate.Verity(v, f.d.Data.Device, f.d.Hash.Device, trust, opened)
+	var fec *blockdev.Device
+	if v.FEC != nil {
+		fec = &f.d.FEC.Device
+	}
+	res, err := activate.Verity(v, f.d.Data.Device, f.d.Hash.Device, fec, trust, opened)
 	if err != nil {
 		return rootDevice{}, err
 	}

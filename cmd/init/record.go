@@ -53,8 +53,12 @@ func plainRootRecord(c config.Config, d locate.Decision) status.Root {
 // and its devices, and the root (always read-only).
 func verityRecords(c config.Config, d locate.Decision, res *activate.Result) (status.Verity, status.Root) {
 	v := c.Verity
+	fec := ""
+	if v.FEC != nil {
+		fec = d.FEC.Device.Path()
+	}
 	return status.Verity{Source: v.Source.String(), Device: res.Device.Node(), DevNum: res.Device.DevNum(),
-			DataDevice: d.Data.Device.Path(), HashDevice: d.Hash.Device.Path(), HashOffset: res.HashOffset,
+			DataDevice: d.Data.Device.Path(), HashDevice: d.Hash.Device.Path(), FECDevice: fec, HashOffset: res.HashOffset,
 			RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table},
 		status.Root{Spec: v.Data.Raw, Key: d.Data.Key, Value: d.Data.Value, Device: res.Device.Node(),
 			DevNum: res.Device.DevNum(), Disk: d.Data.Device.Disk, Partition: d.Data.Device.Partition,

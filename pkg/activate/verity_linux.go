@@ -73,10 +73,11 @@ func kernelSigReason(err error) string {
 }
 
 // Verity checks the hash device against the root hash and creates the
-// read-only dm-verity device RootName over data and hash. opened, if not
-// nil, is called once both are open and marked read-only, before the
+// read-only dm-verity device RootName over data and hash, with the
+// parity on fec when v.FEC names one (fec is nil otherwise). opened, if
+// not nil, is called once all are open and marked read-only, before the
 // first read (the init's verinit.debug record of its open devices).
-func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened func()) (*Result, error) {
+func Verity(v *config.Verity, data, hash blockdev.Device, fec *blockdev.Device, trust Trust, opened func()) (*Result, error) {
 	df, err := blockdev.Open(data)
 	if err != nil {
 		return nil, err
@@ -91,8 +92,17 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 	if err != nil {
 		return nil, err
 	}
+	files := []*os.File{df, hf}
+	if fec != nil {
+		ff, err := blockdev.Open(*fec)
+		if err != nil {
+			return nil, err
+		}
+		defer ff.Close()
+		files = append(files, ff)
+	}
 	// Nothing may write under a verified root: what was checked stays so.
-	for _, f := range []*os.File{df, hf} {
+	for _, f := range files {
 		if err := blockdev.SetReadOnly(f); err != nil {
 			return nil, err
 		}
@@ -106,6 +116,19 @@ func Verity(v *config.Verity, data, hash blockdev.Device, trust Trust, opened fu
 		return nil, err
 	}
 	check := time.Since(t)
+	if fec != nil {
+		// After Prepare's policy check: FEC only repairs blocks to what
+		// the tree verifies, and every policy allows it.
+		hashBytes, err := blockdev.Size(hf)
+		if err != nil {
+			return nil, err
+		}
+		args, err := prep.Params.FECArgs(fec.DevNum(), v.FEC.Roots, v.FEC.OffsetBytes, uint64(hashBytes), fec.DevNum() == hash.DevNum())
+		if err != nil {
+			return nil, fmt.Errorf("verity: FEC on %s: %w", fec.Path(), err)
+		}
+		prep.Options = append(prep.Options, args...)
+	}
 	if v.KernelSig {
 		if trust.Sig == nil {
 			return nil, errors.New("verity: verinit.verity_sig=kernel, but there is no signature to give the kernel")

@@ -71,7 +71,21 @@ type Verity struct {
 	Options          VerityOptions
 	Sig              SigSource // where the root-hash signature comes from
 	KernelSig        bool      // verinit.verity_sig=kernel: the kernel checks it too
+	// FEC is forward error correction, nil without fec-device=.
+	FEC *FEC
 }
+
+// FEC is where the Reed-Solomon parity of the data and the tree is
+// (veritysetup format --fec-device): the kernel repairs a block whose
+// hash does not match from it, and the repaired block must then match.
+type FEC struct {
+	Device      rootdev.Spec
+	OffsetBytes uint64 // fec-offset=: where the parity starts on Device
+	Roots       int    // fec-roots=: parity bytes per 255-byte codeword, 2 to 24
+}
+
+// DefaultFECRoots is veritysetup's --fec-roots default.
+const DefaultFECRoots = 2
 
 // SigSource says where the root-hash signature is. The zero value: none
 // given (a Discoverable Partitions root-verity-sig partition may still
@@ -359,8 +373,8 @@ func parseOptions(s, where string, skip []string, o *VerityOptions, p Policy) er
 	if modes > 1 {
 		return fmt.Errorf("%s: more than one of ignore-corruption, restart-on-corruption, panic-on-corruption", where)
 	}
-	if o.FECDevice != "" {
-		return fmt.Errorf("%s: fec-device: forward error correction is not supported yet", where)
+	if o.FECDevice == "" && (o.FECOffset != 0 || o.FECRoots != 0) {
+		return fmt.Errorf("%s: fec-offset= and fec-roots= need fec-device=", where)
 	}
 	return nil
 }
@@ -485,6 +499,19 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (
 		v.HashOffset, v.HashOffsetFromFS = n, false
 	} else if v.Options.HashOffsetSet {
 		v.HashOffset, v.HashOffsetFromFS = v.Options.HashOffset, false
+	}
+	if o := v.Options; o.FECDevice != "" {
+		dev, err := rootdev.ParseSpec(o.FECDevice)
+		if err != nil {
+			return nil, fmt.Errorf("%s: fec-device: %w", VerityOptionsKey, err)
+		}
+		if o.FECOffset%512 != 0 {
+			return nil, fmt.Errorf("%s: fec-offset=%d: want bytes, a multiple of 512", VerityOptionsKey, o.FECOffset)
+		}
+		v.FEC = &FEC{Device: dev, OffsetBytes: o.FECOffset, Roots: DefaultFECRoots}
+		if o.FECRoots != 0 {
+			v.FEC.Roots = o.FECRoots
+		}
 	}
 	for _, key := range []string{"verinit.roothashsig"} {
 		if s, ok := c.Lookup(key); ok {

@@ -61,6 +61,23 @@ func TestParseVerity(t *testing.T) {
 					t.Errorf("verity = %+v", c.Verity)
 				}
 			}},
+		{name: "forward error correction", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 " +
+			"systemd.verity_root_options=fec-device=PARTLABEL=root-a-fec,fec-offset=8192,fec-roots=24",
+			check: func(t *testing.T, c Config) {
+				if f := c.Verity.FEC; f == nil || f.Device.Kind != rootdev.ByPartLabel || f.Device.Value != "root-a-fec" || f.OffsetBytes != 8192 || f.Roots != 24 {
+					t.Errorf("FEC %+v", f)
+				}
+			}},
+		{name: "FEC roots by default", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=fec-device=/dev/vda4",
+			check: func(t *testing.T, c Config) {
+				if f := c.Verity.FEC; f == nil || f.Roots != DefaultFECRoots || f.OffsetBytes != 0 {
+					t.Errorf("FEC %+v", f)
+				}
+			}},
+		{name: "FEC options without the device", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=fec-roots=4",
+			wantErr: "systemd.verity_root_options: fec-offset= and fec-roots= need fec-device="},
+		{name: "FEC offset inside a sector", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=fec-device=/dev/vda4,fec-offset=100",
+			wantErr: "systemd.verity_root_options: fec-offset=100: want bytes, a multiple of 512"},
 		{name: "a verified /usr, not supported yet", line: "root=/dev/vda2 roothash=" + hash64 + " usrhash=" + hash64,
 			wantErr: "usrhash=" + hash64 + ": a separate /usr (verified or not) is not supported yet; refusing rather than leaving it to be mounted unverified"},
 		{name: "mount.usr", line: "root=/dev/vda2 roothash=" + hash64 + " mount.usr=/dev/vda3",

@@ -29,6 +29,8 @@ type Decision struct {
 	// Sig is the partition verinit.roothash_sig= names, whose signed
 	// root-verity-sig JSON gives the root hash.
 	Sig rootdev.Match
+	// FEC is the device fec-device= names.
+	FEC rootdev.Match
 	// Discovered is the partition auto-discovery chose (no root=).
 	Discovered *dps.Candidate
 	// Missing says what is not there yet, when not done.
@@ -47,7 +49,11 @@ func (in Input) Needs() rootdev.Needs {
 	c := in.Config
 	switch {
 	case c.Verity != nil:
-		n := rootdev.NeedsOf(c.Verity.Data, c.Verity.Hash, c.Verity.RootHashFrom)
+		specs := []rootdev.Spec{c.Verity.Data, c.Verity.Hash, c.Verity.RootHashFrom}
+		if c.Verity.FEC != nil {
+			specs = append(specs, c.Verity.FEC.Device)
+		}
+		n := rootdev.NeedsOf(specs...)
 		n.Tables = n.Tables || c.Verity.Source == config.FromRoot // the pairing of root= with roothash= reads tables
 		return n
 	case c.AutoRoot:
@@ -120,10 +126,16 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 			return d, false, err
 		}
 	}
+	okFEC := true
+	if vc.FEC != nil {
+		if d.FEC, okFEC, err = resolve("verity FEC", vc.FEC.Device); err != nil {
+			return d, false, err
+		}
+	}
 	if len(missing) > 0 {
 		d.Missing = []string{dataWhat + " " + strings.Join(missing, "; ")}
 	}
-	return d, okData && okHash && okSig, nil
+	return d, okData && okHash && okSig && okFEC, nil
 }
 
 // stalePairing fails a Discoverable Partitions pairing (roothash=

@@ -33,6 +33,7 @@ type Verity struct {
 	DevNum     string
 	DataDevice string // e.g. "/dev/vda2"
 	HashDevice string
+	FECDevice  string // the forward error correction device, "" without
 	HashOffset uint64 // bytes, where the superblock (or the tree) starts
 	RootHash   string
 	Algorithm  string
@@ -187,6 +188,9 @@ func (s *Status) JSON() []byte {
 		w.str("devnum", v.DevNum)
 		w.str("data_device", v.DataDevice)
 		w.str("hash_device", v.HashDevice)
+		if v.FECDevice != "" {
+			w.str("fec_device", v.FECDevice)
+		}
 		w.num("hash_offset", int64(v.HashOffset))
 		w.str("root_hash", v.RootHash)
 		w.str("algorithm", v.Algorithm)

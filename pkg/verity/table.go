@@ -62,6 +62,45 @@ func (p Params) KernelTable(dataDev, hashDev string, rootHash []byte, opts []str
 	return "verity", params, p.DataBlocks * uint64(p.DataBlockSize) / 512, nil
 }
 
+// FECArgs returns the optional table words that give the kernel the
+// Reed-Solomon parity on fecDev (path or "major:minor"): roots parity
+// bytes per codeword, starting at fecOffsetBytes, as veritysetup format
+// --fec-device wrote it. The parity covers what cryptsetup's encoder
+// covered (VERITY_FEC_blocks in lib/verity/verity_fec.c), and the
+// kernel must be told the same count or it interleaves differently: the
+// data blocks, then the hash device from the tree's first block (past
+// the superblock) to its end, or, with the parity on the hash device
+// itself (fecOnHashDev), to fecOffsetBytes. hashDevBytes is the hash
+// device's size. The words are in cryptsetup's order (get_dm_verity_params):
+// use_fec_from_device, fec_start (in data blocks), fec_blocks, fec_roots.
+func (p Params) FECArgs(fecDev string, roots int, fecOffsetBytes, hashDevBytes uint64, fecOnHashDev bool) ([]string, error) {
+	l, err := p.layout()
+	if err != nil {
+		return nil, err
+	}
+	bs := uint64(p.DataBlockSize)
+	switch {
+	case p.DataBlockSize != p.HashBlockSize:
+		return nil, invalid("forward error correction needs equal data and hash block sizes, not %d and %d", p.DataBlockSize, p.HashBlockSize)
+	case roots < 2 || roots > 24:
+		return nil, invalid("FEC roots %d: want 2 to 24", roots)
+	case fecOffsetBytes%bs != 0:
+		return nil, invalid("FEC offset %d is not a multiple of the block size %d", fecOffsetBytes, bs)
+	case !tableWord(fecDev):
+		return nil, invalid("FEC device %q is empty or contains white space or a backslash", fecDev)
+	}
+	end := hashDevBytes
+	if fecOnHashDev {
+		end = fecOffsetBytes
+	}
+	if end/bs < l.treeStart {
+		return nil, invalid("the FEC parity at byte %d of the hash device starts before its tree (block %d)", fecOffsetBytes, l.treeStart)
+	}
+	blocks := end/bs - l.treeStart + p.DataBlocks
+	return []string{"use_fec_from_device", fecDev, "fec_start", strconv.FormatUint(fecOffsetBytes/bs, 10),
+		"fec_blocks", strconv.FormatUint(blocks, 10), "fec_roots", strconv.Itoa(roots)}, nil
+}
+
 // tableWord reports whether s can be one word of a dm table line.
 func tableWord(s string) bool {
 	return s != "" && !strings.ContainsAny(s, " \t\n\v\f\r\\")

@@ -3,6 +3,10 @@ package verity
 import (
 	"encoding/hex"
 	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -144,5 +148,96 @@ func TestKernelTableErrors(t *testing.T) {
 				t.Fatalf("KernelTable = %q, %q, %d, %v; want ErrInvalidParams", target, params, sectors, err)
 			}
 		})
+	}
+}
+
+// TestFECArgsCountVeritysetup: FECArgs counts the blocks the parity
+// covers as veritysetup's encoder did. The parity veritysetup writes is
+// rounds*roots blocks, rounds = ceil(covered/(255-roots)); for each
+// case that is checked against the size of the parity veritysetup
+// format --fec-device wrote, and the count against the kernel's rule
+// (fec_blocks - data_blocks blocks of the hash device, from its tree).
+func TestFECArgsCountVeritysetup(t *testing.T) {
+	for _, tc := range []struct {
+		name                string
+		dataBytes, hashSize int64 // the hash file's size before format
+		roots               int
+		hashOffset          int64
+	}{
+		{"separate, 1 MiB hash", 3000000, 1 << 20, 2, 0},
+		{"separate, larger hash, 24 roots", 5 << 20, 4 << 20, 24, 0},
+		{"hash at an offset", 2 << 20, 3 << 20, 7, 1 << 20},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			data, hash, fec := filepath.Join(dir, "data"), filepath.Join(dir, "hash"), filepath.Join(dir, "fec")
+			if err := os.WriteFile(data, genData(3, int(tc.dataBytes), 4096), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			for _, f := range []struct {
+				path string
+				size int64
+			}{{hash, tc.hashSize}, {fec, 0}} {
+				if err := os.WriteFile(f.path, nil, 0o644); err != nil {
+					t.Fatal(err)
+				}
+				if err := os.Truncate(f.path, f.size); err != nil {
+					t.Fatal(err)
+				}
+			}
+			runVS(t, "format", data, hash, "--fec-device", fec, fmt.Sprintf("--fec-roots=%d", tc.roots), fmt.Sprintf("--hash-offset=%d", tc.hashOffset))
+			st, err := os.Stat(fec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := Params{HashType: 1, Algorithm: "sha256", DataBlockSize: 4096, HashBlockSize: 4096, DataBlocks: uint64(tc.dataBytes / 4096),
+				Salt: []byte{1}, HashOffsetBytes: uint64(tc.hashOffset)}
+			args, err := p.FECArgs("254:3", tc.roots, 0, uint64(tc.hashSize), false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			blocks, _ := strconv.ParseUint(args[5], 10, 64)
+			rsn := uint64(255 - tc.roots)
+			rounds := (blocks + rsn - 1) / rsn
+			if got, want := uint64(st.Size()), rounds*uint64(tc.roots)*4096; got != want {
+				t.Errorf("fec_blocks %d: %d rounds, %d bytes of parity; veritysetup wrote %d", blocks, rounds, want, got)
+			}
+			want := []string{"use_fec_from_device", "254:3", "fec_start", "0", "fec_blocks", args[5], "fec_roots", strconv.Itoa(tc.roots)}
+			if !slices.Equal(args, want) {
+				t.Errorf("args %q", args)
+			}
+		})
+	}
+}
+
+func TestFECArgsErrors(t *testing.T) {
+	p := Params{HashType: 1, Algorithm: "sha256", DataBlockSize: 4096, HashBlockSize: 4096, DataBlocks: 100}
+	for _, tc := range []struct {
+		name    string
+		p       Params
+		roots   int
+		offset  uint64
+		hash    uint64
+		same    bool
+		wantErr string
+	}{
+		{"block sizes differ", Params{HashType: 1, Algorithm: "sha256", DataBlockSize: 4096, HashBlockSize: 1024, DataBlocks: 100}, 2, 0, 1 << 20, false,
+			"forward error correction needs equal data and hash block sizes, not 4096 and 1024"},
+		{"one root", p, 1, 0, 1 << 20, false, "FEC roots 1: want 2 to 24"},
+		{"25 roots", p, 25, 0, 1 << 20, false, "FEC roots 25: want 2 to 24"},
+		{"offset inside a block", p, 2, 512, 1 << 20, false, "FEC offset 512 is not a multiple of the block size 4096"},
+		{"parity before the tree", p, 2, 0, 1 << 20, true, "the FEC parity at byte 0 of the hash device starts before its tree (block 1)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := tc.p.FECArgs("254:3", tc.roots, tc.offset, tc.hash, tc.same)
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) || !errors.Is(err, ErrInvalidParams) {
+				t.Errorf("error %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+	// On the hash device, after the tree: the tree's blocks up to the parity.
+	args, err := p.FECArgs("254:2", 2, 1<<20, 8<<20, true)
+	if err != nil || args[3] != "256" || args[5] != strconv.Itoa(100+256-1) {
+		t.Errorf("args %q, %v", args, err)
 	}
 }

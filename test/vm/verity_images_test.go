@@ -21,6 +21,10 @@ const (
 	uuidVErofs   = "7c2e4d5f-0000-4000-8000-0000000000d2" // erofs data
 	uuidVErofsH  = "7c2e4d5f-0000-4000-8000-0000000000e3" // its tree, made by verinit verity format
 	uuidVExt4App = "7c2e4d5f-0000-4000-8000-0000000000d3" // ext4 with the tree appended
+	// The FEC disk: squashfs data, its tree, and veritysetup's parity.
+	uuidFData = "7c2e4d5f-0000-4000-8000-0000000000f1"
+	uuidFHash = "7c2e4d5f-0000-4000-8000-0000000000f2"
+	uuidFFEC  = "7c2e4d5f-0000-4000-8000-0000000000f3"
 )
 
 // altOptions are the non-default veritysetup options of uuidVHashAlt,
@@ -43,6 +47,11 @@ type verityImages struct {
 	// initrdVeritytab carries an /etc/veritytab whose volume "root" is
 	// the verity disk's default pair (uuidVData, uuidVHash).
 	initrdVeritytab string
+	// The FEC disk "fec" (uuidFData, uuidFHash, uuidFFEC) and its root
+	// hash; fecRounds is how many blocks apart two blocks share
+	// Reed-Solomon codewords.
+	rootHashFEC string
+	fecRounds   int64
 }
 
 func (e *env) makeVerityImages(v *verityImages) error {
@@ -104,6 +113,9 @@ func (e *env) makeVerityImages(v *verityImages) error {
 	}); err != nil {
 		return err
 	}
+	if err := e.makeFECImages(v); err != nil {
+		return err
+	}
 	// Corrupted copies: one flipped byte each.
 	starts, err := partStarts(img("verity.img"))
 	if err != nil {
@@ -119,6 +131,78 @@ func (e *env) makeVerityImages(v *verityImages) error {
 		e.AddImage(name, img(name+".img"), false)
 	}
 	return nil
+}
+
+// fecRoots is the FEC disk's parity bytes per codeword: it repairs one
+// bad byte in each.
+const fecRoots = 2
+
+// makeFECImages makes the FEC disk with veritysetup: the squashfs, its
+// tree on a 1 MiB hash partition (sized before the format, since the
+// parity covers the whole hash device, and the init, as cryptsetup does,
+// counts from the partition's size), and the parity on a third
+// partition. Then copies with damage: "fec-data" with data blocks 0 and 1
+// changed (different codewords: repairable), "fec-beyond" with data
+// blocks 0, fecRounds and 2*fecRounds changed (three bad bytes in one
+// codeword: the kernel finds the three blocks bad by their hashes, and
+// two roots repair at most two such erasures).
+func (e *env) makeFECImages(v *verityImages) error {
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	for name, size := range map[string]int64{"f.hash": 1 << 20, "f.fec": 0} {
+		if err := os.WriteFile(img(name), nil, 0o644); err != nil {
+			return err
+		}
+		if err := os.Truncate(img(name), size); err != nil {
+			return err
+		}
+	}
+	var err error
+	if v.rootHashFEC, err = vmtest.VeritysetupFormat(img("root.squashfs"), img("f.hash"), "--fec-device", img("f.fec"), fmt.Sprintf("--fec-roots=%d", fecRoots)); err != nil {
+		return err
+	}
+	st, err := os.Stat(img("root.squashfs"))
+	if err != nil {
+		return err
+	}
+	// cryptsetup's FEC_process_inputs: the data blocks, then the hash
+	// device past its superblock block, 255-roots blocks a round.
+	blocks := st.Size()/4096 + (1<<20)/4096 - 1
+	v.fecRounds = (blocks + 255 - fecRoots - 1) / (255 - fecRoots)
+	if err := e.MakeDisk("fec", []vmtest.Part{
+		{UUID: uuidFData, Name: "fdata", Image: img("root.squashfs")},
+		{UUID: uuidFHash, Name: "fhash", Image: img("f.hash")},
+		{UUID: uuidFFEC, Name: "ffec", Image: img("f.fec")},
+	}); err != nil {
+		return err
+	}
+	starts, err := partStarts(img("fec.img"))
+	if err != nil {
+		return err
+	}
+	for name, offs := range map[string][]int64{
+		"fec-data":   {starts[0] + 16, starts[0] + 4096 + 16},
+		"fec-beyond": {starts[0] + 16, starts[0] + v.fecRounds*4096 + 16, starts[0] + 2*v.fecRounds*4096 + 16},
+	} {
+		if err := damageCopy(img("fec.img"), img(name+".img"), offs); err != nil {
+			return err
+		}
+		e.AddImage(name, img(name+".img"), false)
+	}
+	return nil
+}
+
+// damageCopy copies src to dst with 64 bytes inverted at each of offs.
+func damageCopy(src, dst string, offs []int64) error {
+	b, err := os.ReadFile(src)
+	if err != nil {
+		return err
+	}
+	for _, off := range offs {
+		for i := off; i < off+64; i++ {
+			b[i] ^= 0xff
+		}
+	}
+	return os.WriteFile(dst, b, 0o644)
 }
 
 // flipCopy copies src to dst with the byte at off inverted.

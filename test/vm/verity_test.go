@@ -199,3 +199,48 @@ func TestVeritytab(t *testing.T) {
 		vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] kernel command line: roothash=`+v.rootHashAlt+`: refused by .*: the initramfs pins the root hash to `+v.rootHash+`$`)
 	})
 }
+
+// TestVerityFEC: with veritysetup's forward error correction named by
+// systemd's fec-device= option, the kernel repairs changed data blocks
+// and the real system reads the right bytes (the root mounts from a
+// repaired superblock and the real init runs); damage beyond what the
+// parity repairs still ends in the corruption policy.
+func TestVerityFEC(t *testing.T) {
+	v := shared.verity(t)
+	line := "roothash=" + v.rootHashFEC + " systemd.verity_root_data=PARTUUID=" + uuidFData + " systemd.verity_root_hash=PARTUUID=" + uuidFHash +
+		fmt.Sprintf(" systemd.verity_root_options=fec-device=PARTUUID=%s,fec-roots=%d verinit.verity=required verinit.failure_delay=0", uuidFFEC, fecRoots)
+	corrected := regexp.MustCompile(`verity-fec: \d+:\d+: FEC \d+: corrected \d+ errors`)
+	for _, tc := range []struct {
+		name, disk string
+		repaired   bool // the kernel repairs, and the real init runs
+	}{
+		{"undamaged", "fec", false},
+		{"two data blocks changed: repaired", "fec-data", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			r := shared.boot(t, []string{tc.disk}, line)
+			if !r.Reached || r.Status == nil {
+				t.Fatalf("the real init was not reached or printed no status")
+			}
+			if got := vmtest.Field(r.Status, "verity", "fec_device"); got != "/dev/vda3" {
+				t.Errorf("status verity.fec_device = %v, want /dev/vda3", got)
+			}
+			table, _ := vmtest.Field(r.Status, "verity", "table").(string)
+			if !regexp.MustCompile(fmt.Sprintf(` use_fec_from_device \d+:\d+ fec_start 0 fec_blocks \d+ fec_roots %d`, fecRoots)).MatchString(table) {
+				t.Errorf("verity table %q lacks the FEC arguments", table)
+			}
+			if got := corrected.MatchString(r.Console); got != tc.repaired {
+				t.Errorf("the kernel repaired blocks: %v, want %v", got, tc.repaired)
+			}
+		})
+	}
+	t.Run("beyond repair: the corruption policy", func(t *testing.T) {
+		t.Parallel()
+		r := shared.boot(t, []string{"fec-beyond"}, line)
+		if r.Reached {
+			t.Errorf("the real init was reached")
+		}
+		vmtest.WantLine(t, r.Console, `dm-verity device corrupted`)
+	})
+}

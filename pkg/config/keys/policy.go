@@ -29,7 +29,7 @@ func PolicyDocs() []Decision {
 	const anyValue = "any value"
 	device := "names a device: under verity only the dm-verity device built over it, checked against the root hash, is mounted"
 	shape := "describes the hash tree, which the root hash covers; with a superblock, a value given must agree with it"
-	fec := "forward error correction (not supported yet: refused whatever the policy); it would repair a block to the content the tree verifies"
+	fec := "forward error correction: the kernel repairs a block only to content whose hash the tree then verifies, so it can make a boot succeed, never accept other data"
 	tightens := "tightens the policy only: a value weaker than the packed policy is refused as it is read"
 	slot := "recorded in status.json and passed on; decides nothing"
 	wait := "how long to wait for devices: availability, not integrity"

@@ -36,7 +36,7 @@ const Refused = "refused: "
 // reads.
 func SystemdVerity() []Systemd {
 	notYet := Refused + "not supported yet"
-	fec := Refused + "forward error correction is not supported yet (never ignored: a FEC option is an error)"
+	fec := "supported: the parity veritysetup format --fec-device wrote, which the kernel repairs bad blocks from (`use_fec_from_device`, with `fec_blocks` counted as cryptsetup counts it: the data, then the hash device to its end, or to the parity when it is on the hash device)"
 	tab := "accepted in a packed veritytab and ignored: it orders and attaches volumes in systemd's boot, which means nothing for the root the initramfs sets up first"
 	return []Systemd{
 		{"roothash", CmdlineKey, "supported: the root hash, with `systemd.verity_root_data=`/`_hash=`, with `root=`, or alone for the Discoverable Partitions pairing"},
@@ -61,9 +61,9 @@ func SystemdVerity() []Systemd {
 		{"salt", VerityOption, "supported (hex or `-`); with a superblock it must agree"},
 		{"uuid", VerityOption, "accepted and recorded; decides nothing"},
 		{"hash", VerityOption, "supported: sha256, sha512; sha1 refused under a policy unless packed with `--policy sha1=allowed`"},
-		{"fec-device", VerityOption, fec},
-		{"fec-offset", VerityOption, fec},
-		{"fec-roots", VerityOption, fec},
+		{"fec-device", VerityOption, fec + "; any form `root=` takes"},
+		{"fec-offset", VerityOption, "supported: bytes, a multiple of the block size"},
+		{"fec-roots", VerityOption, "supported: 2 to 24, default 2"},
 		{"root-hash-signature", VerityOption, "supported, exactly as `verinit.roothashsig=` (see [docs/signatures.md](docs/signatures.md)): `base64:DER`, a path in the initramfs or a partition, checked against the packed certificates (with `verinit.verity_sig=kernel` the kernel checks it too); both given are refused. `auto` is refused: the Discoverable Partitions root-verity-sig partition is found without it"},
 		{"ignore-corruption", VerityOption, "supported; refused under a policy that requires verity"},
 		{"restart-on-corruption", VerityOption, "supported; verinit's default (systemd's is to fail reads with EIO)"},
