@@ -49,6 +49,7 @@ type inspectDecision struct {
 	Key        string `json:"key,omitempty"`         // how it was found
 	DataDevice string `json:"data_device,omitempty"` // with verity
 	HashDevice string `json:"hash_device,omitempty"`
+	FECDevice  string `json:"fec_device,omitempty"`
 	RootHash   string `json:"root_hash,omitempty"`
 	Table      string `json:"table,omitempty"`
 }
@@ -238,7 +239,7 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*in
 	if err != nil {
 		return nil, err
 	}
-	hash, _, err := im.OpenMatch(d.Hash)
+	hash, hashSize, err := im.OpenMatch(d.Hash)
 	if err != nil {
 		return nil, err
 	}
@@ -247,12 +248,23 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*in
 	if err != nil {
 		return nil, err
 	}
-	nums := lvDevNums(d.Root, d.Data, d.Hash)
+	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC)
+	fecPath := ""
+	if v.FEC != nil {
+		// As the init does (activate.Verity), from the hash device's size.
+		fec, hashNum := matchDevNum(d.FEC, nums), matchDevNum(d.Hash, nums)
+		args, err := prep.Params.FECArgs(fec, v.FEC.Roots, v.FEC.OffsetBytes, uint64(hashSize), fec == hashNum)
+		if err != nil {
+			return nil, fmt.Errorf("verity: FEC on %s: %w", matchPath(d.FEC), err)
+		}
+		prep.Options = append(prep.Options, args...)
+		fecPath = matchPath(d.FEC)
+	}
 	target, params, sectors, err := prep.Table(matchDevNum(d.Data, nums), matchDevNum(d.Hash, nums))
 	if err != nil {
 		return nil, err
 	}
-	return &inspectDecision{Root: "/dev/mapper/" + activate.RootName, Key: d.Data.Key, DataDevice: dataPath, HashDevice: hashPath,
+	return &inspectDecision{Root: "/dev/mapper/" + activate.RootName, Key: d.Data.Key, DataDevice: dataPath, HashDevice: hashPath, FECDevice: fecPath,
 		RootHash: hex.EncodeToString(prep.RootHash), Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
 }
 
@@ -310,8 +322,12 @@ func printInspect(w io.Writer, rep inspectReport) {
 		fmt.Fprintf(w, "root: %s (found by %s), mounted WITHOUT verification\n", d.Root, d.Key)
 		return
 	}
-	fmt.Fprintf(w, "root: %s, dm-verity over data %s and hash %s; the root hash %s matches the tree\ntable: %s\n",
-		d.Root, d.DataDevice, d.HashDevice, d.RootHash, d.Table)
+	fec := ""
+	if d.FECDevice != "" {
+		fec = ", with the FEC parity on " + d.FECDevice
+	}
+	fmt.Fprintf(w, "root: %s, dm-verity over data %s and hash %s%s; the root hash %s matches the tree\ntable: %s\n",
+		d.Root, d.DataDevice, d.HashDevice, fec, d.RootHash, d.Table)
 }
 
 // matchPath is the device the init would use for m: the partition, or

@@ -233,6 +233,9 @@ func TestVerityFEC(t *testing.T) {
 			if got := corrected.MatchString(r.Console); got != tc.repaired {
 				t.Errorf("the kernel repaired blocks: %v, want %v", got, tc.repaired)
 			}
+			if tc.disk == "fec" {
+				agreeWithInspect(t, []string{tc.disk}, line, r) // the same table, FEC arguments and all
+			}
 		})
 	}
 	t.Run("beyond repair: the corruption policy", func(t *testing.T) {
