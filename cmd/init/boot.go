@@ -155,12 +155,11 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 		if f.d.HashPartition != nil {
 			v.UseHashPartition(*f.d.HashPartition)
 		}
+		fec := ""
 		if v.FEC != nil {
-			b.done("verity data %s is %s, hash %s is %s, FEC %s is %s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path(),
-				v.FEC.Device.Raw, f.d.FEC.Device.Path())
-			return f, nil
+			fec = fmt.Sprintf(", FEC %s is %s", v.FEC.Device.Raw, f.d.FEC.Device.Path())
 		}
-		b.done("verity data %s is %s, hash %s is %s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path())
+		b.done("verity data %s is %s, hash %s is %s%s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path(), fec)
 		return f, nil
 	}
 	b.st.Root = plainRootRecord(b.cfg, f.d)

@@ -61,6 +61,13 @@ const dmVerityParamKey = "dm_verity.PARAM"
 // requiring verity allows whatever their value.
 func rules() []rule {
 	corrupted := "a corrupted block would reach the real system"
+	// systemd.verity= and its initrd spelling rd.systemd.verity=.
+	verityOn := func(v string, _ Policy) string {
+		if b, err := parseBool(v); err == nil && b {
+			return ""
+		}
+		return "it would mount the root unverified"
+	}
 	return []rule{
 		{"root", nil},
 		{"verinit.root", nil},
@@ -93,18 +100,8 @@ func rules() []rule {
 		{"systemd.verity_root_hash", nil},
 		{"verinit.verity_hash_offset", nil},
 		{VerityOptionsKey, nil}, // each option by its own rule
-		{"systemd.verity", func(v string, _ Policy) string {
-			if b, err := parseBool(v); err == nil && b {
-				return ""
-			}
-			return "it would mount the root unverified"
-		}},
-		{"rd.systemd.verity", func(v string, _ Policy) string {
-			if b, err := parseBool(v); err == nil && b {
-				return ""
-			}
-			return "it would mount the root unverified"
-		}},
+		{"systemd.verity", verityOn},
+		{"rd.systemd.verity", verityOn},
 		{"verinit.verity_on_corruption", func(v string, _ Policy) string {
 			if v == "ignore" {
 				return corrupted + " (want restart, panic or eio)"
