@@ -251,14 +251,10 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*in
 	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC)
 	fecPath := ""
 	if v.FEC != nil {
-		// As the init does (activate.Verity), from the hash device's size.
-		fec, hashNum := matchDevNum(d.FEC, nums), matchDevNum(d.Hash, nums)
-		args, err := prep.Params.FECArgs(fec, v.FEC.Roots, v.FEC.OffsetBytes, uint64(hashSize), fec == hashNum)
-		if err != nil {
-			return nil, fmt.Errorf("verity: FEC on %s: %w", matchPath(d.FEC), err)
-		}
-		prep.Options = append(prep.Options, args...)
 		fecPath = matchPath(d.FEC)
+		if err := prep.AddFEC(v.FEC, matchDevNum(d.FEC, nums), matchDevNum(d.Hash, nums), uint64(hashSize)); err != nil {
+			return nil, fmt.Errorf("verity: FEC on %s: %w", fecPath, err)
+		}
 	}
 	target, params, sectors, err := prep.Table(matchDevNum(d.Data, nums), matchDevNum(d.Hash, nums))
 	if err != nil {

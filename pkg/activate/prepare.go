@@ -72,6 +72,22 @@ func Prepare(v *config.Verity, data io.ReaderAt, dataBytes int64, dataName strin
 	return prep, nil
 }
 
+// AddFEC adds the table arguments of forward error correction from the
+// parity f describes on fecDev, with the hash device hashDev of
+// hashBytes (devices as paths or MAJ:MIN; the parity is on the hash
+// device when the two are the same). The init and verinit inspect both
+// call it, so they load and show the same table. It comes after
+// Prepare's policy check: FEC only repairs blocks to what the tree
+// verifies, and every policy allows it.
+func (p *Prepared) AddFEC(f *config.FEC, fecDev, hashDev string, hashBytes uint64) error {
+	args, err := p.Params.FECArgs(fecDev, f.Roots, f.OffsetBytes, hashBytes, fecDev == hashDev)
+	if err != nil {
+		return err
+	}
+	p.Options = append(p.Options, args...)
+	return nil
+}
+
 // Table is the dm-verity target over the two devices (paths or MAJ:MIN).
 func (p *Prepared) Table(dataDev, hashDev string) (target, params string, sectors uint64, err error) {
 	return p.Params.KernelTable(dataDev, hashDev, p.RootHash, p.Options)

@@ -117,17 +117,13 @@ func Verity(v *config.Verity, data, hash blockdev.Device, fec *blockdev.Device, 
 	}
 	check := time.Since(t)
 	if fec != nil {
-		// After Prepare's policy check: FEC only repairs blocks to what
-		// the tree verifies, and every policy allows it.
 		hashBytes, err := blockdev.Size(hf)
 		if err != nil {
 			return nil, err
 		}
-		args, err := prep.Params.FECArgs(fec.DevNum(), v.FEC.Roots, v.FEC.OffsetBytes, uint64(hashBytes), fec.DevNum() == hash.DevNum())
-		if err != nil {
+		if err := prep.AddFEC(v.FEC, fec.DevNum(), hash.DevNum(), uint64(hashBytes)); err != nil {
 			return nil, fmt.Errorf("verity: FEC on %s: %w", fec.Path(), err)
 		}
-		prep.Options = append(prep.Options, args...)
 	}
 	if v.KernelSig {
 		if trust.Sig == nil {
