@@ -78,38 +78,27 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 		env = &e
 	}
+	// The root hash the builder packed, in dm-verity.env or veritytab,
+	// is pinned by readPolicy.
+	var pin *packedRoot
+	if env != nil {
+		pin = &packedRoot{Key: "dm-verity.env ROOT_HASH", Hash: env.RootHash}
+	}
 	var tab *VeritytabEntry
 	var tabErr error
 	if packed.Veritytab != nil {
-		entries, err := ParseVeritytab(packed.Veritytab)
-		if err == nil && env != nil {
-			err = fmt.Errorf("the initramfs packs both %s and %s: pack one", VerityEnvPath, VeritytabPath)
+		tab, tabErr = readVeritytab(packed.Veritytab, env != nil)
+		pin = &packedRoot{Err: tabErr}
+		if tab != nil {
+			pin = &packedRoot{Key: tab.where() + " roothash", Hash: tab.Root}
 		}
-		if err == nil {
-			tab, err = veritytabRoot(entries)
-		}
-		tabErr = err
 	}
-	policy, err := readPolicy(c, packed.Policy, env)
+	policy, err := readPolicy(c, packed.Policy, pin)
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if packed.Veritytab != nil {
-		// As with dm-verity.env: the root hash the builder packed is
-		// pinned, and a veritytab that cannot be read must not leave
-		// the root unverified.
-		var h string
-		if tab != nil {
-			h, tabErr = parseRootHash(fmt.Sprintf("%s line %d roothash", VeritytabPath, tab.Line), tab.Root)
-		}
-		if tabErr != nil {
-			errs = append(errs, tabErr)
-			tab = nil
-			policy.Verity = Required
-		} else {
-			policy.pin(h)
-			policy.tighten()
-		}
+	if tabErr != nil && !errors.Is(err, tabErr) { // readPolicy stopped at the packed policy first
+		errs = append(errs, tabErr)
 	}
 	cfg.Policy = policy
 	r := &policed{c: c, policy: policy, errs: &errs}
@@ -230,12 +219,20 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
+// packedRoot is the root hash a packed dm-verity.env or veritytab
+// names (Key names it in messages), or Err: why that file could not be
+// read.
+type packedRoot struct {
+	Key, Hash string
+	Err       error
+}
+
 // readPolicy is the policy in force: the packed one (with the root hash
-// of a packed dm-verity.env pinned), tightened by verinit.verity= and
-// verinit.signature=. A packed policy or dm-verity.env that cannot be
-// read gives the strictest policy with the error: what the builder
-// decided must not be lost quietly.
-func readPolicy(c *cmdline.Cmdline, packed []byte, env *VerityEnv) (Policy, error) {
+// of a packed dm-verity.env or veritytab pinned), tightened by
+// verinit.verity= and verinit.signature=. A packed policy, dm-verity.env
+// or veritytab that cannot be read gives the strictest policy with the
+// error: what the builder decided must not be lost quietly.
+func readPolicy(c *cmdline.Cmdline, packed []byte, root *packedRoot) (Policy, error) {
 	var p Policy
 	if packed != nil {
 		var err error
@@ -243,8 +240,12 @@ func readPolicy(c *cmdline.Cmdline, packed []byte, env *VerityEnv) (Policy, erro
 			return Policy{Verity: Required, Signature: Required, Packed: true}, err
 		}
 	}
-	if env != nil {
-		h, err := parseRootHash("dm-verity.env ROOT_HASH", env.RootHash)
+	if root != nil {
+		err := root.Err
+		var h string
+		if err == nil {
+			h, err = parseRootHash(root.Key, root.Hash)
+		}
 		if err != nil {
 			p.Verity = Required
 			return p, err

@@ -617,7 +617,7 @@ func (v *Verity) fromEnv(e VerityEnv, root string) error {
 // fromVeritytab takes the devices and options of veritytab's root
 // volume; its options are under the same rules as the command line's.
 func (v *Verity) fromVeritytab(e VeritytabEntry, p Policy) error {
-	where := fmt.Sprintf("%s line %d", VeritytabPath, e.Line)
+	where := e.where()
 	var err error
 	if v.Data, err = rootdev.ParseSpec(e.Data); err != nil {
 		return fmt.Errorf("%s: data device: %w", where, err)

@@ -57,13 +57,29 @@ func ParseVeritytab(b []byte) ([]VeritytabEntry, error) {
 	return entries, nil
 }
 
+// where names the entry's line in messages.
+func (e VeritytabEntry) where() string { return fmt.Sprintf("%s line %d", VeritytabPath, e.Line) }
+
+// readVeritytab is the root volume of a packed veritytab; envToo: a
+// dm-verity.env is packed as well, which is refused.
+func readVeritytab(b []byte, envToo bool) (*VeritytabEntry, error) {
+	entries, err := ParseVeritytab(b)
+	if err != nil {
+		return nil, err
+	}
+	if envToo {
+		return nil, fmt.Errorf("the initramfs packs both %s and %s: pack one", VerityEnvPath, VeritytabPath)
+	}
+	return veritytabRoot(entries)
+}
+
 // veritytabRoot is the entry of the root volume, refusing what verinit
 // would otherwise leave undone: any other volume (verinit sets up only
 // the root; "usr" is not supported yet), a root hash left to udev ("-").
 func veritytabRoot(entries []VeritytabEntry) (*VeritytabEntry, error) {
 	var root *VeritytabEntry
 	for i, e := range entries {
-		where := fmt.Sprintf("%s line %d", VeritytabPath, e.Line)
+		where := e.where()
 		switch e.Name {
 		case "root":
 			root = &entries[i]
@@ -74,6 +90,9 @@ func veritytabRoot(entries []VeritytabEntry) (*VeritytabEntry, error) {
 		}
 		if e.Root == "-" {
 			return nil, fmt.Errorf("%s: root hash \"-\" (udev's ID_DISSECT_PART_ROOTHASH): give the root hash", where)
+		}
+		if _, err := parseRootHash(where+" roothash", e.Root); err != nil {
+			return nil, err
 		}
 	}
 	if root == nil {
