@@ -24,6 +24,7 @@ type treeFlags struct {
 	signKey, signCert             *string
 	format                        *int
 	noSuperblock, jsonOut         *bool
+	fec                           fecFlags
 }
 
 func addTreeFlags(fs *flag.FlagSet, withFormatOnly bool) treeFlags {
@@ -37,6 +38,7 @@ func addTreeFlags(fs *flag.FlagSet, withFormatOnly bool) treeFlags {
 		format:        fs.Int("format", 1, "hash `format`: 1, or 0 for the original Chrome OS one"),
 		noSuperblock:  fs.Bool("no-superblock", false, "the hash device has no superblock: every parameter is given by flags"),
 		jsonOut:       fs.Bool("json", false, "print JSON"),
+		fec:           addFECFlags(fs),
 	}
 	if withFormatOnly {
 		t.signKey = fs.String("sign-key", "", "also sign the root hash with this PEM private `KEY` (with --sign-cert)")
@@ -91,6 +93,9 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := t.fec.check(p); err != nil {
+		return err
+	}
 	if *t.salt == "" {
 		p.Salt = make([]byte, 32)
 		rand.Read(p.Salt)
@@ -135,6 +140,15 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 	if err := hash.Close(); err != nil {
 		return err
 	}
+	fecs, err := t.fec.setup(p, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	if fecs != nil {
+		if err := writeFEC(fecs, data, pos[1], stderr); err != nil {
+			return err
+		}
+	}
 	if *t.rootHashFile != "" {
 		if err := os.WriteFile(*t.rootHashFile, []byte(hex.EncodeToString(root)), 0o644); err != nil {
 			return err
@@ -157,7 +171,17 @@ func runVerityFormat(args []string, stdout, stderr io.Writer) error {
 			}
 		}
 	}
-	return printTree(stdout, pos[1], p, root, *t.jsonOut)
+	return printTree(stdout, pos[1], p, root, fecs, *t.jsonOut)
+}
+
+// writeFEC writes the parity of the tree just made.
+func writeFEC(s *fecSetup, data io.ReaderAt, hashPath string, stderr io.Writer) error {
+	hash, err := os.Open(hashPath)
+	if err != nil {
+		return err
+	}
+	defer hash.Close()
+	return s.write(data, hash, stderr)
 }
 
 func runVerityVerify(args []string, stdout, stderr io.Writer) error {
@@ -202,11 +226,30 @@ func runVerityVerify(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	m := meter(stderr, "verity verify, checked", int64(p.DataBlocks)*int64(p.DataBlockSize))
-	err = verity.Verify(m.ReaderAt(data), hash, p, root, runtime.NumCPU())
-	m.Done()
+	if err := t.fec.check(p); err != nil {
+		return err
+	}
+	fecs, err := t.fec.setup(p, pos[0], pos[1])
+	if err != nil {
+		return err
+	}
+	var repaired []string
+	if fecs != nil {
+		repaired, err = fecs.verify(data, hash, p, root, stderr)
+	} else {
+		m := meter(stderr, "verity verify, checked", int64(p.DataBlocks)*int64(p.DataBlockSize))
+		err = verity.Verify(m.ReaderAt(data), hash, p, root, runtime.NumCPU())
+		m.Done()
+	}
+	if len(repaired) > 0 {
+		fmt.Fprintf(stderr, "verinit: repaired in memory from the FEC parity on %s: %s\n", fecs.path, strings.Join(repaired, ", "))
+	}
 	if *t.jsonOut {
-		res := verifyResult{Data: pos[0], Hash: pos[1], RootHash: pos[2], DataBlocks: p.DataBlocks, OK: err == nil}
+		res := verifyResult{Data: pos[0], Hash: pos[1], RootHash: pos[2], DataBlocks: p.DataBlocks, OK: err == nil,
+			FECRepaired: repaired}
+		if fecs != nil {
+			res.FECDevice = fecs.path
+		}
 		if err != nil {
 			res.Error = err.Error()
 		}
@@ -219,6 +262,9 @@ func runVerityVerify(args []string, stdout, stderr io.Writer) error {
 	}
 	if !*t.jsonOut {
 		fmt.Fprintf(stdout, "%s: all %d data blocks and the hash tree match root hash %s\n", pos[0], p.DataBlocks, pos[2])
+		if fecs != nil {
+			fmt.Fprintf(stdout, "%s: the FEC parity matches them\n", fecs.path)
+		}
 	}
 	return nil
 }
@@ -232,6 +278,10 @@ type verifyResult struct {
 	DataBlocks uint64 `json:"data_blocks"`
 	OK         bool   `json:"ok"`
 	Error      string `json:"error,omitempty"`
+	// With --fec-device: the parity file, and the bad blocks it repaired
+	// (in memory) before everything matched.
+	FECDevice   string   `json:"fec_device,omitempty"`
+	FECRepaired []string `json:"fec_repaired,omitempty"`
 }
 
 func runVerityDump(args []string, stdout, stderr io.Writer) error {
@@ -255,7 +305,7 @@ func runVerityDump(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	return printTree(stdout, pos[0], sb.Params(*offset), nil, *jsonOut)
+	return printTree(stdout, pos[0], sb.Params(*offset), nil, nil, *jsonOut)
 }
 
 func readSuperblock(f *os.File, offset uint64) (*verity.Superblock, error) {
@@ -284,10 +334,14 @@ type treeInfo struct {
 	RootHash       string `json:"root_hash,omitempty"`
 	HashOffset     uint64 `json:"hash_offset"`
 	HashDeviceSize uint64 `json:"hash_device_size"`
+	FECRoots       int    `json:"fec_roots,omitempty"`
+	FECBlocks      uint64 `json:"fec_blocks,omitempty"` // parity blocks, as veritysetup counts them
+	FECDevice      string `json:"fec_device,omitempty"`
+	FECOffset      int64  `json:"fec_offset,omitempty"`
 }
 
-func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, asJSON bool) error {
-	levels, treeBytes, err := p.TreeLayout()
+func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, fecs *fecSetup, asJSON bool) error {
+	_, treeBytes, err := p.TreeLayout()
 	if err != nil {
 		return err
 	}
@@ -303,8 +357,23 @@ func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, asJSO
 	if root != nil {
 		info.RootHash = hex.EncodeToString(root)
 	}
-	for _, l := range levels {
-		info.HashDeviceSize = max(info.HashDeviceSize, l.OffsetBytes+l.Blocks*uint64(p.HashBlockSize))
+	info.HashDeviceSize = treeEnd(p)
+	var parityBytes int64
+	if fecs != nil {
+		blocks, err := fecs.blocks()
+		if err != nil {
+			return err
+		}
+		parityBlocks, err := fecs.params.ParityBlocks(blocks)
+		if err != nil {
+			return err
+		}
+		info.FECRoots, info.FECBlocks, info.FECDevice, info.FECOffset = fecs.params.Roots, parityBlocks, fecs.path, fecs.offset
+		parityBytes = int64(parityBlocks) * int64(fecs.params.BlockSize)
+		if sameFile(fecs.path, hashPath) {
+			// As veritysetup counts it: the parity right after the tree.
+			info.HashDeviceSize += uint64(parityBytes)
+		}
 	}
 	if asJSON {
 		enc := json.NewEncoder(w)
@@ -323,6 +392,10 @@ func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, asJSO
 	line("Hash blocks", fmt.Sprint(info.HashBlocks))
 	line("Hash block size", fmt.Sprint(info.HashBlockSize))
 	line("Hash algorithm", info.Algorithm)
+	if fecs != nil { // veritysetup's labels, spacing and all
+		fmt.Fprintf(&b, "FEC RS roots:   \t%d\n", info.FECRoots)
+		fmt.Fprintf(&b, "FEC blocks:     \t%d\n", info.FECBlocks)
+	}
 	line("Salt", info.Salt)
 	if root != nil {
 		fmt.Fprintf(&b, "Root hash:      \t%s\n", info.RootHash)
@@ -330,8 +403,21 @@ func printTree(w io.Writer, hashPath string, p verity.Params, root []byte, asJSO
 	if p.HashOffsetBytes == 0 {
 		fmt.Fprintf(&b, "Hash device size: \t%d [bytes]\n", info.HashDeviceSize)
 	}
+	if fecs != nil && fecs.offset == 0 && !sameFile(fecs.path, hashPath) {
+		fmt.Fprintf(&b, "FEC device size: \t%d [bytes]\n", parityBytes)
+	}
 	_, err = io.WriteString(w, b.String())
 	return err
+}
+
+// treeEnd returns the byte of the hash device after tree p.
+func treeEnd(p verity.Params) uint64 {
+	levels, _, _ := p.TreeLayout()
+	var end uint64
+	for _, l := range levels {
+		end = max(end, l.OffsetBytes+l.Blocks*uint64(p.HashBlockSize))
+	}
+	return end
 }
 
 func formatUUID(u [16]byte) string {

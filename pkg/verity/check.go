@@ -40,3 +40,36 @@ func CheckRootHash(hash io.ReaderAt, p Params, rootHash []byte) error {
 	}
 	return nil
 }
+
+// CheckDataBlock checks that block is data block n of tree p by its digest
+// in level 0 on hash, and returns a *CorruptionError if it is not. It trusts
+// the level-0 block it reads: call it once Verify has checked the tree (it
+// lets a repair tell which blocks of a group are the bad ones). A tree of a
+// single data block has no level 0; use CheckRootHash.
+func (p Params) CheckDataBlock(hash io.ReaderAt, n uint64, block []byte) error {
+	l, err := p.layout()
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(l.levels) == 0:
+		return invalid("a tree of one data block has no level 0")
+	case n >= p.DataBlocks:
+		return invalid("data block %d of %d", n, p.DataBlocks)
+	case len(block) != int(p.DataBlockSize):
+		return invalid("data block of %d bytes, want %d", len(block), p.DataBlockSize)
+	}
+	hb := uint64(p.HashBlockSize)
+	entries := make([]byte, hb)
+	off := int64((l.levels[0].start + n/l.hpb) * hb)
+	if err := readFull(hash, entries, off); err != nil {
+		return ioErr("read", "hash", off, err)
+	}
+	o := l.entry(&p, n%l.hpb)
+	got := make([]byte, l.digest)
+	newHasher(&p).sum(got, block)
+	if !bytes.Equal(got, entries[o:o+uint64(l.digest)]) {
+		return &CorruptionError{Device: "data", Level: -1, Block: n, Offset: int64(n * uint64(p.DataBlockSize))}
+	}
+	return nil
+}

@@ -111,6 +111,17 @@ func (p Params) TreeLayout() (levels []Level, treeBytes uint64, err error) {
 	return levels, (l.end - l.treeStart) * hb, nil
 }
 
+// HashStartBlock returns the hash device block, in hash blocks, where the
+// tree starts, past the superblock: the table's hash_start_block, and
+// where forward error correction starts covering the hash device.
+func (p Params) HashStartBlock() (uint64, error) {
+	l, err := p.layout()
+	if err != nil {
+		return 0, err
+	}
+	return l.treeStart, nil
+}
+
 // layout is the validated geometry of a tree, in hash blocks.
 type layout struct {
 	digest    int    // digest size in bytes

@@ -1,10 +1,9 @@
 package verity
 
 import (
-	"math"
-	"runtime"
-	"sync"
-	"sync/atomic"
+	"context"
+
+	"github.com/verinit/verinit/internal/units"
 )
 
 // Chunk sizes of the parallel passes. A unit is the work one goroutine
@@ -16,62 +15,9 @@ const (
 	unitBytes = 4 << 20
 )
 
-// runUnits calls a function made by newWorker on every unit in 0..units-1
-// from up to workers goroutines, each claiming the next unit in increasing
-// order. Each goroutine gets its own function (and so its own buffers and
-// hasher). The error returned is that of the lowest failing unit: once a
-// unit fails no higher unit is started, and every lower one has been
-// claimed already, so the result does not depend on scheduling. A function
-// must stop at the first error within its unit.
-func runUnits(workers int, units uint64, newWorker func() func(u uint64) error) error {
-	if workers < 1 {
-		workers = runtime.GOMAXPROCS(0)
-	}
-	if uint64(workers) > units {
-		workers = int(units)
-	}
-	if workers <= 1 {
-		do := newWorker()
-		for u := uint64(0); u < units; u++ {
-			if err := do(u); err != nil {
-				return err
-			}
-		}
-		return nil
-	}
-	var (
-		next  atomic.Uint64
-		stop  atomic.Uint64 // units >= stop are not started
-		mu    sync.Mutex
-		first error
-		at    uint64
-		wg    sync.WaitGroup
-	)
-	stop.Store(math.MaxUint64)
-	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			do := newWorker()
-			for {
-				u := next.Add(1) - 1
-				if u >= units || u >= stop.Load() {
-					return
-				}
-				if err := do(u); err != nil {
-					mu.Lock()
-					if first == nil || u < at {
-						first, at = err, u
-						stop.Store(u)
-					}
-					mu.Unlock()
-					return
-				}
-			}
-		}()
-	}
-	wg.Wait()
-	return first
+// runUnits runs units as internal/units does, without cancellation.
+func runUnits(workers int, n uint64, newWorker func() func(u uint64) error) error {
+	return units.Run(context.Background(), workers, n, newWorker)
 }
 
 // unitL0Blocks returns how many level-0 hash blocks make one unit.
