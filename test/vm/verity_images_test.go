@@ -3,6 +3,7 @@
 package vm
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"os/exec"
@@ -11,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/internal/vmtest"
+	"github.com/verinit/verinit/pkg/verity"
 )
 
 // Identities of the verity disk's partitions.
@@ -25,6 +27,11 @@ const (
 	uuidFData = "7c2e4d5f-0000-4000-8000-0000000000f1"
 	uuidFHash = "7c2e4d5f-0000-4000-8000-0000000000f2"
 	uuidFFEC  = "7c2e4d5f-0000-4000-8000-0000000000f3"
+	// The disk whose tree and parity verinit verity format made, in 1 KiB
+	// blocks, with a damaged level-0 hash block (see makeFECHashImages).
+	uuidGData = "7c2e4d5f-0000-4000-8000-0000000000f4"
+	uuidGHash = "7c2e4d5f-0000-4000-8000-0000000000f5"
+	uuidGFEC  = "7c2e4d5f-0000-4000-8000-0000000000f6"
 )
 
 // altOptions are the non-default veritysetup options of uuidVHashAlt,
@@ -52,6 +59,12 @@ type verityImages struct {
 	// Reed-Solomon codewords.
 	rootHashFEC string
 	fecRounds   int64
+	// The disk "fec-hash" (uuidGData, uuidGHash, uuidGFEC): its root hash,
+	// the SHA-256 of its whole data partition, and the level-0 block
+	// damaged on it.
+	rootHashFECHash string
+	fecHashDataSum  string
+	fecHashBlock    uint64
 }
 
 func (e *env) makeVerityImages(v *verityImages) error {
@@ -114,6 +127,9 @@ func (e *env) makeVerityImages(v *verityImages) error {
 		return err
 	}
 	if err := e.makeFECImages(v); err != nil {
+		return err
+	}
+	if err := e.makeFECHashImages(v); err != nil {
 		return err
 	}
 	// Corrupted copies: one flipped byte each.
@@ -188,6 +204,101 @@ func (e *env) makeFECImages(v *verityImages) error {
 		}
 		e.AddImage(name, img(name+".img"), false)
 	}
+	return nil
+}
+
+// makeFECHashImages makes the disk "fec-hash": the squashfs padded to
+// 10 MiB, its tree (on a 1 MiB partition, sized before the format) and
+// parity made by verinit verity format --fec-device with 1 KiB blocks, and
+// one level-0 hash block damaged. To repair a hash block the kernel reads
+// the other blocks of its codewords, and finds the data blocks among them
+// by their hashes: if one of them hangs from the damaged block, that
+// lookup fails in turn and the kernel gives up ("metadata block N is
+// corrupted"). With 1 KiB blocks a level-0 block covers 32 data blocks and
+// a codeword's blocks lie 45 apart, so some level-0 blocks cover none of
+// their own codeword's data blocks: the first of those past the squashfs
+// is the one damaged.
+func (e *env) makeFECHashImages(v *verityImages) error {
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	const bs, dataBytes, hashBytes = 1024, 10 << 20, 1 << 20
+	if err := vmtest.CopyFile(img("root.squashfs"), img("g.data")); err != nil {
+		return err
+	}
+	st, err := os.Stat(img("g.data"))
+	if err != nil {
+		return err
+	}
+	if err := os.Truncate(img("g.data"), dataBytes); err != nil {
+		return err
+	}
+	if err := os.WriteFile(img("g.hash"), nil, 0o644); err != nil {
+		return err
+	}
+	if err := os.Truncate(img("g.hash"), hashBytes); err != nil {
+		return err
+	}
+	out, err := exec.Command(e.bin("verinit"), "verity", "format", img("g.data"), img("g.hash"), "--fec-device", img("g.fec"),
+		fmt.Sprintf("--fec-roots=%d", fecRoots), fmt.Sprintf("--data-block-size=%d", bs), fmt.Sprintf("--hash-block-size=%d", bs),
+		"--salt=5a17", "--uuid=9b1ec1a1-2222-4222-8222-222222222222").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("verinit verity format --fec-device: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`(?m)^Root hash:\s+([0-9a-f]+)$`).FindSubmatch(out)
+	if m == nil {
+		return fmt.Errorf("verinit verity format printed no root hash:\n%s", out)
+	}
+	v.rootHashFECHash = string(m[1])
+	data, err := os.ReadFile(img("g.data"))
+	if err != nil {
+		return err
+	}
+	v.fecHashDataSum = fmt.Sprintf("%x", sha256.Sum256(data))
+
+	// Find the block to damage, as pkg/fec lays the codewords out.
+	p := verity.Params{HashType: 1, Algorithm: "sha256", DataBlockSize: bs, HashBlockSize: bs, DataBlocks: dataBytes / bs}
+	levels, _, err := p.TreeLayout()
+	if err != nil {
+		return err
+	}
+	treeStart, err := p.HashStartBlock()
+	if err != nil {
+		return err
+	}
+	const perL0 = bs / 32 // sha256 digests in a level-0 block
+	inputBlocks := p.DataBlocks + hashBytes/bs - treeStart
+	rounds := (inputBlocks + 255 - fecRoots - 1) / (255 - fecRoots)
+	l0 := levels[0].OffsetBytes / bs
+	found := false
+	for j := uint64(st.Size()/bs/perL0 + 1); j < levels[0].Blocks && !found; j++ {
+		round := (p.DataBlocks + l0 + j - treeStart) % rounds
+		found = true
+		for b := j * perL0; b < (j+1)*perL0; b++ {
+			if b%rounds == round {
+				found = false // a data block of its own codeword hangs from it
+			}
+		}
+		if found {
+			v.fecHashBlock = j
+		}
+	}
+	if !found {
+		return fmt.Errorf("no level-0 block of the fec-hash tree is clear of its codewords (%d rounds)", rounds)
+	}
+	if err := e.MakeDisk("fec-hash-clean", []vmtest.Part{
+		{UUID: uuidGData, Name: "gdata", Image: img("g.data")},
+		{UUID: uuidGHash, Name: "ghash", Image: img("g.hash")},
+		{UUID: uuidGFEC, Name: "gfec", Image: img("g.fec")},
+	}); err != nil {
+		return err
+	}
+	starts, err := partStarts(img("fec-hash-clean.img"))
+	if err != nil {
+		return err
+	}
+	if err := damageCopy(img("fec-hash-clean.img"), img("fec-hash.img"), []int64{starts[1] + int64((l0+v.fecHashBlock)*bs) + 16}); err != nil {
+		return err
+	}
+	e.AddImage("fec-hash", img("fec-hash.img"), false)
 	return nil
 }
 

@@ -246,4 +246,33 @@ func TestVerityFEC(t *testing.T) {
 		}
 		vmtest.WantLine(t, r.Console, `dm-verity device corrupted`)
 	})
+	// A damaged level-0 hash block, with a tree and parity made by verinit
+	// verity format: the kernel repairs it when the real init reads the
+	// data blocks under it, and the whole device reads as the image.
+	// Without the parity, the same read ends in the corruption policy.
+	hashLine := "roothash=" + v.rootHashFECHash + " systemd.verity_root_data=PARTUUID=" + uuidGData + " systemd.verity_root_hash=PARTUUID=" + uuidGHash +
+		" verinit.verity=required verinit.failure_delay=0 verinit_test.read=/dev/mapper/root"
+	t.Run("a hash block changed: repaired, verinit's parity", func(t *testing.T) {
+		t.Parallel()
+		r := shared.boot(t, []string{"fec-hash"}, hashLine+fmt.Sprintf(" systemd.verity_root_options=fec-device=PARTUUID=%s,fec-roots=%d", uuidGFEC, fecRoots))
+		if !r.Reached {
+			t.Fatalf("the real init was not reached")
+		}
+		if !corrected.MatchString(r.Console) {
+			t.Errorf("the kernel repaired nothing")
+		}
+		vmtest.WantLine(t, r.Console, regexp.QuoteMeta(vmtest.MarkerRead+" ok sha256="+v.fecHashDataSum))
+		if strings.Contains(r.Console, "is corrupted") {
+			t.Errorf("the kernel reported a corrupted block it did not repair")
+		}
+		t.Logf("level-0 block %d was damaged; the kernel: %s", v.fecHashBlock, strings.Join(corrected.FindAllString(r.Console, -1), "; "))
+	})
+	t.Run("a hash block changed, no parity: the corruption policy", func(t *testing.T) {
+		t.Parallel()
+		r := shared.boot(t, []string{"fec-hash"}, hashLine)
+		vmtest.WantLine(t, r.Console, `metadata block \d+ is corrupted`)
+		if strings.Contains(r.Console, vmtest.MarkerRead+" ok") {
+			t.Errorf("the damaged device read as good")
+		}
+	})
 }
