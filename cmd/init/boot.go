@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/blockdev"
@@ -65,7 +66,11 @@ func (b *boot) run() error {
 			return err
 		}
 	}
-	init, err := b.mountRoot(root)
+	usr, err := b.usr(found)
+	if err != nil {
+		return err
+	}
+	init, err := b.mountRoot(root, usr)
 	if err != nil {
 		return err
 	}
@@ -115,7 +120,7 @@ func (b *boot) config() error {
 	for _, s := range b.cfg.Slot {
 		b.st.Slot = append(b.st.Slot, status.Slot{Key: s.Key, Value: s.Value})
 	}
-	b.done("%s, verity %s, signature %s, wait up to %s, on failure %s", describeRoot(b.cfg), b.cfg.Policy.Verity, b.cfg.Policy.Signature, b.cfg.Timeout, b.cfg.OnFailure)
+	b.done("%s%s, verity %s, signature %s, wait up to %s, on failure %s", describeRoot(b.cfg), describeUsr(b.cfg), b.cfg.Policy.Verity, b.cfg.Policy.Signature, b.cfg.Timeout, b.cfg.OnFailure)
 	return nil
 }
 
@@ -148,23 +153,39 @@ func (b *boot) device(w *blockdev.Watcher) (f found, err error) {
 		return f, err
 	}
 	b.tl.Part("discovery", f.wt.Scanning())
-	if err := b.activateLVs(&f.d.Root, &f.d.Data, &f.d.Hash, &f.d.FEC); err != nil {
+	if err := b.activateLVs(&f.d.Root, &f.d.Data, &f.d.Hash, &f.d.FEC, &f.d.UsrData, &f.d.UsrHash, &f.d.UsrFEC); err != nil {
 		return f, err
 	}
-	if v := b.cfg.Verity; v != nil {
+	var found []string
+	switch v := b.cfg.Verity; {
+	case v != nil:
 		if f.d.HashPartition != nil {
 			v.UseHashPartition(*f.d.HashPartition)
 		}
-		fec := ""
-		if v.FEC != nil {
-			fec = fmt.Sprintf(", FEC %s is %s", v.FEC.Device.Raw, f.d.FEC.Device.Path())
-		}
-		b.done("verity data %s is %s, hash %s is %s%s", v.Data.Raw, f.d.Data.Device.Path(), v.Hash.Raw, f.d.Hash.Device.Path(), fec)
-		return f, nil
+		found = append(found, verityFound("verity", v, f.d.Data, f.d.Hash, f.d.FEC))
+	case b.cfg.TmpfsRoot:
+		found = append(found, "root is a tmpfs")
+	default:
+		b.st.Root = plainRootRecord(b.cfg, f.d)
+		found = append(found, fmt.Sprintf("root %s is %s (%s)", b.st.Root.Spec, b.st.Root.Device, b.st.Root.DevNum))
 	}
-	b.st.Root = plainRootRecord(b.cfg, f.d)
-	b.done("root %s is %s (%s)", b.st.Root.Spec, b.st.Root.Device, b.st.Root.DevNum)
+	switch u := b.cfg.Usr; {
+	case u.Verified():
+		found = append(found, verityFound("usr verity", u.Verity, f.d.UsrData, f.d.UsrHash, f.d.UsrFEC))
+	case u != nil:
+		found = append(found, fmt.Sprintf("usr %s is %s (unverified)", u.Device.Raw, f.d.UsrData.Device.Path()))
+	}
+	b.done("%s", strings.Join(found, "; "))
 	return f, nil
+}
+
+// verityFound says which devices a verity volume's specs found.
+func verityFound(what string, v *config.Verity, data, hash, fec rootdev.Match) string {
+	s := fmt.Sprintf("%s data %s is %s, hash %s is %s", what, v.Data.Raw, data.Device.Path(), v.Hash.Raw, hash.Device.Path())
+	if v.FEC != nil {
+		s += fmt.Sprintf(", FEC %s is %s", v.FEC.Device.Raw, fec.Device.Path())
+	}
+	return s
 }
 
 // loader reads which partition the boot loader started from
@@ -232,10 +253,57 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 func (b *boot) verity(f found) (rootDevice, error) {
 	b.tl.Begin("verity")
 	v := b.cfg.Verity
-	start := b.tl.Since()
-	trust, err := activate.GatherTrust(v, b.cfg.Policy, f.d.Data, f.d.Sig, activate.DeviceSources{Waiter: f.wt, View: f.view})
+	res, sigFrom, check, err := b.makeVerity(activate.RootName, v, f.d.Data, f.d.Hash, f.d.FEC, f.d.Sig, f)
 	if err != nil {
 		return rootDevice{}, err
+	}
+	b.tl.Part("root-hash", check)
+	b.st.Signature = signatureRecord(res, sigFrom, v.KernelSig)
+	vr, root := verityRecords(b.cfg, f.d, res)
+	b.st.Verity, b.st.Root = &vr, root
+	b.cfg.ReadOnly = true // dm-verity devices are read-only
+	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, f.d.Hash.Device.Path(), res.Table)
+	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+}
+
+// usr sets up a separate /usr: the dm-verity device over its data and
+// hash devices, checked and signed as the root's would be, or the plain
+// device mount.usr= names. It returns the zero rootDevice without one.
+func (b *boot) usr(f found) (rootDevice, error) {
+	u := b.cfg.Usr
+	if u == nil {
+		return rootDevice{}, nil
+	}
+	b.tl.Begin("usr")
+	rec := &status.Usr{Spec: "mount.usr=" + u.Device.Raw, Options: u.Flags}
+	b.st.Usr = rec
+	if !u.Verified() {
+		dev := f.d.UsrData.Device
+		rec.Device, rec.DevNum = dev.Path(), dev.DevNum()
+		b.done("/usr is %s, unverified", dev.Path())
+		return rootDevice{path: dev.Path(), size: dev.SizeBytes}, nil
+	}
+	v := u.Verity
+	res, sigFrom, _, err := b.makeVerity(activate.UsrName, v, f.d.UsrData, f.d.UsrHash, f.d.UsrFEC, rootdev.Match{}, f)
+	if err != nil {
+		return rootDevice{}, fmt.Errorf("usr: %w", err)
+	}
+	vr := usrVerityRecord(v, f.d, res)
+	rec.Spec, rec.Device, rec.DevNum, rec.Verity = "usrhash="+v.RootHash, res.Device.Node(), res.Device.DevNum(), &vr
+	rec.Signature = signatureRecord(res, sigFrom, v.KernelSig)
+	b.done("%s: usr hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, f.d.UsrHash.Device.Path(), res.Table)
+	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize), verified: true}, nil
+}
+
+// makeVerity gathers what v's root hash is checked against (the packed
+// certificates, a signature), checks it and makes the dm-verity device
+// name over data and hash (and fec). It returns where the signature came
+// from and how long gathering and checking took.
+func (b *boot) makeVerity(name string, v *config.Verity, data, hash, fec, sigPart rootdev.Match, f found) (*activate.Result, string, time.Duration, error) {
+	start := b.tl.Since()
+	trust, err := activate.GatherTrust(v, b.cfg.Policy, data, sigPart, activate.DeviceSources{Waiter: f.wt, View: f.view})
+	if err != nil {
+		return nil, "", 0, err
 	}
 	if trust.RootHash != "" { // verinit.roothash_sig=: checked with the signature
 		v.RootHash = trust.RootHash
@@ -246,24 +314,19 @@ func (b *boot) verity(f found) (rootDevice, error) {
 	if b.cfg.Debug {
 		opened = b.logOpenDevices
 	}
-	var fec *blockdev.Device
+	var fecDev *blockdev.Device
 	if v.FEC != nil {
-		fec = &f.d.FEC.Device
+		fecDev = &fec.Device
 	}
-	res, err := activate.Verity(v, f.d.Data.Device, f.d.Hash.Device, fec, trust, opened)
+	res, err := activate.Verity(name, v, data.Device, hash.Device, fecDev, trust, opened)
 	if err != nil {
-		return rootDevice{}, err
+		return nil, "", 0, err
 	}
 	b.undo = append(b.undo, func() error { return dm.Remove(res.Device) })
-	b.tl.Part("root-hash", gathered+res.Check)
-	if b.st.Signature = signatureRecord(res, trust.SigFrom, v.KernelSig); b.st.Signature != nil {
-		b.log.Infof(b.stage(), "root hash signed by %s (sha256 %s), from %s", res.Signer.Subject, res.Signer.FingerprintSHA256, trust.SigFrom)
+	if res.Signer != nil {
+		b.log.Infof(b.stage(), "%s hash signed by %s (sha256 %s), from %s", name, res.Signer.Subject, res.Signer.FingerprintSHA256, trust.SigFrom)
 	}
-	vr, root := verityRecords(b.cfg, f.d, res)
-	b.st.Verity, b.st.Root = &vr, root
-	b.cfg.ReadOnly = true // dm-verity devices are read-only
-	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, f.d.Hash.Device.Path(), res.Table)
-	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+	return res, trust.SigFrom, gathered + res.Check, nil
 }
 
 // logOpenDevices is verinit.debug's record of every block device the
@@ -280,51 +343,98 @@ func (b *boot) logOpenDevices() {
 
 // rootDevice is what gets mounted.
 type rootDevice struct {
-	path string
-	size int64
+	path     string
+	size     int64
+	verified bool // a dm-verity device (set for /usr, where it decides)
 }
 
-// mountRoot mounts the root on newRoot and finds the real init in it.
-func (b *boot) mountRoot(root rootDevice) (init string, err error) {
+// mountRoot mounts the root on newRoot (a tmpfs for root=tmpfs), a
+// separate /usr on its /usr, and finds the real init. Beside a verified
+// /usr a root that is not verified may hold anything, so the real init
+// must then come from /usr.
+func (b *boot) mountRoot(root, usr rootDevice) (init string, err error) {
 	b.tl.Begin("mount-root")
-	// Held open until mounted: the kernel drops a block device's page
-	// cache at its last close, and the mount reads what the probe read.
-	f, err := os.Open(root.path)
-	if err != nil {
-		return "", fmt.Errorf("root %s: %w", root.path, err)
+	var mounted []string
+	if b.cfg.TmpfsRoot {
+		if err := mountfs.TmpfsRoot(newRoot, b.cfg.RootFlags); err != nil {
+			return "", fmt.Errorf("root: %w", err)
+		}
+		b.undo = append(b.undo, func() error { return mountfs.Unmount(newRoot) })
+		b.st.Root = status.Root{Spec: config.RootTmpfs, Device: "tmpfs", FSType: "tmpfs", Options: b.cfg.RootFlags}
+		mounted = append(mounted, "an empty tmpfs (rw)")
+	} else {
+		fstype, err := b.mount("root", root, b.cfg.FSType, "rootfstype=", newRoot, b.cfg.ReadOnly, b.cfg.RootFlags)
+		if err != nil {
+			return "", err
+		}
+		b.st.Root.FSType = fstype
+		mounted = append(mounted, fmt.Sprintf("%s (%s, %s)", root.path, fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly]))
 	}
-	defer f.Close()
-	fstype, err := b.fsType(root, f)
-	if err != nil {
-		return "", err
+	if usr.path != "" {
+		u := b.cfg.Usr
+		fstype, err := b.mount("usr", usr, u.FSType, "mount.usrfstype=", newRoot+"/usr", true, u.Flags)
+		if err != nil {
+			return "", err
+		}
+		b.st.Usr.FSType = fstype
+		mounted = append(mounted, fmt.Sprintf("/usr %s (%s, ro)", usr.path, fstype))
+		if b.cfg.TmpfsRoot {
+			links, err := mountfs.UsrLinks(newRoot)
+			if err != nil {
+				return "", err
+			}
+			mounted = append(mounted, "links "+strings.Join(links, " ")+" into usr/")
+		}
 	}
-	b.st.Root.FSType = fstype
-	b.mods.need(b.stage(), kmod.ByFS, "fs-"+fstype)
-	if err := mountfs.Root(root.path, newRoot, fstype, b.cfg.ReadOnly, b.cfg.RootFlags); err != nil {
-		return "", fmt.Errorf("root %s: %w", root.path, err)
-	}
-	f.Close()
-	b.undo = append(b.undo, func() error { return mountfs.Unmount(newRoot) })
 	init, err = pivot.FindInit(newRoot, b.cfg.Inits)
 	if err != nil {
 		return "", fmt.Errorf("root %s: %w", root.path, err)
 	}
-	b.done("mounted %s (%s, %s) on %s; init %s", root.path, fstype, map[bool]string{true: "ro", false: "rw"}[b.cfg.ReadOnly], newRoot, init)
+	if usr.verified && b.cfg.Verity == nil {
+		onUsr, err := pivot.OnMountOf(newRoot, init, "/usr")
+		if err != nil {
+			return "", err
+		}
+		if !onUsr {
+			return "", fmt.Errorf("init %s is not in the verified /usr, and the root beside it is not verified: refusing to run it (point /sbin/init into /usr, or give init=/usr/...)", init)
+		}
+	}
+	b.done("mounted %s on %s; init %s", strings.Join(mounted, ", "), newRoot, init)
 	return init, nil
 }
 
-// fsType is rootfstype=, else the type of the file system on the root.
-func (b *boot) fsType(d rootDevice, f *os.File) (string, error) {
-	if b.cfg.FSType != "" {
-		return b.cfg.FSType, nil
+// mount mounts d (what: "root", "usr") on dir as fstype, else the type
+// of the file system it holds.
+func (b *boot) mount(what string, d rootDevice, fstype, typeKey, dir string, readOnly bool, flags string) (string, error) {
+	// Held open until mounted: the kernel drops a block device's page
+	// cache at its last close, and the mount reads what the probe read.
+	f, err := os.Open(d.path)
+	if err != nil {
+		return "", fmt.Errorf("%s %s: %w", what, d.path, err)
 	}
+	defer f.Close()
+	if fstype == "" {
+		if fstype, err = detectFSType(what, d, f, typeKey); err != nil {
+			return "", err
+		}
+	}
+	b.mods.need(b.stage(), kmod.ByFS, "fs-"+fstype)
+	if err := mountfs.Root(d.path, dir, fstype, readOnly, flags); err != nil {
+		return "", fmt.Errorf("%s %s: %w", what, d.path, err)
+	}
+	b.undo = append(b.undo, func() error { return mountfs.Unmount(dir) })
+	return fstype, nil
+}
+
+// detectFSType is the type of the file system on d, opened as f.
+func detectFSType(what string, d rootDevice, f *os.File, typeKey string) (string, error) {
 	info, err := fsdetect.Probe(f, d.size)
 	var fe *fsdetect.FormatError
 	if errors.Is(err, fsdetect.ErrUnknown) || errors.Is(err, fsdetect.ErrAmbiguous) || errors.As(err, &fe) {
-		return "", fmt.Errorf("root %s: %w; give rootfstype= to mount it anyway", d.path, err)
+		return "", fmt.Errorf("%s %s: %w; give %s to mount it anyway", what, d.path, err, typeKey)
 	}
 	if err != nil { // an I/O error: no file system type would help
-		return "", fmt.Errorf("root %s: %w", d.path, err)
+		return "", fmt.Errorf("%s %s: %w", what, d.path, err)
 	}
 	return info.Type.KernelName(), nil
 }

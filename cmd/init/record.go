@@ -21,15 +21,29 @@ func describeRoot(c config.Config) string {
 		return fmt.Sprintf("verified root (%s): data %s, hash %s, root hash from the signature on %s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHashFrom.Raw)
 	case v != nil:
 		return fmt.Sprintf("verified root (%s): data %s, hash %s, roothash=%s", v.Source, v.Data.Raw, v.Hash.Raw, v.RootHash)
+	case c.TmpfsRoot:
+		return "root=tmpfs"
 	case c.AutoRoot:
 		return "no root=: Discoverable Partitions auto-discovery for " + string(dps.NativeArch())
 	}
 	return "root=" + c.Root.Raw
 }
 
+// describeUsr says in a few words how the Config finds /usr, "" without
+// one.
+func describeUsr(c config.Config) string {
+	switch u := c.Usr; {
+	case u.Verified():
+		return fmt.Sprintf(", verified /usr (%s): data %s, hash %s, usrhash=%s", u.Verity.Source, u.Verity.Data.Raw, u.Verity.Hash.Raw, u.Verity.RootHash)
+	case u != nil:
+		return ", unverified /usr mount.usr=" + u.Device.Raw
+	}
+	return ""
+}
+
 func policyRecord(p config.Policy) status.Policy {
 	return status.Policy{Verity: p.Verity.String(), Signature: p.Signature.String(), SHA1: p.SHA1.String(),
-		Shell: p.Shell.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion}
+		Shell: p.Shell.String(), UnverifiedRoot: p.UnverifiedRoot.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion}
 }
 
 // rootSpec is how the root was named: root= (or its kin), or the
@@ -63,6 +77,17 @@ func verityRecords(c config.Config, d locate.Decision, res *activate.Result) (st
 		status.Root{Spec: v.Data.Raw, Key: d.Data.Key, Value: d.Data.Value, Device: res.Device.Node(),
 			DevNum: res.Device.DevNum(), Disk: d.Data.Device.Disk, Partition: d.Data.Device.Partition,
 			ReadOnly: true, Options: c.RootFlags}
+}
+
+// usrVerityRecord is the record of a verified /usr's verity device.
+func usrVerityRecord(v *config.Verity, d locate.Decision, res *activate.Result) status.Verity {
+	fec := ""
+	if v.FEC != nil {
+		fec = d.UsrFEC.Device.Path()
+	}
+	return status.Verity{Source: v.Source.String(), Device: res.Device.Node(), DevNum: res.Device.DevNum(),
+		DataDevice: d.UsrData.Device.Path(), HashDevice: d.UsrHash.Device.Path(), FECDevice: fec, HashOffset: res.HashOffset,
+		RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table}
 }
 
 // signatureRecord is the record of who signed the root hash; nil when

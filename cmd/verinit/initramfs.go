@@ -39,7 +39,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&addMods, "add-module", "also pack module `NAME` and its dependencies, beside the default set (or --module), loaded by need as its aliases say: a driver when a device matches it, a file system (efivarfs) when mounted (repeatable)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
-	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed; see docs/security.md")
+	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed, unverified-root=allowed (a writable root beside a verified /usr); see docs/security.md")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

@@ -16,10 +16,13 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// RootName is the dm name of the verified root, as systemd names it.
-const RootName = "root"
+// The dm names of the verified root and /usr, as systemd names them.
+const (
+	RootName = "root"
+	UsrName  = "usr"
+)
 
-// Result is the verity device made for the root.
+// Result is the verity device made for the root or /usr.
 type Result struct {
 	Device     dm.Device
 	Params     verity.Params
@@ -73,11 +76,11 @@ func kernelSigReason(err error) string {
 }
 
 // Verity checks the hash device against the root hash and creates the
-// read-only dm-verity device RootName over data and hash, with the
+// read-only dm-verity device name (RootName, UsrName) over data and hash, with the
 // parity on fec when v.FEC names one (fec is nil otherwise). opened, if
 // not nil, is called once all are open and marked read-only, before the
 // first read (the init's verinit.debug record of its open devices).
-func Verity(v *config.Verity, data, hash blockdev.Device, fec *blockdev.Device, trust Trust, opened func()) (*Result, error) {
+func Verity(name string, v *config.Verity, data, hash blockdev.Device, fec *blockdev.Device, trust Trust, opened func()) (*Result, error) {
 	df, err := blockdev.Open(data)
 	if err != nil {
 		return nil, err
@@ -147,7 +150,7 @@ func Verity(v *config.Verity, data, hash blockdev.Device, fec *blockdev.Device, 
 		uuid = uuid[:128]
 	}
 	tgt := dm.Target{StartSector: 0, Sectors: sectors, Type: target, Params: params}
-	dev, err := dm.Create(RootName, uuid, true, []dm.Target{tgt})
+	dev, err := dm.Create(name, uuid, true, []dm.Target{tgt})
 	if err != nil && v.KernelSig {
 		return nil, fmt.Errorf("verity: the kernel refused the root-hash signature: %s: %w", kernelSigReason(err), err)
 	}

@@ -38,8 +38,12 @@ type Config struct {
 	Debug        bool
 	AutoRoot     bool    // no root= and no root hash: Discoverable Partitions auto-discovery
 	Verity       *Verity // nil: the root is mounted without verification
-	Policy       Policy  // the packed policy, tightened by the command line
-	Slot         []SlotKey
+	// TmpfsRoot is root=tmpfs: the root is an empty tmpfs and the system
+	// is the separate /usr.
+	TmpfsRoot bool
+	Usr       *Usr   // nil: no separate /usr
+	Policy    Policy // the packed policy, tightened by the command line
+	Slot      []SlotKey
 }
 
 // SlotKey is a key by which a bootloader names the slot it booted.
@@ -129,15 +133,40 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	if err != nil {
 		errs = append(errs, err)
 	}
-	if err := refuseUsr(r); err != nil {
+	verityOn, err := verityEnabled(r)
+	if err != nil {
 		errs = append(errs, err)
 	}
-	verity, verityErr := parseVerity(r, env, tab, root)
+	mode, err := corruptionMode(r)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.TmpfsRoot = root == RootTmpfs
+	if cfg.TmpfsRoot {
+		root = "" // nothing to mount; a root hash would be refused below
+	}
+	var verity *Verity
+	var verityErr error
+	if verityOn {
+		verity, verityErr = parseVerity(r, env, tab, root, mode)
+	}
 	if verityErr != nil {
 		errs = append(errs, verityErr)
 	}
 	cfg.Verity = verity
+	usr, err := parseUsr(r, verityOn, mode)
+	if err != nil {
+		errs = append(errs, err)
+	}
+	cfg.Usr = usr
 	switch {
+	case cfg.TmpfsRoot && verity != nil:
+		errs = append(errs, fmt.Errorf("%s=%s: an empty root has nothing to verify; the root's verity keys (roothash=, systemd.verity_root_*) are for a root device", rootKey, RootTmpfs))
+	case cfg.TmpfsRoot && usr == nil && err == nil:
+		errs = append(errs, fmt.Errorf("%s=%s: an empty root needs a separate /usr to hold the system (usrhash= or mount.usr=)", rootKey, RootTmpfs))
+	case cfg.TmpfsRoot:
+		// Nothing to find: the root is made, /usr holds the system.
+	case verity != nil && verity.Source == FromDPS:
 	case verity != nil && verity.Source == FromDPS:
 		// No root=: the root hash names the partitions.
 	case verity != nil && (verity.Source == FromSystemd || verity.Source == FromSignature || verity.Source == FromVeritytab) && (root == "" || root == "/dev/mapper/root"):
@@ -169,8 +198,10 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		errs = append(errs, err)
 	}
 	switch {
-	case policy.Enforced() && verity == nil && verityErr == nil && tabErr == nil:
-		errs = append(errs, errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=); refusing to mount an unverified root"))
+	case policy.Enforced() && verity == nil && usr.Verified() && !cfg.TmpfsRoot && policy.UnverifiedRoot != Allowed:
+		errs = append(errs, errors.New("verity is required and only /usr is verified: the root device would be mounted unverified; give root=tmpfs, or pack --policy unverified-root=allowed for a writable root beside the verified /usr"))
+	case policy.Enforced() && verity == nil && !usr.Verified() && verityErr == nil && tabErr == nil:
+		errs = append(errs, errors.New("verity is required, but no root hash was given (roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=, or usrhash= for a verified /usr); refusing to mount an unverified root"))
 	case verity != nil && verity.Source != FromSignature && !policy.Pinned(verity.RootHash):
 		errs = append(errs, &RefusedError{"roothash", verity.RootHash, policy, "the initramfs pins the root hash to " + strings.Join(policy.RootHashes, " or ")})
 	}
@@ -332,25 +363,14 @@ func checkLVList(c *policed, cfg Config) error {
 	if v := cfg.Verity; v != nil {
 		specs = append(specs, v.Data, v.Hash)
 	}
+	if u := cfg.Usr; u.Verified() {
+		specs = append(specs, u.Verity.Data, u.Verity.Hash)
+	} else if u != nil {
+		specs = append(specs, u.Device)
+	}
 	for _, s := range specs {
 		if s.Kind == rootdev.ByLV && !slices.Contains(allowed, s.Value) {
 			return fmt.Errorf("%s: not among the logical volumes rd.lvm.lv= allows (%s)", s.Raw, strings.Join(allowed, " "))
-		}
-	}
-	return nil
-}
-
-// usrKeys are systemd's keys for a separate /usr, which verinit does not
-// set up yet.
-var usrKeys = []string{"usrhash", "systemd.verity_usr_data", "systemd.verity_usr_hash", "systemd.verity_usr_options",
-	"mount.usr", "mount.usrfstype", "mount.usrflags"}
-
-// refuseUsr refuses a /usr named on the command line: left to the real
-// system, a /usr meant to be verified could be mounted without its tree.
-func refuseUsr(r *policed) error {
-	for _, k := range usrKeys {
-		if v, ok := r.Lookup(k); ok {
-			return fmt.Errorf("%s=%s: a separate /usr (verified or not) is not supported yet; refusing rather than leaving it to be mounted unverified", k, v)
 		}
 	}
 	return nil

@@ -75,6 +75,10 @@ type Policy struct {
 	Signature Requirement // a root-hash signature by a packed certificate
 	SHA1      Permission  // hash trees made with SHA-1
 	Shell     Permission  // verinit.on_failure=shell
+	// UnverifiedRoot lets a root device that is not verified be mounted
+	// beside a verified /usr (systemd's layout of a writable root and a
+	// read-only, verified /usr). An empty tmpfs root needs no permission.
+	UnverifiedRoot Permission
 	// RootHashes pins the root: when not empty, its root hash must be
 	// one of these (lowercase hex). A packed dm-verity.env pins its own.
 	RootHashes []string
@@ -118,6 +122,9 @@ func (p Policy) String() string {
 	if p.Shell == Allowed {
 		s += " shell=allowed"
 	}
+	if p.UnverifiedRoot == Allowed {
+		s += " unverified-root=allowed"
+	}
 	if len(p.RootHashes) > 0 {
 		s += " roothash=" + strings.Join(p.RootHashes, ",")
 	}
@@ -143,9 +150,9 @@ const maxPolicyBytes = 64 << 10
 const maxPins = 64
 
 // ParsePolicy reads a packed policy: "key=value" lines, '#' comments.
-// The keys: verity= and signature= (required or optional), sha1= and
-// shell= (allowed or refused), roothash= (comma-separated hex root
-// hashes) and min-version= (a number).
+// The keys: verity= and signature= (required or optional), sha1=,
+// shell= and unverified-root= (allowed or refused), roothash=
+// (comma-separated hex root hashes) and min-version= (a number).
 func ParsePolicy(b []byte) (Policy, error) {
 	p := Policy{Packed: true}
 	lines, err := readKeyValues(b, "policy", "key=value", maxPolicyBytes)
@@ -172,6 +179,8 @@ func (p *Policy) set(key, value string) error {
 		p.SHA1, err = parsePermission(value)
 	case "shell":
 		p.Shell, err = parsePermission(value)
+	case "unverified-root":
+		p.UnverifiedRoot, err = parsePermission(value)
 	case "roothash":
 		for _, h := range strings.Split(value, ",") {
 			norm, herr := parseRootHash("roothash", h)
@@ -189,7 +198,7 @@ func (p *Policy) set(key, value string) error {
 			err = fmt.Errorf("want a whole number below 2^63")
 		}
 	default:
-		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, roothash or min-version)", key)
+		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, unverified-root, roothash or min-version)", key)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%s: %w", key, shown(value), err)
@@ -202,6 +211,9 @@ func (p Policy) Format() []byte {
 	var b strings.Builder
 	b.WriteString("# verinit policy: the kernel command line may tighten it, never weaken it\n")
 	fmt.Fprintf(&b, "verity=%s\nsignature=%s\nsha1=%s\nshell=%s\n", p.Verity, p.Signature, p.SHA1, p.Shell)
+	if p.UnverifiedRoot == Allowed {
+		b.WriteString("unverified-root=allowed\n")
+	}
 	if len(p.RootHashes) > 0 {
 		fmt.Fprintf(&b, "roothash=%s\n", strings.Join(p.RootHashes, ","))
 	}

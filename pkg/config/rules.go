@@ -68,34 +68,37 @@ func rules() []rule {
 		}
 		return "it would mount the root unverified"
 	}
+	fsType := func(v string, _ Policy) string {
+		if slices.Contains(RootFSTypes, v) {
+			return ""
+		}
+		return "not a file system that reads only the verified device (want " + strings.Join(RootFSTypes, ", ") + ")"
+	}
+	flags := func(v string, _ Policy) string {
+		for _, o := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(o, "=")
+			if o != "" && !slices.Contains(GenericRootFlags, name) && !slices.Contains(FSRootFlags, name) {
+				return fmt.Sprintf("%q is not an option known to read only the verified device", name)
+			}
+		}
+		return ""
+	}
+	pinned := func(v string, p Policy) string {
+		if p.Pinned(v) {
+			return ""
+		}
+		return "the initramfs pins the root hash to " + strings.Join(p.RootHashes, " or ")
+	}
 	return []rule{
 		{"root", nil},
 		{"verinit.root", nil},
 		{"rd.lvm.lv", nil},
-		{"rootfstype", func(v string, _ Policy) string {
-			if slices.Contains(RootFSTypes, v) {
-				return ""
-			}
-			return "not a file system that reads only the verified device (want " + strings.Join(RootFSTypes, ", ") + ")"
-		}},
-		{"rootflags", func(v string, _ Policy) string {
-			for _, o := range strings.Split(v, ",") {
-				name, _, _ := strings.Cut(o, "=")
-				if o != "" && !slices.Contains(GenericRootFlags, name) && !slices.Contains(FSRootFlags, name) {
-					return fmt.Sprintf("%q is not an option known to read only the verified device", name)
-				}
-			}
-			return ""
-		}},
+		{"rootfstype", fsType},
+		{"rootflags", flags},
 		{"ro", nil},
 		{"rw", nil},
 		{"init", nil},
-		{"roothash", func(v string, p Policy) string {
-			if p.Pinned(v) {
-				return ""
-			}
-			return "the initramfs pins the root hash to " + strings.Join(p.RootHashes, " or ")
-		}},
+		{"roothash", pinned},
 		{"systemd.verity_root_data", nil},
 		{"systemd.verity_root_hash", nil},
 		{"verinit.verity_hash_offset", nil},
@@ -108,13 +111,18 @@ func rules() []rule {
 			}
 			return ""
 		}},
-		{"usrhash", nil}, // refused whatever the policy: see refuseUsr
+		{"usrhash", pinned},
 		{"systemd.verity_usr_data", nil},
 		{"systemd.verity_usr_hash", nil},
-		{"systemd.verity_usr_options", nil},
-		{"mount.usr", nil},
-		{"mount.usrfstype", nil},
-		{"mount.usrflags", nil},
+		{UsrOptionsKey, nil}, // each option by the rule of the root's option
+		{"mount.usr", func(v string, _ Policy) string {
+			if v == UsrMapper {
+				return ""
+			}
+			return "a /usr named by its device is mounted unverified: give usrhash= (and mount.usr=" + UsrMapper + " or nothing)"
+		}},
+		{"mount.usrfstype", fsType},
+		{"mount.usrflags", flags},
 		{"verinit.roothashsig", nil},
 		{"verinit.roothash_sig", nil}, // allowed only with a required signature: see parseVerity
 		{"verinit.signature", nil},    // only tightens: see readPolicy

@@ -379,43 +379,58 @@ func parseOptions(s, where string, skip []string, o *VerityOptions, p Policy) er
 	return nil
 }
 
-// parseVerity finds the verity configuration: systemd's keys, root= with
-// roothash=, or a packed dm-verity.env. It returns nil when none is given.
-func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (*Verity, error) {
-	// In the initrd systemd reads both spellings, each under the
-	// same rule here; two that disagree are refused rather than
-	// ordered.
+// verityEnabled reads systemd.verity= and rd.systemd.verity=, which turn
+// verity off for the root and /usr alike. In the initrd systemd reads
+// both spellings, each under the same rule here; two that disagree are
+// refused rather than ordered.
+func verityEnabled(c *policed) (bool, error) {
 	enabled := map[string]bool{}
 	for _, key := range []string{"systemd.verity", "rd.systemd.verity"} {
 		if v, ok := c.Lookup(key); ok {
 			b, err := parseBool(v)
 			if err != nil {
-				return nil, fmt.Errorf("%s=%s: want a boolean", key, v)
+				return false, fmt.Errorf("%s=%s: want a boolean", key, v)
 			}
 			enabled[key] = b
 		}
 	}
 	if len(enabled) == 2 && enabled["systemd.verity"] != enabled["rd.systemd.verity"] {
-		return nil, errors.New("systemd.verity= and rd.systemd.verity= disagree")
+		return false, errors.New("systemd.verity= and rd.systemd.verity= disagree")
 	}
 	for _, on := range enabled {
 		if !on {
-			return nil, nil
+			return false, nil
 		}
 	}
+	return true, nil
+}
+
+// corruptionMode reads verinit.verity_on_corruption=, which applies to
+// every verity device (the root and /usr): nil when not given.
+func corruptionMode(c *policed) (*string, error) {
+	s, ok := c.Lookup("verinit.verity_on_corruption")
+	if !ok {
+		return nil, nil
+	}
+	modes := map[string]string{"restart": ModeRestart, "panic": ModePanic, "ignore": ModeIgnore, "eio": ModeEIO}
+	m, known := modes[s]
+	if !known {
+		return nil, fmt.Errorf("verinit.verity_on_corruption=%s: want restart, panic, ignore or eio", s)
+	}
+	return &m, nil
+}
+
+// parseVerity finds the verity configuration: systemd's keys, root= with
+// roothash=, or a packed dm-verity.env. It returns nil when none is given.
+func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string, mode *string) (*Verity, error) {
 	v := &Verity{Options: VerityOptions{Mode: ModeRestart}}
 	if s, ok := c.Lookup("systemd.verity_root_options"); ok {
 		if err := parseVerityOptions(s, &v.Options, c.policy); err != nil {
 			return nil, err
 		}
 	}
-	if s, ok := c.Lookup("verinit.verity_on_corruption"); ok {
-		modes := map[string]string{"restart": ModeRestart, "panic": ModePanic, "ignore": ModeIgnore, "eio": ModeEIO}
-		m, known := modes[s]
-		if !known {
-			return nil, fmt.Errorf("verinit.verity_on_corruption=%s: want restart, panic, ignore or eio", s)
-		}
-		v.Options.Mode = m
+	if mode != nil {
+		v.Options.Mode = *mode
 	}
 	hash, hasHash := c.Lookup("roothash")
 	dataDev, hasData := c.Lookup("systemd.verity_root_data")
@@ -458,7 +473,7 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (
 	case hasHash && root == "":
 		// Discoverable Partitions: the root hash names both partitions.
 		v.Source = FromDPS
-		if v.Data, v.Hash, err = pairSpecs(hash); err != nil {
+		if v.Data, v.Hash, err = pairSpecs("roothash", hash); err != nil {
 			return nil, err
 		}
 	case hasHash:
@@ -488,7 +503,8 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (
 			return nil, err
 		}
 	}
-	if s, ok := c.Lookup("verinit.verity_hash_offset"); ok {
+	s, offsetGiven := c.Lookup("verinit.verity_hash_offset")
+	if offsetGiven {
 		n, err := strconv.ParseUint(s, 10, 64)
 		if err != nil || n%512 != 0 {
 			return nil, fmt.Errorf("verinit.verity_hash_offset=%s: want bytes, a multiple of 512", s)
@@ -497,21 +513,9 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (
 			return nil, fmt.Errorf("verinit.verity_hash_offset=%s and %s=hash-offset=%d disagree", s, VerityOptionsKey, v.Options.HashOffset)
 		}
 		v.HashOffset, v.HashOffsetFromFS = n, false
-	} else if v.Options.HashOffsetSet {
-		v.HashOffset, v.HashOffsetFromFS = v.Options.HashOffset, false
 	}
-	if o := v.Options; o.FECDevice != "" {
-		dev, err := rootdev.ParseSpec(o.FECDevice)
-		if err != nil {
-			return nil, fmt.Errorf("%s: fec-device: %w", VerityOptionsKey, err)
-		}
-		if o.FECOffset%512 != 0 {
-			return nil, fmt.Errorf("%s: fec-offset=%d: want bytes, a multiple of 512", VerityOptionsKey, o.FECOffset)
-		}
-		v.FEC = &FEC{Device: dev, OffsetBytes: o.FECOffset, Roots: DefaultFECRoots}
-		if o.FECRoots != 0 {
-			v.FEC.Roots = o.FECRoots
-		}
+	if err := v.applyOptions(VerityOptionsKey, offsetGiven); err != nil {
+		return nil, err
 	}
 	for _, key := range []string{"verinit.roothashsig"} {
 		if s, ok := c.Lookup(key); ok {
@@ -546,16 +550,42 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string) (
 	return v, nil
 }
 
-// pairSpecs names the data and verity partitions of a root hash by the
-// Discoverable Partitions rule (first and last 128 bits as UUIDs).
-func pairSpecs(hexHash string) (data, hash rootdev.Spec, err error) {
+// applyOptions puts what v's options (read from where) say about the
+// devices into v: hash-offset= unless offsetGiven (verinit.verity_hash_offset=
+// said it already), and fec-device= with fec-offset= and fec-roots=.
+func (v *Verity) applyOptions(where string, offsetGiven bool) error {
+	o := v.Options
+	if o.HashOffsetSet && !offsetGiven {
+		v.HashOffset, v.HashOffsetFromFS = o.HashOffset, false
+	}
+	if o.FECDevice == "" {
+		return nil
+	}
+	dev, err := rootdev.ParseSpec(o.FECDevice)
+	if err != nil {
+		return fmt.Errorf("%s: fec-device: %w", where, err)
+	}
+	if o.FECOffset%512 != 0 {
+		return fmt.Errorf("%s: fec-offset=%d: want bytes, a multiple of 512", where, o.FECOffset)
+	}
+	v.FEC = &FEC{Device: dev, OffsetBytes: o.FECOffset, Roots: DefaultFECRoots}
+	if o.FECRoots != 0 {
+		v.FEC.Roots = o.FECRoots
+	}
+	return nil
+}
+
+// pairSpecs names the data and verity partitions of a root hash, given
+// as key=, by the Discoverable Partitions rule (first and last 128 bits
+// as UUIDs).
+func pairSpecs(key, hexHash string) (data, hash rootdev.Spec, err error) {
 	b, err := hex.DecodeString(hexHash)
 	if err != nil {
-		return data, hash, fmt.Errorf("roothash=%s: not hex", hexHash)
+		return data, hash, fmt.Errorf("%s=%s: not hex", key, hexHash)
 	}
 	d, h, err := dps.PairUUIDs(b)
 	if err != nil {
-		return data, hash, fmt.Errorf("roothash=%s: %w", hexHash, err)
+		return data, hash, fmt.Errorf("%s=%s: %w", key, hexHash, err)
 	}
 	if data, err = rootdev.ParseSpec("PARTUUID=" + d.String()); err != nil {
 		return data, hash, err
@@ -569,7 +599,7 @@ func pairSpecs(hexHash string) (data, hash rootdev.Spec, err error) {
 // when a partition table lists it, else it looks for a tree appended to
 // the root partition.
 func (v *Verity) PairedHash() (rootdev.Spec, error) {
-	_, hash, err := pairSpecs(v.RootHash)
+	_, hash, err := pairSpecs("roothash", v.RootHash)
 	return hash, err
 }
 

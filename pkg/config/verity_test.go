@@ -78,10 +78,6 @@ func TestParseVerity(t *testing.T) {
 			wantErr: "systemd.verity_root_options: fec-offset= and fec-roots= need fec-device="},
 		{name: "FEC offset inside a sector", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 systemd.verity_root_options=fec-device=/dev/vda4,fec-offset=100",
 			wantErr: "systemd.verity_root_options: fec-offset=100: want bytes, a multiple of 512"},
-		{name: "a verified /usr, not supported yet", line: "root=/dev/vda2 roothash=" + hash64 + " usrhash=" + hash64,
-			wantErr: "usrhash=" + hash64 + ": a separate /usr (verified or not) is not supported yet; refusing rather than leaving it to be mounted unverified"},
-		{name: "mount.usr", line: "root=/dev/vda2 roothash=" + hash64 + " mount.usr=/dev/vda3",
-			wantErr: "mount.usr=/dev/vda3: a separate /usr"},
 		{name: "rd.systemd.verity against systemd.verity", line: "root=/dev/vda2 roothash=" + hash64 + " systemd.verity=yes rd.systemd.verity=0",
 			wantErr: "systemd.verity= and rd.systemd.verity= disagree"},
 		{name: "all known options", line: "roothash=" + hash64 + " systemd.verity_root_data=/dev/vda2 systemd.verity_root_hash=/dev/vda3 verinit.verity_hash_offset=4096 " +
@@ -249,7 +245,7 @@ func TestParsePolicy(t *testing.T) {
 		{"roothash=xyz", Policy{}, "policy line 1: roothash=xyz: want hex root hashes (40 to 128 digits), separated by commas"},
 		{"min-version=-1", Policy{}, "policy line 1: min-version=-1: want a whole number below 2^63"},
 		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
-		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, roothash or min-version)`},
+		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, unverified-root, roothash or min-version)`},
 		{"verity", Policy{}, `policy line 1: "verity": want key=value`},
 	}
 	for _, tc := range tests {

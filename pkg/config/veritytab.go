@@ -84,7 +84,7 @@ func veritytabRoot(entries []VeritytabEntry) (*VeritytabEntry, error) {
 		case "root":
 			root = &entries[i]
 		case "usr":
-			return nil, fmt.Errorf("%s: volume \"usr\": a separate /usr is not supported yet", where)
+			return nil, fmt.Errorf("%s: volume \"usr\": a /usr from veritytab is not supported yet (give usrhash= and systemd.verity_usr_* on the command line)", where)
 		default:
 			return nil, fmt.Errorf("%s: volume %q: verinit sets up only the root volume, \"root\"", where, e.Name)
 		}

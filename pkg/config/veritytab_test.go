@@ -42,7 +42,7 @@ func TestVeritytab(t *testing.T) {
 		{name: "nofail", tab: "root /dev/vda1 /dev/vda2 " + hash64 + " nofail", wantErr: `/etc/veritytab line 1: unknown option "nofail"`},
 		{name: "another volume", tab: good + "data /dev/vdb1 /dev/vdb2 " + other + "\n",
 			wantErr: `/etc/veritytab line 4: volume "data": verinit sets up only the root volume, "root"`},
-		{name: "usr", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n" + good, wantErr: `/etc/veritytab line 1: volume "usr": a separate /usr is not supported yet`},
+		{name: "usr", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n" + good, wantErr: `/etc/veritytab line 1: volume "usr": a /usr from veritytab is not supported yet`},
 		{name: "no root", tab: "# nothing\n", wantErr: `/etc/veritytab: no volume "root"`},
 		{name: "root hash from udev", tab: "root /dev/vda1 /dev/vda2 -", wantErr: `/etc/veritytab line 1: root hash "-" (udev's ID_DISSECT_PART_ROOTHASH): give the root hash`},
 		{name: "bad root hash", tab: "root /dev/vda1 /dev/vda2 xyz", wantErr: "/etc/veritytab line 1 roothash=xyz: want the root hash in hex"},

@@ -33,6 +33,10 @@ type Decision struct {
 	FEC rootdev.Match
 	// Discovered is the partition auto-discovery chose (no root=).
 	Discovered *dps.Candidate
+	// UsrData and UsrHash are the data and hash devices of a verified
+	// /usr (usrhash=), with UsrFEC its fec-device=; UsrData alone is
+	// the device of a plain one (mount.usr=).
+	UsrData, UsrHash, UsrFEC rootdev.Match
 	// Missing says what is not there yet, when not done.
 	Missing []string
 }
@@ -46,8 +50,25 @@ type Input struct {
 
 // Needs says what the view must hold for this configuration.
 func (in Input) Needs() rootdev.Needs {
+	n := in.rootNeeds()
+	if u := in.Config.Usr; u.Verified() {
+		specs := []rootdev.Spec{u.Verity.Data, u.Verity.Hash}
+		if u.Verity.FEC != nil {
+			specs = append(specs, u.Verity.FEC.Device)
+		}
+		n = n.Add(rootdev.NeedsOf(specs...))
+	} else if u != nil {
+		n = n.Add(rootdev.NeedsOf(u.Device))
+	}
+	return n
+}
+
+// rootNeeds is Needs for the root alone.
+func (in Input) rootNeeds() rootdev.Needs {
 	c := in.Config
 	switch {
+	case c.TmpfsRoot:
+		return rootdev.Needs{}
 	case c.Verity != nil:
 		specs := []rootdev.Spec{c.Verity.Data, c.Verity.Hash, c.Verity.RootHashFrom}
 		if c.Verity.FEC != nil {
@@ -66,10 +87,38 @@ func (in Input) Needs() rootdev.Needs {
 // (done), or what is still missing, or an error when the view proves no
 // safe decision is possible (ambiguity).
 func Decide(in Input, v rootdev.View) (d Decision, done bool, err error) {
+	d, done, err = decideRoot(in, v)
+	u := in.Config.Usr
+	if err != nil || u == nil {
+		return d, done, err
+	}
+	var usrDone bool
+	if u.Verified() {
+		var ud Decision
+		if ud, usrDone, err = decideVerity(u.Verity, v, "usr "); err != nil {
+			return d, false, err
+		}
+		d.UsrData, d.UsrHash, d.UsrFEC = ud.Data, ud.Hash, ud.FEC
+		d.Missing = append(d.Missing, ud.Missing...)
+	} else {
+		if d.UsrData, usrDone, err = u.Device.Resolve(v); err != nil {
+			return d, false, fmt.Errorf("usr %w", err)
+		}
+		if !usrDone {
+			d.Missing = append(d.Missing, "usr "+u.Device.Raw+": no such "+u.Device.Kind.Noun())
+		}
+	}
+	return d, done && usrDone, nil
+}
+
+// decideRoot is Decide for the root alone.
+func decideRoot(in Input, v rootdev.View) (d Decision, done bool, err error) {
 	c := in.Config
 	switch {
+	case c.TmpfsRoot:
+		return d, true, nil // nothing to find
 	case c.Verity != nil:
-		d, done, err = decideVerity(c.Verity, v)
+		d, done, err = decideVerity(c.Verity, v, "")
 		if err == nil && !done && c.Verity.Source == config.FromDPS {
 			err = stalePairing(in, c.Verity, v)
 		}
@@ -88,7 +137,9 @@ func Decide(in Input, v rootdev.View) (d Decision, done bool, err error) {
 	return d, ok, nil
 }
 
-func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err error) {
+// decideVerity finds the devices of the verity volume vc; prefix ("" for
+// the root, "usr " for /usr) starts what its messages name.
+func decideVerity(vc *config.Verity, v rootdev.View, prefix string) (d Decision, done bool, err error) {
 	hashSpec := vc.Hash
 	if vc.Source == config.FromRoot {
 		// root= with roothash=: the paired verity partition when a
@@ -102,7 +153,7 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 	resolve := func(what string, s rootdev.Spec) (rootdev.Match, bool, error) {
 		m, ok, err := s.Resolve(v)
 		if err != nil {
-			return m, false, fmt.Errorf("%s %w", what, err)
+			return m, false, fmt.Errorf("%s%s %w", prefix, what, err)
 		}
 		if !ok {
 			missing = append(missing, s.Raw+": no such "+s.Kind.Noun())
@@ -133,7 +184,7 @@ func decideVerity(vc *config.Verity, v rootdev.View) (d Decision, done bool, err
 		}
 	}
 	if len(missing) > 0 {
-		d.Missing = []string{dataWhat + " " + strings.Join(missing, "; ")}
+		d.Missing = []string{prefix + dataWhat + " " + strings.Join(missing, "; ")}
 	}
 	return d, okData && okHash && okSig && okFEC, nil
 }

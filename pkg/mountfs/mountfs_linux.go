@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -71,6 +72,48 @@ func Root(device, target, fstype string, readOnly bool, options string) error {
 		return fmt.Errorf("mount %s (%s) on %s: %w", device, fstype, target, err)
 	}
 	return nil
+}
+
+// TmpfsRoot mounts an empty tmpfs on target for root=tmpfs (mode 0755
+// unless options say otherwise) with the directories the switch needs.
+func TmpfsRoot(target, options string) error {
+	if err := Root("tmpfs", target, "tmpfs", false, "mode=0755,"+options); err != nil {
+		return err
+	}
+	for _, d := range []struct {
+		name string
+		mode os.FileMode
+	}{{"usr", 0o755}, {"dev", 0o755}, {"proc", 0o555}, {"sys", 0o555}, {"run", 0o755}, {"etc", 0o755}, {"var", 0o755}, {"tmp", 0o1777}} {
+		p := filepath.Join(target, d.name)
+		if err := os.Mkdir(p, d.mode); err != nil {
+			return fmt.Errorf("tmpfs root: %w", err)
+		}
+		if err := os.Chmod(p, d.mode); err != nil { // past the umask
+			return fmt.Errorf("tmpfs root: %w", err)
+		}
+	}
+	return nil
+}
+
+// UsrLinks makes in root the merged-/usr links systemd's base-filesystem
+// makes (bin, sbin, lib, lib64 to usr/...), each only when root lacks the
+// name and its target exists in root's /usr: a tmpfs root then finds
+// /sbin/init, and /bin/sh for scripts, in the verified /usr.
+func UsrLinks(root string) ([]string, error) {
+	var made []string
+	for _, name := range []string{"bin", "sbin", "lib", "lib64"} {
+		if _, err := os.Lstat(filepath.Join(root, name)); err == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(root, "usr", name)); err != nil {
+			continue
+		}
+		if err := os.Symlink("usr/"+name, filepath.Join(root, name)); err != nil {
+			return made, fmt.Errorf("usr links: %w", err)
+		}
+		made = append(made, name)
+	}
+	return made, nil
 }
 
 var flagNames = map[string]uintptr{

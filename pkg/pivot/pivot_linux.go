@@ -40,6 +40,33 @@ func FindInit(newRoot string, candidates []string) (string, error) {
 	return "", fmt.Errorf("pivot: no init in the root file system (%s)", strings.Join(reasons, "; "))
 }
 
+// OnMountOf reports whether path, resolved inside newRoot as FindInit
+// resolves it, lies on the file system mounted on dir inside newRoot: a
+// real init taken from a verified /usr, whatever links the root holds.
+func OnMountOf(newRoot, path, dir string) (bool, error) {
+	root, err := unix.Open(newRoot, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return false, fmt.Errorf("pivot: open %s: %w", newRoot, err)
+	}
+	defer unix.Close(root)
+	var in, mount unix.Stat_t
+	for _, p := range []struct {
+		path string
+		st   *unix.Stat_t
+	}{{path, &in}, {dir, &mount}} {
+		fd, err := unix.Openat2(root, strings.TrimPrefix(p.path, "/"), &unix.OpenHow{Flags: unix.O_PATH | unix.O_CLOEXEC, Resolve: unix.RESOLVE_IN_ROOT})
+		if err != nil {
+			return false, fmt.Errorf("pivot: %s in %s: %w", p.path, newRoot, err)
+		}
+		err = unix.Fstat(fd, p.st)
+		unix.Close(fd)
+		if err != nil {
+			return false, fmt.Errorf("pivot: %s in %s: %w", p.path, newRoot, err)
+		}
+	}
+	return in.Dev == mount.Dev, nil
+}
+
 func checkExecutable(root int, path string) error {
 	if !filepath.IsAbs(path) {
 		return errors.New("not an absolute path")

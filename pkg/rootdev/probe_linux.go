@@ -75,6 +75,11 @@ func NewProber() *Prober {
 // Needs says what a View must read.
 type Needs struct{ Tables, FS, LVM bool }
 
+// Add is what n and m need together.
+func (n Needs) Add(m Needs) Needs {
+	return Needs{Tables: n.Tables || m.Tables, FS: n.FS || m.FS, LVM: n.LVM || m.LVM}
+}
+
 // NeedsOf is what resolving the specs needs.
 func NeedsOf(specs ...Spec) Needs {
 	var n Needs

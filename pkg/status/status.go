@@ -41,6 +41,17 @@ type Verity struct {
 	Table      string   // the dm table line: "0 SECTORS verity ..."
 }
 
+// Usr is the separate /usr mounted on the root's /usr.
+type Usr struct {
+	Spec      string // how it was named: usrhash=HEX or mount.usr=
+	Device    string // the device mounted, /dev/mapper/usr when verified
+	DevNum    string
+	FSType    string
+	Options   string     // mount.usrflags=
+	Verity    *Verity    // nil for an unverified /usr
+	Signature *Signature // nil when its root hash was not signed
+}
+
 // LV is a logical volume the init activated.
 type LV struct {
 	VG, LV string
@@ -64,6 +75,7 @@ type Status struct {
 	LVs       []LV       // logical volumes activated
 	Verity    *Verity    // nil when the root is not behind dm-verity
 	Signature *Signature // nil when the root hash was not signed
+	Usr       *Usr       // nil without a separate /usr
 	Loader    *Loader    // nil when the init did not ask (no auto-discovery, no DPS pairing)
 	Policy    Policy
 	Init      string   // the real init that was exec'd
@@ -80,12 +92,15 @@ type Slot struct{ Key, Value string }
 
 // Policy is the policy that applied.
 type Policy struct {
-	Verity     string   // "required" or "optional"
-	Signature  string   // "required" or "optional"
-	SHA1       string   // "allowed" or "refused"
-	Shell      string   // "allowed" or "refused"
-	RootHashes []string // the pinned root hashes, if any
-	MinVersion uint64   // the oldest signed root version allowed; 0: none
+	Verity    string // "required" or "optional"
+	Signature string // "required" or "optional"
+	SHA1      string // "allowed" or "refused"
+	Shell     string // "allowed" or "refused"
+	// UnverifiedRoot is "allowed" or "refused": a root device that is not
+	// verified beside a verified /usr.
+	UnverifiedRoot string
+	RootHashes     []string // the pinned root hashes, if any
+	MinVersion     uint64   // the oldest signed root version allowed; 0: none
 }
 
 // Loader is what the boot loader said about the partition it started from
@@ -179,44 +194,23 @@ func (s *Status) JSON() []byte {
 	}
 	w.close(']')
 	w.key("verity")
-	if v := s.Verity; v == nil {
-		w.b = append(w.b, "null"...)
-	} else {
-		w.open('{')
-		w.str("source", v.Source)
-		w.str("device", v.Device)
-		w.str("devnum", v.DevNum)
-		w.str("data_device", v.DataDevice)
-		w.str("hash_device", v.HashDevice)
-		if v.FECDevice != "" {
-			w.str("fec_device", v.FECDevice)
-		}
-		w.num("hash_offset", int64(v.HashOffset))
-		w.str("root_hash", v.RootHash)
-		w.str("algorithm", v.Algorithm)
-		w.key("options")
-		w.open('[')
-		for _, o := range v.Options {
-			w.elem()
-			w.quote(o)
-		}
-		w.close(']')
-		w.str("table", v.Table)
-		w.close('}')
-	}
+	w.verity(s.Verity)
 	w.key("signature")
-	if sg := s.Signature; sg == nil {
+	w.signature(s.Signature)
+	w.key("usr")
+	if u := s.Usr; u == nil {
 		w.b = append(w.b, "null"...)
 	} else {
 		w.open('{')
-		w.str("from", sg.From)
-		w.str("subject", sg.Subject)
-		w.str("issuer", sg.Issuer)
-		w.str("fingerprint_sha256", sg.Fingerprint)
-		w.boolean("kernel", sg.Kernel)
-		if sg.Version != nil {
-			w.num("version", int64(*sg.Version))
-		}
+		w.str("spec", u.Spec)
+		w.str("device", u.Device)
+		w.str("devnum", u.DevNum)
+		w.str("fstype", u.FSType)
+		w.str("options", u.Options)
+		w.key("verity")
+		w.verity(u.Verity)
+		w.key("signature")
+		w.signature(u.Signature)
 		w.close('}')
 	}
 	w.key("loader")
@@ -234,6 +228,7 @@ func (s *Status) JSON() []byte {
 	w.str("signature", s.Policy.Signature)
 	w.str("sha1", s.Policy.SHA1)
 	w.str("shell", s.Policy.Shell)
+	w.str("unverified_root", s.Policy.UnverifiedRoot)
 	w.key("root_hashes")
 	w.open('[')
 	for _, h := range s.Policy.RootHashes {
@@ -369,4 +364,51 @@ func (w *writer) quote(s string) {
 		}
 	}
 	w.b = append(w.b, '"')
+}
+
+// verity writes a verity record, or null.
+func (w *writer) verity(v *Verity) {
+	if v == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.str("source", v.Source)
+		w.str("device", v.Device)
+		w.str("devnum", v.DevNum)
+		w.str("data_device", v.DataDevice)
+		w.str("hash_device", v.HashDevice)
+		if v.FECDevice != "" {
+			w.str("fec_device", v.FECDevice)
+		}
+		w.num("hash_offset", int64(v.HashOffset))
+		w.str("root_hash", v.RootHash)
+		w.str("algorithm", v.Algorithm)
+		w.key("options")
+		w.open('[')
+		for _, o := range v.Options {
+			w.elem()
+			w.quote(o)
+		}
+		w.close(']')
+		w.str("table", v.Table)
+		w.close('}')
+	}
+}
+
+// signature writes a signature record, or null.
+func (w *writer) signature(sg *Signature) {
+	if sg == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('{')
+		w.str("from", sg.From)
+		w.str("subject", sg.Subject)
+		w.str("issuer", sg.Issuer)
+		w.str("fingerprint_sha256", sg.Fingerprint)
+		w.boolean("kernel", sg.Kernel)
+		if sg.Version != nil {
+			w.num("version", int64(*sg.Version))
+		}
+		w.close('}')
+	}
 }

@@ -33,6 +33,7 @@ type env struct {
 	armOnce      map[string]func() (*armImages, error) // by Debian architecture
 	chainOnce    func() (*chainImages, error)
 	chainARMOnce func() (*chainImages, error)
+	usrOnce      func() (*usrImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -46,6 +47,7 @@ func (e *env) policy(t testing.TB) *policyImages           { return need(t, e.po
 func (e *env) arm(t testing.TB, debArch string) *armImages { return need(t, e.armOnce[debArch]) }
 func (e *env) chain(t testing.TB) *chainImages             { return need(t, e.chainOnce) }
 func (e *env) chainARM(t testing.TB) *chainImages          { return need(t, e.chainARMOnce) }
+func (e *env) usr(t testing.TB) *usrImages                 { return need(t, e.usrOnce) }
 
 var shared *env
 
@@ -86,6 +88,7 @@ func setup(dir string) (*env, error) {
 	e.policyOnce = family(e.makePolicyImages)
 	e.chainOnce = family(e.makeChainImages)
 	e.chainARMOnce = family(e.makeChainARMImages)
+	e.usrOnce = family(e.makeUsrImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
@@ -184,6 +187,8 @@ func (e *env) images(t testing.TB, names ...string) {
 			e.policy(t)
 		case strings.HasPrefix(n, "chain"):
 			e.chain(t)
+		case strings.HasPrefix(n, "usr"):
+			e.usr(t)
 		}
 	}
 }

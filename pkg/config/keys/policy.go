@@ -33,8 +33,7 @@ func PolicyDocs() []Decision {
 	tightens := "tightens the policy only: a value weaker than the packed policy is refused as it is read"
 	slot := "recorded in status.json and passed on; decides nothing"
 	wait := "how long to wait for devices: availability, not integrity"
-	usrValue := "no, whatever the policy"
-	usrWhy := "a separate /usr is not set up yet: refused, so that a /usr meant to be verified is not left to be mounted unverified"
+	usrDevice := "names a device of /usr: only the dm-verity device built over it, checked against usrhash=, is mounted"
 	opt := func(name string) string { return config.VerityOptionsKey + "=" + name }
 	return []Decision{
 		{"root", anyValue, device},
@@ -55,13 +54,14 @@ func PolicyDocs() []Decision {
 		{config.VerityOptionsKey, "each option by its own rule below", "each option is decided on its own"},
 		{"systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
 		{"rd.systemd.verity", "yes (and its synonyms)", "no would mount the root unverified"},
-		{"usrhash", usrValue, usrWhy},
-		{"systemd.verity_usr_data", usrValue, usrWhy},
-		{"systemd.verity_usr_hash", usrValue, usrWhy},
-		{"systemd.verity_usr_options", usrValue, usrWhy},
-		{"mount.usr", usrValue, usrWhy},
-		{"mount.usrfstype", usrValue, usrWhy},
-		{"mount.usrflags", usrValue, usrWhy},
+		{"usrhash", "as `roothash=`: one of the pinned root hashes when the initramfs pins any; under signature=required only a signed one boots",
+			"/usr is verified as the root is; a root device beside it that is not verified needs `--policy unverified-root=allowed` (an empty `root=tmpfs` does not), and then the real init must resolve into the verified /usr"},
+		{"systemd.verity_usr_data", anyValue, usrDevice},
+		{"systemd.verity_usr_hash", anyValue, "names the hash device of /usr: the tree on it must match usrhash="},
+		{config.UsrOptionsKey, "each option by the rule of the same option of " + config.VerityOptionsKey, "/usr is held to the root's rules"},
+		{"mount.usr", "`/dev/mapper/usr` only", "another device would be a /usr mounted unverified"},
+		{"mount.usrfstype", strings.Join(config.RootFSTypes, ", "), "as `rootfstype=`: the file system must read only the verified device"},
+		{"mount.usrflags", "as `rootflags=`", "as `rootflags=`: no option may name another device or directory to read from"},
 		{"verinit.verity_on_corruption", "restart, panic, eio", "ignore would hand a corrupted block to the real system"},
 		{"verinit.roothashsig", anyValue, "a signature is checked against the packed certificates, and required or not by the policy"},
 		{"verinit.roothash_sig", "any value, under signature=required only (refused otherwise, whatever the policy)", "the root hash comes from the disk, so only its signature by a packed certificate makes it trusted; pins and min-version apply to it"},

@@ -35,7 +35,6 @@ const Refused = "refused: "
 // order README lists them. A test checks it against the keys and options package config
 // reads.
 func SystemdVerity() []Systemd {
-	notYet := Refused + "not supported yet"
 	fec := "supported: the parity veritysetup format --fec-device wrote, which the kernel repairs bad blocks from (`use_fec_from_device`, with `fec_blocks` counted as cryptsetup counts it: the data, then the hash device to its end, or to the parity when it is on the hash device)"
 	tab := "accepted in a packed veritytab and ignored: it orders and attaches volumes in systemd's boot, which means nothing for the root the initramfs sets up first"
 	return []Systemd{
@@ -45,13 +44,13 @@ func SystemdVerity() []Systemd {
 		{"systemd.verity_root_data", CmdlineKey, "supported: any form `root=` takes (`PARTUUID=`, `PARTLABEL=`, `/dev/...`, LVM)"},
 		{"systemd.verity_root_hash", CmdlineKey, "supported: any form `root=` takes"},
 		{"systemd.verity_root_options", CmdlineKey, "supported: the options below"},
-		{"usrhash", CmdlineKey, notYet + " (a separate /usr); never left to be mounted unverified"},
-		{"systemd.verity_usr_data", CmdlineKey, notYet},
-		{"systemd.verity_usr_hash", CmdlineKey, notYet},
-		{"systemd.verity_usr_options", CmdlineKey, notYet},
-		{"mount.usr", CmdlineKey, notYet},
-		{"mount.usrfstype", CmdlineKey, notYet},
-		{"mount.usrflags", CmdlineKey, notYet},
+		{"usrhash", CmdlineKey, "supported: a verified /usr (`/dev/mapper/usr` on the root's /usr), with `systemd.verity_usr_data=`/`_hash=` or alone for the Discoverable Partitions pairing of the usr partitions; the policy applies to it as to the root"},
+		{"systemd.verity_usr_data", CmdlineKey, "supported: any form `root=` takes"},
+		{"systemd.verity_usr_hash", CmdlineKey, "supported: any form `root=` takes"},
+		{"systemd.verity_usr_options", CmdlineKey, "supported: the options below, under the root's rules"},
+		{"mount.usr", CmdlineKey, "supported: `/dev/mapper/usr` with `usrhash=`; another device is an unverified /usr, refused under a policy that requires verity"},
+		{"mount.usrfstype", CmdlineKey, "supported, as `rootfstype=`"},
+		{"mount.usrflags", CmdlineKey, "supported, as `rootflags=`"},
 		{"superblock", VerityOption, "supported; without a superblock the tree's shape comes from the other options"},
 		{"format", VerityOption, "supported (0 or 1); with a superblock it must agree"},
 		{"data-block-size", VerityOption, "supported; with a superblock it must agree"},
