@@ -52,6 +52,9 @@ type inspectDecision struct {
 	FECDevice  string `json:"fec_device,omitempty"`
 	RootHash   string `json:"root_hash,omitempty"`
 	Table      string `json:"table,omitempty"`
+	// Usr is the separate /usr, in the same fields (Root is the device
+	// mounted on /usr, RootHash its usr hash); nil without one.
+	Usr *inspectDecision `json:"usr,omitempty"`
 }
 
 type inspectLV struct {
@@ -228,39 +231,61 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*in
 	if !done {
 		return nil, fmt.Errorf("%s (the init would wait, then fail)", strings.Join(d.Missing, "; "))
 	}
-	v := cfg.Verity
-	if v == nil {
-		return &inspectDecision{Root: matchPath(d.Root), Key: d.Root.Key}, nil
+	// The init activates the LVs among them in this order.
+	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC, d.UsrData, d.UsrHash, d.UsrFEC)
+	var dec *inspectDecision
+	switch v := cfg.Verity; {
+	case cfg.TmpfsRoot:
+		dec = &inspectDecision{Root: "tmpfs"}
+	case v == nil:
+		dec = &inspectDecision{Root: matchPath(d.Root), Key: d.Root.Key}
+	default:
+		if d.HashPartition != nil {
+			v.UseHashPartition(*d.HashPartition)
+		}
+		if dec, err = inspectVerity(im, activate.RootName, v, d.Data, d.Hash, d.FEC, nums); err != nil {
+			return nil, err
+		}
 	}
-	if d.HashPartition != nil {
-		v.UseHashPartition(*d.HashPartition)
+	switch u := cfg.Usr; {
+	case u.Verified():
+		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, d.UsrData, d.UsrHash, d.UsrFEC, nums); err != nil {
+			return nil, fmt.Errorf("usr: %w", err)
+		}
+	case u != nil:
+		dec.Usr = &inspectDecision{Root: matchPath(d.UsrData), Key: d.UsrData.Key}
 	}
-	data, dataSize, err := im.OpenMatch(d.Data)
+	return dec, nil
+}
+
+// inspectVerity makes every check the init makes on verity volume v
+// before it loads the table of the device name, and that table.
+func inspectVerity(im *images.Images, name string, v *config.Verity, dataM, hashM, fecM rootdev.Match, nums map[string]string) (*inspectDecision, error) {
+	data, dataSize, err := im.OpenMatch(dataM)
 	if err != nil {
 		return nil, err
 	}
-	hash, hashSize, err := im.OpenMatch(d.Hash)
+	hash, hashSize, err := im.OpenMatch(hashM)
 	if err != nil {
 		return nil, err
 	}
-	dataPath, hashPath := matchPath(d.Data), matchPath(d.Hash)
+	dataPath, hashPath := matchPath(dataM), matchPath(hashM)
 	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath, activate.Trust{})
 	if err != nil {
 		return nil, err
 	}
-	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC)
 	fecPath := ""
 	if v.FEC != nil {
-		fecPath = matchPath(d.FEC)
-		if err := prep.AddFEC(v.FEC, matchDevNum(d.FEC, nums), matchDevNum(d.Hash, nums), uint64(hashSize)); err != nil {
+		fecPath = matchPath(fecM)
+		if err := prep.AddFEC(v.FEC, matchDevNum(fecM, nums), matchDevNum(hashM, nums), uint64(hashSize)); err != nil {
 			return nil, fmt.Errorf("verity: FEC on %s: %w", fecPath, err)
 		}
 	}
-	target, params, sectors, err := prep.Table(matchDevNum(d.Data, nums), matchDevNum(d.Hash, nums))
+	target, params, sectors, err := prep.Table(matchDevNum(dataM, nums), matchDevNum(hashM, nums))
 	if err != nil {
 		return nil, err
 	}
-	return &inspectDecision{Root: "/dev/mapper/" + activate.RootName, Key: d.Data.Key, DataDevice: dataPath, HashDevice: hashPath, FECDevice: fecPath,
+	return &inspectDecision{Root: "/dev/mapper/" + name, Key: dataM.Key, DataDevice: dataPath, HashDevice: hashPath, FECDevice: fecPath,
 		RootHash: hex.EncodeToString(prep.RootHash), Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
 }
 
@@ -314,16 +339,31 @@ func printInspect(w io.Writer, rep inspectReport) {
 		return
 	}
 	d := rep.Decision
-	if d.Table == "" {
+	switch {
+	case d.Root == "tmpfs":
+		fmt.Fprintln(w, "root: an empty tmpfs (root=tmpfs)")
+	case d.Table == "":
 		fmt.Fprintf(w, "root: %s (found by %s), mounted WITHOUT verification\n", d.Root, d.Key)
-		return
+	default:
+		printVerity(w, "root", "root hash", d)
 	}
+	switch u := d.Usr; {
+	case u == nil:
+	case u.Table == "":
+		fmt.Fprintf(w, "/usr: %s (found by %s), mounted WITHOUT verification\n", u.Root, u.Key)
+	default:
+		printVerity(w, "/usr", "usr hash", u)
+	}
+}
+
+// printVerity prints the decision on one verity volume.
+func printVerity(w io.Writer, what, hashName string, d *inspectDecision) {
 	fec := ""
 	if d.FECDevice != "" {
 		fec = ", with the FEC parity on " + d.FECDevice
 	}
-	fmt.Fprintf(w, "root: %s, dm-verity over data %s and hash %s%s; the root hash %s matches the tree\ntable: %s\n",
-		d.Root, d.DataDevice, d.HashDevice, fec, d.RootHash, d.Table)
+	fmt.Fprintf(w, "%s: %s, dm-verity over data %s and hash %s%s; the %s %s matches the tree\ntable: %s\n",
+		what, d.Root, d.DataDevice, d.HashDevice, fec, hashName, d.RootHash, d.Table)
 }
 
 // matchPath is the device the init would use for m: the partition, or

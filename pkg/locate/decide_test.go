@@ -143,3 +143,55 @@ func TestStalePairing(t *testing.T) {
 		t.Errorf("the good pairing: done %v, error %v", done, err)
 	}
 }
+
+// TestDecideUsr: a separate /usr is decided with the root: its verity
+// devices (explicit, or paired by usrhash=), or its plain device; the
+// decision waits for both, and says which is missing.
+func TestDecideUsr(t *testing.T) {
+	tests := []struct {
+		name          string
+		line          string
+		root          string
+		usrData, hash string
+		missing       string
+		wantErr       string
+	}{
+		{name: "tmpfs root, /usr paired by usrhash=", line: "root=tmpfs usrhash=" + rootHash, usrData: "vda1", hash: "vda2"},
+		{name: "plain root, explicit /usr", line: "root=/dev/vda3 usrhash=" + rootHash + " systemd.verity_usr_data=PARTLABEL=root-a systemd.verity_usr_hash=PARTLABEL=root-a-verity",
+			root: "vda3", usrData: "vda1", hash: "vda2"},
+		{name: "plain /usr", line: "root=/dev/vda3 mount.usr=PARTLABEL=root-a", root: "vda3", usrData: "vda1"},
+		{name: "/usr missing", line: "root=/dev/vda3 mount.usr=PARTLABEL=usr-c", missing: "usr PARTLABEL=usr-c: no such partition"},
+		{name: "/usr hash missing", line: "root=tmpfs usrhash=" + rootHash + " systemd.verity_usr_data=/dev/vda1 systemd.verity_usr_hash=/dev/vdz",
+			missing: "usr verity /dev/vdz: no such device"},
+		{name: "root missing, /usr there", line: "root=PARTLABEL=root-c usrhash=" + rootHash, missing: "root PARTLABEL=root-c: no such partition"},
+		{name: "/usr pairing on two disks", line: "root=tmpfs usrhash=" + rootHash, wantErr: "usr verity PARTUUID=c4a9173f-708a-2481-6427-d82f4af40d0f matches 2 partitions"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			disks := []string{"vda"}
+			if strings.Contains(tc.name, "two disks") {
+				disks = append(disks, "vdb")
+			}
+			d, done, err := decide(t, tc.line, abView(t, disks...))
+			switch {
+			case tc.wantErr != "":
+				if err == nil || !strings.HasPrefix(err.Error(), tc.wantErr) {
+					t.Fatalf("error = %v, want %q", err, tc.wantErr)
+				}
+				return
+			case err != nil:
+				t.Fatal(err)
+			case tc.missing != "":
+				if done || strings.Join(d.Missing, "; ") != tc.missing {
+					t.Fatalf("done=%v missing=%q, want %q", done, d.Missing, tc.missing)
+				}
+				return
+			case !done:
+				t.Fatalf("not done: %q", d.Missing)
+			}
+			if d.Root.Device.Name != tc.root || d.UsrData.Device.Name != tc.usrData || d.UsrHash.Device.Name != tc.hash {
+				t.Errorf("root %q usr data %q hash %q; want %q %q %q", d.Root.Device.Name, d.UsrData.Device.Name, d.UsrHash.Device.Name, tc.root, tc.usrData, tc.hash)
+			}
+		})
+	}
+}

@@ -14,14 +14,18 @@ import (
 
 // inspectResult is what `verinit inspect --json` decided.
 type inspectResult struct {
-	Decision *struct {
-		Root       string `json:"root"`
-		DataDevice string `json:"data_device"`
-		HashDevice string `json:"hash_device"`
-		RootHash   string `json:"root_hash"`
-		Table      string `json:"table"`
-	} `json:"decision"`
-	Error string `json:"error"`
+	Decision *inspectVolume `json:"decision"`
+	Error    string         `json:"error"`
+}
+
+// inspectVolume is inspect's decision on the root, or on /usr (Usr).
+type inspectVolume struct {
+	Root       string         `json:"root"`
+	DataDevice string         `json:"data_device"`
+	HashDevice string         `json:"hash_device"`
+	RootHash   string         `json:"root_hash"`
+	Table      string         `json:"table"`
+	Usr        *inspectVolume `json:"usr"`
 }
 
 // inspect runs `verinit inspect` on the same images with the same command
@@ -67,6 +71,18 @@ func agreeWithInspect(t *testing.T, disks []string, cmdline string, r vmtest.Res
 		}
 	} else if in.Decision.Table != "" {
 		t.Errorf("inspect would verify (%s), the init did not", in.Decision.Table)
+	}
+	usr, _ := vmtest.Field(r.Status, "usr").(map[string]any)
+	switch u := in.Decision.Usr; {
+	case (u == nil) != (usr == nil):
+		t.Errorf("inspect /usr %+v, the init's %v", u, usr)
+	case u != nil:
+		if want := vmtest.Field(r.Status, "usr", "device"); u.Root != want {
+			t.Errorf("inspect /usr %s, the init mounted %v", u.Root, want)
+		}
+		if want, _ := vmtest.Field(r.Status, "usr", "verity", "table").(string); u.Table != want {
+			t.Errorf("inspect /usr table %q\nthe init loaded %q", u.Table, want)
+		}
 	}
 	if strings.Contains(cmdline, "gpt") && in.Error != "" {
 		t.Logf("inspect: %s", in.Error)

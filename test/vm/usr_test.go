@@ -57,6 +57,7 @@ func TestVerifiedUsr(t *testing.T) {
 				t.Errorf("status verity = %v, want null (the root is not verified)", got)
 			}
 			vmtest.WantLine(t, r.Console, `verinit: \[usr \+\d+ms\] /dev/mapper/usr: usr hash `+u.usrHash+` matches the tree on /dev/vda\d`)
+			agreeWithInspect(t, []string{tc.disk}, tc.line, r)
 		})
 	}
 	t.Run("wrong usrhash refused", func(t *testing.T) {
@@ -67,6 +68,7 @@ func TestVerifiedUsr(t *testing.T) {
 			t.Fatalf("the real init was reached with a wrong usr hash")
 		}
 		vmtest.WantLine(t, r.Console, `verinit: \[usr \+\d+ms\] usr: /dev/vda4: verity: root hash mismatch`)
+		agreeWithInspect(t, []string{"usr"}, "root=PARTLABEL=root-rw rw usrhash="+wrong+" systemd.verity_usr_data=PARTLABEL=usr-a systemd.verity_usr_hash=PARTLABEL=usr-a-verity", r)
 	})
 	t.Run("the root's own init refused beside a verified /usr", func(t *testing.T) {
 		t.Parallel()
