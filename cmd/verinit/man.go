@@ -194,7 +194,7 @@ func manInit(w io.Writer, date string) error {
 		{"/etc/verinit/certs/", "the certificates root-hash signatures are checked against (`verinit initramfs --cert`)"},
 		{config.VerityEnvPath, "Yocto's `dm-verity.env` (meta-security's `dm-verity-img` class), if packed: the root hash and tree parameters"},
 		{config.VeritySigEnvPath, "a signature of the root hash in `dm-verity.env`"},
-		{config.VeritytabPath, "systemd's veritytab, if packed: its volume `root` (data and hash devices, root hash, options) is the root, its root hash pinned; any other volume is refused"},
+		{config.VeritytabPath, "systemd's veritytab, if packed: its volume `root` (data and hash devices, root hash, options) is the root and its volume `usr` the verified /usr, their root hashes pinned; any other volume is refused"},
 		{status.File, "the record of the boot, which the init writes just before it executes the real init; it stays at that path in the real system"},
 	} {
 		r.tp(code(f.path), f.doc)

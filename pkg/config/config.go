@@ -84,20 +84,20 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	}
 	// The root hash the builder packed, in dm-verity.env or veritytab,
 	// is pinned by readPolicy.
-	var pin *packedRoot
+	var pins []packedRoot
 	if env != nil {
-		pin = &packedRoot{Key: "dm-verity.env ROOT_HASH", Hash: env.RootHash}
+		pins = []packedRoot{{Key: "dm-verity.env ROOT_HASH", Hash: env.RootHash}}
 	}
-	var tab *VeritytabEntry
+	var tab veritytabVolumes
 	var tabErr error
 	if packed.Veritytab != nil {
 		tab, tabErr = readVeritytab(packed.Veritytab, env != nil)
-		pin = &packedRoot{Err: tabErr}
-		if tab != nil {
-			pin = &packedRoot{Key: tab.where() + " roothash", Hash: tab.Root}
+		pins = tab.pins()
+		if tabErr != nil {
+			pins = []packedRoot{{Err: tabErr}}
 		}
 	}
-	policy, err := readPolicy(c, packed.Policy, pin)
+	policy, err := readPolicy(c, packed.Policy, pins)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -148,13 +148,13 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	var verity *Verity
 	var verityErr error
 	if verityOn {
-		verity, verityErr = parseVerity(r, env, tab, root, mode)
+		verity, verityErr = parseVerity(r, env, tab.root, root, mode)
 	}
 	if verityErr != nil {
 		errs = append(errs, verityErr)
 	}
 	cfg.Verity = verity
-	usr, err := parseUsr(r, verityOn, mode)
+	usr, err := parseUsr(r, verityOn, mode, tab.usr)
 	if err != nil {
 		errs = append(errs, err)
 	}
@@ -250,20 +250,19 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// packedRoot is the root hash a packed dm-verity.env or veritytab
-// names (Key names it in messages), or Err: why that file could not be
-// read.
+// packedRoot is a root hash a packed dm-verity.env or veritytab names
+// (Key names it in messages), or Err: why that file could not be read.
 type packedRoot struct {
 	Key, Hash string
 	Err       error
 }
 
-// readPolicy is the policy in force: the packed one (with the root hash
+// readPolicy is the policy in force: the packed one (with the root hashes
 // of a packed dm-verity.env or veritytab pinned), tightened by
 // verinit.verity= and verinit.signature=. A packed policy, dm-verity.env
 // or veritytab that cannot be read gives the strictest policy with the
 // error: what the builder decided must not be lost quietly.
-func readPolicy(c *cmdline.Cmdline, packed []byte, root *packedRoot) (Policy, error) {
+func readPolicy(c *cmdline.Cmdline, packed []byte, pins []packedRoot) (Policy, error) {
 	var p Policy
 	if packed != nil {
 		var err error
@@ -271,7 +270,7 @@ func readPolicy(c *cmdline.Cmdline, packed []byte, root *packedRoot) (Policy, er
 			return Policy{Verity: Required, Signature: Required, Packed: true}, err
 		}
 	}
-	if root != nil {
+	for _, root := range pins {
 		err := root.Err
 		var h string
 		if err == nil {

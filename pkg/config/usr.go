@@ -36,8 +36,10 @@ const RootTmpfs = "tmpfs"
 // partitions by the halves of usrhash=), systemd.verity_usr_options=,
 // and mount.usr=, mount.usrfstype=, mount.usrflags=. verityOn is
 // systemd.verity=; mode is verinit.verity_on_corruption=, nil when not
-// given. It returns nil when no /usr is named.
-func parseUsr(c *policed, verityOn bool, mode *string) (*Usr, error) {
+// given; tab is the volume "usr" of a packed veritytab, which the
+// command line's keys override (its root hash is pinned). It returns nil
+// when no /usr is named.
+func parseUsr(c *policed, verityOn bool, mode *string, tab *VeritytabEntry) (*Usr, error) {
 	hash, hasHash := c.Lookup("usrhash")
 	data, hasData := c.Lookup("systemd.verity_usr_data")
 	hashDev, hasHashDev := c.Lookup("systemd.verity_usr_hash")
@@ -48,6 +50,15 @@ func parseUsr(c *policed, verityOn bool, mode *string) (*Usr, error) {
 	u.Flags, _ = c.Lookup("mount.usrflags")
 	if hasHash && !verityOn {
 		return nil, errors.New("usrhash= with systemd.verity=no: /usr would be mounted unverified; leave one out")
+	}
+	if tab != nil && !hasHash && !hasData && !hasHashDev && !hasOpts {
+		if hasDev && dev != UsrMapper {
+			return nil, fmt.Errorf("mount.usr=%s: with the packed %s /usr is its volume \"usr\": leave mount.usr= out or give %s", dev, VeritytabPath, UsrMapper)
+		}
+		if !verityOn {
+			return nil, nil
+		}
+		return u.fromVeritytab(*tab, mode, c.policy)
 	}
 	switch {
 	case !hasHash && (hasData || hasHashDev || hasOpts):
@@ -101,6 +112,39 @@ func parseUsr(c *policed, verityOn bool, mode *string) (*Usr, error) {
 		return nil, err
 	}
 	if err := v.applyOptions(UsrOptionsKey, false); err != nil {
+		return nil, err
+	}
+	if v.Options.Signature != "" {
+		if v.Sig, err = parseSigSource("root-hash-signature", v.Options.Signature); err != nil {
+			return nil, err
+		}
+	}
+	u.Verity = v
+	return u, nil
+}
+
+// fromVeritytab is the verified /usr of veritytab's volume "usr"; its
+// options are under the same rules as the command line's.
+func (u *Usr) fromVeritytab(e VeritytabEntry, mode *string, p Policy) (*Usr, error) {
+	where := e.where()
+	v := &Verity{Source: FromVeritytab, Options: VerityOptions{Mode: ModeRestart}}
+	var err error
+	if v.Data, err = rootdev.ParseSpec(e.Data); err != nil {
+		return nil, fmt.Errorf("%s: data device: %w", where, err)
+	}
+	if v.Hash, err = rootdev.ParseSpec(e.Hash); err != nil {
+		return nil, fmt.Errorf("%s: hash device: %w", where, err)
+	}
+	if err := parseOptions(e.Options, where, VeritytabIgnored(), &v.Options, p); err != nil {
+		return nil, err
+	}
+	if mode != nil {
+		v.Options.Mode = *mode
+	}
+	if v.RootHash, err = parseRootHash(where+" roothash", e.Root); err != nil {
+		return nil, err
+	}
+	if err := v.applyOptions(where, false); err != nil {
 		return nil, err
 	}
 	if v.Options.Signature != "" {

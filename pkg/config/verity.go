@@ -32,7 +32,7 @@ const (
 	FromRoot                        // roothash= with root=: the pairing, or a tree appended to the root
 	FromVerityEnv                   // a packed dm-verity.env
 	FromSignature                   // verinit.roothash_sig=: the root hash a slot's signed root-verity-sig partition names
-	FromVeritytab                   // the volume "root" of a packed /etc/veritytab
+	FromVeritytab                   // the volume "root" (or "usr") of a packed /etc/veritytab
 )
 
 func (s Source) String() string {
@@ -514,7 +514,11 @@ func parseVerity(c *policed, env *VerityEnv, tab *VeritytabEntry, root string, m
 		}
 		v.HashOffset, v.HashOffsetFromFS = n, false
 	}
-	if err := v.applyOptions(VerityOptionsKey, offsetGiven); err != nil {
+	where := VerityOptionsKey
+	if v.Source == FromVeritytab {
+		where = tab.where()
+	}
+	if err := v.applyOptions(where, offsetGiven); err != nil {
 		return nil, err
 	}
 	for _, key := range []string{"verinit.roothashsig"} {

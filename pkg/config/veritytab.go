@@ -60,43 +60,58 @@ func ParseVeritytab(b []byte) ([]VeritytabEntry, error) {
 // where names the entry's line in messages.
 func (e VeritytabEntry) where() string { return fmt.Sprintf("%s line %d", VeritytabPath, e.Line) }
 
-// readVeritytab is the root volume of a packed veritytab; envToo: a
+// veritytabVolumes are the volumes of a packed veritytab verinit sets up:
+// "root", "usr", or both.
+type veritytabVolumes struct{ root, usr *VeritytabEntry }
+
+// readVeritytab reads the volumes of a packed veritytab; envToo: a
 // dm-verity.env is packed as well, which is refused.
-func readVeritytab(b []byte, envToo bool) (*VeritytabEntry, error) {
+func readVeritytab(b []byte, envToo bool) (veritytabVolumes, error) {
 	entries, err := ParseVeritytab(b)
 	if err != nil {
-		return nil, err
+		return veritytabVolumes{}, err
 	}
 	if envToo {
-		return nil, fmt.Errorf("the initramfs packs both %s and %s: pack one", VerityEnvPath, VeritytabPath)
+		return veritytabVolumes{}, fmt.Errorf("the initramfs packs both %s and %s: pack one", VerityEnvPath, VeritytabPath)
 	}
-	return veritytabRoot(entries)
+	return veritytabSetUp(entries)
 }
 
-// veritytabRoot is the entry of the root volume, refusing what verinit
-// would otherwise leave undone: any other volume (verinit sets up only
-// the root; "usr" is not supported yet), a root hash left to udev ("-").
-func veritytabRoot(entries []VeritytabEntry) (*VeritytabEntry, error) {
-	var root *VeritytabEntry
+// veritytabSetUp picks the volumes "root" and "usr", refusing what verinit
+// would otherwise leave undone: any other volume, a root hash left to
+// udev ("-").
+func veritytabSetUp(entries []VeritytabEntry) (veritytabVolumes, error) {
+	var vols veritytabVolumes
 	for i, e := range entries {
 		where := e.where()
 		switch e.Name {
 		case "root":
-			root = &entries[i]
+			vols.root = &entries[i]
 		case "usr":
-			return nil, fmt.Errorf("%s: volume \"usr\": a /usr from veritytab is not supported yet (give usrhash= and systemd.verity_usr_* on the command line)", where)
+			vols.usr = &entries[i]
 		default:
-			return nil, fmt.Errorf("%s: volume %q: verinit sets up only the root volume, \"root\"", where, e.Name)
+			return veritytabVolumes{}, fmt.Errorf("%s: volume %q: verinit sets up only the volumes \"root\" and \"usr\"", where, e.Name)
 		}
 		if e.Root == "-" {
-			return nil, fmt.Errorf("%s: root hash \"-\" (udev's ID_DISSECT_PART_ROOTHASH): give the root hash", where)
+			return veritytabVolumes{}, fmt.Errorf("%s: root hash \"-\" (udev's ID_DISSECT_PART_ROOTHASH): give the root hash", where)
 		}
 		if _, err := parseRootHash(where+" roothash", e.Root); err != nil {
-			return nil, err
+			return veritytabVolumes{}, err
 		}
 	}
-	if root == nil {
-		return nil, fmt.Errorf("%s: no volume \"root\"", VeritytabPath)
+	if vols.root == nil && vols.usr == nil {
+		return vols, fmt.Errorf("%s: no volume \"root\" or \"usr\"", VeritytabPath)
 	}
-	return root, nil
+	return vols, nil
+}
+
+// pins are the root hashes the volumes name, which readPolicy pins.
+func (v veritytabVolumes) pins() []packedRoot {
+	var pins []packedRoot
+	for _, e := range []*VeritytabEntry{v.root, v.usr} {
+		if e != nil {
+			pins = append(pins, packedRoot{Key: e.where() + " roothash", Hash: e.Root})
+		}
+	}
+	return pins
 }

@@ -41,9 +41,31 @@ func TestVeritytab(t *testing.T) {
 		{name: "unknown option", tab: "root /dev/vda1 /dev/vda2 " + hash64 + " frob", wantErr: `/etc/veritytab line 1: unknown option "frob"`},
 		{name: "nofail", tab: "root /dev/vda1 /dev/vda2 " + hash64 + " nofail", wantErr: `/etc/veritytab line 1: unknown option "nofail"`},
 		{name: "another volume", tab: good + "data /dev/vdb1 /dev/vdb2 " + other + "\n",
-			wantErr: `/etc/veritytab line 4: volume "data": verinit sets up only the root volume, "root"`},
-		{name: "usr", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n" + good, wantErr: `/etc/veritytab line 1: volume "usr": a /usr from veritytab is not supported yet`},
-		{name: "no root", tab: "# nothing\n", wantErr: `/etc/veritytab: no volume "root"`},
+			wantErr: `/etc/veritytab line 4: volume "data": verinit sets up only the volumes "root" and "usr"`},
+		{name: "root and usr", tab: "usr PARTLABEL=usr-a PARTLABEL=usr-a-verity " + other + " fec-device=PARTLABEL=usr-a-fec,x-initrd.attach\n" + good,
+			check: func(t *testing.T, c Config) {
+				u := c.Usr
+				if c.Verity == nil || !u.Verified() || u.Verity.Source != FromVeritytab || u.Verity.RootHash != other || u.Verity.Data.Value != "usr-a" ||
+					u.Verity.FEC == nil || !c.Policy.Pinned(other) || !c.Policy.Pinned(hash64) {
+					t.Errorf("verity %+v usr %+v policy %+v", c.Verity, u, c.Policy)
+				}
+			}},
+		{name: "usr alone, tmpfs root", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n", line: "root=tmpfs", check: func(t *testing.T, c Config) {
+			if !c.TmpfsRoot || !c.Usr.Verified() || c.Verity != nil || !c.Policy.Enforced() {
+				t.Errorf("usr %+v policy %+v", c.Usr, c.Policy)
+			}
+		}},
+		{name: "usr alone, a root device", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n", line: "root=/dev/vda3 rw",
+			wantErr: "verity is required and only /usr is verified"},
+		{name: "usr: the command line's usr hash cannot replace it", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n", line: "root=tmpfs usrhash=" + hash64b,
+			wantErr: "usrhash=" + hash64b + ": refused by"},
+		{name: "usr: mount.usr= another device", tab: "usr /dev/vdb1 /dev/vdb2 " + other + "\n", line: "root=tmpfs mount.usr=/dev/vdb1",
+			wantErr: "mount.usr=/dev/vdb1: refused by"},
+		{name: "usr: FEC options name the line", tab: "usr /dev/vdb1 /dev/vdb2 " + other + " fec-device=/dev/vdb3,fec-offset=100\n", line: "root=tmpfs",
+			wantErr: "/etc/veritytab line 1: fec-offset=100: want bytes, a multiple of 512"},
+		{name: "root: FEC options name the line", tab: "root /dev/vda1 /dev/vda2 " + hash64 + " fec-device=/dev/vdb3,fec-offset=100\n",
+			wantErr: "/etc/veritytab line 1: fec-offset=100: want bytes, a multiple of 512"},
+		{name: "no volume", tab: "# nothing\n", wantErr: `/etc/veritytab: no volume "root" or "usr"`},
 		{name: "root hash from udev", tab: "root /dev/vda1 /dev/vda2 -", wantErr: `/etc/veritytab line 1: root hash "-" (udev's ID_DISSECT_PART_ROOTHASH): give the root hash`},
 		{name: "bad root hash", tab: "root /dev/vda1 /dev/vda2 xyz", wantErr: "/etc/veritytab line 1 roothash=xyz: want the root hash in hex"},
 		{name: "three fields", tab: "root /dev/vda1 /dev/vda2", wantErr: "/etc/veritytab line 1: 3 fields, want volume-name data-device hash-device roothash [options]"},
@@ -80,7 +102,7 @@ func FuzzParseVeritytab(f *testing.F) {
 			checkOneLine(t, err)
 			return
 		}
-		if _, err := veritytabRoot(entries); err != nil {
+		if _, err := veritytabSetUp(entries); err != nil {
 			checkOneLine(t, err)
 		}
 		// A packed veritytab is what the builder decided: whatever it

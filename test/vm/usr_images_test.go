@@ -22,6 +22,9 @@ const (
 // usrImages holds what the /usr cases name.
 type usrImages struct {
 	usrHash string // usrhash= of the /usr squashfs (the test root, as /usr)
+	// initrdTab packs an /etc/veritytab whose volume "usr" is the disk
+	// "usr"'s /usr.
+	initrdTab string
 }
 
 // makeUsrImages makes the disks of a separate, verified /usr: the test
@@ -74,6 +77,15 @@ func (e *env) makeUsrImages(u *usrImages) error {
 		if err := vmtest.Run(e.dir, s[0], s[1:]...); err != nil {
 			return err
 		}
+	}
+	tab := img("usr-veritytab")
+	if err := os.WriteFile(tab, []byte("usr PARTLABEL=usr-a PARTLABEL=usr-a-verity "+u.usrHash+" x-initrd.attach\n"), 0o644); err != nil {
+		return err
+	}
+	u.initrdTab = img("initrd-usr-veritytab.img")
+	if err := vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", u.initrdTab, "--init", e.bin("init"), "--kernel-release", e.Release,
+		"--file", tab+":/etc/veritytab"); err != nil {
+		return err
 	}
 	if err := e.MakeDisk("usr", []vmtest.Part{
 		{UUID: uuidUsrRoot, Name: "root-rw", Image: img("usrroot.ext4")},

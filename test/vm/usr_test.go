@@ -21,18 +21,20 @@ func TestVerifiedUsr(t *testing.T) {
 	explicit := " usrhash=" + u.usrHash + " systemd.verity_usr_data=PARTLABEL=usr-a systemd.verity_usr_hash=PARTLABEL=usr-a-verity verinit.failure_delay=0"
 	for _, tc := range []struct {
 		name, disk, line string
+		initrd           string
 		rootFS           string
 		rootRO           bool
 		source           string
 	}{
-		{"writable ext4 root", "usr", "root=PARTLABEL=root-rw rw" + explicit, "ext4", false, "systemd"},
-		{"tmpfs root, Discoverable Partitions", "usr-dps", "root=tmpfs usrhash=" + u.usrHash + " verinit.verity=required verinit.failure_delay=0", "tmpfs", false, "dps"},
+		{"writable ext4 root", "usr", "root=PARTLABEL=root-rw rw" + explicit, "", "ext4", false, "systemd"},
+		{"tmpfs root, Discoverable Partitions", "usr-dps", "root=tmpfs usrhash=" + u.usrHash + " verinit.verity=required verinit.failure_delay=0", "", "tmpfs", false, "dps"},
+		{"tmpfs root, packed veritytab", "usr", "root=tmpfs verinit.failure_delay=0", u.initrdTab, "tmpfs", false, "veritytab"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			// A writable root is written (ext4 updates its superblock at
 			// mount): keep the disk, and check below that /usr was not.
-			r := shared.bootOpts(t, vmtest.Boot{Disks: []string{tc.disk}, Cmdline: tc.line, Keep: true})
+			r := shared.bootOpts(t, vmtest.Boot{Initrd: tc.initrd, Disks: []string{tc.disk}, Cmdline: tc.line, Keep: true})
 			if !r.Reached || r.Status == nil {
 				t.Fatalf("the real init was not reached or printed no status")
 			}
@@ -57,7 +59,9 @@ func TestVerifiedUsr(t *testing.T) {
 				t.Errorf("status verity = %v, want null (the root is not verified)", got)
 			}
 			vmtest.WantLine(t, r.Console, `verinit: \[usr \+\d+ms\] /dev/mapper/usr: usr hash `+u.usrHash+` matches the tree on /dev/vda\d`)
-			agreeWithInspect(t, []string{tc.disk}, tc.line, r)
+			if tc.initrd == "" { // inspect reads no initramfs
+				agreeWithInspect(t, []string{tc.disk}, tc.line, r)
+			}
 		})
 	}
 	t.Run("wrong usrhash refused", func(t *testing.T) {
