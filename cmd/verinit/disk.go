@@ -26,7 +26,7 @@ type diskFlags struct {
 	signKey, signCert             *string
 	esp, espSize, options         *string
 	slots, sectorSize, version    *int
-	jsonOut                       *bool
+	jsonOut, usr                  *bool
 }
 
 func runDiskCreate(args []string, stdout, stderr io.Writer) error {
@@ -50,6 +50,7 @@ func runDiskCreate(args []string, stdout, stderr io.Writer) error {
 		esp:        fs.String("esp", "", "add an EFI system partition \"esp\" holding the files of this `DIR` (FAT32, with mkfs.fat and mcopy)"),
 		espSize:    fs.String("esp-size", "", "size of the EFI system partition in `bytes`, or with a K, M, G or T suffix (default 128M)"),
 		jsonOut:    fs.Bool("json", false, "print JSON"),
+		usr:        fs.Bool("usr", false, "make /usr slots (usr-a, usr-a-verity, usr-a-verity-sig, ... of the DPS usr types) for systemd's layout of a verified /usr beside a writable or tmpfs root: --rootfs is then the /usr tree (its bin, sbin, lib, ...) or file system, and each slot boots with its usrhash= line and a root= of the boot loader's choosing"),
 	}
 	pos, err := parseMixed(fs, args)
 	if err != nil {
@@ -188,6 +189,9 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	default:
 		return spec, fmt.Errorf("--print %q: want barebox, systemd-boot, grub or u-boot: %w", *f.print, errUsage)
 	}
+	if *f.usr && *f.print != "" {
+		return spec, fmt.Errorf("--print with --usr: the printed boot entries are for root slots; boot a /usr slot with its printed usrhash= line and a root= (root=tmpfs, or a writable partition): %w", errUsage)
+	}
 	if *f.print == "" && flagSet(fs, "options") {
 		return spec, fmt.Errorf("--options needs --print: %w", errUsage)
 	}
@@ -216,7 +220,7 @@ func (f diskFlags) spec(fs *flag.FlagSet) (image.Spec, error) {
 	if espSize != 0 && *f.esp == "" {
 		return spec, fmt.Errorf("--esp-size needs --esp: %w", errUsage)
 	}
-	spec = image.Spec{Slots: *f.slots, SizeBytes: size, SectorSize: *f.sectorSize, Arch: arch, ESP: *f.esp, ESPBytes: espSize}
+	spec = image.Spec{Slots: *f.slots, SizeBytes: size, SectorSize: *f.sectorSize, Arch: arch, ESP: *f.esp, ESPBytes: espSize, Usr: *f.usr}
 	if (*f.signKey == "") != (*f.signCert == "") {
 		return spec, fmt.Errorf("--sign-key and --sign-cert go together: %w", errUsage)
 	}
@@ -423,7 +427,10 @@ func diskReport(out string, l *image.Layout) diskOut {
 			Cmdline: s.Cmdline()}
 		if s.Sig.Number != 0 {
 			sig := part(s.Sig)
-			ds.Sig, ds.SigCmdline = &sig, s.SigCmdline()
+			ds.Sig = &sig
+			if !s.Usr { // a /usr slot's signature is found by the DPS pairing
+				ds.SigCmdline = s.SigCmdline()
+			}
 		}
 		rep.Slots = append(rep.Slots, ds)
 	}
@@ -447,7 +454,11 @@ func printDisk(w io.Writer, rep diskOut) error {
 		for _, p := range ps {
 			fmt.Fprintf(&b, "  partition %d  %-14s %-20s PARTUUID %s  bytes %d+%d\n", p.Number, p.Label, p.Type, p.UUID, p.OffsetBytes, p.SizeBytes)
 		}
-		fmt.Fprintf(&b, "  root hash    %s\n", s.RootHash)
+		if !strings.HasPrefix(s.Data.Type, "usr-") {
+			fmt.Fprintf(&b, "  root hash    %s\n", s.RootHash)
+		} else {
+			fmt.Fprintf(&b, "  usr hash     %s\n", s.RootHash)
+		}
 		fmt.Fprintf(&b, "  cmdline      %s\n", s.Cmdline)
 		if s.SigCmdline != "" {
 			fmt.Fprintf(&b, "  or, signed   %s\n", s.SigCmdline)

@@ -521,3 +521,41 @@ func TestDiskCreateBareboxSigned(t *testing.T) {
 		}
 	}
 }
+
+// TestDiskCreateUsr: --usr makes /usr slots of the DPS usr types, signed
+// into usr-verity-sig partitions; each slot's command line, beside
+// root=tmpfs, is what inspect decides as a verified /usr, as is usrhash=
+// alone (the Discoverable Partitions pairing).
+func TestDiskCreateUsr(t *testing.T) {
+	dir := signingKey(t)
+	out := filepath.Join(dir, "disk.img")
+	code, stdout, stderr := runCLI(t, "disk", "create", out, "--rootfs", diskRootfs(t), "--usr",
+		"--sign-key", filepath.Join(dir, "k.pem"), "--sign-cert", filepath.Join(dir, "c.pem"), "--json")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var rep diskOut
+	if err := json.Unmarshal([]byte(stdout), &rep); err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range rep.Slots {
+		name := string(rune('a' + i))
+		if s.Data.Label != "usr-"+name || s.Data.Type != "usr-arm64" || s.Verity.Label != "usr-"+name+"-verity" || s.Verity.Type != "usr-arm64-verity" ||
+			s.Sig == nil || s.Sig.Type != "usr-arm64-verity-sig" || s.SigCmdline != "" || !strings.HasPrefix(s.Cmdline, "usrhash="+s.RootHash+" systemd.verity_usr_data=PARTUUID="+s.Data.UUID) {
+			t.Errorf("slot %+v", s)
+		}
+		for _, line := range []string{"root=tmpfs " + s.Cmdline, "root=tmpfs usrhash=" + s.RootHash} {
+			code, stdout, stderr := runCLI(t, "inspect", "--json", "--cmdline", line, out)
+			var in inspectReport
+			if err := json.Unmarshal([]byte(stdout), &in); err != nil || code != 0 {
+				t.Fatalf("inspect %q: exit %d, %v\n%s%s", line, code, err, stdout, stderr)
+			}
+			if d := in.Decision; d == nil || d.Root != "tmpfs" || d.Usr == nil || d.Usr.Root != "/dev/mapper/usr" || d.Usr.RootHash != s.RootHash || d.Usr.Table == "" {
+				t.Errorf("inspect %q: %+v (%s)", line, in.Decision, in.Error)
+			}
+		}
+	}
+	if code, _, stderr := runCLI(t, "disk", "create", out, "--rootfs", diskRootfs(t), "--usr", "--print", "barebox"); code != 2 || !strings.Contains(stderr, "--print with --usr") {
+		t.Errorf("--print with --usr: exit %d, %s", code, stderr)
+	}
+}

@@ -78,6 +78,12 @@ type Spec struct {
 	// with mkfs.fat and mcopy, from dosfstools and mtools).
 	ESP      string
 	ESPBytes int64
+	// Usr makes /usr slots instead of root slots: usr, usr-verity and
+	// usr-verity-sig partitions of the DPS usr types, labelled usr-a,
+	// usr-a-verity, usr-a-verity-sig, ..., for systemd's layout of a
+	// verified /usr beside a writable or tmpfs root; Image is then the
+	// /usr file system.
+	Usr bool
 }
 
 // Layout describes a disk image written by Create.
@@ -108,7 +114,8 @@ func (l *Layout) Partitions() []Partition {
 }
 
 // Slot is one bootable copy of the root file system: a DPS root partition
-// and its root-verity partition.
+// and its root-verity partition (or, with Spec.Usr, of /usr: a usr
+// partition and its usr-verity partition).
 type Slot struct {
 	// Name is the slot's lower-case letter ("a", "b", ...), used in the
 	// partition labels root-a and root-a-verity.
@@ -126,6 +133,9 @@ type Slot struct {
 	// Sig is the root-verity-sig partition (Spec.Sign); Number 0 if
 	// none.
 	Sig Partition
+	// Usr: the slot holds /usr (usr, usr-verity, usr-verity-sig
+	// partitions), not the root.
+	Usr bool
 	// Params describes the hash tree, as its superblock does.
 	Params verity.Params
 	// RootHash is the root hash of the tree. Data.UUID and Verity.UUID are
@@ -137,11 +147,23 @@ type Slot struct {
 // and the partition labels root-a, root-a-verity and root-a-verity-sig,
 // which do not depend on the image.
 func NamedSlot(i int) Slot {
+	return namedSlot(i, "root-")
+}
+
+// NamedUsrSlot is NamedSlot for a /usr slot (Spec.Usr): labels usr-a,
+// usr-a-verity and usr-a-verity-sig.
+func NamedUsrSlot(i int) Slot {
+	s := namedSlot(i, "usr-")
+	s.Usr = true
+	return s
+}
+
+func namedSlot(i int, prefix string) Slot {
 	name := string(rune('a' + i))
 	return Slot{Name: name, Bootname: string(rune('A' + i)),
-		Data:   Partition{Label: "root-" + name},
-		Verity: Partition{Label: "root-" + name + "-verity"},
-		Sig:    Partition{Label: "root-" + name + "-verity-sig"}}
+		Data:   Partition{Label: prefix + name},
+		Verity: Partition{Label: prefix + name + "-verity"},
+		Sig:    Partition{Label: prefix + name + "-verity-sig"}}
 }
 
 // Partition is one partition of a Layout.
@@ -165,7 +187,17 @@ type Partition struct {
 // with the root hash in lowercase hex and the PARTUUIDs in lowercase. There
 // is no root=: the root is /dev/mapper/root, and RAUC finds the booted slot
 // from rauc.slot=.
+//
+// For a /usr slot the keys are usrhash=, systemd.verity_usr_data= and
+// systemd.verity_usr_hash=; the root beside it is the boot loader's to
+// name (root=tmpfs, or a writable partition).
 func (s Slot) Cmdline() string {
+	if s.Usr {
+		return "usrhash=" + hex.EncodeToString(s.RootHash) +
+			" systemd.verity_usr_data=PARTUUID=" + s.Data.UUID.String() +
+			" systemd.verity_usr_hash=PARTUUID=" + s.Verity.UUID.String() +
+			" rauc.slot=" + s.Bootname
+	}
 	return "roothash=" + hex.EncodeToString(s.RootHash) +
 		" systemd.verity_root_data=PARTUUID=" + s.Data.UUID.String() +
 		" systemd.verity_root_hash=PARTUUID=" + s.Verity.UUID.String() +
@@ -327,8 +359,12 @@ func plan(spec Spec, imageBytes int64) (*Layout, error) {
 	}
 	verityBytes := roundUp(hashBytes, AlignBytes)
 
-	rootType, _ := dps.TypeGUID(dps.Root, spec.Arch)
-	verityType, _ := dps.TypeGUID(dps.RootVerity, spec.Arch)
+	dataRole, verityRole, sigRole, named := dps.Root, dps.RootVerity, dps.RootVeritySig, NamedSlot
+	if spec.Usr {
+		dataRole, verityRole, sigRole, named = dps.Usr, dps.UsrVerity, dps.UsrVeritySig, NamedUsrSlot
+	}
+	rootType, _ := dps.TypeGUID(dataRole, spec.Arch)
+	verityType, _ := dps.TypeGUID(verityRole, spec.Arch)
 	ss := int64(spec.SectorSize)
 	l := &Layout{SectorSize: spec.SectorSize, Arch: spec.Arch}
 	off := int64(AlignBytes)
@@ -339,14 +375,14 @@ func plan(spec Spec, imageBytes int64) (*Layout, error) {
 		return p
 	}
 	for i := 0; i < spec.Slots; i++ {
-		s := NamedSlot(i)
+		s := named(i)
 		s.Data = part(2*i+1, s.Data.Label, rootType, dataBytes)
 		s.Verity = part(2*i+2, s.Verity.Label, verityType, verityBytes)
 		l.Slots = append(l.Slots, s)
 	}
 	n := 2 * spec.Slots
 	if spec.Sign != nil {
-		sigType, _ := dps.TypeGUID(dps.RootVeritySig, spec.Arch)
+		sigType, _ := dps.TypeGUID(sigRole, spec.Arch)
 		for i := range l.Slots {
 			n++
 			l.Slots[i].Sig = part(n, l.Slots[i].Sig.Label, sigType, SigBytes)
@@ -405,7 +441,7 @@ func writeSlot(w io.WriterAt, s *Slot, data *padded, rnd io.Reader) error {
 	buf := make([]byte, AlignBytes)
 	dst := io.NewOffsetWriter(w, s.Data.OffsetBytes)
 	if _, err := io.CopyBuffer(dst, io.NewSectionReader(data, 0, data.size), buf); err != nil {
-		return fmt.Errorf("image: write the root partition of slot %s at byte %d: %w", s.Name, s.Data.OffsetBytes, err)
+		return fmt.Errorf("image: write the data partition of slot %s at byte %d: %w", s.Name, s.Data.OffsetBytes, err)
 	}
 	return nil
 }

@@ -4,7 +4,10 @@ package vm
 
 import (
 	"encoding/hex"
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 
 	"github.com/verinit/verinit/internal/vmtest"
@@ -25,6 +28,9 @@ type usrImages struct {
 	// initrdTab packs an /etc/veritytab whose volume "usr" is the disk
 	// "usr"'s /usr.
 	initrdTab string
+	// createdB is slot B's usr hash on "usr-created", the disk `verinit
+	// disk create --usr` made, signed by the sig family's trusted key.
+	createdB string
 }
 
 // makeUsrImages makes the disks of a separate, verified /usr: the test
@@ -103,10 +109,39 @@ func (e *env) makeUsrImages(u *usrImages) error {
 	if err != nil {
 		return err
 	}
+	if err := e.makeCreatedUsrDisk(u); err != nil {
+		return err
+	}
 	usrType, _ := dps.TypeGUID(dps.Usr, dps.ArchX86_64)
 	usrVerityType, _ := dps.TypeGUID(dps.UsrVerity, dps.ArchX86_64)
 	return e.MakeDisk("usr-dps", []vmtest.Part{
 		{UUID: dataUUID.String(), Name: "usr", Type: usrType.String(), Image: img("usr.squashfs")},
 		{UUID: hashUUID.String(), Name: "usr-verity", Type: usrVerityType.String(), Image: img("usr.hash")},
 	})
+}
+
+// makeCreatedUsrDisk makes "usr-created" with verinit disk create --usr:
+// two /usr slots of the test root, each signed (usr-verity-sig) by the
+// key the sig family's initrdSigned trusts.
+func (e *env) makeCreatedUsrDisk(u *usrImages) error {
+	if _, err := e.sigOnce(); err != nil {
+		return err
+	}
+	img := func(name string) string { return filepath.Join(e.dir, name) }
+	out, err := exec.Command(e.bin("verinit"), "disk", "create", img("usr-created.img"), "--rootfs", img("rootfs"), "--usr",
+		"--sign-key", img("keys/trusted.key"), "--sign-cert", img("keys/trusted.pem"), "--json").Output()
+	if err != nil {
+		return fmt.Errorf("verinit disk create --usr: %w", err)
+	}
+	var rep struct {
+		Slots []struct {
+			RootHash string `json:"root_hash"`
+		} `json:"slots"`
+	}
+	if err := json.Unmarshal(out, &rep); err != nil || len(rep.Slots) != 2 {
+		return fmt.Errorf("verinit disk create --usr printed %s (%v)", out, err)
+	}
+	u.createdB = rep.Slots[1].RootHash
+	e.AddImage("usr-created", img("usr-created.img"), false)
+	return nil
 }

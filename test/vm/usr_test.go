@@ -64,6 +64,23 @@ func TestVerifiedUsr(t *testing.T) {
 			}
 		})
 	}
+	t.Run("signed /usr slot B of a created disk, signature required", func(t *testing.T) {
+		t.Parallel()
+		line := "root=tmpfs usrhash=" + u.createdB + " rauc.slot=B verinit.failure_delay=0"
+		r := shared.bootWith(t, shared.sig(t).initrdSigned, []string{"usr-created"}, line)
+		if !r.Reached || r.Status == nil {
+			t.Fatalf("the real init was not reached or printed no status")
+		}
+		if got := vmtest.Field(r.Status, "usr", "verity", "root_hash"); got != u.createdB {
+			t.Errorf("usr root hash %v, want slot B's %s", got, u.createdB)
+		}
+		if got, _ := vmtest.Field(r.Status, "usr", "signature", "subject").(string); got != "CN=verinit test trusted" {
+			t.Errorf("usr signature subject %q", got)
+		}
+		if got := vmtest.Field(r.Status, "policy", "signature"); got != "required" {
+			t.Errorf("policy signature %v", got)
+		}
+	})
 	t.Run("wrong usrhash refused", func(t *testing.T) {
 		t.Parallel()
 		wrong := u.usrHash[:10] + flipHex(u.usrHash[10:11]) + u.usrHash[11:]
