@@ -128,16 +128,10 @@ func parseUsr(c *policed, verityOn bool, mode *string, tab *VeritytabEntry) (*Us
 func (u *Usr) fromVeritytab(e VeritytabEntry, mode *string, p Policy) (*Usr, error) {
 	where := e.where()
 	v := &Verity{Source: FromVeritytab, Options: VerityOptions{Mode: ModeRestart}}
-	var err error
-	if v.Data, err = rootdev.ParseSpec(e.Data); err != nil {
-		return nil, fmt.Errorf("%s: data device: %w", where, err)
-	}
-	if v.Hash, err = rootdev.ParseSpec(e.Hash); err != nil {
-		return nil, fmt.Errorf("%s: hash device: %w", where, err)
-	}
-	if err := parseOptions(e.Options, where, VeritytabIgnored(), &v.Options, p); err != nil {
+	if err := v.fromVeritytab(e, p); err != nil {
 		return nil, err
 	}
+	var err error
 	if mode != nil {
 		v.Options.Mode = *mode
 	}
