@@ -123,7 +123,7 @@ func TestVerityRefuse(t *testing.T) {
 		{"flipped byte in the data", "verity-data-flip", systemd(v.rootHash),
 			[]string{`device-mapper: verity: 25\d:\d+: data block 0 is corrupted$`, `dm-verity device corrupted`}},
 		{"verity required, no root hash", "verity", "root=PARTUUID=" + uuidVData + " verinit.verity=required",
-			[]string{`verinit: \[config \+\d+ms\] kernel command line: verity is required, but no root hash was given \(roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=\); refusing to mount an unverified root$`}},
+			[]string{`verinit: \[config \+\d+ms\] kernel command line: verity is required, but no root hash was given \(roothash= with root= or systemd.verity_root_data=/systemd.verity_root_hash=, or usrhash= for a verified /usr\); refusing to mount an unverified root$`}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
