@@ -108,16 +108,8 @@ func parseUsr(c *policed, verityOn bool, mode *string, tab *VeritytabEntry) (*Us
 			return nil, err
 		}
 	}
-	if v.RootHash, err = parseRootHash("usrhash", hash); err != nil {
+	if err := v.finishUsr("usrhash", hash, UsrOptionsKey); err != nil {
 		return nil, err
-	}
-	if err := v.applyOptions(UsrOptionsKey, false); err != nil {
-		return nil, err
-	}
-	if v.Options.Signature != "" {
-		if v.Sig, err = parseSigSource("root-hash-signature", v.Options.Signature); err != nil {
-			return nil, err
-		}
 	}
 	u.Verity = v
 	return u, nil
@@ -131,23 +123,33 @@ func (u *Usr) fromVeritytab(e VeritytabEntry, mode *string, p Policy) (*Usr, err
 	if err := v.fromVeritytab(e, p); err != nil {
 		return nil, err
 	}
-	var err error
 	if mode != nil {
 		v.Options.Mode = *mode
 	}
-	if v.RootHash, err = parseRootHash(where+" roothash", e.Root); err != nil {
+	if err := v.finishUsr(where+" roothash", e.Root, where); err != nil {
 		return nil, err
-	}
-	if err := v.applyOptions(where, false); err != nil {
-		return nil, err
-	}
-	if v.Options.Signature != "" {
-		if v.Sig, err = parseSigSource("root-hash-signature", v.Options.Signature); err != nil {
-			return nil, err
-		}
 	}
 	u.Verity = v
 	return u, nil
+}
+
+// finishUsr reads /usr's root hash (hashKey names it in messages) and
+// what its options, read from where, say about the devices and the
+// signature.
+func (v *Verity) finishUsr(hashKey, hash, where string) error {
+	var err error
+	if v.RootHash, err = parseRootHash(hashKey, hash); err != nil {
+		return err
+	}
+	if err := v.applyOptions(where, false); err != nil {
+		return err
+	}
+	if v.Options.Signature != "" {
+		if v.Sig, err = parseSigSource("root-hash-signature", v.Options.Signature); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Verified reports whether /usr is behind dm-verity.

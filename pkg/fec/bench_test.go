@@ -66,7 +66,7 @@ func benchSetup(b *testing.B) {
 			bench.err = err
 			return
 		}
-		bench.hash = hash.b
+		bench.hash = hash.Bytes()
 		if bench.dir, bench.err = os.MkdirTemp("", "fec-bench-"); bench.err != nil {
 			return
 		}

@@ -9,38 +9,13 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/verinit/verinit/internal/devtest"
 )
 
-// memDev is an in-memory device: an io.ReaderAt and io.WriterAt that grows
-// on writes, like a sparse file, and allows parallel calls.
-type memDev struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (m *memDev) WriteAt(p []byte, off int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if end := off + int64(len(p)); end > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, end-int64(len(m.b)))...)
-	}
-	return copy(m.b[off:], p), nil
-}
+// memDev is the shared in-memory device.
+type memDev = devtest.MemDev
 
 // zeroPadded reads as b followed by zeros up to size bytes.
 type zeroPadded struct {
@@ -188,7 +163,7 @@ func encodeMem(t testing.TB, input []byte, p Params, workers int, unitRounds uin
 	if err := encode(context.Background(), bytes.NewReader(input), n, p, out, 0, workers, unitRounds); err != nil {
 		t.Fatalf("encode: %v", err)
 	}
-	return out.b
+	return out.Bytes()
 }
 
 // TestEncodeMatchesReference compares Encode with refEncode for every
@@ -451,8 +426,8 @@ func TestEncodeOffset(t *testing.T) {
 	if err := Encode(context.Background(), bytes.NewReader(input), 600, p, out, 3000, 0); err != nil {
 		t.Fatal(err)
 	}
-	if len(out.b) != 3000+len(want) || !bytes.Equal(out.b[3000:], want) || firstDiff(out.b[:3000], make([]byte, 3000)) >= 0 {
-		t.Fatalf("parity at offset 3000: wrote %d bytes, want %d", len(out.b), 3000+len(want))
+	if len(out.Bytes()) != 3000+len(want) || !bytes.Equal(out.Bytes()[3000:], want) || firstDiff(out.Bytes()[:3000], make([]byte, 3000)) >= 0 {
+		t.Fatalf("parity at offset 3000: wrote %d bytes, want %d", len(out.Bytes()), 3000+len(want))
 	}
 }
 

@@ -54,19 +54,19 @@ func FuzzEncode(f *testing.F) {
 			}
 			return
 		}
-		if !bytes.Equal(one.b, many.b) {
-			t.Fatalf("parity differs between one goroutine and several, first at byte %d", firstDiff(one.b, many.b))
+		if !bytes.Equal(one.Bytes(), many.Bytes()) {
+			t.Fatalf("parity differs between one goroutine and several, first at byte %d", firstDiff(one.Bytes(), many.Bytes()))
 		}
 		parity, err := p.ParityBlocks(uint64(blocks))
-		if err != nil || int64(len(many.b)) != int64(parity)*bs {
-			t.Fatalf("wrote %d bytes, ParityBlocks says %d blocks (%v)", len(many.b), parity, err)
+		if err != nil || int64(len(many.Bytes())) != int64(parity)*bs {
+			t.Fatalf("wrote %d bytes, ParityBlocks says %d blocks (%v)", len(many.Bytes()), parity, err)
 		}
 		if size <= 256<<10 {
 			buf := make([]byte, size)
 			_, _ = input.ReadAt(buf, 0)
 			np, _ := p.normalize()
-			if want := refEncode(buf, np.BlockSize, np.Roots); !bytes.Equal(many.b, want) {
-				t.Fatalf("parity differs from the reference first at byte %d", firstDiff(many.b, want))
+			if want := refEncode(buf, np.BlockSize, np.Roots); !bytes.Equal(many.Bytes(), want) {
+				t.Fatalf("parity differs from the reference first at byte %d", firstDiff(many.Bytes(), want))
 			}
 		}
 	})

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verinit/verinit/internal/devtest"
 	"github.com/verinit/verinit/pkg/verity"
 )
 
@@ -26,21 +27,8 @@ const (
 	testUUID = "8a678132-d493-401d-a0f6-903006c0a5d8"
 )
 
-// veritysetup returns the path of the veritysetup binary, failing the test
-// when it is missing: the comparison with it is the point of these tests.
-func veritysetup(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("veritysetup"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/veritysetup", "/sbin/veritysetup"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("veritysetup not found in PATH, /usr/sbin or /sbin: scripts/prereqs.sh installs it (Debian package cryptsetup-bin)")
-	return ""
-}
+// veritysetup is the veritysetup binary, as devtest finds it.
+var veritysetup = devtest.Veritysetup
 
 // runVS runs veritysetup and returns its standard output and error, and
 // the error of the run.
@@ -264,14 +252,14 @@ func TestVeritysetupFEC(t *testing.T) {
 				t.Fatalf("Encode: %v", err)
 			}
 			parityBytes := int64(parityBlocks) * int64(bs)
-			if int64(len(ours.b)) != fecOffset+parityBytes {
-				t.Fatalf("Encode wrote up to byte %d, want %d", len(ours.b), fecOffset+parityBytes)
+			if int64(len(ours.Bytes())) != fecOffset+parityBytes {
+				t.Fatalf("Encode wrote up to byte %d, want %d", len(ours.Bytes()), fecOffset+parityBytes)
 			}
 			vs := readFile(t, fecPath)
 			if size := int64(len(vs)); size != fecOffset+parityBytes {
 				t.Fatalf("veritysetup's FEC device has %d bytes, want %d (parity at %d)", size, fecOffset+parityBytes, fecOffset)
 			}
-			if err := compareParity(ours.b[fecOffset:], vs[fecOffset:], p); err != nil {
+			if err := compareParity(ours.Bytes()[fecOffset:], vs[fecOffset:], p); err != nil {
 				t.Fatal(err)
 			}
 		})
@@ -355,7 +343,7 @@ func TestVeritysetupShortDevice(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := compareParity(ours.b[fecOffset:], readFile(t, hashPath)[fecOffset:], p); err != nil {
+	if err := compareParity(ours.Bytes()[fecOffset:], readFile(t, hashPath)[fecOffset:], p); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -393,7 +381,7 @@ func TestVeritysetupVerifyRepairs(t *testing.T) {
 			if err := Encode(context.Background(), in, n, p, fec, 0, 2); err != nil {
 				t.Fatal(err)
 			}
-			writeFile(t, fecPath, fec.b)
+			writeFile(t, fecPath, fec.Bytes())
 
 			for _, off := range []int{2*4096 + 17, 300*4096 + 4000, 699*4096 + 1} {
 				data[off] ^= 0x5a
@@ -405,7 +393,7 @@ func TestVeritysetupVerifyRepairs(t *testing.T) {
 				t.Fatalf("veritysetup verify with our parity: %v\n%s", err, stderr)
 			}
 
-			writeFile(t, fecPath, make([]byte, len(fec.b)))
+			writeFile(t, fecPath, make([]byte, len(fec.Bytes())))
 			if _, stderr, err := runVS(t, verify...); err == nil {
 				t.Fatalf("veritysetup verify passed with parity of zeros:\n%s", stderr)
 			}
@@ -440,18 +428,7 @@ func openFile(t testing.TB, name string) *os.File {
 	return f
 }
 
-func writeFile(t testing.TB, name string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var (
+	writeFile = devtest.WriteFile
+	readFile  = devtest.ReadFile
+)

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/verinit/verinit/internal/alloctest"
+	"github.com/verinit/verinit/internal/devtest"
 )
 
 // TestHostileSuperblockAllocation reads the worst superblock a hash device
@@ -33,8 +34,8 @@ func TestHostileSuperblockAllocation(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			hash := &memDev{b: append(enc, make([]byte, 1<<20-len(enc))...)}
-			data := &memDev{b: make([]byte, 1<<20)}
+			hash := devtest.NewMemDev(append(enc, make([]byte, 1<<20-len(enc))...))
+			data := devtest.NewMemDev(make([]byte, 1<<20))
 			root := make([]byte, digestSize(tc.sb.Algorithm))
 			const limit = 2*MaxBlockSize + 16<<10
 			for _, step := range []struct {
@@ -42,14 +43,14 @@ func TestHostileSuperblockAllocation(t *testing.T) {
 				run  func() error
 			}{
 				{"ParseSuperblock+CheckRootHash", func() error {
-					sb, err := ParseSuperblock(hash.b[:SuperblockSize])
+					sb, err := ParseSuperblock(hash.Bytes()[:SuperblockSize])
 					if err != nil {
 						return err
 					}
 					return CheckRootHash(hash, sb.Params(0), root)
 				}},
 				{"Verify", func() error {
-					sb, err := ParseSuperblock(hash.b[:SuperblockSize])
+					sb, err := ParseSuperblock(hash.Bytes()[:SuperblockSize])
 					if err != nil {
 						return err
 					}

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"testing"
+
+	"github.com/verinit/verinit/internal/devtest"
 )
 
 // TestFormatVerify formats and verifies trees for combinations of the
@@ -68,13 +70,13 @@ func TestFormatOverwrites(t *testing.T) {
 	p := stdParams(300)
 	data := genData(11, 300*4096, 4096)
 	clean, root := formatMem(t, data, p, 2)
-	dev := &memDev{b: bytes.Repeat([]byte{0xa5}, len(clean))}
+	dev := devtest.NewMemDev(bytes.Repeat([]byte{0xa5}, len(clean)))
 	root2, err := Format(bytes.NewReader(data), dev, p, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.Equal(dev.b, clean) || !bytes.Equal(root, root2) {
-		t.Fatalf("Format over garbage differs first at byte %#x", firstDiff(dev.b, clean))
+	if !bytes.Equal(dev.Bytes(), clean) || !bytes.Equal(root, root2) {
+		t.Fatalf("Format over garbage differs first at byte %#x", firstDiff(dev.Bytes(), clean))
 	}
 }
 

@@ -103,7 +103,7 @@ func fuzzVerify(t *testing.T, sample *[1]metrics.Sample, data []byte, dataSize u
 	if end, ok := fuzzHashEnd(p); ok && end <= maxFuzzDevice {
 		out := &memDev{}
 		if r, err := Format(bytes.NewReader(d), out, p, 1); err == nil {
-			hash, good = out.b, r
+			hash, good = out.Bytes(), r
 		} else if errors.Is(err, ErrInvalidParams) {
 			t.Fatalf("Format rejects parameters Validate accepts: %v", err)
 		}
@@ -175,7 +175,7 @@ func fuzzVerify(t *testing.T, sample *[1]metrics.Sample, data []byte, dataSize u
 	levels, treeBytes, _ := p.TreeLayout()
 	if len(levels) > 0 {
 		start := int(levels[len(levels)-1].OffsetBytes)
-		if !bytes.Equal(out.b[start:], hash[start:start+int(treeBytes)]) {
+		if !bytes.Equal(out.Bytes()[start:], hash[start:start+int(treeBytes)]) {
 			t.Fatalf("the accepted tree is not the one Format makes")
 		}
 	}

@@ -3,49 +3,16 @@ package verity
 import (
 	"bytes"
 	"encoding/hex"
-	"io"
 	"math/rand/v2"
-	"os"
 	"os/exec"
 	"strings"
-	"sync"
 	"testing"
+
+	"github.com/verinit/verinit/internal/devtest"
 )
 
-// memDev is an in-memory device: an io.ReaderAt and io.WriterAt that grows
-// on writes, like a sparse file. Like an *os.File it allows parallel calls.
-type memDev struct {
-	mu sync.Mutex
-	b  []byte
-}
-
-func (m *memDev) ReadAt(p []byte, off int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if off < 0 {
-		return 0, os.ErrInvalid
-	}
-	if off >= int64(len(m.b)) {
-		return 0, io.EOF
-	}
-	n := copy(p, m.b[off:])
-	if n < len(p) {
-		return n, io.EOF
-	}
-	return n, nil
-}
-
-func (m *memDev) WriteAt(p []byte, off int64) (int, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	if off < 0 {
-		return 0, os.ErrInvalid
-	}
-	if end := off + int64(len(p)); end > int64(len(m.b)) {
-		m.b = append(m.b, make([]byte, end-int64(len(m.b)))...)
-	}
-	return copy(m.b[off:], p), nil
-}
+// memDev is the shared in-memory device.
+type memDev = devtest.MemDev
 
 // genData returns size bytes of pseudo-random data from seed in which every
 // block of bs bytes whose index is a multiple of 7, and blocks 3..5, are
@@ -62,21 +29,8 @@ func genData(seed uint64, size, bs int) []byte {
 	return b
 }
 
-// veritysetup returns the path of the veritysetup binary. A missing binary
-// fails the test: the comparison with it is the point of these tests.
-func veritysetup(t testing.TB) string {
-	t.Helper()
-	if p, err := exec.LookPath("veritysetup"); err == nil {
-		return p
-	}
-	for _, p := range []string{"/usr/sbin/veritysetup", "/sbin/veritysetup"} {
-		if _, err := os.Stat(p); err == nil {
-			return p
-		}
-	}
-	t.Fatal("veritysetup not found in PATH, /usr/sbin or /sbin; install cryptsetup-bin")
-	return ""
-}
+// veritysetup is the veritysetup binary, as devtest finds it.
+var veritysetup = devtest.Veritysetup
 
 // runVS runs veritysetup with args and returns its standard output.
 func runVS(t testing.TB, args ...string) string {
@@ -124,21 +78,10 @@ func mustHex(t testing.TB, s string) []byte {
 	return b
 }
 
-func writeFile(t testing.TB, name string, b []byte) {
-	t.Helper()
-	if err := os.WriteFile(name, b, 0o644); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func readFile(t testing.TB, name string) []byte {
-	t.Helper()
-	b, err := os.ReadFile(name)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+var (
+	writeFile = devtest.WriteFile
+	readFile  = devtest.ReadFile
+)
 
 // testUUID is the fixed UUID of the Yocto dm-verity class.
 var testUUID = [16]byte{0x8a, 0x67, 0x81, 0x32, 0xd4, 0x93, 0x40, 0x1d, 0xa0, 0xf6, 0x90, 0x30, 0x06, 0xc0, 0xa5, 0xd8}
@@ -166,5 +109,5 @@ func formatMem(t testing.TB, data []byte, p Params, workers int) ([]byte, []byte
 	if err != nil {
 		t.Fatalf("Format: %v", err)
 	}
-	return hash.b, root
+	return hash.Bytes(), root
 }

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/devtest"
 )
 
 // TestKernelTable checks the table line against the examples in the
@@ -102,7 +104,7 @@ func TestKernelTableFormat(t *testing.T) {
 	for _, p := range []Params{stdParams(300), func() Params { p := stdParams(300); p.HashOffsetBytes = 300 * 4096; return p }()} {
 		data := genData(1, 300*4096, 4096)
 		hash, root := formatMem(t, data, p, 1)
-		dev := &memDev{b: hash}
+		dev := devtest.NewMemDev(hash)
 		if err := CheckRootHash(dev, p, root); err != nil {
 			t.Fatal(err)
 		}

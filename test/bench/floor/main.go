@@ -9,8 +9,16 @@
 // mounts the one known device read-only, moves /dev and mounts /proc and
 // /sys in the new root, switches root and execs the real init.
 //
-// It checks nothing, discovers nothing and verifies nothing: it is a
-// measuring stick, not part of the product, and must never boot a real
+// With /verity-table packed (the "floor (verity)" row), it also makes
+// the least any verified /init must: after the modules (dm-mod and
+// dm-verity among them), one dm-verity device from that table line
+// ("SECTORS VERSION DATA HASH ... ROOT-HASH SALT [OPTIONS]", as the bench
+// computes it from the superblock), loaded with devmapper.go's ioctls,
+// and mounts it instead of the partition. It still reads no superblock,
+// checks no root hash and verifies no signature.
+//
+// It checks nothing, discovers nothing and verifies nothing itself: it is
+// a measuring stick, not part of the product, and must never boot a real
 // system.
 package main
 
@@ -19,8 +27,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
+	"github.com/anatol/devmapper.go"
 	"golang.org/x/sys/unix"
 )
 
@@ -31,6 +42,9 @@ const (
 	rootFS     = "squashfs"
 	newRoot    = "/root"
 	realInit   = "/sbin/init"
+	// verityTable, if packed, is the dm-verity table of the root.
+	verityTable = "/verity-table"
+	verityDev   = "/dev/dm-0" // the first device-mapper device
 	// virtio_blk's probe and partition scan run inside its module init,
 	// and devtmpfs makes the node before the probe returns, so the device
 	// is there at once; the bound only keeps a surprise from hanging.
@@ -57,17 +71,23 @@ func run() error {
 			return err
 		}
 	}
+	dev := rootDev
+	if line, err := os.ReadFile(verityTable); err == nil {
+		if dev, err = makeVerity(string(line)); err != nil {
+			return err
+		}
+	}
 	if err := os.MkdirAll(newRoot, 0o755); err != nil {
 		return err
 	}
 	deadline := time.Now().Add(deviceBound)
 	for {
-		err := unix.Mount(rootDev, newRoot, rootFS, unix.MS_RDONLY, "")
+		err := unix.Mount(dev, newRoot, rootFS, unix.MS_RDONLY, "")
 		if err == nil {
 			break
 		}
 		if !errors.Is(err, unix.ENOENT) || time.Now().After(deadline) {
-			return fmt.Errorf("mount %s: %w", rootDev, err)
+			return fmt.Errorf("mount %s: %w", dev, err)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -95,6 +115,35 @@ func run() error {
 		return err
 	}
 	return fmt.Errorf("exec %s: %w", realInit, unix.Exec(realInit, append([]string{realInit}, os.Args[1:]...), os.Environ()))
+}
+
+// makeVerity creates the read-only dm-verity device "root" from a table
+// line and returns its node. The data device must be there: the modules
+// are loaded, and virtio_blk has made its nodes.
+func makeVerity(line string) (string, error) {
+	f := strings.Fields(line)
+	if len(f) < 11 {
+		return "", fmt.Errorf("%s: %d fields, want SECTORS and a verity table", verityTable, len(f))
+	}
+	n := make([]uint64, 0, 7)
+	for _, i := range []int{0, 1, 4, 5, 6, 7} {
+		v, err := strconv.ParseUint(f[i], 10, 64)
+		if err != nil {
+			return "", fmt.Errorf("%s: field %d: %w", verityTable, i, err)
+		}
+		n = append(n, v)
+	}
+	t := devmapper.VerityTable{Length: n[0] * 512, HashType: n[1], DataDevice: f[2], HashDevice: f[3],
+		DataBlockSize: n[2], HashBlockSize: n[3], NumDataBlocks: n[4], HashStartBlock: n[5],
+		Algorithm: f[8], Digest: f[9], Salt: f[10]}
+	if len(f) > 11 {
+		t.Params = f[11:] // the count of optional arguments, then them
+	}
+	// The bench checks that the root's dm uuid names verity.
+	if err := devmapper.CreateAndLoad("root", "FLOOR-VERITY-root", unix.DM_READONLY_FLAG, t); err != nil {
+		return "", fmt.Errorf("dm-verity: %w", err)
+	}
+	return verityDev, nil
 }
 
 func load(path string) error {
