@@ -44,8 +44,10 @@ func readVeritySigJSON(dev blockdev.Device) (sig.VeritySig, error) {
 		return sig.VeritySig{}, err
 	}
 	defer f.Close()
-	buf, err := io.ReadAll(io.LimitReader(f, min(dev.SizeBytes, sig.MaxVeritySigBytes)))
-	if err != nil {
+	// One buffer of the partition's size: the padding after the JSON is
+	// checked too, so all of it is read.
+	buf := make([]byte, max(0, min(dev.SizeBytes, sig.MaxVeritySigBytes)))
+	if _, err := io.ReadFull(f, buf); err != nil {
 		return sig.VeritySig{}, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", dev.Path(), min(dev.SizeBytes, sig.MaxVeritySigBytes), err)
 	}
 	vs, err := sig.ParseVeritySigJSON(buf)

@@ -3,6 +3,7 @@ package sig
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/binary"
 	"fmt"
 	"unicode/utf8"
 )
@@ -64,17 +65,14 @@ func ParseVeritySigJSON(b []byte) (VeritySig, error) {
 	if len(b) > MaxVeritySigBytes {
 		return VeritySig{}, &FormatError{Offset: MaxVeritySigBytes, Value: len(b), Msg: "partition content is larger than 4 MiB"}
 	}
-	end := len(b)
-	for i, c := range b {
-		if c == 0 {
-			end = i
-			break
-		}
+	// The padding is most of a partition (1 MiB from verinit disk
+	// create): find and check it a word at a time, not a byte.
+	end := bytes.IndexByte(b, 0)
+	if end < 0 {
+		end = len(b)
 	}
-	for i := end; i < len(b); i++ {
-		if b[i] != 0 {
-			return VeritySig{}, &FormatError{Offset: int64(i), Value: b[i], Msg: "non-NUL byte after the NUL padding began"}
-		}
+	if i := nonZero(b[end:]); i >= 0 {
+		return VeritySig{}, &FormatError{Offset: int64(end + i), Value: b[end+i], Msg: "non-NUL byte after the NUL padding began"}
 	}
 	p := jsonParser{b: b[:end]}
 	if !utf8.Valid(p.b) {
@@ -520,4 +518,20 @@ func truncate(s []byte) string {
 		return string(s[:64]) + "…"
 	}
 	return string(s)
+}
+
+// nonZero returns the index of the first non-zero byte of b, or -1.
+func nonZero(b []byte) int {
+	i := 0
+	for ; i+8 <= len(b); i += 8 {
+		if binary.LittleEndian.Uint64(b[i:]) != 0 {
+			break
+		}
+	}
+	for ; i < len(b); i++ {
+		if b[i] != 0 {
+			return i
+		}
+	}
+	return -1
 }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"github.com/verinit/verinit/internal/testkernel"
@@ -25,8 +26,8 @@ var floorModulesARM64 = []string{"virtio_mmio", "virtio_blk", "squashfs"}
 // arm64's busybox, booted on QEMU's virt board. Their ratio is what the
 // x86 table's verinit-to-floor ratio is on arm64.
 func buildARM64Rows(dir string, only *regexp.Regexp) ([]*benchRow, error) {
-	names := []string{"verinit (arm64)", "floor (arm64, no verity)"}
-	if only != nil && !only.MatchString(names[0]) && !only.MatchString(names[1]) {
+	names := []string{"verinit (arm64)", "floor (arm64, no verity)", "floor (arm64, verity)"}
+	if only != nil && !slices.ContainsFunc(names, only.MatchString) {
 		return nil, nil
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
@@ -55,6 +56,20 @@ func buildARM64Rows(dir string, only *regexp.Regexp) ([]*benchRow, error) {
 	for i, m := range paths {
 		floorArgs = append(floorArgs, "--file", fmt.Sprintf("%s:/modules/%02d-%s", m, i, filepath.Base(m)))
 	}
+	// The floor (verity), as on x86: dm-verity's modules too, and the table.
+	// dm_mod needs dax on arm64, where dax is a module.
+	vpaths, err := modulePaths(h.ModulesDir, append(append(slices.Clone(floorModulesARM64), "dax"), floorVerityModules...))
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(p("verity-table"), []byte(disk.verityTable), 0o644); err != nil {
+		return nil, err
+	}
+	floorVerityArgs := []string{verinit, "initramfs", "-o", p("floor-verity.img"), "--init", p("floor"), "--no-modules", "--arch", "arm64",
+		"--file", p("verity-table") + ":/verity-table"}
+	for i, m := range vpaths {
+		floorVerityArgs = append(floorVerityArgs, "--file", fmt.Sprintf("%s:/modules/%02d-%s", m, i, filepath.Base(m)))
+	}
 	verity := fmt.Sprintf("roothash=%s systemd.verity_root_data=PARTUUID=%s systemd.verity_root_hash=PARTUUID=%s root=/dev/mapper/root ro quiet",
 		disk.rootHash, uuidBenchData, uuidBenchHash)
 	specs := []struct {
@@ -64,6 +79,7 @@ func buildARM64Rows(dir string, only *regexp.Regexp) ([]*benchRow, error) {
 		{&benchRow{Name: names[0], Verified: true, cmdline: verity, isVerinit: true, initrd: p("verinit.img")},
 			[]string{verinit, "initramfs", "-o", p("verinit.img"), "--init", p("init"), "--modules-dir", h.ModulesDir}},
 		{&benchRow{Name: names[1], cmdline: "ro quiet", initrd: p("floor.img")}, floorArgs},
+		{&benchRow{Name: names[2], Verified: true, cmdline: "ro quiet", initrd: p("floor-verity.img")}, floorVerityArgs},
 	}
 	var rows []*benchRow
 	for _, s := range specs {

@@ -122,6 +122,9 @@ func BenchmarkTable(b *testing.B) {
 	if res.LVM, err = benchLVM(cfg.boots); err != nil {
 		b.Fatal(err)
 	}
+	if res.BootPathNs, err = benchBootPath(); err != nil {
+		b.Fatal(err)
+	}
 	res.LoadEnd = benchLoad()
 	res.Targets = benchTargets(res)
 	var table bytes.Buffer
@@ -701,6 +704,22 @@ func compressionOf(path string) (string, error) {
 	return prefix + "unknown", nil
 }
 
+// benchBootPath runs test/bootpath's BenchmarkBootPath (the init's CPU
+// work for one boot, on the host) and returns its ns/op.
+func benchBootPath() (float64, error) {
+	cmd := exec.Command("go", "test", "-run", "^$", "-bench", "^BenchmarkBootPath$", "-benchtime", "500x", "./test/bootpath")
+	cmd.Dir = repoRoot()
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		return 0, fmt.Errorf("test/bootpath: %v\n%s", err, out)
+	}
+	m := regexp.MustCompile(`BenchmarkBootPath\S*\s+\d+\s+([0-9.]+) ns/op`).FindSubmatch(out)
+	if m == nil {
+		return 0, fmt.Errorf("test/bootpath printed no ns/op:\n%s", out)
+	}
+	return strconv.ParseFloat(string(m[1]), 64)
+}
+
 // benchVerity is verinit verity format against veritysetup format on
 // the same 1 GiB file, alternating, reps times each; with fec, both also
 // write the Reed-Solomon parity (--fec-device, 2 roots), which must be the
@@ -859,7 +878,10 @@ type benchResults struct {
 	Verity      *benchVerity    `json:"verity_format"`
 	VerityFEC   *benchVerity    `json:"verity_format_fec"`
 	LVM         *benchLVMResult `json:"lvm_scan"`
-	Targets     []benchTarget   `json:"targets"`
+	// BootPathNs is test/bootpath's BenchmarkBootPath: one boot's CPU
+	// work on the host, in ns.
+	BootPathNs float64       `json:"boot_path_host_ns"`
+	Targets    []benchTarget `json:"targets"`
 	// SizeFloorBytes is test/sizefloor's size: the peer of bin/init.
 	SizeFloorBytes int64 `json:"size_floor_bytes"`
 }
@@ -907,18 +929,23 @@ func benchTargets(res *benchResults) []benchTarget {
 	}
 	own := v.OwnMedianMs
 	t = append(t, benchTarget{"/init to real init <= 100 ms, without device wait and module init", fmt.Sprintf("%.0f ms", own), own <= 100, ""})
+	if ns := res.BootPathNs; ns > 0 {
+		t = append(t, benchTarget{"boot path <= 2 ms of host CPU (test/bootpath)", fmt.Sprintf("%.2f ms", ns/1e6), ns <= 2e6,
+			"the init's own work for a signed A/B root: config, GPT and decision, signature, superblock and top block, table, status.json"})
+	}
 	if res.Verity != nil {
 		t = append(t, benchTarget{"verity format >= 1.5x veritysetup", fmt.Sprintf("%.2fx", res.Verity.Speedup), res.Verity.Speedup >= 1.5, ""})
 	}
 	if res.VerityFEC != nil {
 		t = append(t, benchTarget{"verity format --fec-device >= 2x veritysetup", fmt.Sprintf("%.2fx", res.VerityFEC.Speedup), res.VerityFEC.Speedup >= 2, ""})
 	}
-	var sizeFloor string
+	// The absolute 2.5 MB target is withdrawn (issue 22): the init is
+	// measured against the least a Go init with its two jobs links.
 	if res.SizeFloorBytes > 0 {
-		sizeFloor = fmt.Sprintf("%.2fx test/sizefloor, %s: only the standard library's RSA and ECDSA verification and devmapper.go",
-			float64(v.InitBytes)/float64(res.SizeFloorBytes), fmtMB(res.SizeFloorBytes))
+		ratio := float64(v.InitBytes) / float64(res.SizeFloorBytes)
+		t = append(t, benchTarget{"bin/init <= 1.4x test/sizefloor", fmt.Sprintf("%.2fx", ratio), ratio <= 1.4,
+			fmt.Sprintf("%s; test/sizefloor %s: only the standard library's RSA and ECDSA verification and devmapper.go", fmtMB(v.InitBytes), fmtMB(res.SizeFloorBytes))})
 	}
-	t = append(t, benchTarget{"bin/init <= 2.5 MB", fmtMB(v.InitBytes), v.InitBytes <= 2_500_000, sizeFloor})
 	if small != nil {
 		t = append(t, benchTarget{"minimal initramfs <= 2 MB compressed", fmtMB(small.InitramfsBytes), small.InitramfsBytes <= 2_000_000, ""})
 	}
@@ -951,6 +978,9 @@ func (res *benchResults) print(w io.Writer) {
 	if v, f := res.row("verinit (arm64)"), res.row("floor (arm64, no verity)"); v != nil && f != nil && f.UptimeMedianS > 0 {
 		fmt.Fprintf(w, "arm64 (%s, QEMU virt, Cortex-A57, TCG): verinit %.2f s, floor %.2f s: verinit takes %.2fx the floor's time to the real init\n",
 			res.KernelARM64, v.UptimeMedianS, f.UptimeMedianS, v.UptimeMedianS/f.UptimeMedianS)
+		if fv := res.row("floor (arm64, verity)"); fv != nil && fv.UptimeMedianS > 0 {
+			fmt.Fprintf(w, "arm64: floor (verity) %.2f s: verinit %+.2f s from it (%.2fx)\n", fv.UptimeMedianS, v.UptimeMedianS-fv.UptimeMedianS, v.UptimeMedianS/fv.UptimeMedianS)
+		}
 	}
 	fmt.Fprintf(w, "\n(real init: the kernel's /proc/uptime as the real init's first command read it; init bin: %s)\n", res.initWhat())
 	fmt.Fprintf(w, "\n%-28s %11s %13s %18s\n", "kernel log, median", "unpack ms", "/init run at", "/init to real init")
