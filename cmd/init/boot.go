@@ -263,7 +263,7 @@ func (b *boot) verity(f found) (rootDevice, error) {
 	b.st.Verity, b.st.Root = &vr, root
 	b.cfg.ReadOnly = true // dm-verity devices are read-only
 	b.done("%s: root hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, f.d.Hash.Device.Path(), res.Table)
-	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize)}, nil
+	return verityDevice(res), nil
 }
 
 // usr sets up a separate /usr: the dm-verity device over its data and
@@ -288,11 +288,16 @@ func (b *boot) usr(f found) (rootDevice, error) {
 	if err != nil {
 		return rootDevice{}, fmt.Errorf("usr: %w", err)
 	}
-	vr := usrVerityRecord(v, f.d, res)
+	vr := verityRecord(v, f.d.UsrData, f.d.UsrHash, f.d.UsrFEC, res)
 	rec.Spec, rec.Device, rec.DevNum, rec.Verity = "usrhash="+v.RootHash, res.Device.Node(), res.Device.DevNum(), &vr
 	rec.Signature = signatureRecord(res, sigFrom, v.KernelSig)
 	b.done("%s: usr hash %s matches the tree on %s; %s", res.Device.Node(), v.RootHash, f.d.UsrHash.Device.Path(), res.Table)
-	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize), verified: true}, nil
+	return verityDevice(res), nil
+}
+
+// verityDevice is the dm-verity device res made, to mount.
+func verityDevice(res *activate.Result) rootDevice {
+	return rootDevice{path: res.Device.Node(), size: int64(res.Params.DataBlocks) * int64(res.Params.DataBlockSize), verified: true}
 }
 
 // makeVerity gathers what v's root hash is checked against (the packed
@@ -345,7 +350,7 @@ func (b *boot) logOpenDevices() {
 type rootDevice struct {
 	path     string
 	size     int64
-	verified bool // a dm-verity device (set for /usr, where it decides)
+	verified bool // a dm-verity device: decides, for /usr, where the real init may come from
 }
 
 // mountRoot mounts the root on newRoot (a tmpfs for root=tmpfs), a

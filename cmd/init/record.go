@@ -67,26 +67,21 @@ func plainRootRecord(c config.Config, d locate.Decision) status.Root {
 // and its devices, and the root (always read-only).
 func verityRecords(c config.Config, d locate.Decision, res *activate.Result) (status.Verity, status.Root) {
 	v := c.Verity
-	fec := ""
-	if v.FEC != nil {
-		fec = d.FEC.Device.Path()
-	}
-	return status.Verity{Source: v.Source.String(), Device: res.Device.Node(), DevNum: res.Device.DevNum(),
-			DataDevice: d.Data.Device.Path(), HashDevice: d.Hash.Device.Path(), FECDevice: fec, HashOffset: res.HashOffset,
-			RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table},
+	return verityRecord(v, d.Data, d.Hash, d.FEC, res),
 		status.Root{Spec: v.Data.Raw, Key: d.Data.Key, Value: d.Data.Value, Device: res.Device.Node(),
 			DevNum: res.Device.DevNum(), Disk: d.Data.Device.Disk, Partition: d.Data.Device.Partition,
 			ReadOnly: true, Options: c.RootFlags}
 }
 
-// usrVerityRecord is the record of a verified /usr's verity device.
-func usrVerityRecord(v *config.Verity, d locate.Decision, res *activate.Result) status.Verity {
-	fec := ""
+// verityRecord is the record of the verity device res made for v over
+// data and hash (and fec): the root's or /usr's.
+func verityRecord(v *config.Verity, data, hash, fec rootdev.Match, res *activate.Result) status.Verity {
+	fecPath := ""
 	if v.FEC != nil {
-		fec = d.UsrFEC.Device.Path()
+		fecPath = fec.Device.Path()
 	}
 	return status.Verity{Source: v.Source.String(), Device: res.Device.Node(), DevNum: res.Device.DevNum(),
-		DataDevice: d.UsrData.Device.Path(), HashDevice: d.UsrHash.Device.Path(), FECDevice: fec, HashOffset: res.HashOffset,
+		DataDevice: data.Device.Path(), HashDevice: hash.Device.Path(), FECDevice: fecPath, HashOffset: res.HashOffset,
 		RootHash: v.RootHash, Algorithm: res.Params.Algorithm, Options: res.Options, Table: res.Table}
 }
 

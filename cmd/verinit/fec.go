@@ -222,8 +222,7 @@ func (s *fecSetup) verify(data, hash io.ReaderAt, p verity.Params, root []byte, 
 // badInRound returns the data blocks of the round of input block in that
 // do not match their digests in level 0.
 func (s *fecSetup) badInRound(in, blocks uint64, data, hash *patchedDev, p verity.Params) ([]uint64, error) {
-	rsn := uint64(fec.CodewordSize - s.params.Roots)
-	rounds := (blocks + rsn - 1) / rsn
+	rounds := s.params.Rounds(blocks)
 	block := make([]byte, data.bs)
 	var bad []uint64
 	for b := in % rounds; b < s.layout.DataBlocks; b += rounds {

@@ -84,6 +84,16 @@ func (p Params) normalize() (Params, error) {
 // and cryptsetup's rsn).
 func (p Params) inputBytes() int { return CodewordSize - p.Roots }
 
+// Rounds returns how many rounds cover blocks input blocks: the blocks of
+// one codeword lie Rounds blocks apart, and block b is in round b%Rounds.
+// Roots is taken with its default when 0.
+func (p Params) Rounds(blocks uint64) uint64 {
+	if p.Roots == 0 {
+		p.Roots = DefaultRoots
+	}
+	return p.rounds(blocks)
+}
+
 // rounds returns ceil(blocks / rsn): the number of rounds that cover blocks
 // input blocks, each round being BlockSize codewords.
 func (p Params) rounds(blocks uint64) uint64 {
