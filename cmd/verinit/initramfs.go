@@ -16,6 +16,7 @@ import (
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/elfarch"
+	"github.com/verinit/verinit/pkg/hostonly"
 	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
 	"github.com/verinit/verinit/pkg/modules/loadlist"
@@ -34,9 +35,11 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	eager := fs.Bool("eager-modules", false, "load every packed module at start instead of by need (storage drivers by device modalias, device-mapper and file systems when used)")
 	compression := fs.String("compression", "zstd", "archive compression: zstd, gzip, xz or none (checked against the kernel's CONFIG_RD_* options when its configuration is found)")
 	asJSON := fs.Bool("json", false, "print JSON: the report on the archive written, or with --list its entries")
-	var mods, addMods, files, policies, certs listFlag
+	hostOnly := fs.Bool("host-only", false, "pack only the modules this machine needs for its root instead of the default set: the drivers of every device from the disks that hold / (and a separate /usr) up to their bus, as /sys shows them, device-mapper with dm-verity, the root's file system, and efivarfs on UEFI; refused, with the reason, when the root cannot be traced to a storage controller")
+	var mods, addMods, files, policies, certs, hostDevs listFlag
 	fs.Var(&mods, "module", "pack module `NAME` and its dependencies, loaded at start, instead of the default set (repeatable; default: the architecture's set of virtio, SCSI, NVMe, USB and SD/eMMC storage drivers (SATA on PCs; virtio-mmio and SoC controllers on ARM and RISC-V), loaded by device modalias, and dm-verity, squashfs, erofs, ext4 and efivarfs, loaded when used)")
 	fs.Var(&addMods, "add-module", "also pack module `NAME` and its dependencies, beside the default set (or --module), loaded by need as its aliases say: a driver when a device matches it, a file system (efivarfs) when mounted (repeatable)")
+	fs.Var(&hostDevs, "host-only-device", "with --host-only, trace block device `DEV` (and the file systems on it and its partitions) instead of the mounted root (repeatable; implies --host-only)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
 	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed, unverified-root=allowed (a writable root beside a verified /usr); see docs/security.md")
@@ -95,6 +98,20 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		default:
 			target = h.Arch()
 		}
+	}
+	var traced *hostonly.Storage
+	if *hostOnly || len(hostDevs) > 0 {
+		switch {
+		case *noModules || mods != nil:
+			return fmt.Errorf("--host-only chooses the modules: not with --no-modules or --module: %w", errUsage)
+		case target == "":
+			return fmt.Errorf("--host-only: no modules in %s to choose from", spec.ModulesDir)
+		}
+		st, wants, err := hostOnlyWants(spec.ModulesDir, spec.KernelRelease, target, hostDevs)
+		if err != nil {
+			return err
+		}
+		traced, spec.Wants = st, wants
 	}
 	// The release of the modules packed, else the one named (--no-modules).
 	if err := checkKernelUnpacks(spec.Compression, spec.ModulesDir, cmp.Or(spec.KernelRelease, *release)); err != nil {
@@ -163,7 +180,11 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	if *asJSON {
 		return writeJSON(stdout, initramfsReport{Archive: *out, Bytes: buf.Len(), Compression: spec.Compression,
 			UncompressedBytes: rep.UncompressedBytes, Init: spec.Init, KernelRelease: spec.KernelRelease, Arch: string(rep.Arch),
-			DepsComputed: rep.Computed, Entries: rep.Files, Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing})
+			DepsComputed: rep.Computed, Entries: rep.Files, Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing,
+			HostOnly: hostOnlyJSON(traced)})
+	}
+	if traced != nil {
+		fmt.Fprintln(stdout, hostOnlyLine(traced))
 	}
 	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, len(rep.Modules))
 	if spec.KernelRelease != "" {
@@ -196,18 +217,19 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 
 // initramfsReport is what initramfs --json prints.
 type initramfsReport struct {
-	Archive           string   `json:"archive"`
-	Bytes             int      `json:"bytes"`
-	Compression       string   `json:"compression"`
-	UncompressedBytes int64    `json:"uncompressed_bytes"`
-	Init              string   `json:"init"`
-	KernelRelease     string   `json:"kernel_release,omitempty"`
-	Arch              string   `json:"arch,omitempty"`
-	DepsComputed      bool     `json:"dependencies_computed,omitempty"`
-	Entries           int      `json:"entries"`
-	Modules           []string `json:"modules"`
-	Builtin           []string `json:"builtin,omitempty"`
-	Missing           []string `json:"missing,omitempty"`
+	Archive           string          `json:"archive"`
+	Bytes             int             `json:"bytes"`
+	Compression       string          `json:"compression"`
+	UncompressedBytes int64           `json:"uncompressed_bytes"`
+	Init              string          `json:"init"`
+	KernelRelease     string          `json:"kernel_release,omitempty"`
+	Arch              string          `json:"arch,omitempty"`
+	DepsComputed      bool            `json:"dependencies_computed,omitempty"`
+	Entries           int             `json:"entries"`
+	Modules           []string        `json:"modules"`
+	Builtin           []string        `json:"builtin,omitempty"`
+	Missing           []string        `json:"missing,omitempty"`
+	HostOnly          *hostOnlyReport `json:"host_only,omitempty"`
 }
 
 // checkKernelUnpacks refuses a compression the kernel cannot unpack: a

@@ -43,6 +43,13 @@ func TestInitramfsArch(t *testing.T) {
 		{"--init against the modules", []string{"--modules-dir", mods, "--init", hostInit}, 1,
 			"verinit initramfs: initramfs: init bin/init is built for x86-64 (EM_X86_64), but the modules in " + mods + " are for arm64 (EM_AARCH64) (kernel/a.ko): pack the init built for arm64\n"},
 		{"an unknown architecture", []string{"--no-modules", "--arch", "pdp11"}, 2, "--arch: dps: unknown architecture"},
+		{"--host-only with --module", []string{"--modules-dir", mods, "--host-only", "--module", "a"}, 2,
+			"verinit initramfs: --host-only chooses the modules: not with --no-modules or --module: usage\n"},
+		{"--host-only without modules", []string{"--no-modules", "--arch", "amd64", "--host-only"}, 2, "--host-only chooses the modules: not with --no-modules"},
+		{"--host-only-device not a block device", []string{"--modules-dir", mods, "--host-only-device", "/dev/zero"}, 1,
+			"verinit initramfs: --host-only-device: hostonly: /dev/zero is not a block device\n"},
+		{"--host-only-device missing", []string{"--modules-dir", mods, "--host-only-device", "/dev/no-such-disk"}, 1,
+			"verinit initramfs: --host-only-device: hostonly: /dev/no-such-disk: no such file or directory\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, code := run(t, append([]string{"initramfs", "-o", out, "--compression", "gzip"}, tc.args...)...)

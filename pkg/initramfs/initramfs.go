@@ -63,6 +63,10 @@ type Spec struct {
 	// modules.dep the dependencies and aliases are computed from the
 	// modules (modules.Scan).
 	Modules []string
+	// Wants, when not nil, replace the default set with these modules,
+	// each loading as its class says (verinit initramfs --host-only);
+	// Modules must then be nil.
+	Wants []modules.Want
 	// AddModules are module names or aliases packed besides Modules (or
 	// the default set), each loading when the init can first ask for it
 	// (modules.Added): a file system when mounted, a driver when a device
@@ -283,17 +287,18 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 			}
 			rep.Arch = header.Arch()
 		}
-		var db *modules.DB
-		if modules.HasDepmodFiles(fsys) {
-			db, err = modules.LoadDB(fsys)
-		} else {
-			rep.Computed = true
-			db, err = modules.Scan(fsys, read)
-		}
+		db, computed, err := loadDB(spec.ModulesDir, fsys)
 		if err != nil {
-			return nil, fmt.Errorf("initramfs: modules directory %s: %w", spec.ModulesDir, err)
+			return nil, err
 		}
+		rep.Computed = computed
 		want := modules.DefaultSet(rep.Arch)
+		if spec.Wants != nil {
+			if spec.Modules != nil {
+				return nil, errors.New("initramfs: both a module list and wanted modules given")
+			}
+			want = slices.Clone(spec.Wants)
+		}
 		if spec.Modules != nil {
 			want = want[:0]
 			for _, n := range spec.Modules {
@@ -475,6 +480,27 @@ func moduleReader(fsys fs.FS) modules.ReadFunc {
 		}
 		return readModule(fsys, p, compression)
 	}
+}
+
+// ModulesDB reads the module metadata of the modules directory dir:
+// depmod's files, else the same computed from the modules (computed).
+func ModulesDB(dir string) (db *modules.DB, computed bool, err error) {
+	return loadDB(dir, os.DirFS(dir))
+}
+
+func loadDB(dir string, fsys fs.FS) (*modules.DB, bool, error) {
+	var db *modules.DB
+	var err error
+	computed := !modules.HasDepmodFiles(fsys)
+	if computed {
+		db, err = modules.Scan(fsys, moduleReader(fsys))
+	} else {
+		db, err = modules.LoadDB(fsys)
+	}
+	if err != nil {
+		return nil, false, fmt.Errorf("initramfs: modules directory %s: %w", dir, err)
+	}
+	return db, computed, nil
 }
 
 // ModulesMachine returns the ELF header of the first module file of the

@@ -309,3 +309,20 @@ func (r *resolver) plan() Plan {
 	}
 	return p
 }
+
+// Finder tells what a name stands for in one kernel's modules, as Resolve
+// looks names up.
+type Finder struct{ ix *index }
+
+// NewFinder indexes db.
+func NewFinder(db *DB) (*Finder, error) {
+	ix, err := newIndex(db)
+	if err != nil {
+		return nil, err
+	}
+	return &Finder{ix}, nil
+}
+
+// Find returns the modules and built-in modules that name (a module name
+// or an alias such as a device's modalias) stands for.
+func (f *Finder) Find(name string) (mods, builtin []string) { return f.ix.lookup(name) }

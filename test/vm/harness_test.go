@@ -34,6 +34,7 @@ type env struct {
 	chainOnce    func() (*chainImages, error)
 	chainARMOnce func() (*chainImages, error)
 	usrOnce      func() (*usrImages, error)
+	hostOnlyOnce func() (*hostOnlyImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -48,6 +49,7 @@ func (e *env) arm(t testing.TB, debArch string) *armImages { return need(t, e.ar
 func (e *env) chain(t testing.TB) *chainImages             { return need(t, e.chainOnce) }
 func (e *env) chainARM(t testing.TB) *chainImages          { return need(t, e.chainARMOnce) }
 func (e *env) usr(t testing.TB) *usrImages                 { return need(t, e.usrOnce) }
+func (e *env) hostOnly(t testing.TB) *hostOnlyImages       { return need(t, e.hostOnlyOnce) }
 
 var shared *env
 
@@ -89,6 +91,7 @@ func setup(dir string) (*env, error) {
 	e.chainOnce = family(e.makeChainImages)
 	e.chainARMOnce = family(e.makeChainARMImages)
 	e.usrOnce = family(e.makeUsrImages)
+	e.hostOnlyOnce = family(e.makeHostOnlyImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
