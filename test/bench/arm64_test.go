@@ -37,7 +37,7 @@ func buildARM64Rows(dir string, only *regexp.Regexp) ([]*benchRow, error) {
 	if err != nil {
 		return nil, err
 	}
-	disk, err := makeBenchDisk(dir, h)
+	disk, err := makeBenchDisk(dir, h, false)
 	if err != nil {
 		return nil, err
 	}
