@@ -5,6 +5,7 @@ go 1.26.0
 require (
 	github.com/anatol/devmapper.go v0.0.0-20250316020617-2671eefd35d7
 	github.com/diskfs/go-diskfs v1.9.4
+	github.com/google/go-tpm v0.9.8
 	github.com/klauspost/compress v1.20.4
 	github.com/smallstep/pkcs7 v0.2.3
 	github.com/u-root/u-root v0.16.0

@@ -51,6 +51,9 @@ groff:groff-base
 man:man-db
 zsh:zsh
 fish:fish
+swtpm:swtpm
+swtpm_setup:swtpm-tools
+tpm2_pcrread:tpm2-tools
 "
 # make bench (scripts/prereqs.sh bench) also builds Debian's initramfs-tools
 # and dracut images to compare with. dracut-core installs beside

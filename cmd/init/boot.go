@@ -74,6 +74,9 @@ func (b *boot) run() error {
 	if err != nil {
 		return err
 	}
+	if err := b.measure(); err != nil {
+		return err
+	}
 	return b.switchRoot(init)
 }
 

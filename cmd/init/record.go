@@ -43,7 +43,8 @@ func describeUsr(c config.Config) string {
 
 func policyRecord(p config.Policy) status.Policy {
 	return status.Policy{Verity: p.Verity.String(), Signature: p.Signature.String(), SHA1: p.SHA1.String(),
-		Shell: p.Shell.String(), UnverifiedRoot: p.UnverifiedRoot.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion}
+		Shell: p.Shell.String(), UnverifiedRoot: p.UnverifiedRoot.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion,
+		TPM: p.TPM.String(), TPMPCR: p.PCR()}
 }
 
 // rootSpec is how the root was named: root= (or its kin), or the

@@ -44,10 +44,23 @@ type Config struct {
 	Usr       *Usr   // nil: no separate /usr
 	Policy    Policy // the packed policy, tightened by the command line
 	Slot      []SlotKey
+	// TPMPCR is the PCR the boot is measured into: the policy's, or
+	// verinit.tpm_pcr= when no policy is packed.
+	TPMPCR int
 }
 
 // SlotKey is a key by which a bootloader names the slot it booted.
 type SlotKey struct{ Key, Value string }
+
+// SlotText names the slot as the boot is measured: "rauc.slot=A", each key
+// given as key=value, separated by spaces; "" when none is given.
+func SlotText(keys []SlotKey) string {
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k.Key + "=" + k.Value
+	}
+	return strings.Join(parts, " ")
+}
 
 // slotKeys are recognised and recorded (and passed on untouched, like the
 // whole command line): RAUC's, barebox bootchooser's, and our free one.
@@ -123,6 +136,21 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		}
 	}
 	cfg.Debug = r.Flag("verinit.debug")
+	cfg.TPMPCR = policy.PCR()
+	if v, ok := r.Lookup("verinit.tpm_pcr"); ok {
+		n, err := parsePCR(v)
+		switch {
+		case err != nil:
+			errs = append(errs, fmt.Errorf("verinit.tpm_pcr=%s: %w", shown(v), err))
+		case policy.Packed && n != policy.PCR():
+			// Sealed secrets and attestation rely on this PCR: a boot that
+			// measured elsewhere would leave it for whatever runs next to
+			// extend with a genuine boot's (public) events.
+			errs = append(errs, fmt.Errorf("verinit.tpm_pcr=%d: the initramfs policy measures into PCR %d; the command line cannot move it", n, policy.PCR()))
+		default:
+			cfg.TPMPCR = n
+		}
+	}
 	for _, k := range slotKeys {
 		if v, ok := r.Lookup(k); ok {
 			cfg.Slot = append(cfg.Slot, SlotKey{k, v})
@@ -283,14 +311,17 @@ func readPolicy(c *cmdline.Cmdline, packed []byte, pins []packedRoot) (Policy, e
 		p.pin(h)
 	}
 	var err error
-	for _, key := range []string{"verinit.verity", "verinit.signature"} {
+	for _, key := range []string{"verinit.verity", "verinit.signature", "verinit.tpm"} {
 		v, ok := c.Lookup(key)
 		if !ok {
 			continue
 		}
 		have, what := &p.Verity, "requires verity"
-		if key == "verinit.signature" {
+		switch key {
+		case "verinit.signature":
 			have, what = &p.Signature, "requires a signed root hash"
+		case "verinit.tpm":
+			have, what = &p.TPM, "requires a TPM"
 		}
 		r, perr := parseRequirement(v)
 		switch {

@@ -85,8 +85,45 @@ type Policy struct {
 	// MinVersion is the lowest root version a signature may carry
 	// (sign --version); 0: no minimum. It requires a signature.
 	MinVersion uint64
+	// TPM requires a working TPM 2.0 to measure the boot into; optional,
+	// the boot is measured when there is one.
+	TPM Requirement
+	// TPMPCR is the PCR measured into; 0 means DefaultTPMPCR.
+	TPMPCR int
 	// Packed reports that the policy came from the initramfs.
 	Packed bool
+}
+
+// DefaultTPMPCR is the PCR the boot is measured into unless the policy
+// names another: 15, "system identity" in the UAPI Group's TPM PCR
+// registry, where systemd measures the root file system's identity
+// (systemd-pcrfs) and the machine ID; the dm-verity root hash is the
+// root's identity in the strongest sense. It cannot be reset by software,
+// unlike 16 and 23.
+const DefaultTPMPCR = 15
+
+// PCR is the PCR the policy measures into.
+func (p Policy) PCR() int {
+	if p.TPMPCR == 0 {
+		return DefaultTPMPCR
+	}
+	return p.TPMPCR
+}
+
+// parsePCR reads a PCR to measure into: 1 to 23, but not 16 or 23, which
+// software may reset (TPM2_PCR_Reset from locality 0 on a PC Client TPM),
+// and not 0, the firmware's own code.
+func parsePCR(s string) (int, error) {
+	n, err := strconv.Atoi(s)
+	switch {
+	case err != nil || n < 0 || n > 23:
+		return 0, fmt.Errorf("want a PCR number, 1 to 23")
+	case n == 0:
+		return 0, fmt.Errorf("PCR 0 holds the firmware's own measurements")
+	case n == 16 || n == 23:
+		return 0, fmt.Errorf("PCR %d can be reset by software, so a measurement there proves nothing", n)
+	}
+	return n, nil
 }
 
 // Enforced reports whether the rules apply: verity is required (as
@@ -131,6 +168,12 @@ func (p Policy) String() string {
 	if p.MinVersion > 0 {
 		s += " min-version=" + strconv.FormatUint(p.MinVersion, 10)
 	}
+	if p.TPM == Required {
+		s += " tpm=required"
+	}
+	if p.TPMPCR != 0 {
+		s += " tpm-pcr=" + strconv.Itoa(p.TPMPCR)
+	}
 	return s
 }
 
@@ -150,9 +193,10 @@ const maxPolicyBytes = 64 << 10
 const maxPins = 64
 
 // ParsePolicy reads a packed policy: "key=value" lines, '#' comments.
-// The keys: verity= and signature= (required or optional), sha1=,
+// The keys: verity=, signature= and tpm= (required or optional), sha1=,
 // shell= and unverified-root= (allowed or refused), roothash=
-// (comma-separated hex root hashes) and min-version= (a number).
+// (comma-separated hex root hashes), min-version= (a number) and tpm-pcr=
+// (the PCR the boot is measured into).
 func ParsePolicy(b []byte) (Policy, error) {
 	p := Policy{Packed: true}
 	lines, err := readKeyValues(b, "policy", "key=value", maxPolicyBytes)
@@ -197,8 +241,12 @@ func (p *Policy) set(key, value string) error {
 		if err != nil {
 			err = fmt.Errorf("want a whole number below 2^63")
 		}
+	case "tpm":
+		p.TPM, err = parseRequirement(value)
+	case "tpm-pcr":
+		p.TPMPCR, err = parsePCR(value)
 	default:
-		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, unverified-root, roothash or min-version)", key)
+		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm or tpm-pcr)", key)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%s: %w", key, shown(value), err)
@@ -219,6 +267,12 @@ func (p Policy) Format() []byte {
 	}
 	if p.MinVersion > 0 {
 		fmt.Fprintf(&b, "min-version=%d\n", p.MinVersion)
+	}
+	if p.TPM == Required {
+		b.WriteString("tpm=required\n")
+	}
+	if p.TPMPCR != 0 {
+		fmt.Fprintf(&b, "tpm-pcr=%d\n", p.TPMPCR)
 	}
 	return []byte(b.String())
 }

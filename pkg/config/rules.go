@@ -127,7 +127,9 @@ func rules() []rule {
 		{"verinit.roothash_sig", nil}, // allowed only with a required signature: see parseVerity
 		{"verinit.signature", nil},    // only tightens: see readPolicy
 		{"verinit.verity_sig", nil},
-		{"verinit.verity", nil}, // only tightens: see readPolicy
+		{"verinit.verity", nil},  // only tightens: see readPolicy
+		{"verinit.tpm", nil},     // only tightens: see readPolicy
+		{"verinit.tpm_pcr", nil}, // under a packed policy only its own PCR: see Parse
 		{"rauc.slot", nil},
 		{"bootchooser.active", nil},
 		{"verinit.slot", nil},

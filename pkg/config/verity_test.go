@@ -240,12 +240,17 @@ func TestParsePolicy(t *testing.T) {
 		{"sha1=allowed\nshell=refused", Policy{SHA1: Allowed, Packed: true}, ""},
 		{"roothash=" + hash64 + "," + strings.ToUpper(hash64) + "," + hash128, Policy{RootHashes: []string{hash64, hash128}, Packed: true}, ""},
 		{"min-version=7", Policy{MinVersion: 7, Packed: true}, ""},
+		{"tpm=required\ntpm-pcr=14", Policy{TPM: Required, TPMPCR: 14, Packed: true}, ""},
+		{"tpm=maybe", Policy{}, "policy line 1: tpm=maybe: want required or optional"},
+		{"tpm-pcr=23", Policy{}, "policy line 1: tpm-pcr=23: PCR 23 can be reset by software, so a measurement there proves nothing"},
+		{"tpm-pcr=0", Policy{}, "policy line 1: tpm-pcr=0: PCR 0 holds the firmware's own measurements"},
+		{"tpm-pcr=24", Policy{}, "policy line 1: tpm-pcr=24: want a PCR number, 1 to 23"},
 		{"verity=maybe", Policy{}, "policy line 1: verity=maybe: want required or optional"},
 		{"sha1=yes", Policy{}, "policy line 1: sha1=yes: want allowed or refused"},
 		{"roothash=xyz", Policy{}, "policy line 1: roothash=xyz: want hex root hashes (40 to 128 digits), separated by commas"},
 		{"min-version=-1", Policy{}, "policy line 1: min-version=-1: want a whole number below 2^63"},
 		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
-		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, unverified-root, roothash or min-version)`},
+		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm or tpm-pcr)`},
 		{"verity", Policy{}, `policy line 1: "verity": want key=value`},
 	}
 	for _, tc := range tests {
@@ -262,6 +267,50 @@ func TestParsePolicy(t *testing.T) {
 		if back, err := ParsePolicy(got.Format()); err != nil || !reflect.DeepEqual(back, got) {
 			t.Errorf("Format round trip of %+v = %+v, %v", got, back, err)
 		}
+	}
+}
+
+// TestTPMKeys: verinit.tpm= only tightens; verinit.tpm_pcr= names the PCR
+// only when no policy is packed, and under one cannot move it.
+func TestTPMKeys(t *testing.T) {
+	root := "root=/dev/vda2 "
+	for _, tc := range []struct {
+		name, line, policy string
+		tpm                Requirement
+		pcr                int
+		err                string
+	}{
+		{"default", root, "", Optional, 15, ""},
+		{"required on the command line", root + "verinit.tpm=required", "", Required, 15, ""},
+		{"packed required", root, "tpm=required\n", Required, 15, ""},
+		{"cannot weaken", root + "verinit.tpm=optional", "tpm=required\n", Required, 15,
+			"verinit.tpm=optional: the initramfs policy requires a TPM; the command line cannot weaken it"},
+		{"a PCR without a policy", root + "verinit.tpm_pcr=12", "", Optional, 12, ""},
+		{"a PCR under a policy", root + "verinit.tpm_pcr=12", "verity=optional\n", Optional, 15,
+			"verinit.tpm_pcr=12: the initramfs policy measures into PCR 15; the command line cannot move it"},
+		{"the packed PCR", root + "verinit.tpm_pcr=14", "tpm-pcr=14\n", Optional, 14, ""},
+		{"another than the packed PCR", root + "verinit.tpm_pcr=15", "tpm-pcr=14\n", Optional, 14,
+			"verinit.tpm_pcr=15: the initramfs policy measures into PCR 14; the command line cannot move it"},
+		{"a resettable PCR", root + "verinit.tpm_pcr=16", "", Optional, 15,
+			"verinit.tpm_pcr=16: PCR 16 can be reset by software, so a measurement there proves nothing"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var packed Packed
+			if tc.policy != "" {
+				packed.Policy = []byte(tc.policy)
+			}
+			c, err := Parse(cmdline.Parse(tc.line), packed)
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Fatalf("Parse: %v, want %s", err, tc.err)
+				}
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if c.Policy.TPM != tc.tpm || c.TPMPCR != tc.pcr {
+				t.Errorf("tpm %v, PCR %d; want %v, %d", c.Policy.TPM, c.TPMPCR, tc.tpm, tc.pcr)
+			}
+		})
 	}
 }
 

@@ -78,6 +78,7 @@ type Status struct {
 	Usr       *Usr       // nil without a separate /usr
 	Loader    *Loader    // nil when the init did not ask (no auto-discovery, no DPS pairing)
 	Policy    Policy
+	TPM       *TPM     // nil when the boot ended before the measurement
 	Init      string   // the real init that was exec'd
 	InitArgs  []string // its arguments
 	Modules   []Module
@@ -101,7 +102,24 @@ type Policy struct {
 	UnverifiedRoot string
 	RootHashes     []string // the pinned root hashes, if any
 	MinVersion     uint64   // the oldest signed root version allowed; 0: none
+	TPM            string   // "required" or "optional"
+	TPMPCR         int      // the PCR measured into
 }
+
+// TPM says what the init measured into the TPM.
+type TPM struct {
+	State   string   // "measured", "absent" (no TPM; allowed), "failed" (an error; allowed)
+	Device  string   // the device used, e.g. /dev/tpmrm0
+	PCR     int      // the PCR extended
+	Banks   []string // the banks extended, e.g. sha1 sha256
+	Skipped []string // banks holding the PCR whose hash verinit does not compute
+	Events  int      // events extended (listed in tpm-events.json)
+	Values  []Digest // the PCR read back after the events
+	Error   string   // why it failed, for "failed"
+}
+
+// Digest is a PCR value in one bank.
+type Digest struct{ Bank, Hex string }
 
 // Loader is what the boot loader said about the partition it started from
 // (LoaderDevicePartUUID).
@@ -237,7 +255,11 @@ func (s *Status) JSON() []byte {
 	}
 	w.close(']')
 	w.num("min_version", int64(s.Policy.MinVersion))
+	w.str("tpm", s.Policy.TPM)
+	w.num("tpm_pcr", int64(s.Policy.TPMPCR))
 	w.close('}')
+	w.key("tpm")
+	w.tpm(s.TPM)
 	w.str("init", s.Init)
 	w.key("init_args")
 	w.open('[')
@@ -367,6 +389,40 @@ func (w *writer) quote(s string) {
 }
 
 // verity writes a verity record, or null.
+func (w *writer) tpm(t *TPM) {
+	if t == nil {
+		w.b = append(w.b, "null"...)
+		return
+	}
+	w.open('{')
+	w.str("state", t.State)
+	w.str("device", t.Device)
+	w.num("pcr", int64(t.PCR))
+	w.key("banks")
+	w.open('[')
+	for _, b := range t.Banks {
+		w.elem()
+		w.quote(b)
+	}
+	w.close(']')
+	w.key("skipped_banks")
+	w.open('[')
+	for _, b := range t.Skipped {
+		w.elem()
+		w.quote(b)
+	}
+	w.close(']')
+	w.num("events", int64(t.Events))
+	w.key("pcr_values")
+	w.open('{')
+	for _, d := range t.Values {
+		w.str(d.Bank, d.Hex)
+	}
+	w.close('}')
+	w.str("error", t.Error)
+	w.close('}')
+}
+
 func (w *writer) verity(v *Verity) {
 	if v == nil {
 		w.b = append(w.b, "null"...)
