@@ -55,7 +55,8 @@ func TestBashCompletion(t *testing.T) {
 		subset bool   // want lists some of COMPREPLY
 	}{
 		{"verinit ver", "verity version", false},
-		{"verinit ", "completion disk initramfs inspect lvm man sign verity version", false},
+		{"verinit ", "completion disk initramfs inspect lvm man sign tpm verity version", false},
+		{"verinit tpm ", "predict", false},
 		{"verinit verity ", "dump format verify", false},
 		{"verinit verity f", "format", false},
 		{"verinit verity format --hash-", "--hash-block-size --hash-offset", false},

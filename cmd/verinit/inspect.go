@@ -52,6 +52,10 @@ type inspectDecision struct {
 	FECDevice  string `json:"fec_device,omitempty"`
 	RootHash   string `json:"root_hash,omitempty"`
 	Table      string `json:"table,omitempty"`
+	// With --initramfs: who signed the root hash (SHA-256 of the
+	// certificate), and where the signature came from.
+	Signer  string `json:"signer_sha256,omitempty"`
+	SigFrom string `json:"signature_from,omitempty"`
 	// Usr is the separate /usr, in the same fields (Root is the device
 	// mounted on /usr, RootHash its usr hash); nil without one.
 	Usr *inspectDecision `json:"usr,omitempty"`
@@ -88,6 +92,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	arch := fs.String("arch", "", "the `architecture` whose DPS root types count (default: the one whose root types the disks hold; needed only for auto-discovery)")
 	loader := fs.String("loader-partuuid", "", "the `PARTUUID` of the partition the boot loader started from, as it reports it in the EFI variable LoaderDevicePartUUID (default: none, as without EFI)")
 	asJSON := fs.Bool("json", false, "print JSON")
+	initrd := fs.String("initramfs", "", "decide as the init packed in initramfs `FILE` would: under its policy, with its veritytab or dm-verity.env, checking signatures against its certificates")
 	paths, err := parseMixed(fs, args)
 	if err != nil {
 		return err
@@ -95,6 +100,12 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	if len(paths) == 0 {
 		fs.Usage()
 		return errUsage
+	}
+	var packed packedFiles
+	if *initrd != "" {
+		if packed, err = readPackedFiles(*initrd); err != nil {
+			return fmt.Errorf("--initramfs: %w", err)
+		}
 	}
 	var a dps.Arch
 	if *arch != "" {
@@ -131,7 +142,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	}
 	dec, derr := (*inspectDecision)(nil), noRoot
 	if noRoot == nil {
-		dec, derr = decide(im, *line, a, loaderGUID)
+		dec, _, derr = decide(im, *line, a, loaderGUID, packed)
 	}
 	if derr != nil {
 		rep.Error = derr.Error()
@@ -219,17 +230,24 @@ func describeVGs(im *images.Images) []inspectVG {
 
 // decide runs the init's decision on the images, and for a verified root
 // every check the init makes before it loads the table.
-func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*inspectDecision, error) {
-	cfg, err := config.Parse(cmdline.Parse(line), config.Packed{})
+// decide makes the init's decision for the command line line on the
+// images. With packed (an initramfs's files), under its policy, with its
+// certificates and the signatures the init would find.
+func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles) (*inspectDecision, config.Config, error) {
+	cfg, err := config.Parse(cmdline.Parse(line), packed.config())
 	if err != nil {
-		return nil, fmt.Errorf("kernel command line: %w", err)
+		return nil, cfg, fmt.Errorf("kernel command line: %w", err)
 	}
 	d, done, err := locate.Decide(locate.Input{Config: &cfg, Arch: arch, Loader: loader}, im.View)
 	if err != nil {
-		return nil, err
+		return nil, cfg, err
 	}
 	if !done {
-		return nil, fmt.Errorf("%s (the init would wait, then fail)", strings.Join(d.Missing, "; "))
+		return nil, cfg, fmt.Errorf("%s (the init would wait, then fail)", strings.Join(d.Missing, "; "))
+	}
+	var src activate.SigSources
+	if packed != nil {
+		src = imageSources{packed, im}
 	}
 	// The init activates the LVs among them in this order.
 	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC, d.UsrData, d.UsrHash, d.UsrFEC)
@@ -243,24 +261,36 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID) (*in
 		if d.HashPartition != nil {
 			v.UseHashPartition(*d.HashPartition)
 		}
-		if dec, err = inspectVerity(im, activate.RootName, v, d.Data, d.Hash, d.FEC, nums); err != nil {
-			return nil, err
+		if dec, err = inspectVerity(im, activate.RootName, v, cfg.Policy, d.Data, d.Hash, d.FEC, d.Sig, nums, src); err != nil {
+			return nil, cfg, err
 		}
 	}
 	switch u := cfg.Usr; {
 	case u.Verified():
-		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, d.UsrData, d.UsrHash, d.UsrFEC, nums); err != nil {
-			return nil, fmt.Errorf("usr: %w", err)
+		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, cfg.Policy, d.UsrData, d.UsrHash, d.UsrFEC, rootdev.Match{}, nums, src); err != nil {
+			return nil, cfg, fmt.Errorf("usr: %w", err)
 		}
 	case u != nil:
 		dec.Usr = &inspectDecision{Root: matchPath(d.UsrData), Key: d.UsrData.Key}
 	}
-	return dec, nil
+	return dec, cfg, nil
 }
 
 // inspectVerity makes every check the init makes on verity volume v
 // before it loads the table of the device name, and that table.
-func inspectVerity(im *images.Images, name string, v *config.Verity, dataM, hashM, fecM rootdev.Match, nums map[string]string) (*inspectDecision, error) {
+// With src, the root hash is checked as the init checks it: against the
+// certificates and signature src has, under policy p.
+func inspectVerity(im *images.Images, name string, v *config.Verity, p config.Policy, dataM, hashM, fecM, sigM rootdev.Match, nums map[string]string, src activate.SigSources) (*inspectDecision, error) {
+	var trust activate.Trust
+	if src != nil {
+		var err error
+		if trust, err = activate.GatherTrust(v, p, dataM, sigM, src); err != nil {
+			return nil, err
+		}
+		if trust.RootHash != "" { // verinit.roothash_sig=: checked with the signature
+			v.RootHash = trust.RootHash
+		}
+	}
 	data, dataSize, err := im.OpenMatch(dataM)
 	if err != nil {
 		return nil, err
@@ -270,7 +300,7 @@ func inspectVerity(im *images.Images, name string, v *config.Verity, dataM, hash
 		return nil, err
 	}
 	dataPath, hashPath := matchPath(dataM), matchPath(hashM)
-	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath, activate.Trust{})
+	prep, err := activate.Prepare(v, data, dataSize, dataPath, hash, hashPath, trust)
 	if err != nil {
 		return nil, err
 	}
@@ -285,8 +315,12 @@ func inspectVerity(im *images.Images, name string, v *config.Verity, dataM, hash
 	if err != nil {
 		return nil, err
 	}
-	return &inspectDecision{Root: "/dev/mapper/" + name, Key: dataM.Key, DataDevice: dataPath, HashDevice: hashPath, FECDevice: fecPath,
-		RootHash: hex.EncodeToString(prep.RootHash), Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}, nil
+	dec := &inspectDecision{Root: "/dev/mapper/" + name, Key: dataM.Key, DataDevice: dataPath, HashDevice: hashPath, FECDevice: fecPath,
+		RootHash: hex.EncodeToString(prep.RootHash), Table: fmt.Sprintf("0 %d %s %s", sectors, target, params)}
+	if prep.Signer != nil {
+		dec.Signer, dec.SigFrom = prep.Signer.FingerprintSHA256, trust.SigFrom
+	}
+	return dec, nil
 }
 
 func printInspect(w io.Writer, rep inspectReport) {
@@ -364,6 +398,9 @@ func printVerity(w io.Writer, what, hashName string, d *inspectDecision) {
 	}
 	fmt.Fprintf(w, "%s: %s, dm-verity over data %s and hash %s%s; the %s %s matches the tree\ntable: %s\n",
 		what, d.Root, d.DataDevice, d.HashDevice, fec, hashName, d.RootHash, d.Table)
+	if d.Signer != "" {
+		fmt.Fprintf(w, "signed: by the certificate with SHA-256 %s, the signature from %s\n", d.Signer, d.SigFrom)
+	}
 }
 
 // matchPath is the device the init would use for m: the partition, or

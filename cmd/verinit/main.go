@@ -73,6 +73,9 @@ func commands() []command {
 			"Write a complete A/B GPT disk image, from a directory (with mksquashfs or mkfs.erofs, no root privileges needed) or from a file system image: per slot a root partition `root-a`, `root-b`, ... and its root-verity partition `root-a-verity`, ..., each slot verity-formatted, the partition UUIDs derived from its root hash. Prints for each slot its partitions, root hash and the kernel command line a boot loader should pass.\n\n" +
 				"The partition types are those of the root's architecture: the one its programs are built for (from the ELF header of `sbin/init`, `bin/sh`, ... in the DIR), or `--arch`, which an IMAGE needs.",
 			runDiskCreate},
+		{"tpm predict", "DISK... --initramfs FILE [flags]",
+			"print the PCR value a slot's boot will measure, to seal secrets to it in advance",
+			tpmPredictDoc, runTPMPredict},
 		{"lvm dump", "DEV... [flags]",
 			"print the LVM2 metadata of devices or images as JSON, as the init reads it",
 			"Print the LVM2 metadata on the devices (or images) as JSON: each physical volume's label, areas and metadata, and the volume groups assembled from them, as the init reads them (no lvm2 needed). JSON is the only output, so `--json` changes nothing.",

@@ -26,7 +26,7 @@ import (
 
 // Tools are the programs the harness and the image builders run; New
 // fails naming those missing (scripts/prereqs.sh installs them).
-var Tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl"}
+var Tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl", "swtpm"}
 
 // Machine is how QEMU emulates the board.
 type Machine struct {
@@ -170,6 +170,11 @@ type Result struct {
 	Args    string         // the arguments the real init printed
 	Reached bool           // the real init printed its marker
 	Disks   []string       // with Boot.Keep: the disk copies as the boot left them
+	// TPMLog is /run/verinit/tpm-events.json as the real init printed it;
+	// PCRs the PCR verinit extended as the real root read it from sysfs,
+	// by bank (lowercase hex).
+	TPMLog string
+	PCRs   map[string]string
 }
 
 // maxCmdline is the longest kernel command line x86 takes.
@@ -191,6 +196,10 @@ type Boot struct {
 	// retries) until it powers off or Timeout passes.
 	Firmware *Firmware
 	Timeout  time.Duration // default 4 minutes
+	// TPM attaches a TPM 2.0 (swtpm) whose state lives in this
+	// directory: an empty one is a TPM fresh from the factory; "" boots
+	// without a TPM.
+	TPM string
 	// Keep keeps the disks the boot wrote, for the caller to inspect
 	// (Result.Disks); the check that no disk was written is then the
 	// caller's.
@@ -342,6 +351,9 @@ func (h *Harness) Boot(t testing.TB, o Boot) Result {
 			args = append(args, "-drive", "file="+dst+",format=raw,if=none,id="+id, "-device", dev)
 		}
 	}
+	if o.TPM != "" {
+		args = append(args, h.startSwtpm(t, dir, o.TPM)...)
+	}
 	var qmpSock, hotDisk string
 	var hotAfter *regexp.Regexp
 	if o.HotAdd != nil {
@@ -418,6 +430,18 @@ func ParseConsole(console string) (Result, error) {
 		body, _, _ := strings.Cut(console[i+len(MarkerStatus)+1:], MarkerEnd)
 		if err := json.Unmarshal([]byte(body), &r.Status); err != nil {
 			return r, fmt.Errorf("status.json is not JSON: %v\n%s", err, body)
+		}
+	}
+	if i := strings.Index(console, MarkerTPMLog+"\n"); i >= 0 {
+		r.TPMLog, _, _ = strings.Cut(console[i+len(MarkerTPMLog)+1:], MarkerEnd)
+	}
+	for line := range strings.Lines(console) {
+		// "VERINIT-TEST-ROOT: pcr sha256 15 ABCD..." from sysfs
+		if f := strings.Fields(strings.TrimPrefix(line, MarkerPCR)); strings.HasPrefix(line, MarkerPCR+" ") && len(f) == 3 {
+			if r.PCRs == nil {
+				r.PCRs = map[string]string{}
+			}
+			r.PCRs[f[0]] = strings.ToLower(f[2])
 		}
 	}
 	return r, nil

@@ -12,6 +12,8 @@ const (
 	MarkerArgs   = "VERINIT-TEST-ROOT: args:"
 	MarkerStatus = "VERINIT-TEST-ROOT: status"
 	MarkerEnd    = "VERINIT-TEST-ROOT: end"
+	MarkerTPMLog = "VERINIT-TEST-ROOT: tpm events"
+	MarkerPCR    = "VERINIT-TEST-ROOT: pcr"
 	// The real init's standard output was not a terminal (console=null).
 	MarkerNoConsole = "VERINIT-TEST-ROOT: no console, writing to ttyS0"
 )
@@ -33,6 +35,15 @@ if [ -f /run/verinit/status.json ]; then
 	/bin/busybox cat /run/verinit/status.json
 	echo "` + MarkerEnd + `"
 fi
+if [ -f /run/verinit/tpm-events.json ]; then
+	echo "` + MarkerTPMLog + `"
+	/bin/busybox cat /run/verinit/tpm-events.json
+	echo "` + MarkerEnd + `"
+fi
+pcr=$(/bin/busybox sed -n 's/.*"tpm":{[^}]*"pcr":\([0-9]*\).*/\1/p' /run/verinit/status.json 2>/dev/null)
+for d in /sys/class/tpm/tpm0/pcr-*; do
+	[ -n "$pcr" ] && [ -f "$d/$pcr" ] && echo "` + MarkerPCR + ` ${d##*/pcr-} $pcr $(/bin/busybox cat $d/$pcr)"
+done
 for a in $(/bin/busybox cat /proc/cmdline); do
 	case "$a" in verinit_test.read=*) rd=${a#*=} ;; esac
 done
