@@ -46,6 +46,7 @@ func main() {
 	}
 	log.Errorf(b.stage(), "%v", err)
 	b.cleanup()
+	b.capTPM()
 	halt.Do(b.cfg.OnFailure, b.cfg.FailureDelay, func(format string, args ...any) {
 		log.Errorf("failure", format, args...)
 	})

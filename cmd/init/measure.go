@@ -86,6 +86,31 @@ func (b *boot) extend(rec *status.TPM) (*tpm.Result, error) {
 	return res, nil
 }
 
+// capTPM extends the PCR with a failure event when a boot fails, measured
+// or not: whatever runs next (a shell the policy allows) can then never
+// bring the PCR to a measured boot's value, whose events are public, nor
+// unseal what is sealed to it. Best effort, bounded like every command.
+func (b *boot) capTPM() {
+	dev, err := tpm.Open("/dev", "/sys", tpmTimeout)
+	if errors.Is(err, tpm.ErrNoTPM) {
+		return
+	}
+	if err != nil {
+		b.log.Logf(klog.Warn, "failure", "%v", err)
+		return
+	}
+	defer dev.Close()
+	pcr := b.cfg.TPMPCR
+	if pcr == 0 { // the configuration was not read
+		pcr = config.DefaultTPMPCR
+	}
+	if _, err := tpm.Cap(dev, pcr, b.stage()); err != nil {
+		b.log.Logf(klog.Warn, "failure", "%v", err)
+		return
+	}
+	b.log.Infof("failure", "extended PCR %d with a failure event: nothing in this boot can bring it to a measured boot's value", pcr)
+}
+
 // measured is what this boot measures, from its status record.
 func (b *boot) measured() tpm.Measured {
 	m := tpm.Measured{Policy: b.cfg.Policy.String()}

@@ -6,17 +6,6 @@ import (
 	"strings"
 )
 
-// DefaultPCR is the PCR verinit extends unless the packed policy names
-// another: 15, "system identity" in the UAPI Group's TPM PCR registry,
-// where systemd measures the root file system's identity (systemd-pcrfs)
-// and the machine ID. The dm-verity root hash is the root's identity in
-// the strongest sense, and PCR 15 is not resettable (16 and 23 are).
-const DefaultPCR = 15
-
-// Resettable reports whether software may reset pcr (TPM2_PCR_Reset from
-// locality 0 on a PC Client TPM): a measurement there proves nothing.
-func Resettable(pcr int) bool { return pcr == 16 || pcr == 23 }
-
 // EventType is what one event measures.
 type EventType string
 
@@ -28,6 +17,8 @@ const (
 	EventSigner    EventType = "signer"     // SHA-256 of the certificate that signed the root hash
 	EventUsrSigner EventType = "usr-signer" // the same for /usr
 	EventSlot      EventType = "slot"       // the A/B slot booted, as the command line named it
+	// EventFailure caps the PCR after a failed boot (Cap).
+	EventFailure EventType = "failure"
 )
 
 // Measured is what a boot measures; the init fills it from what it did,
@@ -56,16 +47,7 @@ type Event struct {
 // for another, in this PCR or among systemd's measurements in it.
 func (m Measured) Events(pcr int, banks []Alg) []Event {
 	var out []Event
-	add := func(t EventType, v string) {
-		data := "verinit-" + string(t) + ":" + printable(v)
-		e := Event{PCR: pcr, Type: t, Data: data}
-		for _, a := range banks {
-			h := a.Hash().New()
-			h.Write([]byte(data))
-			e.Digests = append(e.Digests, Digest{a, h.Sum(nil)})
-		}
-		out = append(out, e)
-	}
+	add := func(t EventType, v string) { out = append(out, newEvent(pcr, t, v, banks)) }
 	add(EventPolicy, m.Policy)
 	if m.RootHash != "" {
 		add(EventRoot, strings.ToLower(m.RootHash))
@@ -86,6 +68,18 @@ func (m Measured) Events(pcr int, banks []Alg) []Event {
 	}
 	add(EventSlot, m.Slot)
 	return out
+}
+
+// newEvent is the event of type t with value v, hashed in banks.
+func newEvent(pcr int, t EventType, v string, banks []Alg) Event {
+	data := "verinit-" + string(t) + ":" + printable(v)
+	e := Event{PCR: pcr, Type: t, Data: data}
+	for _, a := range banks {
+		h := a.Hash().New()
+		h.Write([]byte(data))
+		e.Digests = append(e.Digests, Digest{a, h.Sum(nil)})
+	}
+	return e
 }
 
 // printable returns v, or v quoted in Go's ASCII-only form when it holds

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 
@@ -117,6 +118,24 @@ func TestMeasureSwtpm(t *testing.T) {
 	for i, a := range res.Banks {
 		if bytes.Equal(Replay(nil, a, other.Events(15, res.Banks)), res.Values[i].Digest) {
 			t.Errorf("%s: slot A replays to slot B's value", a)
+		}
+	}
+	// A failed boot caps the PCR: it leaves the measured value for good.
+	capEvent, err := Cap(tpm, 15, "switch")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if capEvent.Data != "verinit-failure:switch" {
+		t.Errorf("cap event %q", capEvent.Data)
+	}
+	after, err := Measure(tpm, 15, Measured{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	all := append(append(slices.Clone(res.Events), capEvent), after.Events...)
+	for i, a := range after.Banks {
+		if want := Replay(nil, a, all); !bytes.Equal(after.Values[i].Digest, want) {
+			t.Errorf("%s after the cap: %x, replay %x", a, after.Values[i].Digest, want)
 		}
 	}
 	// A resettable or impossible PCR is refused before anything is sent.
