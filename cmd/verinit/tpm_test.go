@@ -2,8 +2,8 @@ package main
 
 import (
 	"crypto/sha256"
-	"debug/elf"
 	"crypto/x509"
+	"debug/elf"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
