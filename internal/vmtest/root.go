@@ -1,9 +1,11 @@
 package vmtest
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 )
 
 // Markers the test root's init prints.
@@ -98,4 +100,43 @@ func MakeRootDirWith(dir, bb string, withInit bool) error {
 		return nil
 	}
 	return os.WriteFile(filepath.Join(dir, "sbin/init"), []byte(TestInit), 0o755)
+}
+
+// AddDynamic copies the dynamically linked programs (host paths) into the
+// test root dir at the same paths, with every library ldd says they and
+// the extra libraries (such as one they dlopen) need, and their
+// interpreter: enough to run a Debian tool from a busybox root, with
+// LD_LIBRARY_PATH naming the library directories.
+func AddDynamic(dir string, programs []string, extra ...string) error {
+	need := map[string]bool{}
+	for _, p := range append(append([]string{}, programs...), extra...) {
+		need[p] = true
+		out, err := exec.Command("ldd", p).Output()
+		if err != nil {
+			return fmt.Errorf("ldd %s: %v", p, err)
+		}
+		for line := range strings.Lines(string(out)) {
+			// "libc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x...)" or
+			// "/lib64/ld-linux-x86-64.so.2 (0x...)"
+			f := strings.Fields(line)
+			for _, w := range f {
+				if strings.HasPrefix(w, "/") {
+					need[w] = true
+				}
+			}
+		}
+	}
+	for p := range need {
+		dst := filepath.Join(dir, p)
+		if err := os.MkdirAll(filepath.Dir(dst), 0o755); err != nil {
+			return err
+		}
+		if err := CopyFile(p, dst); err != nil { // follows links: the content under the name asked for
+			return err
+		}
+		if err := os.Chmod(dst, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
 }

@@ -35,6 +35,7 @@ type env struct {
 	chainARMOnce func() (*chainImages, error)
 	usrOnce      func() (*usrImages, error)
 	hostOnlyOnce func() (*hostOnlyImages, error)
+	sealOnce     func() (*sealImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -50,6 +51,7 @@ func (e *env) chain(t testing.TB) *chainImages             { return need(t, e.ch
 func (e *env) chainARM(t testing.TB) *chainImages          { return need(t, e.chainARMOnce) }
 func (e *env) usr(t testing.TB) *usrImages                 { return need(t, e.usrOnce) }
 func (e *env) hostOnly(t testing.TB) *hostOnlyImages       { return need(t, e.hostOnlyOnce) }
+func (e *env) seal(t testing.TB) *sealImages               { return need(t, e.sealOnce) }
 
 var shared *env
 
@@ -92,6 +94,7 @@ func setup(dir string) (*env, error) {
 	e.chainARMOnce = family(e.makeChainARMImages)
 	e.usrOnce = family(e.makeUsrImages)
 	e.hostOnlyOnce = family(e.makeHostOnlyImages)
+	e.sealOnce = family(e.makeSealImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })
