@@ -26,7 +26,7 @@ import (
 
 // Tools are the programs the harness and the image builders run; New
 // fails naming those missing (scripts/prereqs.sh installs them).
-var Tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl", "swtpm"}
+var Tools = []string{"qemu-system-x86_64", "sfdisk", "mksquashfs", "mkfs.erofs", "mkfs.ext4", "busybox", "veritysetup", "lvm", "losetup", "openssl", "swtpm", "swtpm_ioctl", "tpm2"}
 
 // Machine is how QEMU emulates the board.
 type Machine struct {

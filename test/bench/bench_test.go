@@ -323,6 +323,7 @@ type benchRow struct {
 	totals          []float64
 	initrd, cmdline string
 	isVerinit       bool
+	tpm             bool            // boot with a TPM (swtpm): the measurement's cost
 	harness         *vmtest.Harness // the kernel and board it boots on
 	rootHash        string          // of the harness's bench disk
 }
@@ -336,7 +337,14 @@ type benchStageMs struct {
 // failing when it did not reach the real init or reached it on the
 // wrong device.
 func (r *benchRow) boot(b *testing.B) error {
-	res := r.harness.Boot(b, vmtest.Boot{Initrd: r.initrd, Disks: []string{"bench"}, Cmdline: r.cmdline})
+	o := vmtest.Boot{Initrd: r.initrd, Disks: []string{"bench"}, Cmdline: r.cmdline}
+	if r.tpm {
+		o.TPM = b.TempDir()
+	}
+	res := r.harness.Boot(b, o)
+	if r.tpm && vmtest.Field(res.Status, "tpm", "state") != "measured" {
+		return fmt.Errorf("with a TPM, the boot was not measured: %v", vmtest.Field(res.Status, "tpm"))
+	}
 	up, ok := uptime(res.Console)
 	if !res.Reached || !ok {
 		return fmt.Errorf("the real init did not start or did not print its uptime:\n%s", res.Console)
@@ -526,6 +534,9 @@ func buildBenchRows(tb testing.TB, dir string, disk benchDisk, builds int, only 
 		{row: &benchRow{Name: "verinit eager modules", Verified: true, cmdline: verity, isVerinit: true},
 			out: out("verinit-eager"), argv: verinitArgs("verinit-eager", "--eager-modules"),
 			check: func() error { return verinitHasFlag(verinit, "eager-modules") }},
+		// The default initramfs on a machine with a TPM: what measuring costs.
+		{row: &benchRow{Name: "verinit (TPM)", Verified: true, cmdline: verity, isVerinit: true, tpm: true},
+			out: out("verinit-tpm"), argv: verinitArgs("verinit-tpm")},
 		// Made by --host-only on the booted bench machine itself.
 		{row: &benchRow{Name: "verinit host-only", Verified: true, cmdline: verity, isVerinit: true},
 			out: out("verinit-host-only"), argv: []string{"verinit initramfs --host-only, run on the booted bench machine"},
@@ -1027,6 +1038,16 @@ func (res *benchResults) print(w io.Writer) {
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(w, "not measured: %s\n", s)
+	}
+	if v, m := res.row("verinit"), res.row("verinit (TPM)"); v != nil && m != nil && len(m.UptimeS) > 0 {
+		stage := 0.0
+		for _, st := range m.StagesMedianMs {
+			if st.Stage == "measure" {
+				stage = st.Ms
+			}
+		}
+		fmt.Fprintf(w, "measured boot: verinit with a TPM (swtpm behind QEMU's TIS) %.2f s, without %.2f s (%+.2f s, %.2fx); its measure stage %.0f ms\n",
+			m.UptimeMedianS, v.UptimeMedianS, m.UptimeMedianS-v.UptimeMedianS, m.UptimeMedianS/v.UptimeMedianS, stage)
 	}
 	if v, f := res.row("verinit (arm64)"), res.row("floor (arm64, no verity)"); v != nil && f != nil && f.UptimeMedianS > 0 {
 		fmt.Fprintf(w, "arm64 (%s, QEMU virt, Cortex-A57, TCG): verinit %.2f s, floor %.2f s: verinit takes %.2fx the floor's time to the real init\n",
