@@ -107,17 +107,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 			return fmt.Errorf("--initramfs: %w", err)
 		}
 	}
-	var a dps.Arch
-	if *arch != "" {
-		if a, err = dps.ParseArch(*arch); err != nil {
-			return fmt.Errorf("--arch: %v: %w", err, errUsage)
-		}
-	}
-	var loaderGUID gpt.GUID
-	if *loader != "" {
-		if loaderGUID, err = gpt.ParseGUID(*loader); err != nil {
-			return fmt.Errorf("--loader-partuuid: %v: %w", err, errUsage)
-		}
+	a, loaderGUID, err := parseArchLoader(*arch, *loader)
+	if err != nil {
+		return err
 	}
 	im, err := images.Open(paths)
 	if err != nil {
@@ -233,6 +225,22 @@ func describeVGs(im *images.Images) []inspectVG {
 // decide makes the init's decision for the command line line on the
 // images. With packed (an initramfs's files), under its policy, with its
 // certificates and the signatures the init would find.
+// parseArchLoader reads the --arch and --loader-partuuid flags of
+// inspect and tpm predict.
+func parseArchLoader(arch, loader string) (a dps.Arch, guid gpt.GUID, err error) {
+	if arch != "" {
+		if a, err = dps.ParseArch(arch); err != nil {
+			return a, guid, fmt.Errorf("--arch: %v: %w", err, errUsage)
+		}
+	}
+	if loader != "" {
+		if guid, err = gpt.ParseGUID(loader); err != nil {
+			return a, guid, fmt.Errorf("--loader-partuuid: %v: %w", err, errUsage)
+		}
+	}
+	return a, guid, nil
+}
+
 func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles) (*inspectDecision, config.Config, error) {
 	cfg, err := config.Parse(cmdline.Parse(line), packed.config())
 	if err != nil {

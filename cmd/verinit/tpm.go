@@ -8,8 +8,6 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/config"
-	"github.com/verinit/verinit/pkg/dps"
-	"github.com/verinit/verinit/pkg/gpt"
 	"github.com/verinit/verinit/pkg/locate/images"
 	"github.com/verinit/verinit/pkg/tpm"
 )
@@ -50,17 +48,9 @@ func runTPMPredict(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("--initramfs: %w", err)
 	}
-	var a dps.Arch
-	if *arch != "" {
-		if a, err = dps.ParseArch(*arch); err != nil {
-			return fmt.Errorf("--arch: %v: %w", err, errUsage)
-		}
-	}
-	var loaderGUID gpt.GUID
-	if *loader != "" {
-		if loaderGUID, err = gpt.ParseGUID(*loader); err != nil {
-			return fmt.Errorf("--loader-partuuid: %v: %w", err, errUsage)
-		}
+	a, loaderGUID, err := parseArchLoader(*arch, *loader)
+	if err != nil {
+		return err
 	}
 	im, err := images.Open(paths)
 	if err != nil {

@@ -32,13 +32,7 @@ func Start(t testing.TB) *TPM {
 	// so the connection made below waits in the backlog: no socket path
 	// to wait for. (It does not serve an already connected socket.)
 	sock := filepath.Join(dir, "tpm.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.SetUnlinkOnClose(false)
-	lf, err := l.File()
-	l.Close()
+	lf, err := Listening(sock)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -89,3 +83,17 @@ func (s *TPM) Transact(cmd []byte) ([]byte, error) {
 
 // Send is Transact under go-tpm's transport.TPM interface.
 func (s *TPM) Send(cmd []byte) ([]byte, error) { return s.Transact(cmd) }
+
+// Listening returns a Unix socket listening at path, as a file to hand to
+// swtpm (its --server or --ctrl type=unixio,fd=N): connections made
+// before swtpm runs wait in the backlog, so nothing waits for a socket
+// to appear.
+func Listening(path string) (*os.File, error) {
+	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: path, Net: "unix"})
+	if err != nil {
+		return nil, err
+	}
+	l.SetUnlinkOnClose(false)
+	defer l.Close()
+	return l.File()
+}

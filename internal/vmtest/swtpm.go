@@ -2,11 +2,12 @@ package vmtest
 
 import (
 	"bytes"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/verinit/verinit/internal/tpmtest"
 )
 
 // startSwtpm starts swtpm with its state in stateDir for one boot and
@@ -17,13 +18,7 @@ import (
 func (h *Harness) startSwtpm(t testing.TB, dir, stateDir string) []string {
 	t.Helper()
 	sock := filepath.Join(dir, "swtpm.sock")
-	l, err := net.ListenUnix("unix", &net.UnixAddr{Name: sock, Net: "unix"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	l.SetUnlinkOnClose(false)
-	lf, err := l.File()
-	l.Close()
+	lf, err := tpmtest.Listening(sock)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,12 +6,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"encoding/hex"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
 
+	"github.com/verinit/verinit/internal/tpmtest"
 	"github.com/verinit/verinit/internal/vmtest"
 )
 
@@ -132,13 +132,7 @@ func sealTo(t *testing.T, state, pcrHex, secret string) string {
 	sock := filepath.Join(dir, "swtpm")
 	var files []*os.File
 	for _, name := range []string{sock, sock + ".ctrl"} {
-		l, err := net.ListenUnix("unix", &net.UnixAddr{Name: name, Net: "unix"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		l.SetUnlinkOnClose(false)
-		f, err := l.File()
-		l.Close()
+		f, err := tpmtest.Listening(name)
 		if err != nil {
 			t.Fatal(err)
 		}
