@@ -27,7 +27,7 @@ type Device struct {
 // are not these.
 func Open(dev, sys string, timeout time.Duration) (*Device, error) {
 	if b, err := os.ReadFile(filepath.Join(sys, "class", "tpm", "tpm0", "tpm_version_major")); err == nil && strings.TrimSpace(string(b)) != "2" {
-		return nil, fmt.Errorf("tpm: tpm0 is a TPM %s; verinit measures into a TPM 2.0", strings.TrimSpace(string(b)))
+		return nil, fmt.Errorf("tpm: tpm0 is not a TPM 2.0 (tpm_version_major %s): verinit measures into a TPM 2.0 only", strings.TrimSpace(string(b)))
 	}
 	for _, name := range []string{"tpmrm0", "tpm0"} {
 		p := filepath.Join(dev, name)
