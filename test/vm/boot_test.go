@@ -56,7 +56,7 @@ func TestBootRoot(t *testing.T) {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
-			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "mount-root", "switch")
+			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "mount-root", "measure", "switch")
 			if r.Args != tc.args {
 				t.Errorf("real init got arguments %q, want %q", r.Args, tc.args)
 			}
@@ -99,9 +99,9 @@ func TestBootFailure(t *testing.T) {
 			// driver is still probing (the second disk comes from the same
 			// virtio_pci load as the first).
 			[]string{`verinit: \[device \+\d+ms\] root PARTLABEL=root-sq matches 2 partitions: vda2 vdb2; refusing to guess$`}},
-		{"panic policy", []string{"main"}, "root=/dev/vdz9 verinit.timeout=1 verinit.on_failure=panic",
+		{"panic policy", []string{"main"}, "root=/dev/vdz9 verinit.timeout=3 verinit.on_failure=panic",
 			[]string{
-				`verinit: \[device \+\d+ms\] root /dev/vdz9: no such device after 1s; block devices seen: vda vda1 vda2 vda3 vda4 vda5$`,
+				`verinit: \[device \+\d+ms\] root /dev/vdz9: no such device after 3s; block devices seen: vda vda1 vda2 vda3 vda4 vda5$`,
 				`Kernel panic - not syncing: Attempted to kill init!`,
 			}},
 		{"shell policy without a shell", []string{"main"}, "root=/dev/vdz9 verinit.timeout=1 verinit.on_failure=shell verinit.failure_delay=0",

@@ -50,9 +50,9 @@ func TestLVM(t *testing.T) {
 			if len(table) == 0 || !strings.Contains(table[0].(string), " "+tc.typ+" ") {
 				t.Errorf("LV table %v, want a %s target", table, tc.typ)
 			}
-			stages := []string{"mount", "config", "modules", "device", "discovery", "lvm", "mount-root", "switch"}
+			stages := []string{"mount", "config", "modules", "device", "discovery", "lvm", "mount-root", "measure", "switch"}
 			if tc.verity {
-				stages = []string{"mount", "config", "modules", "device", "discovery", "lvm", "verity", "root-hash", "mount-root", "switch"}
+				stages = []string{"mount", "config", "modules", "device", "discovery", "lvm", "verity", "root-hash", "mount-root", "measure", "switch"}
 			}
 			vmtest.WantStages(t, r.Status, stages...)
 			want := any("/dev/mapper/" + tc.dmName)

@@ -67,7 +67,7 @@ func TestVerityBoot(t *testing.T) {
 					t.Errorf("status %s = %v, want %v", strings.Join(c.path, "."), got, c.want)
 				}
 			}
-			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "switch")
+			vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "measure", "switch")
 			var opts []string
 			if list, ok := vmtest.Field(r.Status, "verity", "options").([]any); ok {
 				for _, o := range list {
