@@ -15,7 +15,8 @@ import (
 // hostOnlyWants traces the devices named, else the mounted root, on this
 // machine and returns what it found and the modules of the kernel in
 // modulesDir that reach it.
-func hostOnlyWants(modulesDir, release string, arch dps.Arch, devices []string) (*hostonly.Storage, []modules.Want, error) {
+// The module metadata it read is returned for the archive's build.
+func hostOnlyWants(modulesDir, release string, arch dps.Arch, devices []string) (*hostonly.Storage, []modules.Want, *initramfs.ModuleDB, error) {
 	tr := hostonly.Tracer{Sys: "/sys", Dev: "/dev"}
 	var devs []hostonly.Dev
 	var mounted []string // file system types of the mounts traced
@@ -23,43 +24,43 @@ func hostOnlyWants(modulesDir, release string, arch dps.Arch, devices []string) 
 		for _, p := range devices {
 			d, err := hostonly.DevOf(p)
 			if err != nil {
-				return nil, nil, fmt.Errorf("--host-only-device: %w", err)
+				return nil, nil, nil, fmt.Errorf("--host-only-device: %w", err)
 			}
 			devs = append(devs, d)
 		}
 	} else {
 		f, err := os.Open("/proc/self/mountinfo")
 		if err != nil {
-			return nil, nil, fmt.Errorf("--host-only: %w", err)
+			return nil, nil, nil, fmt.Errorf("--host-only: %w", err)
 		}
 		mounts, err := hostonly.ParseMountinfo(f)
 		f.Close()
 		if err != nil {
-			return nil, nil, fmt.Errorf("--host-only: %w", err)
+			return nil, nil, nil, fmt.Errorf("--host-only: %w", err)
 		}
 		devs, mounted, err = hostonly.RootDevs(mounts)
 		if err != nil {
-			return nil, nil, fmt.Errorf("--host-only: %w: give --host-only-device", err)
+			return nil, nil, nil, fmt.Errorf("--host-only: %w: give --host-only-device", err)
 		}
 	}
 	// The devices named are read for their file systems; a mounted
 	// root says its own.
 	st, err := tr.Trace(devs, len(devices) > 0)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--host-only: %w", err)
+		return nil, nil, nil, fmt.Errorf("--host-only: %w", err)
 	}
 	st.FSTypes = append(st.FSTypes, mounted...)
 	slices.Sort(st.FSTypes)
 	st.FSTypes = slices.Compact(st.FSTypes)
-	db, _, err := initramfs.ModulesDB(modulesDir)
+	db, err := initramfs.ModulesDB(modulesDir)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	wants, err := st.Wants(db, arch, release, tr.EFI())
+	wants, err := st.Wants(db.DB, arch, release, tr.EFI())
 	if err != nil {
-		return nil, nil, fmt.Errorf("--host-only: %w", err)
+		return nil, nil, nil, fmt.Errorf("--host-only: %w", err)
 	}
-	return st, wants, nil
+	return st, wants, db, nil
 }
 
 // hostOnlyReport is what initramfs --json says of a host-only trace.

@@ -107,11 +107,11 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		case target == "":
 			return fmt.Errorf("--host-only: no modules in %s to choose from", spec.ModulesDir)
 		}
-		st, wants, err := hostOnlyWants(spec.ModulesDir, spec.KernelRelease, target, hostDevs)
+		st, wants, db, err := hostOnlyWants(spec.ModulesDir, spec.KernelRelease, target, hostDevs)
 		if err != nil {
 			return err
 		}
-		traced, spec.Wants = st, wants
+		traced, spec.Wants, spec.DB = st, wants, db
 	}
 	// The release of the modules packed, else the one named (--no-modules).
 	if err := checkKernelUnpacks(spec.Compression, spec.ModulesDir, cmp.Or(spec.KernelRelease, *release)); err != nil {

@@ -14,21 +14,29 @@ import (
 // memory; the kernel unpacks an initramfs into RAM as well.
 const maxListBytes = 2 << 30
 
+// readArchive reads the initramfs file path (any compression): the
+// uncompressed archive, its compression and its entries.
+func readArchive(path string) (raw []byte, method string, ents []initramfs.Entry, err error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, "", nil, err
+	}
+	if raw, method, err = initramfs.Decompress(b, maxListBytes); err != nil {
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if ents, err = initramfs.List(bytes.NewReader(raw), int64(len(raw))); err != nil {
+		return nil, "", nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return raw, method, ents, nil
+}
+
 // listInitramfs prints the entries of the initramfs file path, one a line:
 // type and permissions, size (or major,minor of a device), name, and the
 // target of a symbolic link; or, asJSON, a listEntries.
 func listInitramfs(path string, stdout io.Writer, asJSON bool) error {
-	b, err := os.ReadFile(path)
+	raw, method, ents, err := readArchive(path)
 	if err != nil {
 		return err
-	}
-	raw, method, err := initramfs.Decompress(b, maxListBytes)
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	ents, err := initramfs.List(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
 	}
 	if asJSON {
 		return writeJSON(stdout, listJSON(path, method, raw, ents))

@@ -1,10 +1,8 @@
 package main
 
 import (
-	"bytes"
 	"fmt"
 	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strings"
@@ -12,7 +10,6 @@ import (
 	"github.com/u-root/u-root/pkg/cpio"
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/config"
-	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/locate/images"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
@@ -28,17 +25,9 @@ type packedFiles map[string][]byte
 
 // readPackedFiles reads the initramfs file p (any compression).
 func readPackedFiles(p string) (packedFiles, error) {
-	b, err := os.ReadFile(p)
+	raw, _, ents, err := readArchive(p)
 	if err != nil {
 		return nil, err
-	}
-	raw, _, err := initramfs.Decompress(b, maxListBytes)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
-	}
-	ents, err := initramfs.List(bytes.NewReader(raw), int64(len(raw)))
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", p, err)
 	}
 	files := packedFiles{}
 	for _, e := range ents {

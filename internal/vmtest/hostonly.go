@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/verinit/verinit/pkg/dps"
+	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/modules"
 )
 
@@ -60,11 +61,11 @@ func AddHostOnlyTools(dir, repo, goarch, initBin, modulesDir string, arch dps.Ar
 	if err := os.Chmod(filepath.Join(lib, "init"), 0o755); err != nil {
 		return err
 	}
-	db, _, err := loadModules(modulesDir)
+	db, err := initramfs.ModulesDB(modulesDir)
 	if err != nil {
 		return err
 	}
-	plan, err := modules.Resolve(db, modules.DefaultModules(arch))
+	plan, err := modules.Resolve(db.DB, modules.DefaultModules(arch))
 	if err != nil {
 		return err
 	}
@@ -87,16 +88,6 @@ func AddHostOnlyTools(dir, repo, goarch, initBin, modulesDir string, arch dps.Ar
 		}
 	}
 	return nil
-}
-
-func loadModules(dir string) (*modules.DB, bool, error) {
-	fsys := os.DirFS(dir)
-	if modules.HasDepmodFiles(fsys) {
-		db, err := modules.LoadDB(fsys)
-		return db, false, err
-	}
-	db, err := modules.Scan(fsys, func(p string) ([]byte, error) { return os.ReadFile(filepath.Join(dir, p)) })
-	return db, true, err
 }
 
 // MakeScratch makes an empty disk image of size bytes named name: the

@@ -45,7 +45,6 @@ type Storage struct {
 	// FSTypes are the file systems found on the devices asked for, by
 	// their superblocks (squashfs, erofs, ext4), sorted.
 	FSTypes []string
-	DM      bool // a device-mapper device was on the way
 }
 
 // Tracer reads a machine's sysfs and block devices.
@@ -105,7 +104,6 @@ func (tr Tracer) follow(d Dev, s *Storage, seenDevice map[string]bool, depth int
 		if depth >= maxDepth {
 			return "", fmt.Errorf("hostonly: %s: device-mapper devices stacked more than %d deep", name, maxDepth)
 		}
-		s.DM = true
 		for _, sl := range slaves {
 			sd, err := tr.devOf(filepath.Join(p, "slaves", sl))
 			if err != nil {

@@ -42,11 +42,7 @@ func (s *Storage) Wants(db *modules.DB, arch dps.Arch, kernel string, efi bool) 
 		}
 		switch {
 		case len(mods) > 0:
-			w, err := modules.Added(db, name)
-			if err != nil {
-				return nil, err
-			}
-			add(w)
+			add(f.Added(name))
 		case len(builtin) == 0:
 			also := ""
 			if d.Modalias != "" {

@@ -67,6 +67,9 @@ type Spec struct {
 	// each loading as its class says (verinit initramfs --host-only);
 	// Modules must then be nil.
 	Wants []modules.Want
+	// DB is ModulesDir's module metadata when the caller has read it
+	// already (ModulesDB, for Wants): it is not read again.
+	DB *ModuleDB
 	// AddModules are module names or aliases packed besides Modules (or
 	// the default set), each loading when the init can first ask for it
 	// (modules.Added): a file system when mounted, a driver when a device
@@ -287,11 +290,14 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 			}
 			rep.Arch = header.Arch()
 		}
-		db, computed, err := loadDB(spec.ModulesDir, fsys)
-		if err != nil {
-			return nil, err
+		mdb := spec.DB
+		if mdb == nil {
+			if mdb, err = loadDB(spec.ModulesDir, fsys); err != nil {
+				return nil, err
+			}
 		}
-		rep.Computed = computed
+		db := mdb.DB
+		rep.Computed = mdb.Computed
 		want := modules.DefaultSet(rep.Arch)
 		if spec.Wants != nil {
 			if spec.Modules != nil {
@@ -482,25 +488,30 @@ func moduleReader(fsys fs.FS) modules.ReadFunc {
 	}
 }
 
-// ModulesDB reads the module metadata of the modules directory dir:
-// depmod's files, else the same computed from the modules (computed).
-func ModulesDB(dir string) (db *modules.DB, computed bool, err error) {
+// ModuleDB is a modules directory's metadata: depmod's files, or without
+// them (Computed) the same computed from the modules.
+type ModuleDB struct {
+	*modules.DB
+	Computed bool
+}
+
+// ModulesDB reads the module metadata of the modules directory dir.
+func ModulesDB(dir string) (*ModuleDB, error) {
 	return loadDB(dir, os.DirFS(dir))
 }
 
-func loadDB(dir string, fsys fs.FS) (*modules.DB, bool, error) {
-	var db *modules.DB
+func loadDB(dir string, fsys fs.FS) (*ModuleDB, error) {
+	m := &ModuleDB{Computed: !modules.HasDepmodFiles(fsys)}
 	var err error
-	computed := !modules.HasDepmodFiles(fsys)
-	if computed {
-		db, err = modules.Scan(fsys, moduleReader(fsys))
+	if m.Computed {
+		m.DB, err = modules.Scan(fsys, moduleReader(fsys))
 	} else {
-		db, err = modules.LoadDB(fsys)
+		m.DB, err = modules.LoadDB(fsys)
 	}
 	if err != nil {
-		return nil, false, fmt.Errorf("initramfs: modules directory %s: %w", dir, err)
+		return nil, fmt.Errorf("initramfs: modules directory %s: %w", dir, err)
 	}
-	return db, computed, nil
+	return m, nil
 }
 
 // ModulesMachine returns the ELF header of the first module file of the

@@ -172,11 +172,17 @@ func tpmDrivers(arch dps.Arch) []string {
 // made; a driver with device aliases ("of:...", "pci:...") when a device
 // matches one; anything else at start.
 func Added(db *DB, name string) (Want, error) {
-	ix, err := newIndex(db)
+	f, err := NewFinder(db)
 	if err != nil {
 		return Want{}, err
 	}
-	mods, _ := ix.lookup(name)
+	return f.Added(name), nil
+}
+
+// Added is the package's Added over f's modules, without indexing them
+// again for each name.
+func (f *Finder) Added(name string) Want {
+	mods, _ := f.ix.lookup(name)
 	n := NormalizeName(name)
 	class := loadlist.Start
 	switch {
@@ -186,20 +192,20 @@ func Added(db *DB, name string) (Want, error) {
 		class = loadlist.DM
 	}
 	if class != loadlist.Start {
-		return Want{Name: name, Class: class}, nil
+		return Want{Name: name, Class: class}
 	}
-	for _, a := range db.Aliases {
+	for _, a := range f.db.Aliases {
 		if !slices.Contains(mods, NormalizeName(a.Name)) {
 			continue
 		}
 		switch p := a.Pattern; {
 		case strings.HasPrefix(p, "fs-"):
-			return Want{Name: name, Class: loadlist.FS}, nil
+			return Want{Name: name, Class: loadlist.FS}
 		case strings.HasPrefix(p, "crypto-") || strings.HasPrefix(p, "dm-"):
-			return Want{Name: name, Class: loadlist.DM}, nil
+			return Want{Name: name, Class: loadlist.DM}
 		case deviceAlias(p):
 			class = loadlist.Storage
 		}
 	}
-	return Want{Name: name, Class: class}, nil
+	return Want{Name: name, Class: class}
 }

@@ -312,7 +312,10 @@ func (r *resolver) plan() Plan {
 
 // Finder tells what a name stands for in one kernel's modules, as Resolve
 // looks names up.
-type Finder struct{ ix *index }
+type Finder struct {
+	ix *index
+	db *DB
+}
 
 // NewFinder indexes db.
 func NewFinder(db *DB) (*Finder, error) {
@@ -320,7 +323,7 @@ func NewFinder(db *DB) (*Finder, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Finder{ix}, nil
+	return &Finder{ix, db}, nil
 }
 
 // Find returns the modules and built-in modules that name (a module name

@@ -1,6 +1,7 @@
 package tpm
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"os"
@@ -51,7 +52,7 @@ func Open(dev, sys string, timeout time.Duration) (*Device, error) {
 func (d *Device) Transact(cmd []byte) ([]byte, error) {
 	name := "command"
 	if len(cmd) >= headerBytes {
-		name = commandName(uint32(cmd[6])<<24 | uint32(cmd[7])<<16 | uint32(cmd[8])<<8 | uint32(cmd[9]))
+		name = commandName(binary.BigEndian.Uint32(cmd[6:headerBytes]))
 	}
 	if n, err := unix.Write(d.fd, cmd); err != nil || n != len(cmd) {
 		return nil, fmt.Errorf("tpm: %s: write %s: %d of %d bytes: %v", name, d.Path, n, len(cmd), err)
