@@ -83,8 +83,13 @@ check: lint unit size ## gofmt, vet, staticcheck, unit tests and fuzz seeds, siz
 
 test: prereqs check vendor-check cross-test vmtest ## prerequisites, check, an offline build, the other architectures, then the QEMU boot tests
 
+# The init's optional parts (internal/feature) can be dropped with build
+# tags; the init's own packages are tested without them too.
+LEAN_TAGS := verinit_nolvm,verinit_notpm
+
 unit:
 	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -tags $(LEAN_TAGS) $$($(GO) list -tags $(LEAN_TAGS) -deps ./cmd/init | grep '^github.com/verinit/')
 
 vmtest: ## the QEMU boot tests (test/vm), as root
 	$(GO) test -count=1 -tags vm -timeout 45m -v ./test/vm
@@ -119,10 +124,13 @@ lint: ## gofmt, go vet, staticcheck
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change: $$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags vm ./test/vm ./test/bench
+	$(GO) vet -tags $(LEAN_TAGS) ./cmd/init ./pkg/... ./internal/...
 	@# The module cache first, so that a machine without network that has
 	@# run this once still can (go run PKG@VERSION asks the proxy otherwise).
 	GOPROXY="file://$$($(GO) env GOMODCACHE)/cache/download,$$($(GO) env GOPROXY)" \
 	  $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags vm ./...
+	GOPROXY="file://$$($(GO) env GOMODCACHE)/cache/download,$$($(GO) env GOPROXY)" \
+	  $(GO) run honnef.co/go/tools/cmd/staticcheck@$(STATICCHECK_VERSION) -tags $(LEAN_TAGS) ./cmd/init ./pkg/... ./internal/...
 
 # A verinit that runs on this machine renders the manual pages and the
 # completions (set it when bin/verinit is cross-compiled).

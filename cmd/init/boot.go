@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/cmdline"
@@ -233,6 +234,9 @@ func (b *boot) activateLVs(ms ...*rootdev.Match) error {
 		if dev, ok := done[m.LV.Name]; ok {
 			m.Device = dev
 			continue
+		}
+		if !feature.LVM { // rootdev never plans one then; pkg/lvm is not linked
+			return feature.ErrNoLVM
 		}
 		b.mods.need(b.stage(), kmod.ByDM, "dm-mod")
 		dev, dmDev, table, err := activate.LV(m.LV, m.PVs)

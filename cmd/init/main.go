@@ -12,6 +12,7 @@ import (
 	"os"
 	"time"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/halt"
 	"github.com/verinit/verinit/pkg/klog"
@@ -33,7 +34,11 @@ func main() {
 	b := &boot{log: log, tl: status.NewTimeline(start, time.Now), env: env, kmsg: &kmsgLimit{},
 		cfg: config.Config{OnFailure: config.DefaultOnFailure, FailureDelay: config.DefaultFailureDelay}}
 	log.OnRateLimit(b.kmsg.lift)
-	log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
+	if tags := feature.Tags(); tags != "" {
+		log.Infof("start", "verinit %s (built with -tags %s), PID %d", version, tags, os.Getpid())
+	} else {
+		log.Infof("start", "verinit %s, PID %d", version, os.Getpid())
+	}
 	for _, kv := range cleared {
 		log.Infof("start", "%q from the kernel command line does not apply to the init (it is passed on to the real init)", kv)
 	}

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/klog"
 	"github.com/verinit/verinit/pkg/status"
@@ -32,8 +33,16 @@ func (b *boot) measure() error {
 	b.tl.Begin("measure")
 	rec := &status.TPM{PCR: b.cfg.TPMPCR}
 	b.st.TPM = rec
-	res, err := b.extend(rec)
 	required := b.cfg.Policy.TPM == config.Required
+	if !feature.TPM { // pkg/tpm is not linked
+		if required {
+			return fmt.Errorf("tpm: %w: the policy requires a TPM to measure the boot into", feature.ErrNoTPM)
+		}
+		rec.State = "not built"
+		b.done("this init was built without TPM support: the boot is not measured")
+		return nil
+	}
+	res, err := b.extend(rec)
 	switch {
 	case err == nil:
 		rec.State = "measured"
@@ -91,6 +100,9 @@ func (b *boot) extend(rec *status.TPM) (*tpm.Result, error) {
 // bring the PCR to a measured boot's value, whose events are public, nor
 // unseal what is sealed to it. Best effort, bounded like every command.
 func (b *boot) capTPM() {
+	if !feature.TPM {
+		return
+	}
 	dev, err := tpm.Open("/dev", "/sys", tpmTimeout)
 	if errors.Is(err, tpm.ErrNoTPM) {
 		return

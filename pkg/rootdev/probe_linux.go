@@ -6,6 +6,7 @@ import (
 	"io"
 	"strings"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/gpt"
@@ -62,14 +63,17 @@ func cached[T any](m map[string]probed[T], d blockdev.Device, read func(blockdev
 
 // NewProber returns an empty Prober.
 func NewProber() *Prober {
-	return &Prober{
+	p := &Prober{
 		disks:    map[string]probed[Disk]{},
 		fs:       map[string]probed[fsdetect.Info]{},
 		pvs:      map[string]probed[pvScan]{},
 		readDisk: readDisk,
 		probeFS:  probeFS,
-		scanPV:   scanDevicePV,
 	}
+	if feature.LVM { // else pkg/lvm is not linked
+		p.scanPV = scanDevicePV
+	}
+	return p
 }
 
 // Needs says what a View must read.
@@ -107,7 +111,10 @@ func (p *Prober) View(devs []blockdev.Device, need Needs) View {
 			v.FS[d.Name] = cached(p.fs, d, p.probeFS)
 		}
 	}
-	if need.LVM {
+	switch {
+	case need.LVM && !feature.LVM:
+		v.LVMError = feature.ErrNoLVM
+	case need.LVM:
 		p.viewLVM(devs, &v)
 	}
 	return v

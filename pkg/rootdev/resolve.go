@@ -6,6 +6,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/fsdetect"
 	"github.com/verinit/verinit/pkg/gpt"
@@ -235,6 +236,9 @@ func SortedDisks(v View) []string { return sortedKeys(v.Disks) }
 // that cannot be activated safely (thin, raid, exported VG, ...) is an
 // error.
 func (s Spec) resolveLV(v View, m Match) (Match, bool, error) {
+	if !feature.LVM {
+		return m, false, fmt.Errorf("%s: %w", s.Raw, feature.ErrNoLVM)
+	}
 	var vgs []*lvm.VG
 	for _, vg := range v.VGs {
 		if vg.Name == s.VG {

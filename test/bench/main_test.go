@@ -51,6 +51,9 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
+// leanTags drop every optional part of the init (internal/feature).
+const leanTags = "verinit_nolvm,verinit_notpm"
+
 func repoRoot() string {
 	wd, _ := os.Getwd()
 	return filepath.Clean(filepath.Join(wd, "..", ".."))

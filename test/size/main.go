@@ -10,6 +10,8 @@
 //   - Its size is printed as a ratio to test/sizefloor, a program that
 //     only verifies an RSA and an ECDSA signature with the standard
 //     library and makes a dm device with devmapper.go.
+//   - What each optional part of internal/feature costs: the stripped
+//     init built without it (its build tag), and without them all.
 //   - The -top packages that add the most symbol bytes beyond the floor
 //     are listed (go tool nm -size on unstripped builds). Symbols are not
 //     the whole file: the function tables and type data that grow with
@@ -60,8 +62,11 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 		return err
 	}
 	defer os.RemoveAll(dir)
-	build := func(out, pkg string, strip bool) error {
+	build := func(out, pkg string, strip bool, tags ...string) error {
 		args := []string{"build", "-trimpath", "-o", filepath.Join(dir, out)}
+		if len(tags) > 0 {
+			args = append(args, "-tags", strings.Join(tags, ","))
+		}
 		if strip {
 			args = append(args, "-ldflags=-s -w")
 		}
@@ -105,6 +110,9 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 	if maxBytes > 0 && st.Size() > maxBytes {
 		return fmt.Errorf("%s is larger than %d bytes", initBin, maxBytes)
 	}
+	if err := optionalParts(build, dir, fl.Size()); err != nil {
+		return err
+	}
 
 	floorSyms, err := symbols(filepath.Join(dir, "floor"))
 	if err != nil {
@@ -115,6 +123,48 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 	for _, l := range lines {
 		fmt.Println(l)
 	}
+	return nil
+}
+
+// parts are the optional parts of the init (internal/feature) and the
+// build tags that drop them.
+var parts = []struct{ name, tag string }{
+	{"LVM", "verinit_nolvm"},
+	{"TPM", "verinit_notpm"},
+}
+
+// optionalParts prints what each optional part adds to the stripped
+// init, and the size of the init without any of them.
+func optionalParts(build func(out, pkg string, strip bool, tags ...string) error, dir string, floor int64) error {
+	size := func(out string, tags ...string) (int64, error) {
+		if err := build(out, "./cmd/init", true, tags...); err != nil {
+			return 0, err
+		}
+		st, err := os.Stat(filepath.Join(dir, out))
+		if err != nil {
+			return 0, err
+		}
+		return st.Size(), nil
+	}
+	full, err := size("init-full")
+	if err != nil {
+		return err
+	}
+	var costs, tags []string
+	for _, p := range parts {
+		without, err := size("init-"+p.tag, p.tag)
+		if err != nil {
+			return err
+		}
+		costs = append(costs, fmt.Sprintf("%s %+d bytes (-tags %s)", p.name, full-without, p.tag))
+		tags = append(tags, p.tag)
+	}
+	lean, err := size("init-lean", tags...)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("optional parts: %s; without them all (-tags %s): %d bytes (%.2fx test/sizefloor)\n",
+		strings.Join(costs, ", "), strings.Join(tags, ","), lean, float64(lean)/float64(floor))
 	return nil
 }
 

@@ -36,6 +36,7 @@ type env struct {
 	usrOnce      func() (*usrImages, error)
 	hostOnlyOnce func() (*hostOnlyImages, error)
 	sealOnce     func() (*sealImages, error)
+	leanOnce     func() (*leanImages, error)
 }
 
 // The families, each built on first use by the first case that asks.
@@ -52,6 +53,7 @@ func (e *env) chainARM(t testing.TB) *chainImages          { return need(t, e.ch
 func (e *env) usr(t testing.TB) *usrImages                 { return need(t, e.usrOnce) }
 func (e *env) hostOnly(t testing.TB) *hostOnlyImages       { return need(t, e.hostOnlyOnce) }
 func (e *env) seal(t testing.TB) *sealImages               { return need(t, e.sealOnce) }
+func (e *env) lean(t testing.TB) *leanImages               { return need(t, e.leanOnce) }
 
 var shared *env
 
@@ -95,6 +97,7 @@ func setup(dir string) (*env, error) {
 	e.usrOnce = family(e.makeUsrImages)
 	e.hostOnlyOnce = family(e.makeHostOnlyImages)
 	e.sealOnce = family(e.makeSealImages)
+	e.leanOnce = family(e.makeLeanImages)
 	e.armOnce = map[string]func() (*armImages, error){}
 	for _, arch := range []string{"arm64", "armhf"} {
 		e.armOnce[arch] = sync.OnceValues(func() (*armImages, error) { return e.makeARMImages(arch) })

@@ -24,6 +24,14 @@ HOST_VERINIT_GO_ENV = CGO_ENABLED=0
 VERINIT_LDFLAGS = -s -w -X main.version=$(VERINIT_VERSION)
 HOST_VERINIT_LDFLAGS = $(VERINIT_LDFLAGS)
 VERINIT_BUILD_TARGETS = cmd/init
+
+# The init's optional parts (internal/feature), dropped by build tags.
+ifneq ($(BR2_PACKAGE_VERINIT_LVM),y)
+VERINIT_TAGS += verinit_nolvm
+endif
+ifneq ($(BR2_PACKAGE_VERINIT_TPM),y)
+VERINIT_TAGS += verinit_notpm
+endif
 HOST_VERINIT_BUILD_TARGETS = cmd/verinit
 
 # Buildroot vendors Go modules in the download step, which the local

@@ -38,6 +38,15 @@ GOBUILDFLAGS:remove = "-buildmode=pie"
 GO_LINUXLOADER = ""
 GO_EXTRA_LDFLAGS = "-X main.version=${PV}"
 
+# The init's optional parts (internal/feature): take one out of
+# PACKAGECONFIG (e.g. PACKAGECONFIG:pn-verinit = "tpm") and the init is
+# built without it, smaller, refusing what would need it.
+PACKAGECONFIG ??= "lvm tpm"
+PACKAGECONFIG[lvm] = ",,"
+PACKAGECONFIG[tpm] = ",,"
+VERINIT_TAGS = "${@bb.utils.contains('PACKAGECONFIG', 'lvm', '', 'verinit_nolvm,', d)}${@bb.utils.contains('PACKAGECONFIG', 'tpm', '', 'verinit_notpm,', d)}"
+GOBUILDFLAGS:append:class-target = " -tags=${VERINIT_TAGS}"
+
 # The target package holds only the init, at /init, for the initramfs
 # image (recipes-core/images/verinit-initramfs.bb); go.bbclass puts it in
 # ${bindir}.

@@ -1,0 +1,73 @@
+package contrib
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// featureTags are the build tags that drop the init's optional parts:
+// those internal/feature's files are built under.
+func featureTags(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("../internal/feature/*_off.go")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("internal/feature: no *_off.go files (%v)", err)
+	}
+	var tags []string
+	for _, f := range files {
+		b, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		tag, ok := strings.CutPrefix(strings.SplitN(string(b), "\n", 2)[0], "//go:build ")
+		if !ok || !strings.HasPrefix(tag, "verinit_no") {
+			t.Fatalf("%s: first line is not //go:build verinit_noPART", f)
+		}
+		tags = append(tags, tag)
+	}
+	slices.Sort(tags)
+	return tags
+}
+
+// TestOptionalParts: Buildroot's options and Yocto's PACKAGECONFIG each
+// drop every optional part of the init with its build tag, and keep all
+// of them by default.
+func TestOptionalParts(t *testing.T) {
+	want := featureTags(t)
+
+	mk := readFile(t, filepath.Join(brExt, "package", "verinit", "verinit.mk"))
+	configIn := readFile(t, filepath.Join(brExt, "package", "verinit", "Config.in"))
+	var br []string
+	for _, m := range regexp.MustCompile(`ifneq \(\$\((BR2_PACKAGE_VERINIT_[A-Z0-9_]+)\),y\)\nVERINIT_TAGS \+= (\S+)\nendif`).FindAllStringSubmatch(mk, -1) {
+		if !strings.Contains(configIn, "\nconfig "+m[1]+"\n\tbool ") || !regexp.MustCompile(`config `+m[1]+`\n\tbool "[^"]+"\n\tdefault y\n`).MatchString(configIn) {
+			t.Errorf("Config.in: %s, which drops %s, must be a bool defaulting to y", m[1], m[2])
+		}
+		br = append(br, m[2])
+	}
+	slices.Sort(br)
+	if !slices.Equal(br, want) {
+		t.Errorf("verinit.mk drops %v, want one option for each of %v", br, want)
+	}
+
+	recipePath := filepath.Join(layer, "recipes-core", "verinit", "verinit_git.bb")
+	r := readBB(t, recipePath)
+	defaults := strings.Fields(r.value("PACKAGECONFIG"))
+	var yocto []string
+	for _, m := range regexp.MustCompile(`\$\{@bb\.utils\.contains\('PACKAGECONFIG', '(\w+)', '', '(\w+),', d\)\}`).FindAllStringSubmatch(r.value("VERINIT_TAGS"), -1) {
+		if !slices.Contains(defaults, m[1]) || r.value("PACKAGECONFIG["+m[1]+"]") == "" {
+			t.Errorf("%s: PACKAGECONFIG %q, which drops %s, must be declared and on by default (%v)", recipePath, m[1], m[2], defaults)
+		}
+		yocto = append(yocto, m[2])
+	}
+	slices.Sort(yocto)
+	if !slices.Equal(yocto, want) {
+		t.Errorf("%s: VERINIT_TAGS drops %v, want one PACKAGECONFIG for each of %v", recipePath, yocto, want)
+	}
+	if got := r.all("GOBUILDFLAGS:append:class-target"); !strings.Contains(got, "-tags=${VERINIT_TAGS}") {
+		t.Errorf("%s: GOBUILDFLAGS:append:class-target = %q, must pass -tags=${VERINIT_TAGS}", recipePath, got)
+	}
+}
