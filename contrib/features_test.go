@@ -1,33 +1,20 @@
 package contrib
 
 import (
-	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/verinit/verinit/internal/feature"
 )
 
-// featureTags are the build tags that drop the init's optional parts:
-// those internal/feature's files are built under.
-func featureTags(t *testing.T) []string {
-	t.Helper()
-	files, err := filepath.Glob("../internal/feature/*_off.go")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("internal/feature: no *_off.go files (%v)", err)
-	}
+// featureTags are the build tags that drop the init's optional parts.
+func featureTags() []string {
 	var tags []string
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		tag, ok := strings.CutPrefix(strings.SplitN(string(b), "\n", 2)[0], "//go:build ")
-		if !ok || !strings.HasPrefix(tag, "verinit_no") {
-			t.Fatalf("%s: first line is not //go:build verinit_noPART", f)
-		}
-		tags = append(tags, tag)
+	for _, p := range feature.Parts() {
+		tags = append(tags, p.Tag)
 	}
 	slices.Sort(tags)
 	return tags
@@ -37,7 +24,7 @@ func featureTags(t *testing.T) []string {
 // drop every optional part of the init with its build tag, and keep all
 // of them by default.
 func TestOptionalParts(t *testing.T) {
-	want := featureTags(t)
+	want := featureTags()
 
 	mk := readFile(t, filepath.Join(brExt, "package", "verinit", "verinit.mk"))
 	configIn := readFile(t, filepath.Join(brExt, "package", "verinit", "Config.in"))

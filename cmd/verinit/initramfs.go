@@ -125,13 +125,14 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		spec.Files = append(spec.Files, initramfs.FileMap{Src: src, Dst: dst})
 	}
 	spec.Contents = map[string][]byte{}
+	var policy config.Policy
 	if len(policies) > 0 {
 		text := []byte(strings.Join(policies, "\n") + "\n")
 		p, err := config.ParsePolicy(text)
 		if err != nil {
 			return fmt.Errorf("--policy: %v: %w", err, errUsage)
 		}
-		spec.Contents[config.PolicyPath] = p.Format()
+		spec.Contents[config.PolicyPath], policy = p.Format(), p
 	}
 	for i, c := range certs {
 		b, err := os.ReadFile(c)
@@ -157,6 +158,9 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
+	if err := checkInitParts(spec.Init, policy); err != nil {
+		return err
+	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
 	spec.MTime = time.Unix(0, 0)
 	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
@@ -181,12 +185,12 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		return writeJSON(stdout, initramfsReport{Archive: *out, Bytes: buf.Len(), Compression: spec.Compression,
 			UncompressedBytes: rep.UncompressedBytes, Init: spec.Init, KernelRelease: spec.KernelRelease, Arch: string(rep.Arch),
 			DepsComputed: rep.Computed, Entries: rep.Files, Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing,
-			HostOnly: hostOnlyJSON(traced)})
+			HostOnly: hostOnlyJSON(traced), InitWithout: partNames(rep.InitWithout)})
 	}
 	if traced != nil {
 		fmt.Fprintln(stdout, hostOnlyLine(traced))
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, len(rep.Modules))
+	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s%s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, droppedText(rep.InitWithout), len(rep.Modules))
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
 	}
@@ -222,6 +226,7 @@ type initramfsReport struct {
 	Compression       string          `json:"compression"`
 	UncompressedBytes int64           `json:"uncompressed_bytes"`
 	Init              string          `json:"init"`
+	InitWithout       []string        `json:"init_without,omitempty"` // the optional parts it was built without: "LVM", "TPM"
 	KernelRelease     string          `json:"kernel_release,omitempty"`
 	Arch              string          `json:"arch,omitempty"`
 	DepsComputed      bool            `json:"dependencies_computed,omitempty"`

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
@@ -102,8 +103,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	var packed packedFiles
+	var initWithout []feature.Part
 	if *initrd != "" {
-		if packed, err = readPackedFiles(*initrd); err != nil {
+		if packed, initWithout, err = readPackedFiles(*initrd); err != nil {
 			return fmt.Errorf("--initramfs: %w", err)
 		}
 	}
@@ -134,7 +136,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	}
 	dec, derr := (*inspectDecision)(nil), noRoot
 	if noRoot == nil {
-		dec, _, derr = decide(im, *line, a, loaderGUID, packed)
+		dec, _, derr = decide(im, *line, a, loaderGUID, packed, initWithout)
 	}
 	if derr != nil {
 		rep.Error = derr.Error()
@@ -241,7 +243,7 @@ func parseArchLoader(arch, loader string) (a dps.Arch, guid gpt.GUID, err error)
 	return a, guid, nil
 }
 
-func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles) (*inspectDecision, config.Config, error) {
+func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles, initWithout []feature.Part) (*inspectDecision, config.Config, error) {
 	cfg, err := config.Parse(cmdline.Parse(line), packed.config())
 	if err != nil {
 		return nil, cfg, fmt.Errorf("kernel command line: %w", err)
@@ -258,7 +260,15 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 		src = imageSources{packed, im}
 	}
 	// The init activates the LVs among them in this order.
-	nums := lvDevNums(d.Root, d.Data, d.Hash, d.FEC, d.UsrData, d.UsrHash, d.UsrFEC)
+	lvs := []rootdev.Match{d.Root, d.Data, d.Hash, d.FEC, d.UsrData, d.UsrHash, d.UsrFEC}
+	nums := lvDevNums(lvs...)
+	if without(initWithout, "LVM") {
+		for _, m := range lvs {
+			if m.LV != nil {
+				return nil, cfg, fmt.Errorf("%s/%s: %w", m.LV.VG, m.LV.LV, feature.ErrNoLVM)
+			}
+		}
+	}
 	var dec *inspectDecision
 	switch v := cfg.Verity; {
 	case cfg.TmpfsRoot:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"io/fs"
 	"path"
@@ -8,8 +9,10 @@ import (
 	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/activate"
 	"github.com/verinit/verinit/pkg/config"
+	"github.com/verinit/verinit/pkg/initramfs"
 	"github.com/verinit/verinit/pkg/locate/images"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
@@ -23,20 +26,29 @@ const maxPackedFileBytes = 1 << 20
 // path: what the init reads besides its modules.
 type packedFiles map[string][]byte
 
-// readPackedFiles reads the initramfs file p (any compression).
-func readPackedFiles(p string) (packedFiles, error) {
+// readPackedFiles reads the initramfs file p (any compression), and
+// which optional parts its /init was built without.
+func readPackedFiles(p string) (packedFiles, []feature.Part, error) {
 	raw, _, ents, err := readArchive(p)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	files := packedFiles{}
+	var dropped []feature.Part
 	for _, e := range ents {
-		if e.Mode&cpio.S_IFMT != cpio.S_IFREG || e.FileSize > maxPackedFileBytes || strings.HasSuffix(e.Name, ".ko") {
+		if e.Mode&cpio.S_IFMT != cpio.S_IFREG {
 			continue
 		}
-		files[path.Join("/", e.Name)] = raw[e.DataOffset : e.DataOffset+int64(e.FileSize)]
+		data := raw[e.DataOffset : e.DataOffset+int64(e.FileSize)]
+		if path.Join("/", e.Name) == "/init" {
+			dropped = initramfs.InitDropped(bytes.NewReader(data))
+		}
+		if e.FileSize > maxPackedFileBytes || strings.HasSuffix(e.Name, ".ko") {
+			continue
+		}
+		files[path.Join("/", e.Name)] = data
 	}
-	return files, nil
+	return files, dropped, nil
 }
 
 // config is what the init reads of them into its Config.

@@ -7,10 +7,15 @@
 // The parts are constants, so the compiler removes the code behind a
 // dropped one and the linker never links its package. An init without a
 // part refuses what needs it (ErrNoLVM, ErrNoTPM), like any other check
-// that fails: nothing is mounted, the failure policy follows.
+// that fails: nothing is mounted, the failure policy follows. The host
+// tool reads which parts an init dropped from the build tags its Go build
+// information records (Dropped).
 package feature
 
-import "errors"
+import (
+	"errors"
+	"slices"
+)
 
 // ErrNoLVM is what an init built with verinit_nolvm says of a root, /usr
 // or verity device that is a logical volume.
@@ -20,8 +25,34 @@ var ErrNoLVM = errors.New("this init was built without LVM support (build tag ve
 // requires a TPM.
 var ErrNoTPM = errors.New("this init was built without TPM support (build tag verinit_notpm)")
 
+// Part is one optional part of the init.
+type Part struct {
+	Name  string // "LVM", "TPM"
+	Tag   string // the build tag that drops it
+	Built bool   // whether this build carries it
+}
+
+// Parts lists the optional parts, and whether this build carries each.
+func Parts() []Part {
+	return []Part{{"LVM", "verinit_nolvm", LVM}, {"TPM", "verinit_notpm", TPM}}
+}
+
+// Dropped returns the parts that a build with these build tags leaves
+// out (Built false), in the order of Parts.
+func Dropped(tags []string) []Part {
+	var out []Part
+	for _, p := range Parts() {
+		if slices.Contains(tags, p.Tag) {
+			p.Built = false
+			out = append(out, p)
+		}
+	}
+	return out
+}
+
 // Tags lists the build tags of the parts this build dropped, for the
-// log and status.json: "" in a full build.
+// log: "" in a full build. (A switch, not a loop over Parts: the init
+// links no more than it prints.)
 func Tags() string {
 	switch {
 	case !LVM && !TPM:

@@ -1,6 +1,7 @@
 package feature
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -8,12 +9,34 @@ import (
 // TestTags: the tags named are those of the parts this build dropped.
 func TestTags(t *testing.T) {
 	tags := Tags()
-	for _, p := range []struct {
-		built bool
-		tag   string
-	}{{LVM, "verinit_nolvm"}, {TPM, "verinit_notpm"}} {
-		if named := strings.Contains(tags, p.tag); named == p.built {
-			t.Errorf("Tags() = %q: %s named %v, part built %v", tags, p.tag, named, p.built)
+	for _, p := range Parts() {
+		if named := strings.Contains(tags, p.Tag); named == p.Built {
+			t.Errorf("Tags() = %q: %s named %v, part built %v", tags, p.Tag, named, p.Built)
+		}
+	}
+}
+
+// TestDropped: the parts a build's tags drop, whatever else it is built
+// with.
+func TestDropped(t *testing.T) {
+	for _, tc := range []struct {
+		tags []string
+		want []string
+	}{
+		{nil, nil},
+		{[]string{"netgo", "verinit_notpm"}, []string{"TPM"}},
+		{[]string{"verinit_notpm", "verinit_nolvm"}, []string{"LVM", "TPM"}},
+		{[]string{"verinit_no"}, nil},
+	} {
+		var got []string
+		for _, p := range Dropped(tc.tags) {
+			if p.Built {
+				t.Errorf("Dropped(%q): %s marked built", tc.tags, p.Name)
+			}
+			got = append(got, p.Name)
+		}
+		if !reflect.DeepEqual(got, tc.want) {
+			t.Errorf("Dropped(%q) = %v, want %v", tc.tags, got, tc.want)
 		}
 	}
 }

@@ -3,6 +3,7 @@ package initramfs
 import (
 	"bytes"
 	"cmp"
+	"debug/buildinfo"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/elfarch"
 	"github.com/verinit/verinit/pkg/modules"
@@ -111,6 +113,9 @@ type Report struct {
 	// UncompressedBytes is the size of the cpio archive; CompressedBytes
 	// what was written to w.
 	UncompressedBytes, CompressedBytes int64
+	// InitWithout are the optional parts the init was built without
+	// (InitDropped); without TPM, the default set has no TPM drivers.
+	InitWithout []feature.Part
 }
 
 // Build writes the initramfs described by spec to w as a newc cpio archive,
@@ -211,10 +216,11 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: init: %w", err)
 	}
-	initHeader, initIsELF, err := readInitHeader(spec.Init)
+	initHeader, initIsELF, dropped, err := readInit(spec.Init)
 	if err != nil {
 		return nil, err
 	}
+	rep.InitWithout = dropped
 	if err := t.add(initPath, &entry{mode: cpio.S_IFREG | 0o755, src: spec.Init, size: size}); err != nil {
 		return nil, err
 	}
@@ -299,6 +305,12 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 		db := mdb.DB
 		rep.Computed = mdb.Computed
 		want := modules.DefaultSet(rep.Arch)
+		if slices.ContainsFunc(rep.InitWithout, func(p feature.Part) bool { return p.Name == "TPM" }) {
+			// An init that never opens a TPM has no use for its driver,
+			// whose probe only slows the boot.
+			tpm := modules.TPMDrivers(rep.Arch)
+			want = slices.DeleteFunc(want, func(w modules.Want) bool { return slices.Contains(tpm, w.Name) })
+		}
 		if spec.Wants != nil {
 			if spec.Modules != nil {
 				return nil, errors.New("initramfs: both a module list and wanted modules given")
@@ -457,23 +469,40 @@ type readerAt struct{ r io.ReaderAt }
 
 func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(p, off) }
 
-// readInitHeader reads the ELF header of the init. An init that is not ELF
-// (a script, which the kernel runs with the initramfs's /bin/sh) is not
-// checked against the modules: ok is false.
-func readInitHeader(p string) (h elfarch.Header, ok bool, err error) {
+// readInit reads the ELF header of the init, and the optional parts it
+// was built without. An init that is not ELF (a script, which the kernel
+// runs with the initramfs's /bin/sh) is not checked against the modules:
+// ok is false.
+func readInit(p string) (h elfarch.Header, ok bool, dropped []feature.Part, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return h, false, fmt.Errorf("initramfs: init: %w", err)
+		return h, false, nil, fmt.Errorf("initramfs: init: %w", err)
 	}
 	defer f.Close()
 	h, err = elfarch.Read(f)
 	switch {
 	case errors.Is(err, elfarch.ErrNotELF):
-		return h, false, nil
+		return h, false, nil, nil
 	case err != nil:
-		return h, false, fmt.Errorf("initramfs: init %s: %w", p, err)
+		return h, false, nil, fmt.Errorf("initramfs: init %s: %w", p, err)
 	}
-	return h, true, nil
+	return h, true, InitDropped(f), nil
+}
+
+// InitDropped returns the optional parts (internal/feature) the Go init
+// in r was built without, from the build tags its build information
+// records. An init that is not a Go program has none to drop.
+func InitDropped(r io.ReaderAt) []feature.Part {
+	info, err := buildinfo.Read(r)
+	if err != nil {
+		return nil
+	}
+	for _, s := range info.Settings {
+		if s.Key == "-tags" {
+			return feature.Dropped(strings.Split(s.Value, ","))
+		}
+	}
+	return nil
 }
 
 // moduleReader reads the module files of fsys for modules.Scan and

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/verinit/verinit/internal/feature/featuretest"
 	"github.com/verinit/verinit/internal/testkernel"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/elfarch"
@@ -719,5 +720,23 @@ func TestBuildAddModules(t *testing.T) {
 	}
 	if !slices.Contains(rep.Modules, "efivarfs") {
 		t.Errorf("efivarfs is not among the modules packed: %q", rep.Modules)
+	}
+}
+
+// TestBuildInitWithoutTPM: an init built without TPM support gets the
+// default set without its TPM drivers; the Report names what it lacks.
+func TestBuildInitWithoutTPM(t *testing.T) {
+	dir := kernelModulesDir(t)
+	_, full := build(t, Spec{Init: fakeInit(t), ModulesDir: dir, MTime: testMTime})
+	_, lean := build(t, Spec{Init: featuretest.Init(t, "verinit_notpm"), ModulesDir: dir, MTime: testMTime})
+	if len(full.InitWithout) != 0 || len(lean.InitWithout) != 1 || lean.InitWithout[0].Name != "TPM" {
+		t.Fatalf("InitWithout: %v with a full init, %v without TPM", full.InitWithout, lean.InitWithout)
+	}
+	tpm := modules.TPMDrivers(full.Arch)
+	has := func(r Report) bool {
+		return slices.ContainsFunc(append(slices.Clone(r.Modules), r.Builtin...), func(m string) bool { return slices.Contains(tpm, m) })
+	}
+	if !has(full) || has(lean) {
+		t.Errorf("TPM drivers %v: packed or built in %v with a full init, %v without TPM (modules %v, built in %v)", tpm, has(full), has(lean), lean.Modules, lean.Builtin)
 	}
 }

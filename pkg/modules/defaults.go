@@ -28,7 +28,7 @@ func DefaultModules(arch dps.Arch) []string {
 // DefaultSet returns the modules a generic initramfs packs for a kernel of
 // architecture arch (the architecture of its modules): the block storage
 // drivers of that architecture's machines (see storageDrivers) and its
-// TPM interfaces (tpmDrivers),
+// TPM interfaces (TPMDrivers),
 // device-mapper with dm-verity and its hash algorithms, and the root file
 // systems squashfs, erofs and ext4, and efivarfs. Some of them are
 // built into some kernels; [Resolve] reports those as built in, and
@@ -46,7 +46,7 @@ func DefaultSet(arch dps.Arch) []Want {
 	add(loadlist.Storage, storageDrivers(arch)...)
 	// TPM 2.0 interfaces, by device modalias like the storage drivers:
 	// the init measures the boot into a TPM when there is one
-	add(loadlist.Storage, tpmDrivers(arch)...)
+	add(loadlist.Storage, TPMDrivers(arch)...)
 	// device-mapper, verity, and the hashes a verity tree may use (by
 	// alias: every implementation, generic and accelerated, of a hash
 	// the kernel lacks, since without modprobe it cannot load one
@@ -148,12 +148,12 @@ func storageDrivers(arch dps.Arch) []string {
 	}
 }
 
-// tpmDrivers returns the TPM 2.0 interface drivers of the default set for
+// TPMDrivers returns the TPM 2.0 interface drivers of the default set for
 // arch: TIS (memory-mapped, on PCs) and CRB (ACPI) where the architecture
 // has them, and TIS over SPI, the discrete TPMs of ARM and RISC-V boards
 // (their SPI controller is the board's: add it with --add-module). Debian's
 // x86 kernels build TIS and CRB in, its arm64 kernel CRB.
-func tpmDrivers(arch dps.Arch) []string {
+func TPMDrivers(arch dps.Arch) []string {
 	switch arch {
 	case dps.ArchX86_64, dps.ArchX86:
 		return []string{"tpm_tis", "tpm_crb"}

@@ -28,6 +28,8 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/verinit/verinit/internal/feature"
 )
 
 func main() {
@@ -126,13 +128,6 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 	return nil
 }
 
-// parts are the optional parts of the init (internal/feature) and the
-// build tags that drop them.
-var parts = []struct{ name, tag string }{
-	{"LVM", "verinit_nolvm"},
-	{"TPM", "verinit_notpm"},
-}
-
 // optionalParts prints what each optional part adds to the stripped
 // init, and the size of the init without any of them.
 func optionalParts(build func(out, pkg string, strip bool, tags ...string) error, dir string, floor int64) error {
@@ -151,13 +146,13 @@ func optionalParts(build func(out, pkg string, strip bool, tags ...string) error
 		return err
 	}
 	var costs, tags []string
-	for _, p := range parts {
-		without, err := size("init-"+p.tag, p.tag)
+	for _, p := range feature.Parts() {
+		without, err := size("init-"+p.Tag, p.Tag)
 		if err != nil {
 			return err
 		}
-		costs = append(costs, fmt.Sprintf("%s %+d bytes (-tags %s)", p.name, full-without, p.tag))
-		tags = append(tags, p.tag)
+		costs = append(costs, fmt.Sprintf("%s %+d bytes (-tags %s)", p.Name, full-without, p.Tag))
+		tags = append(tags, p.Tag)
 	}
 	lean, err := size("init-lean", tags...)
 	if err != nil {
