@@ -85,7 +85,7 @@ test: prereqs check vendor-check cross-test vmtest ## prerequisites, check, an o
 
 # The init's optional parts (internal/feature) can be dropped with build
 # tags; the init's own packages are tested without them too.
-LEAN_TAGS := verinit_nolvm,verinit_notpm
+LEAN_TAGS := verinit_nolvm,verinit_notpm,verinit_nosig
 
 unit:
 	$(GO) test -count=1 ./...

@@ -43,16 +43,23 @@ func droppedText(parts []feature.Part) string {
 	return " (built without " + strings.Join(partNames(parts), ", ") + ": -tags " + strings.Join(tags, ",") + ")"
 }
 
-// checkInitParts refuses a policy that needs a part the init at path was
-// built without: every boot would be refused at the device.
-func checkInitParts(path string, p config.Policy) error {
+// checkInitParts refuses what the init at path cannot use because it was
+// built without the part: a policy that needs it would refuse every boot,
+// and certificates would be packed for nothing.
+func checkInitParts(path string, p config.Policy, certs int) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("--init: %w", err)
 	}
 	defer f.Close()
-	if p.TPM == config.Required && without(initramfs.InitDropped(f), "TPM") {
+	dropped := initramfs.InitDropped(f)
+	switch {
+	case p.TPM == config.Required && without(dropped, "TPM"):
 		return fmt.Errorf("--policy tpm=required: the init %s was built without TPM support (-tags verinit_notpm): it would refuse every boot", path)
+	case (p.Signature == config.Required || p.MinVersion > 0) && without(dropped, "signatures"): // min-version= implies a signature
+		return fmt.Errorf("--policy: it requires a signed root hash, but the init %s was built without signature support (-tags verinit_nosig): it would refuse every boot", path)
+	case certs > 0 && without(dropped, "signatures"):
+		return fmt.Errorf("--cert: the init %s was built without signature support (-tags verinit_nosig): it checks no signature against a certificate", path)
 	}
 	return nil
 }

@@ -55,3 +55,40 @@ func TestInspectInitWithoutLVM(t *testing.T) {
 		}
 	}
 }
+
+// TestInitWithoutSignatures: initramfs packs no certificate nor a
+// signature policy for an init built without signature support; inspect
+// --initramfs decides as that init would: the root hash as given, any
+// signature asked for refused.
+func TestInitWithoutSignatures(t *testing.T) {
+	keys := signingKey(t)
+	nosig := featuretest.Init(t, "verinit_nosig")
+	dir := t.TempDir()
+	initrd := filepath.Join(dir, "nosig.img")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--cert", filepath.Join(keys, "c.pem")}, "verinit initramfs: --cert: the init " + nosig + " was built without signature support (-tags verinit_nosig): it checks no signature against a certificate\n"},
+		{[]string{"--policy", "min-version=3"}, "verinit initramfs: --policy: it requires a signed root hash, but the init " + nosig + " was built without signature support (-tags verinit_nosig): it would refuse every boot\n"},
+	} {
+		code, _, stderr := runCLI(t, append([]string{"initramfs", "-o", initrd, "--init", nosig, "--no-modules"}, tc.args...)...)
+		if code != 1 || stderr != tc.want {
+			t.Errorf("%q: exit %d, stderr %q, want %q", tc.args, code, stderr, tc.want)
+		}
+	}
+	if code, _, stderr := runCLI(t, "initramfs", "-o", initrd, "--init", nosig, "--no-modules", "--policy", "verity=required"); code != 0 {
+		t.Fatalf("initramfs: %s", stderr)
+	}
+	disk := filepath.Join(dir, "disk.img")
+	rep := diskJSON(t, "disk", "create", disk, "--rootfs", diskRootfs(t), "--sign-key", filepath.Join(keys, "k.pem"), "--sign-cert", filepath.Join(keys, "c.pem"), "--json")
+	hash := rep.Slots[0].RootHash
+	out, code := run(t, "inspect", "--initramfs", initrd, "--cmdline", "roothash="+hash, disk)
+	if code != 0 || !strings.Contains(out, hash) || strings.Contains(out, "signer") {
+		t.Errorf("the root hash as given, no signer: exit %d\n%s", code, out)
+	}
+	out, code = run(t, "inspect", "--initramfs", initrd, "--cmdline", "roothash="+hash+" verinit.signature=required", disk)
+	if want := "verity: this init was built without signature support (build tag verinit_nosig): the policy requires a signed root hash"; code != 1 || !strings.Contains(out, want) {
+		t.Errorf("verinit.signature=required: exit %d, want %q in\n%s", code, want, out)
+	}
+}

@@ -158,7 +158,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := checkInitParts(spec.Init, policy); err != nil {
+	if err := checkInitParts(spec.Init, policy, len(certs)); err != nil {
 		return err
 	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.

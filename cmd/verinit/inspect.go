@@ -279,13 +279,13 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 		if d.HashPartition != nil {
 			v.UseHashPartition(*d.HashPartition)
 		}
-		if dec, err = inspectVerity(im, activate.RootName, v, cfg.Policy, d.Data, d.Hash, d.FEC, d.Sig, nums, src); err != nil {
+		if dec, err = inspectVerity(im, activate.RootName, v, cfg.Policy, d.Data, d.Hash, d.FEC, d.Sig, nums, src, initWithout); err != nil {
 			return nil, cfg, err
 		}
 	}
 	switch u := cfg.Usr; {
 	case u.Verified():
-		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, cfg.Policy, d.UsrData, d.UsrHash, d.UsrFEC, rootdev.Match{}, nums, src); err != nil {
+		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, cfg.Policy, d.UsrData, d.UsrHash, d.UsrFEC, rootdev.Match{}, nums, src, initWithout); err != nil {
 			return nil, cfg, fmt.Errorf("usr: %w", err)
 		}
 	case u != nil:
@@ -298,10 +298,15 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 // before it loads the table of the device name, and that table.
 // With src, the root hash is checked as the init checks it: against the
 // certificates and signature src has, under policy p.
-func inspectVerity(im *images.Images, name string, v *config.Verity, p config.Policy, dataM, hashM, fecM, sigM rootdev.Match, nums map[string]string, src activate.SigSources) (*inspectDecision, error) {
+func inspectVerity(im *images.Images, name string, v *config.Verity, p config.Policy, dataM, hashM, fecM, sigM rootdev.Match, nums map[string]string, src activate.SigSources, initWithout []feature.Part) (*inspectDecision, error) {
 	var trust activate.Trust
-	if src != nil {
-		var err error
+	var err error
+	switch {
+	case without(initWithout, "signatures"): // as that init gathers trust
+		if trust, err = activate.UnsignedTrust(v, p); err != nil {
+			return nil, err
+		}
+	case src != nil:
 		if trust, err = activate.GatherTrust(v, p, dataM, sigM, src); err != nil {
 			return nil, err
 		}

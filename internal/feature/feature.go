@@ -1,8 +1,10 @@
 // Package feature says which optional parts this build of the init
-// carries. A deployment that never boots from LVM, or never measures
-// into a TPM, drops the part with a build tag and ships a smaller init:
+// carries. A deployment that never boots from LVM, never measures into a
+// TPM, or whose boot chain verifies the command line that carries the
+// root hash (a signed UKI or FIT) so that the init need not check
+// signatures, drops the part with a build tag and ships a smaller init:
 //
-//	go build -tags verinit_nolvm,verinit_notpm ./cmd/init
+//	go build -tags verinit_nolvm,verinit_notpm,verinit_nosig ./cmd/init
 //
 // The parts are constants, so the compiler removes the code behind a
 // dropped one and the linker never links its package. An init without a
@@ -15,7 +17,12 @@ package feature
 import (
 	"errors"
 	"slices"
+	"strings"
 )
+
+// ErrNoSig is what an init built with verinit_nosig says of a signature
+// it is given or a policy that requires one.
+var ErrNoSig = errors.New("this init was built without signature support (build tag verinit_nosig)")
 
 // ErrNoLVM is what an init built with verinit_nolvm says of a root, /usr
 // or verity device that is a logical volume.
@@ -27,14 +34,14 @@ var ErrNoTPM = errors.New("this init was built without TPM support (build tag ve
 
 // Part is one optional part of the init.
 type Part struct {
-	Name  string // "LVM", "TPM"
+	Name  string // "LVM", "TPM", "signatures"
 	Tag   string // the build tag that drops it
 	Built bool   // whether this build carries it
 }
 
 // Parts lists the optional parts, and whether this build carries each.
 func Parts() []Part {
-	return []Part{{"LVM", "verinit_nolvm", LVM}, {"TPM", "verinit_notpm", TPM}}
+	return []Part{{"LVM", "verinit_nolvm", LVM}, {"TPM", "verinit_notpm", TPM}, {"signatures", "verinit_nosig", Sig}}
 }
 
 // Dropped returns the parts that a build with these build tags leaves
@@ -51,16 +58,18 @@ func Dropped(tags []string) []Part {
 }
 
 // Tags lists the build tags of the parts this build dropped, for the
-// log: "" in a full build. (A switch, not a loop over Parts: the init
+// log: "" in a full build. (Constants, not a loop over Parts: the init
 // links no more than it prints.)
 func Tags() string {
-	switch {
-	case !LVM && !TPM:
-		return "verinit_nolvm,verinit_notpm"
-	case !LVM:
-		return "verinit_nolvm"
-	case !TPM:
-		return "verinit_notpm"
+	tags := ""
+	if !LVM {
+		tags += ",verinit_nolvm"
 	}
-	return ""
+	if !TPM {
+		tags += ",verinit_notpm"
+	}
+	if !Sig {
+		tags += ",verinit_nosig"
+	}
+	return strings.TrimPrefix(tags, ",")
 }

@@ -27,6 +27,7 @@ func TestDropped(t *testing.T) {
 		{[]string{"netgo", "verinit_notpm"}, []string{"TPM"}},
 		{[]string{"verinit_notpm", "verinit_nolvm"}, []string{"LVM", "TPM"}},
 		{[]string{"verinit_no"}, nil},
+		{[]string{"verinit_nosig"}, []string{"signatures"}},
 	} {
 		var got []string
 		for _, p := range Dropped(tc.tags) {

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/halt"
@@ -166,8 +167,15 @@ func checkPolicyInvariant(t *testing.T, w *policyWorld, pc policyCase) bool {
 		data, hash, size = j, j, int64(len(im.joined))
 	}
 	trust := Trust{Roots: w.roots, Policy: pol}
+	presented := pc.signature
+	if !feature.Sig { // the init gathers no signature, and refuses one
+		if trust, err = UnsignedTrust(v, pol); err != nil {
+			return false
+		}
+		presented = -1
+	}
 	signed := ""
-	switch pc.signature {
+	switch presented {
 	case -1:
 	case -2:
 		trust.Sig, trust.SigFrom = []byte("garbage"), "test"
@@ -295,6 +303,9 @@ func TestPolicyInvariant(t *testing.T) {
 			c, _ := config.Parse(cmdline.Parse(pc.line), config.Packed{Policy: pc.policy, VerityEnv: pc.env})
 			if c.Policy.Enforced() && c.Verity != nil {
 				enforcedBooted++
+			}
+			if !feature.Sig && (c.Policy.Signature == config.Required || c.Verity != nil && c.Verity.Sig.Given()) {
+				t.Fatalf("%v: booted by an init without signature support, though it asks for a signature", pc)
 			}
 		}
 	}

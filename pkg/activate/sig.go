@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/sig"
 )
@@ -35,6 +36,9 @@ func checkSignature(rootHashHex string, t Trust) (*sig.Signer, error) {
 			return nil, ErrNoSignature
 		}
 		return nil, nil
+	}
+	if !feature.Sig { // UnsignedTrust gathers none
+		return nil, fmt.Errorf("verity: signature from %s: %w", t.SigFrom, feature.ErrNoSig)
 	}
 	if len(t.Roots) == 0 {
 		return nil, fmt.Errorf("verity: signature from %s: no certificates are packed in the initramfs (verinit initramfs --cert)", t.SigFrom)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/rootdev"
 	"github.com/verinit/verinit/pkg/sig"
@@ -34,6 +35,25 @@ type SigSources interface {
 	SignedRootHash(part rootdev.Match) (name, rootHash string, der []byte, err error)
 }
 
+// UnsignedTrust is GatherTrust in an init built without signature
+// support (feature.Sig): the root hash is trusted as given, so nothing may
+// ask for a signature: a policy that requires one, a signature named on
+// the command line, or the kernel's check of one. A signature the init
+// would only have found (beside dm-verity.env, a root-verity-sig
+// partition) is not looked for.
+func UnsignedTrust(v *config.Verity, p config.Policy) (Trust, error) {
+	t := Trust{Policy: p}
+	switch {
+	case p.Signature == config.Required:
+		return t, fmt.Errorf("verity: %w: the policy requires a signed root hash", feature.ErrNoSig)
+	case v.Sig.Given():
+		return t, fmt.Errorf("verity: %s: %w", v.Sig.From, feature.ErrNoSig)
+	case v.KernelSig:
+		return t, fmt.Errorf("verity: verinit.verity_sig=kernel: %w", feature.ErrNoSig)
+	}
+	return t, nil
+}
+
 // GatherTrust collects what the root hash of v is checked against under
 // policy p: the packed certificates and the signature, from the first
 // source that has one: the command line (base64, a file in the
@@ -45,6 +65,9 @@ type SigSources interface {
 // caller to put into v before Prepare, which checks the signature over it
 // (config allows the key only when a signature is required).
 func GatherTrust(v *config.Verity, p config.Policy, data, sigPart rootdev.Match, src SigSources) (Trust, error) {
+	if !feature.Sig { // pkg/sig is not linked
+		return UnsignedTrust(v, p)
+	}
 	t := Trust{Policy: p}
 	files, err := src.Certificates()
 	if err != nil {

@@ -3,9 +3,10 @@ package activate
 import (
 	"errors"
 	"io/fs"
-	"strings"
+	"reflect"
 	"testing"
 
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/rootdev"
 )
@@ -52,71 +53,34 @@ func (f *fakeSources) VeritySig(data rootdev.Match, rootHash string) (string, []
 	return "/dev/vda3", f.veritySig, true, nil
 }
 
-func TestGatherTrust(t *testing.T) {
-	w, err := policyWorldOnce()
-	if err != nil {
-		t.Fatal(err)
-	}
-	pem := []byte(w.pem)
-	root := w.images[0].rootHash
-	part, err := rootdev.ParseSpec("PARTLABEL=sig")
-	if err != nil {
-		t.Fatal(err)
-	}
+// TestUnsignedTrust: what an init without signature support trusts:
+// the root hash as given, and nothing that asks for a signature.
+func TestUnsignedTrust(t *testing.T) {
+	inline := config.SigSource{Inline: []byte("der"), From: "verinit.roothashsig"}
 	for _, tc := range []struct {
-		name     string
-		sig      config.SigSource
-		src      fakeSources
-		from     string // "" when no signature is found
-		source   config.Source
-		rootHash string // Trust.RootHash
-		wantErr  string
-		asked    string
+		name    string
+		v       config.Verity
+		p       config.Policy
+		wantErr string
 	}{
-		{name: "inline", sig: config.SigSource{Inline: []byte("der"), From: "verinit.roothashsig"}, from: "verinit.roothashsig=base64:..."},
-		{name: "a file in the initramfs", sig: config.SigSource{Path: "/sig.p7s", From: "root-hash-signature"},
-			src: fakeSources{files: map[string][]byte{"/sig.p7s": []byte("der")}}, from: "root-hash-signature=/sig.p7s", asked: "file /sig.p7s"},
-		{name: "a missing file", sig: config.SigSource{Path: "/nope", From: "verinit.roothashsig"}, wantErr: "open /nope: file does not exist"},
-		{name: "a partition", sig: config.SigSource{Part: part, From: "verinit.roothashsig"}, src: fakeSources{part: []byte("der")},
-			from: "verinit.roothashsig=PARTLABEL=sig (/dev/vdb1)", asked: "partition PARTLABEL=sig"},
-		{name: "beside dm-verity.env", src: fakeSources{files: map[string][]byte{config.VeritySigEnvPath: []byte("der")}, veritySig: []byte("other")},
-			from: config.VeritySigEnvPath, asked: "file " + config.VeritySigEnvPath},
-		{name: "the DPS root-verity-sig partition", src: fakeSources{veritySig: []byte("der")},
-			from: "root-verity-sig partition /dev/vda3", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
-		{name: "none", asked: "file " + config.VeritySigEnvPath + ", verity-sig " + root},
-		{name: "the root hash from the signature partition", source: config.FromSignature, from: "verinit.roothash_sig=PARTLABEL=sig (/dev/vda4)",
-			asked: "signed root hash sig", rootHash: "feed"},
+		{"no signature, none required", config.Verity{RootHash: "ab"}, config.Policy{Verity: config.Required}, ""},
+		{"a policy requiring one", config.Verity{RootHash: "ab"}, config.Policy{Signature: config.Required},
+			"verity: this init was built without signature support (build tag verinit_nosig): the policy requires a signed root hash"},
+		{"one on the command line", config.Verity{RootHash: "ab", Sig: inline}, config.Policy{},
+			"verity: verinit.roothashsig: this init was built without signature support (build tag verinit_nosig)"},
+		{"the kernel's check", config.Verity{RootHash: "ab", KernelSig: true}, config.Policy{},
+			"verity: verinit.verity_sig=kernel: this init was built without signature support (build tag verinit_nosig)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			src := tc.src
-			src.certs = []string{"/etc/verinit/certs/00-a.pem"}
-			if src.files == nil {
-				src.files = map[string][]byte{}
-			}
-			src.files["/etc/verinit/certs/00-a.pem"] = pem
-			v := &config.Verity{RootHash: root, Sig: tc.sig, Source: tc.source, RootHashFrom: part}
-			tr, err := GatherTrust(v, config.Policy{Signature: config.Required}, rootdev.Match{}, rootdev.Match{Value: "sig"}, &src)
+			tr, err := UnsignedTrust(&tc.v, tc.p)
 			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				if err == nil || err.Error() != tc.wantErr || !errors.Is(err, feature.ErrNoSig) {
 					t.Fatalf("error = %v, want %q", err, tc.wantErr)
 				}
 				return
 			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			if len(tr.Roots) != 1 || tr.Policy.Signature != config.Required {
-				t.Errorf("roots %d, policy %v", len(tr.Roots), tr.Policy)
-			}
-			if tr.RootHash != tc.rootHash {
-				t.Errorf("root hash %q, want %q", tr.RootHash, tc.rootHash)
-			}
-			if tr.SigFrom != tc.from || (tc.from != "" && string(tr.Sig) != "der") || (tc.from == "" && tr.Sig != nil) {
-				t.Errorf("signature %q from %q, want der from %q", tr.Sig, tr.SigFrom, tc.from)
-			}
-			asked := strings.Join(src.asked[1:], ", ") // after the certificate
-			if asked != tc.asked {
-				t.Errorf("asked %q, want %q", asked, tc.asked)
+			if err != nil || tr.Sig != nil || tr.Roots != nil || tr.RootHash != "" || !reflect.DeepEqual(tr.Policy, tc.p) {
+				t.Errorf("UnsignedTrust = %+v, %v; want the policy alone", tr, err)
 			}
 		})
 	}

@@ -51,7 +51,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// leanTags drop every optional part of the init (internal/feature).
+// leanTags drop the optional parts of the init (internal/feature) that
+// keep it comparable with test/sizefloor, which checks signatures.
 const leanTags = "verinit_nolvm,verinit_notpm"
 
 func repoRoot() string {

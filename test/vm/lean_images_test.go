@@ -9,31 +9,21 @@ import (
 )
 
 // leanTags drop every optional part of the init (internal/feature).
-const leanTags = "verinit_nolvm,verinit_notpm"
+const leanTags = "verinit_nolvm,verinit_notpm,verinit_nosig"
 
 // leanImages holds the initramfs of an init built without its optional
-// parts: initrd packed like env.initrd, initrdSigned like
-// sigImages.initrdSigned (it trusts the signing key and requires
-// signatures).
+// parts, packed as for a signed UKI that carries the root hash on its
+// command line: verity required, no certificates.
 type leanImages struct {
-	initrd, initrdSigned string
+	initrd string
 }
 
-// makeLeanImages builds the init with leanTags and packs it as
-// makeSigImages packs the full one.
+// makeLeanImages builds the init with leanTags and packs it.
 func (e *env) makeLeanImages(l *leanImages) error {
-	if _, err := e.sigOnce(); err != nil { // the keys
-		return err
-	}
 	bin := e.bin("init-lean")
 	if err := vmtest.RunEnv(repoRoot(), []string{"CGO_ENABLED=0"}, "go", "build", "-tags", leanTags, "-trimpath", "-ldflags=-s -w", "-o", bin, "./cmd/init"); err != nil {
 		return err
 	}
 	l.initrd = filepath.Join(e.dir, "initrd-lean.img")
-	if err := vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", l.initrd, "--init", bin, "--kernel-release", e.Release); err != nil {
-		return err
-	}
-	l.initrdSigned = filepath.Join(e.dir, "initrd-lean-signed.img")
-	return vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", l.initrdSigned, "--init", bin,
-		"--kernel-release", e.Release, "--cert", filepath.Join(e.dir, "keys", "trusted.pem"), "--policy", "signature=required")
+	return vmtest.Run(e.dir, e.bin("verinit"), "initramfs", "-o", l.initrd, "--init", bin, "--kernel-release", e.Release, "--policy", "verity=required")
 }

@@ -10,15 +10,16 @@ import (
 )
 
 // TestLeanInit boots an init built without its optional parts (-tags
-// verinit_nolvm,verinit_notpm): a signed A/B root boots as with the full
-// init, and what needs a dropped part is refused, saying which tag
-// dropped it.
+// verinit_nolvm,verinit_notpm,verinit_nosig) under verity=required: a
+// slot of the signed A/B disk boots verified by the root hash on the
+// command line alone, and what needs a dropped part is refused, saying
+// which tag dropped it.
 func TestLeanInit(t *testing.T) {
-	a := shared.ab(t).a
-	lean := shared.lean(t)
-	t.Run("signed slot A boots, unmeasured", func(t *testing.T) {
+	a, s, l := shared.ab(t).a, shared.sig(t), shared.lvm(t)
+	initrd := shared.lean(t).initrd
+	t.Run("slot A boots, verified, unsigned, unmeasured", func(t *testing.T) {
 		t.Parallel()
-		r := shared.bootWith(t, lean.initrdSigned, []string{"ab-sig"}, "roothash="+a.rootHash)
+		r := shared.bootWith(t, initrd, []string{"ab-sig"}, "roothash="+a.rootHash)
 		if !r.Reached || r.Status == nil {
 			t.Fatalf("the real init was not reached or printed no status")
 		}
@@ -27,7 +28,7 @@ func TestLeanInit(t *testing.T) {
 		}
 		vmtest.WantLine(t, r.Console, `verinit: \[start \+\d+ms\] verinit \S+ \(built with -tags `+leanTags+`\), PID 1$`)
 		vmtest.WantLine(t, r.Console, `verinit: \[measure \+\d+ms\] this init was built without TPM support: the boot is not measured \(\d+ms\)$`)
-		for path, want := range map[string]any{"signature.subject": "CN=verinit test trusted", "policy.signature": "required",
+		for path, want := range map[string]any{"policy.verity": "required", "policy.signature": "optional", "signature": nil,
 			"verity.root_hash": a.rootHash, "tpm.state": "not built"} {
 			if got := vmtest.Field(r.Status, strings.Split(path, ".")...); got != want {
 				t.Errorf("status %s = %v, want %v", path, got, want)
@@ -36,18 +37,24 @@ func TestLeanInit(t *testing.T) {
 		vmtest.WantStages(t, r.Status, "mount", "config", "modules", "device", "discovery", "verity", "root-hash", "mount-root", "measure", "switch")
 	})
 	for _, tc := range []struct {
-		name, initrd, cmdline, line string
-		disks                       []string
+		name, cmdline, line string
+		disks               []string
 	}{
-		{"a root on an LV", lean.initrd, "root=/dev/vg-ab/root-a", `verinit: \[device \+\d+ms\] root /dev/vg-ab/root-a: this init was built without LVM support \(build tag verinit_nolvm\)$`,
-			[]string{"lvm-ab"}},
-		{"a policy requiring a TPM", lean.initrdSigned, "roothash=" + a.rootHash + " verinit.tpm=required",
+		{"a verity hash tree on an LV", "roothash=" + l.rootHashB + " systemd.verity_root_data=/dev/mapper/vg--ab-root--b systemd.verity_root_hash=LVM=vg-ab/root-b-hash",
+			`verinit: \[device \+\d+ms\] .*this init was built without LVM support \(build tag verinit_nolvm\)$`, []string{"lvm-ab"}},
+		{"a TPM required", "roothash=" + a.rootHash + " verinit.tpm=required",
 			`verinit: \[measure \+\d+ms\] tpm: this init was built without TPM support \(build tag verinit_notpm\): the policy requires a TPM to measure the boot into$`,
+			[]string{"ab-sig"}},
+		{"a signature on the command line", "roothash=" + a.rootHash + " verinit.roothashsig=base64:" + s.aByTrusted,
+			`verinit: \[verity \+\d+ms\] verity: verinit.roothashsig: this init was built without signature support \(build tag verinit_nosig\)$`,
+			[]string{"ab-sig"}},
+		{"a signature required", "roothash=" + a.rootHash + " verinit.signature=required",
+			`verinit: \[verity \+\d+ms\] verity: this init was built without signature support \(build tag verinit_nosig\): the policy requires a signed root hash$`,
 			[]string{"ab-sig"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
-			r := shared.bootWith(t, tc.initrd, tc.disks, tc.cmdline+" verinit.failure_delay=0")
+			r := shared.bootWith(t, initrd, tc.disks, tc.cmdline+" verinit.failure_delay=0")
 			if r.Reached {
 				t.Errorf("the real init was reached")
 			}

@@ -32,6 +32,9 @@ endif
 ifneq ($(BR2_PACKAGE_VERINIT_TPM),y)
 VERINIT_TAGS += verinit_notpm
 endif
+ifneq ($(BR2_PACKAGE_VERINIT_SIGNATURES),y)
+VERINIT_TAGS += verinit_nosig
+endif
 HOST_VERINIT_BUILD_TARGETS = cmd/verinit
 
 # Buildroot vendors Go modules in the download step, which the local

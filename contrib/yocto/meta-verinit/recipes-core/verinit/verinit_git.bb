@@ -41,10 +41,13 @@ GO_EXTRA_LDFLAGS = "-X main.version=${PV}"
 # The init's optional parts (internal/feature): take one out of
 # PACKAGECONFIG (e.g. PACKAGECONFIG:pn-verinit = "tpm") and the init is
 # built without it, smaller, refusing what would need it.
-PACKAGECONFIG ??= "lvm tpm"
+# Leave out "signatures" only where the boot chain verifies the command
+# line that carries the root hash (a signed UKI or FIT).
+PACKAGECONFIG ??= "lvm tpm signatures"
 PACKAGECONFIG[lvm] = ",,"
 PACKAGECONFIG[tpm] = ",,"
-VERINIT_TAGS = "${@bb.utils.contains('PACKAGECONFIG', 'lvm', '', 'verinit_nolvm,', d)}${@bb.utils.contains('PACKAGECONFIG', 'tpm', '', 'verinit_notpm,', d)}"
+PACKAGECONFIG[signatures] = ",,"
+VERINIT_TAGS = "${@bb.utils.contains('PACKAGECONFIG', 'lvm', '', 'verinit_nolvm,', d)}${@bb.utils.contains('PACKAGECONFIG', 'tpm', '', 'verinit_notpm,', d)}${@bb.utils.contains('PACKAGECONFIG', 'signatures', '', 'verinit_nosig,', d)}"
 GOBUILDFLAGS:append:class-target = " -tags=${VERINIT_TAGS}"
 
 # The target package holds only the init, at /init, for the initramfs
