@@ -41,7 +41,7 @@ func TestLeanInit(t *testing.T) {
 		disks               []string
 	}{
 		{"a verity hash tree on an LV", "roothash=" + l.rootHashB + " systemd.verity_root_data=/dev/mapper/vg--ab-root--b systemd.verity_root_hash=LVM=vg-ab/root-b-hash",
-			`verinit: \[device \+\d+ms\] .*this init was built without LVM support \(build tag verinit_nolvm\)$`, []string{"lvm-ab"}},
+			`verinit: \[device \+\d+ms\] verity /dev/mapper/vg--ab-root--b: this init was built without LVM support \(build tag verinit_nolvm\)$`, []string{"lvm-ab"}},
 		{"a TPM required", "roothash=" + a.rootHash + " verinit.tpm=required",
 			`verinit: \[measure \+\d+ms\] tpm: this init was built without TPM support \(build tag verinit_notpm\): the policy requires a TPM to measure the boot into$`,
 			[]string{"ab-sig"}},
