@@ -7,8 +7,9 @@
 //	go build -tags verinit_nolvm,verinit_notpm,verinit_nosig ./cmd/init
 //
 // The parts are constants, so the compiler removes the code behind a
-// dropped one and the linker never links its package. An init without a
-// part refuses what needs it (ErrNoLVM, ErrNoTPM), like any other check
+// dropped one and the linker leaves out the functions only it called. An
+// init without a part refuses what needs it (ErrNoLVM, ErrNoTPM,
+// ErrNoSig), like any other check
 // that fails: nothing is mounted, the failure policy follows. The host
 // tool reads which parts an init dropped from the build tags its Go build
 // information records (Dropped).
