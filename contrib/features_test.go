@@ -13,7 +13,7 @@ import (
 // featureTags are the build tags that drop the init's optional parts.
 func featureTags() []string {
 	var tags []string
-	for _, p := range feature.Parts() {
+	for _, p := range feature.Full().Parts() {
 		tags = append(tags, p.Tag)
 	}
 	slices.Sort(tags)

@@ -158,9 +158,6 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	if err := checkInitParts(spec.Init, policy, len(certs)); err != nil {
-		return err
-	}
 	// Reproducible: every record gets SOURCE_DATE_EPOCH (or 0) as mtime.
 	spec.MTime = time.Unix(0, 0)
 	if v := os.Getenv("SOURCE_DATE_EPOCH"); v != "" {
@@ -178,6 +175,9 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if err := checkInitParts(spec.Init, rep.InitBuild, policy, len(certs)); err != nil {
+		return err
+	}
 	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
 		return err
 	}
@@ -185,12 +185,12 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 		return writeJSON(stdout, initramfsReport{Archive: *out, Bytes: buf.Len(), Compression: spec.Compression,
 			UncompressedBytes: rep.UncompressedBytes, Init: spec.Init, KernelRelease: spec.KernelRelease, Arch: string(rep.Arch),
 			DepsComputed: rep.Computed, Entries: rep.Files, Modules: rep.Modules, Builtin: rep.Builtin, Missing: rep.Missing,
-			HostOnly: hostOnlyJSON(traced), InitWithout: partNames(rep.InitWithout)})
+			HostOnly: hostOnlyJSON(traced), InitWithout: partNames(rep.InitBuild)})
 	}
 	if traced != nil {
 		fmt.Fprintln(stdout, hostOnlyLine(traced))
 	}
-	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s%s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, droppedText(rep.InitWithout), len(rep.Modules))
+	fmt.Fprintf(stdout, "%s: %d bytes (%s, %d bytes uncompressed), init %s%s, %d modules", *out, buf.Len(), spec.Compression, rep.UncompressedBytes, spec.Init, droppedText(rep.InitBuild), len(rep.Modules))
 	if spec.KernelRelease != "" {
 		fmt.Fprintf(stdout, " for %s", spec.KernelRelease)
 	}

@@ -103,9 +103,9 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 		return errUsage
 	}
 	var packed packedFiles
-	var initWithout []feature.Part
+	initBuild := feature.Full()
 	if *initrd != "" {
-		if packed, initWithout, err = readPackedFiles(*initrd); err != nil {
+		if packed, initBuild, err = readPackedFiles(*initrd); err != nil {
 			return fmt.Errorf("--initramfs: %w", err)
 		}
 	}
@@ -136,7 +136,7 @@ func runInspect(args []string, stdout, stderr io.Writer) error {
 	}
 	dec, derr := (*inspectDecision)(nil), noRoot
 	if noRoot == nil {
-		dec, _, derr = decide(im, *line, a, loaderGUID, packed, initWithout)
+		dec, _, derr = decide(im, *line, a, loaderGUID, packed, initBuild)
 	}
 	if derr != nil {
 		rep.Error = derr.Error()
@@ -243,7 +243,7 @@ func parseArchLoader(arch, loader string) (a dps.Arch, guid gpt.GUID, err error)
 	return a, guid, nil
 }
 
-func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles, initWithout []feature.Part) (*inspectDecision, config.Config, error) {
+func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, packed packedFiles, initBuild feature.Build) (*inspectDecision, config.Config, error) {
 	cfg, err := config.Parse(cmdline.Parse(line), packed.config())
 	if err != nil {
 		return nil, cfg, fmt.Errorf("kernel command line: %w", err)
@@ -262,7 +262,7 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 	// The init activates the LVs among them in this order.
 	lvs := []rootdev.Match{d.Root, d.Data, d.Hash, d.FEC, d.UsrData, d.UsrHash, d.UsrFEC}
 	nums := lvDevNums(lvs...)
-	if without(initWithout, "LVM") {
+	if !initBuild.LVM {
 		for _, m := range lvs {
 			if m.LV != nil {
 				return nil, cfg, fmt.Errorf("%s/%s: %w", m.LV.VG, m.LV.LV, feature.ErrNoLVM)
@@ -279,13 +279,13 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 		if d.HashPartition != nil {
 			v.UseHashPartition(*d.HashPartition)
 		}
-		if dec, err = inspectVerity(im, activate.RootName, v, cfg.Policy, d.Data, d.Hash, d.FEC, d.Sig, nums, src, initWithout); err != nil {
+		if dec, err = inspectVerity(im, activate.RootName, v, cfg.Policy, d.Data, d.Hash, d.FEC, d.Sig, nums, src, initBuild.Sig); err != nil {
 			return nil, cfg, err
 		}
 	}
 	switch u := cfg.Usr; {
 	case u.Verified():
-		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, cfg.Policy, d.UsrData, d.UsrHash, d.UsrFEC, rootdev.Match{}, nums, src, initWithout); err != nil {
+		if dec.Usr, err = inspectVerity(im, activate.UsrName, u.Verity, cfg.Policy, d.UsrData, d.UsrHash, d.UsrFEC, rootdev.Match{}, nums, src, initBuild.Sig); err != nil {
 			return nil, cfg, fmt.Errorf("usr: %w", err)
 		}
 	case u != nil:
@@ -298,11 +298,11 @@ func decide(im *images.Images, line string, arch dps.Arch, loader gpt.GUID, pack
 // before it loads the table of the device name, and that table.
 // With src, the root hash is checked as the init checks it: against the
 // certificates and signature src has, under policy p.
-func inspectVerity(im *images.Images, name string, v *config.Verity, p config.Policy, dataM, hashM, fecM, sigM rootdev.Match, nums map[string]string, src activate.SigSources, initWithout []feature.Part) (*inspectDecision, error) {
+func inspectVerity(im *images.Images, name string, v *config.Verity, p config.Policy, dataM, hashM, fecM, sigM rootdev.Match, nums map[string]string, src activate.SigSources, sigBuilt bool) (*inspectDecision, error) {
 	var trust activate.Trust
 	var err error
 	switch {
-	case without(initWithout, "signatures"): // as that init gathers trust
+	case !sigBuilt: // as an init without signatures gathers trust
 		if trust, err = activate.UnsignedTrust(v, p); err != nil {
 			return nil, err
 		}

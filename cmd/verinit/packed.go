@@ -26,29 +26,29 @@ const maxPackedFileBytes = 1 << 20
 // path: what the init reads besides its modules.
 type packedFiles map[string][]byte
 
-// readPackedFiles reads the initramfs file p (any compression), and
-// which optional parts its /init was built without.
-func readPackedFiles(p string) (packedFiles, []feature.Part, error) {
+// readPackedFiles reads the initramfs file p (any compression), and what
+// its /init carries.
+func readPackedFiles(p string) (packedFiles, feature.Build, error) {
 	raw, _, ents, err := readArchive(p)
 	if err != nil {
-		return nil, nil, err
+		return nil, feature.Build{}, err
 	}
 	files := packedFiles{}
-	var dropped []feature.Part
+	build := feature.Full()
 	for _, e := range ents {
 		if e.Mode&cpio.S_IFMT != cpio.S_IFREG {
 			continue
 		}
 		data := raw[e.DataOffset : e.DataOffset+int64(e.FileSize)]
 		if path.Join("/", e.Name) == "/init" {
-			dropped = initramfs.InitDropped(bytes.NewReader(data))
+			build = initramfs.InitBuild(bytes.NewReader(data))
 		}
 		if e.FileSize > maxPackedFileBytes || strings.HasSuffix(e.Name, ".ko") {
 			continue
 		}
 		files[path.Join("/", e.Name)] = data
 	}
-	return files, dropped, nil
+	return files, build, nil
 }
 
 // config is what the init reads of them into its Config.

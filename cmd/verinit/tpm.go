@@ -44,11 +44,11 @@ func runTPMPredict(args []string, stdout, stderr io.Writer) error {
 		fs.Usage()
 		return errUsage
 	}
-	packed, initWithout, err := readPackedFiles(*initrd)
+	packed, initBuild, err := readPackedFiles(*initrd)
 	if err != nil {
 		return fmt.Errorf("--initramfs: %w", err)
 	}
-	if without(initWithout, "TPM") {
+	if !initBuild.TPM {
 		return fmt.Errorf("--initramfs %s: its init was built without TPM support (-tags verinit_notpm): it measures nothing", *initrd)
 	}
 	a, loaderGUID, err := parseArchLoader(*arch, *loader)
@@ -65,7 +65,7 @@ func runTPMPredict(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	}
-	dec, cfg, err := decide(im, *line, a, loaderGUID, packed, initWithout)
+	dec, cfg, err := decide(im, *line, a, loaderGUID, packed, initBuild)
 	if err != nil {
 		return fmt.Errorf("the init would not boot this: %w", err)
 	}

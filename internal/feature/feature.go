@@ -12,7 +12,7 @@
 // ErrNoSig), like any other check
 // that fails: nothing is mounted, the failure policy follows. The host
 // tool reads which parts an init dropped from the build tags its Go build
-// information records (Dropped).
+// information records (FromTags).
 package feature
 
 import (
@@ -33,25 +33,43 @@ var ErrNoLVM = errors.New("this init was built without LVM support (build tag ve
 // requires a TPM.
 var ErrNoTPM = errors.New("this init was built without TPM support (build tag verinit_notpm)")
 
-// Part is one optional part of the init.
+// Build is what one build of the init carries: the host reads an init's
+// from its build information (FromTags), the init knows its own (This).
+type Build struct{ LVM, TPM, Sig bool }
+
+// This is this build.
+func This() Build { return Build{LVM, TPM, Sig} }
+
+// Full is a build with every part: an init built without tags, and one
+// whose build information cannot be read.
+func Full() Build { return Build{true, true, true} }
+
+// FromTags is the build that a go build with these build tags makes.
+func FromTags(tags []string) Build {
+	return Build{
+		LVM: !slices.Contains(tags, "verinit_nolvm"),
+		TPM: !slices.Contains(tags, "verinit_notpm"),
+		Sig: !slices.Contains(tags, "verinit_nosig"),
+	}
+}
+
+// Part is one optional part of the init, for messages and reports.
 type Part struct {
 	Name  string // "LVM", "TPM", "signatures"
 	Tag   string // the build tag that drops it
-	Built bool   // whether this build carries it
+	Built bool   // whether the build carries it
 }
 
-// Parts lists the optional parts, and whether this build carries each.
-func Parts() []Part {
-	return []Part{{"LVM", "verinit_nolvm", LVM}, {"TPM", "verinit_notpm", TPM}, {"signatures", "verinit_nosig", Sig}}
+// Parts lists b's optional parts, in a fixed order.
+func (b Build) Parts() []Part {
+	return []Part{{"LVM", "verinit_nolvm", b.LVM}, {"TPM", "verinit_notpm", b.TPM}, {"signatures", "verinit_nosig", b.Sig}}
 }
 
-// Dropped returns the parts that a build with these build tags leaves
-// out (Built false), in the order of Parts.
-func Dropped(tags []string) []Part {
+// Dropped lists the parts b leaves out.
+func (b Build) Dropped() []Part {
 	var out []Part
-	for _, p := range Parts() {
-		if slices.Contains(tags, p.Tag) {
-			p.Built = false
+	for _, p := range b.Parts() {
+		if !p.Built {
 			out = append(out, p)
 		}
 	}

@@ -113,9 +113,9 @@ type Report struct {
 	// UncompressedBytes is the size of the cpio archive; CompressedBytes
 	// what was written to w.
 	UncompressedBytes, CompressedBytes int64
-	// InitWithout are the optional parts the init was built without
-	// (InitDropped); without TPM, the default set has no TPM drivers.
-	InitWithout []feature.Part
+	// InitBuild is what the init carries (InitBuild); without TPM, the
+	// default set has no TPM drivers.
+	InitBuild feature.Build
 }
 
 // Build writes the initramfs described by spec to w as a newc cpio archive,
@@ -216,11 +216,11 @@ func plan(spec Spec, rep *Report) (*tree, error) {
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: init: %w", err)
 	}
-	initHeader, initIsELF, dropped, err := readInit(spec.Init)
+	initHeader, initIsELF, build, err := readInit(spec.Init)
 	if err != nil {
 		return nil, err
 	}
-	rep.InitWithout = dropped
+	rep.InitBuild = build
 	if err := t.add(initPath, &entry{mode: cpio.S_IFREG | 0o755, src: spec.Init, size: size}); err != nil {
 		return nil, err
 	}
@@ -305,7 +305,7 @@ func addModules(t *tree, spec Spec, release string, rep *Report, check func(elfa
 		db := mdb.DB
 		rep.Computed = mdb.Computed
 		want := modules.DefaultSet(rep.Arch)
-		if slices.ContainsFunc(rep.InitWithout, func(p feature.Part) bool { return p.Name == "TPM" }) {
+		if !rep.InitBuild.TPM {
 			// An init that never opens a TPM has no use for its driver,
 			// whose probe only slows the boot.
 			tpm := modules.TPMDrivers(rep.Arch)
@@ -469,40 +469,39 @@ type readerAt struct{ r io.ReaderAt }
 
 func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(p, off) }
 
-// readInit reads the ELF header of the init, and the optional parts it
-// was built without. An init that is not ELF (a script, which the kernel
+// readInit reads the ELF header of the init, and what it carries. An init that is not ELF (a script, which the kernel
 // runs with the initramfs's /bin/sh) is not checked against the modules:
 // ok is false.
-func readInit(p string) (h elfarch.Header, ok bool, dropped []feature.Part, err error) {
+func readInit(p string) (h elfarch.Header, ok bool, b feature.Build, err error) {
 	f, err := os.Open(p)
 	if err != nil {
-		return h, false, nil, fmt.Errorf("initramfs: init: %w", err)
+		return h, false, b, fmt.Errorf("initramfs: init: %w", err)
 	}
 	defer f.Close()
 	h, err = elfarch.Read(f)
 	switch {
 	case errors.Is(err, elfarch.ErrNotELF):
-		return h, false, nil, nil
+		return h, false, feature.Full(), nil
 	case err != nil:
-		return h, false, nil, fmt.Errorf("initramfs: init %s: %w", p, err)
+		return h, false, b, fmt.Errorf("initramfs: init %s: %w", p, err)
 	}
-	return h, true, InitDropped(f), nil
+	return h, true, InitBuild(f), nil
 }
 
-// InitDropped returns the optional parts (internal/feature) the Go init
-// in r was built without, from the build tags its build information
-// records. An init that is not a Go program has none to drop.
-func InitDropped(r io.ReaderAt) []feature.Part {
+// InitBuild returns what the Go init in r carries (internal/feature),
+// from the build tags its build information records. An init that is not
+// a Go program has nothing to drop: Full.
+func InitBuild(r io.ReaderAt) feature.Build {
 	info, err := buildinfo.Read(r)
 	if err != nil {
-		return nil
+		return feature.Full()
 	}
 	for _, s := range info.Settings {
 		if s.Key == "-tags" {
-			return feature.Dropped(strings.Split(s.Value, ","))
+			return feature.FromTags(strings.Split(s.Value, ","))
 		}
 	}
-	return nil
+	return feature.Full()
 }
 
 // moduleReader reads the module files of fsys for modules.Scan and

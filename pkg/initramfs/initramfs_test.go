@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/u-root/u-root/pkg/cpio"
+	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/internal/feature/featuretest"
 	"github.com/verinit/verinit/internal/testkernel"
 	"github.com/verinit/verinit/pkg/dps"
@@ -729,8 +730,8 @@ func TestBuildInitWithoutTPM(t *testing.T) {
 	dir := kernelModulesDir(t)
 	_, full := build(t, Spec{Init: fakeInit(t), ModulesDir: dir, MTime: testMTime})
 	_, lean := build(t, Spec{Init: featuretest.Init(t, "verinit_notpm"), ModulesDir: dir, MTime: testMTime})
-	if len(full.InitWithout) != 0 || len(lean.InitWithout) != 1 || lean.InitWithout[0].Name != "TPM" {
-		t.Fatalf("InitWithout: %v with a full init, %v without TPM", full.InitWithout, lean.InitWithout)
+	if full.InitBuild != feature.Full() || lean.InitBuild != (feature.Build{LVM: true, Sig: true}) {
+		t.Fatalf("InitBuild: %+v with a full init, %+v without TPM", full.InitBuild, lean.InitBuild)
 	}
 	tpm := modules.TPMDrivers(full.Arch)
 	has := func(r Report) bool {

@@ -145,19 +145,23 @@ func optionalParts(build func(out, pkg string, strip bool, tags ...string) error
 	if err != nil {
 		return err
 	}
-	// The floor checks signatures: only an init that does too compares.
-	var costs, all, comparable []string
-	for _, p := range feature.Parts() {
+	var costs []string
+	for _, p := range feature.Full().Parts() {
 		without, err := size("init-"+p.Tag, p.Tag)
 		if err != nil {
 			return err
 		}
 		costs = append(costs, fmt.Sprintf("%s %+d bytes (-tags %s)", p.Name, full-without, p.Tag))
-		all = append(all, p.Tag)
-		if p.Name != "signatures" {
-			comparable = append(comparable, p.Tag)
-		}
 	}
+	tags := func(b feature.Build) []string {
+		var t []string
+		for _, p := range b.Dropped() {
+			t = append(t, p.Tag)
+		}
+		return t
+	}
+	// The floor checks signatures: only an init that does too compares.
+	all, comparable := tags(feature.Build{}), tags(feature.Build{Sig: true})
 	lean, err := size("init-lean", comparable...)
 	if err != nil {
 		return err
