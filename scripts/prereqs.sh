@@ -41,6 +41,7 @@ mtype:mtools
 mdir:mtools
 objcopy:binutils
 mkimage:u-boot-tools
+dtc:device-tree-compiler
 grub-script-check:grub-common
 grub-editenv:grub-common
 grub-mkstandalone:grub-common
@@ -124,10 +125,23 @@ if [ "$(id -u)" != 0 ]; then
 	exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# apt_update refreshes the package lists. A mirror caught mid-sync fails
+# one index ("File has unexpected size"); apt keeps the lists it has, so
+# after three tries go on: an install or download that needs a missing
+# list fails with its own message.
+apt_update() {
+	for try in 1 2 3; do
+		if apt-get update -q -o Acquire::Retries=3 >/dev/null; then
+			return 0
+		fi
+		echo "prereqs: apt-get update failed (try $try of 3)" >&2
+	done
+	echo "prereqs: going on with the package lists apt has" >&2
+}
 updated=""
 if [ -n "${missing# }" ]; then
 	echo "prereqs: installing$missing"
-	apt-get update -q >/dev/null
+	apt_update
 	updated=1
 	# shellcheck disable=SC2086
 	apt-get install -y -q --no-install-recommends $missing >/dev/null
@@ -143,7 +157,7 @@ fetch_kernel() {
 		updated=""
 	fi
 	if [ -z "$updated" ]; then
-		apt-get update -q >/dev/null
+		apt_update
 		updated=1
 	fi
 	pkg=$(apt-cache depends "$meta:$arch" | sed -n 's/^ *Depends: \(linux-image-[^ <>]*\).*/\1/p' | head -n 1)

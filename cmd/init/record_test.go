@@ -12,8 +12,8 @@ import (
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/locate"
 	"github.com/verinit/verinit/pkg/rootdev"
-	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/verity"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 func parse(t *testing.T, line string) config.Config {
@@ -72,7 +72,7 @@ func TestRecords(t *testing.T) {
 	if signatureRecord(res, "x", false) != nil {
 		t.Error("a record of a signature nobody made")
 	}
-	res.Signer = &sig.Signer{Subject: "CN=a", Issuer: "CN=b", FingerprintSHA256: "ff", Version: 7, HasVersion: true}
+	res.Signer = &veritysig.Signer{Subject: "CN=a", Issuer: "CN=b", FingerprintSHA256: "ff", Version: 7, HasVersion: true}
 	s := signatureRecord(res, "verinit.roothashsig=base64:...", true)
 	if s.Subject != "CN=a" || s.Issuer != "CN=b" || s.Fingerprint != "ff" || !s.Kernel || s.From != "verinit.roothashsig=base64:..." || s.Version == nil || *s.Version != 7 {
 		t.Errorf("signature record %+v", s)

@@ -16,6 +16,7 @@ import (
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/gpt"
 	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // diskRootfs writes a small root tree whose programs are built for arm64
@@ -327,7 +328,7 @@ func TestDiskCreateSystemdBoot(t *testing.T) {
 			t.Fatalf("slot %s: signature partition %+v", s.Name, s.Sig)
 		}
 		js := bytes.TrimRight(raw[s.Sig.OffsetBytes:s.Sig.OffsetBytes+s.Sig.SizeBytes], "\x00")
-		vs, err := sig.ParseVeritySigJSON(js)
+		vs, err := veritysig.Parse(js)
 		if err != nil || vs.RootHash != s.RootHash {
 			t.Fatalf("slot %s: %s holds root hash %q, %v; want %s", s.Name, s.Sig.Label, vs.RootHash, err, s.RootHash)
 		}

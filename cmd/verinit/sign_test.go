@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // TestSignCrossCheck: `verinit sign` output verifies with openssl cms, and
@@ -89,7 +90,7 @@ func TestSignVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := sig.ParseVeritySigJSON(js)
+	v, err := veritysig.Parse(js)
 	if err != nil {
 		t.Fatal(err)
 	}

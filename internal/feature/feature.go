@@ -7,8 +7,13 @@
 //	go build -tags verinit_nolvm,verinit_notpm,verinit_nosig ./cmd/init
 //
 // The parts are constants, so the compiler removes the code behind a
-// dropped one and the linker leaves out the functions only it called. An
-// init without a part refuses what needs it (ErrNoLVM, ErrNoTPM,
+// dropped one and the linker leaves out the functions only it called.
+// Signatures need more: an import alone links the imported package's
+// initializers, and those under crypto/rsa and crypto/ecdsa reference
+// every NIST curve, so package sig is imported only by files built
+// without verinit_nosig (pkg/activate's sigcheck_on.go), and what the rest
+// of the init says of a signature is in package veritysig. An init
+// without a part refuses what needs it (ErrNoLVM, ErrNoTPM,
 // ErrNoSig), like any other check
 // that fails: nothing is mounted, the failure policy follows. The host
 // tool reads which parts an init dropped from the build tags its Go build

@@ -16,7 +16,13 @@ import (
 // under test.
 func Write(t testing.TB, target, name string, b []byte) {
 	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
+	WriteIn(t, filepath.Join("testdata", "fuzz", target), name, b)
+}
+
+// WriteIn writes b as the seed NAME of the corpus directory dir, for
+// seeds one package makes for another's fuzz target.
+func WriteIn(t testing.TB, dir, name string, b []byte) {
+	t.Helper()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,7 @@ import (
 	"slices"
 
 	"github.com/verinit/verinit/pkg/config"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // enforce is the last gate before a table reaches the kernel: whatever
@@ -46,7 +46,7 @@ func enforce(p config.Policy, prep *Prepared, signedHash string) error {
 
 // checkVersion compares the root version a signature carries with the
 // minimum the initramfs allows.
-func checkVersion(min uint64, s *sig.Signer) error {
+func checkVersion(min uint64, s *veritysig.Signer) error {
 	switch {
 	case s == nil:
 		return fmt.Errorf("verity: the initramfs requires root version %d or later, but the root hash is not signed", min)

@@ -23,9 +23,9 @@ import (
 	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/halt"
-	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/sig/sign"
 	"github.com/verinit/verinit/pkg/verity"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // A policyImage is one verified root in memory: a data device, its
@@ -46,7 +46,7 @@ const appendAt = 64 << 10
 // policyWorld is what every generated case shares.
 type policyWorld struct {
 	images []*policyImage // sha256 A, sha256 B, sha1 A
-	roots  []*sig.Certificate
+	roots  Roots
 	pem    string // the trusted certificate
 	uuidA  string // the data and hash PARTUUIDs, any will do: the test hands Prepare the readers
 }
@@ -71,8 +71,10 @@ func makePolicyWorld() (*policyWorld, error) {
 	}
 	w := &policyWorld{uuidA: "6b1d3c1e-a000-4000-8000-00000000000a"}
 	w.pem = string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
-	if w.roots, err = sig.ParseCertificates([]byte(w.pem)); err != nil {
-		return nil, err
+	if feature.Sig {
+		if w.roots, err = parseRoots([]byte(w.pem)); err != nil {
+			return nil, err
+		}
 	}
 	rng := mrand.New(mrand.NewPCG(3, 4))
 	for _, im := range []struct{ name, alg string }{{"a", "sha256"}, {"b", "sha256"}, {"a-sha1", "sha1"}} {
@@ -342,7 +344,7 @@ func FuzzPolicy(f *testing.F) {
 func TestEnforce(t *testing.T) {
 	root := bytes.Repeat([]byte{0xab}, 32)
 	rootHex := hex.EncodeToString(root)
-	signer := &sig.Signer{Subject: "CN=x"}
+	signer := &veritysig.Signer{Subject: "CN=x"}
 	req := config.Policy{Verity: config.Required}
 	for _, tc := range []struct {
 		name   string
@@ -364,8 +366,8 @@ func TestEnforce(t *testing.T) {
 		{"unsigned", config.Policy{Verity: config.Required, Signature: config.Required}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root}, "", "is not the one signed"},
 		{"signed", config.Policy{Verity: config.Required, Signature: config.Required}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: signer}, rootHex, ""},
 		{"no version", config.Policy{Verity: config.Required, Signature: config.Required, MinVersion: 2}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: signer}, rootHex, "carries no version"},
-		{"old version", config.Policy{Verity: config.Required, Signature: config.Required, MinVersion: 2}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: &sig.Signer{Version: 1, HasVersion: true}}, rootHex, "the root is version 1, older than version 2"},
-		{"new version", config.Policy{Verity: config.Required, Signature: config.Required, MinVersion: 2}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: &sig.Signer{Version: 2, HasVersion: true}}, rootHex, ""},
+		{"old version", config.Policy{Verity: config.Required, Signature: config.Required, MinVersion: 2}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: &veritysig.Signer{Version: 1, HasVersion: true}}, rootHex, "the root is version 1, older than version 2"},
+		{"new version", config.Policy{Verity: config.Required, Signature: config.Required, MinVersion: 2}, Prepared{Params: verity.Params{Algorithm: "sha256"}, RootHash: root, Signer: &veritysig.Signer{Version: 2, HasVersion: true}}, rootHex, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := enforce(tc.p, &tc.prep, tc.signed)

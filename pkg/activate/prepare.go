@@ -8,8 +8,8 @@ import (
 
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/fsdetect"
-	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/verity"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // superblockSize is what veritysetup writes at the hash offset.
@@ -20,9 +20,9 @@ const superblockSize = 512
 type Prepared struct {
 	Params     verity.Params
 	RootHash   []byte
-	HashOffset uint64      // bytes: the superblock (or tree) on the hash device
-	Options    []string    // optional table arguments
-	Signer     *sig.Signer // who signed the root hash, nil when unsigned
+	HashOffset uint64            // bytes: the superblock (or tree) on the hash device
+	Options    []string          // optional table arguments
+	Signer     *veritysig.Signer // who signed the root hash, nil when unsigned
 }
 
 // Prepare reads the superblock (unless the configuration says there is

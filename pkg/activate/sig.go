@@ -7,7 +7,7 @@ import (
 
 	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // Trust is what a root-hash signature is checked against.
@@ -17,8 +17,8 @@ type Trust struct {
 	// RootHash is the root hash that came with the signature
 	// (verinit.roothash_sig=), "" otherwise.
 	RootHash string
-	Roots    []*sig.Certificate // the certificates packed into the initramfs
-	Policy   config.Policy      // what the table must keep; its Signature says whether one is required
+	Roots    Roots         // the certificates packed into the initramfs
+	Policy   config.Policy // what the table must keep; its Signature says whether one is required
 	// BuiltAt is when the initramfs was built: a clock before it is
 	// wrong, and certificate validity periods are then not checked.
 	BuiltAt time.Time
@@ -30,7 +30,7 @@ var ErrNoSignature = errors.New("verity: a signed root hash is required, but no 
 
 // checkSignature verifies t.Sig over the root hash text. Without a
 // signature it returns nil (nothing to record) unless one is required.
-func checkSignature(rootHashHex string, t Trust) (*sig.Signer, error) {
+func checkSignature(rootHashHex string, t Trust) (*veritysig.Signer, error) {
 	if t.Sig == nil {
 		if t.Policy.Signature == config.Required {
 			return nil, ErrNoSignature
@@ -43,7 +43,7 @@ func checkSignature(rootHashHex string, t Trust) (*sig.Signer, error) {
 	if len(t.Roots) == 0 {
 		return nil, fmt.Errorf("verity: signature from %s: no certificates are packed in the initramfs (verinit initramfs --cert)", t.SigFrom)
 	}
-	s, err := sig.Verify(t.Sig, rootHashHex, t.Roots, sig.VerifyOptions{Now: t.Now, MinPlausibleTime: t.BuiltAt})
+	s, err := t.Roots.verify(t.Sig, rootHashHex, t.BuiltAt, t.Now)
 	if err != nil {
 		return nil, fmt.Errorf("verity: signature from %s: %w", t.SigFrom, err)
 	}

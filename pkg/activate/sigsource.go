@@ -7,7 +7,7 @@ import (
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/dps"
 	"github.com/verinit/verinit/pkg/rootdev"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // SigPartition finds the DPS root-verity-sig partition on the data
@@ -36,17 +36,17 @@ func SigPartition(v rootdev.View, data rootdev.Match) (blockdev.Device, bool) {
 
 // VeritySigJSONAt reads the root-verity-sig JSON of the partition of size
 // bytes in r, named name in errors.
-func VeritySigJSONAt(r io.ReaderAt, size int64, name string) (sig.VeritySig, error) {
+func VeritySigJSONAt(r io.ReaderAt, size int64, name string) (veritysig.Partition, error) {
 	// One buffer of the partition's size: the padding after the JSON is
 	// checked too, so all of it is read.
-	n := max(0, min(size, sig.MaxVeritySigBytes))
+	n := max(0, min(size, veritysig.MaxPartitionBytes))
 	buf := make([]byte, n)
 	if err := readFullAt(r, buf); err != nil {
-		return sig.VeritySig{}, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", name, n, err)
+		return veritysig.Partition{}, fmt.Errorf("%s: read the signature JSON at byte 0x0 (%d bytes): %w", name, n, err)
 	}
-	vs, err := sig.ParseVeritySigJSON(buf)
+	vs, err := veritysig.Parse(buf)
 	if err != nil {
-		return sig.VeritySig{}, fmt.Errorf("%s: %w", name, err)
+		return veritysig.Partition{}, fmt.Errorf("%s: %w", name, err)
 	}
 	return vs, nil
 }
@@ -81,7 +81,7 @@ func PartitionDERAt(r io.ReaderAt, name string) ([]byte, error) {
 		return nil, fmt.Errorf("%s: read the DER header at byte 0x0: %w", name, err)
 	}
 	n, ok := derLength(head)
-	if !ok || n > sig.MaxSignatureBytes {
+	if !ok || n > veritysig.MaxSignatureBytes {
 		return nil, fmt.Errorf("%s: no DER signature at the start of the partition", name)
 	}
 	der := make([]byte, n)

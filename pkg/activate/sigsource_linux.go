@@ -9,14 +9,14 @@ import (
 
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/rootdev"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // readVeritySigJSON reads a root-verity-sig partition's JSON.
-func readVeritySigJSON(dev blockdev.Device) (sig.VeritySig, error) {
+func readVeritySigJSON(dev blockdev.Device) (veritysig.Partition, error) {
 	f, err := blockdev.Open(dev)
 	if err != nil {
-		return sig.VeritySig{}, err
+		return veritysig.Partition{}, err
 	}
 	defer f.Close()
 	return VeritySigJSONAt(f, dev.SizeBytes, dev.Path())

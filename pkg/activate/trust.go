@@ -8,7 +8,7 @@ import (
 	"github.com/verinit/verinit/internal/feature"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/rootdev"
-	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // CertDir holds the certificates `verinit initramfs --cert` packs.
@@ -74,11 +74,11 @@ func GatherTrust(v *config.Verity, p config.Policy, data, sigPart rootdev.Match,
 		return t, fmt.Errorf("certificates: %w", err)
 	}
 	for _, f := range files {
-		pem, err := src.File(f, sig.MaxSignatureBytes)
+		pem, err := src.File(f, veritysig.MaxSignatureBytes)
 		if err != nil {
 			return t, err
 		}
-		certs, err := sig.ParseCertificates(pem)
+		certs, err := parseRoots(pem)
 		if err != nil {
 			return t, fmt.Errorf("%s: %w", f, err)
 		}
@@ -93,13 +93,13 @@ func GatherTrust(v *config.Verity, p config.Policy, data, sigPart rootdev.Match,
 		t.Sig, t.SigFrom = s.Inline, s.From+"=base64:..."
 	case s.Path != "":
 		t.SigFrom = s.From + "=" + s.Path
-		t.Sig, err = src.File(s.Path, sig.MaxSignatureBytes)
+		t.Sig, err = src.File(s.Path, veritysig.MaxSignatureBytes)
 	case s.Part.Kind != 0:
 		var name string
 		name, t.Sig, err = src.PartitionDER(s.Part)
 		t.SigFrom = s.From + "=" + s.Part.Raw + " (" + name + ")"
 	default:
-		t.Sig, err = src.File(config.VeritySigEnvPath, sig.MaxSignatureBytes)
+		t.Sig, err = src.File(config.VeritySigEnvPath, veritysig.MaxSignatureBytes)
 		if err == nil {
 			t.SigFrom = config.VeritySigEnvPath
 			break

@@ -11,8 +11,8 @@ import (
 	"github.com/verinit/verinit/pkg/blockdev"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/dm"
-	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/verity"
+	"github.com/verinit/verinit/pkg/veritysig"
 	"golang.org/x/sys/unix"
 )
 
@@ -29,8 +29,8 @@ type Result struct {
 	RootHash   []byte
 	HashOffset uint64
 	Options    []string
-	Table      string      // "0 SECTORS verity PARAMS"
-	Signer     *sig.Signer // nil when unsigned
+	Table      string            // "0 SECTORS verity PARAMS"
+	Signer     *veritysig.Signer // nil when unsigned
 	// Check is how long the root hash check took: reading the
 	// superblock and the tree's top block, comparing the root hash and
 	// checking the signature.

@@ -29,14 +29,3 @@ func BenchmarkVerify(b *testing.B) {
 		})
 	}
 }
-
-// BenchmarkParseVeritySigJSON measures reading a 4 KiB partition.
-func BenchmarkParseVeritySigJSON(b *testing.B) {
-	part := []byte(repart(testRootHash, testFP, testSigB64))
-	b.ReportAllocs()
-	for b.Loop() {
-		if _, err := ParseVeritySigJSON(part); err != nil {
-			b.Fatal(err)
-		}
-	}
-}

@@ -18,6 +18,8 @@ import (
 
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
+
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // Certificate is an X.509 certificate read as far as checking a chain of
@@ -87,8 +89,8 @@ const (
 )
 
 // maxCertificateBytes bounds one certificate; a signature (and so any
-// embedded certificate) is bounded by MaxSignatureBytes anyway.
-const maxCertificateBytes = MaxSignatureBytes
+// embedded certificate) is bounded by veritysig.MaxSignatureBytes anyway.
+const maxCertificateBytes = veritysig.MaxSignatureBytes
 
 // ParseCertificates parses the trusted certificates of a PEM bundle: every
 // "CERTIFICATE" block, in order. Text between blocks (comments, openssl's

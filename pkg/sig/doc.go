@@ -159,7 +159,7 @@
 //
 // # Bounds
 //
-// Verify refuses signatures larger than MaxSignatureBytes (64 KiB) before
+// Verify refuses signatures larger than veritysig.MaxSignatureBytes (64 KiB) before
 // parsing, and walks the DER framing itself first (checkFraming): more than
 // 4096 elements, elements nested more than 32 deep, truncated elements and
 // trailing bytes are refused. A BER signature (indefinite lengths, as
@@ -174,19 +174,19 @@
 // bits), reserved before each verification; the kernel's way of building
 // the chain needs no search, at most one verification per embedded
 // certificate and link. Verify allocates 4 to 10 KB for a real signature
-// (the PKCS#7 library it replaced, 30 to 50 KB). ParseVeritySigJSON reads
-// at most MaxVeritySigBytes (4 MiB, systemd's limit) and allocates only
-// for the signature member.
+// (the PKCS#7 library it replaced, 30 to 50 KB).
 //
 // # Binary size and imports
 //
 // The init links this package, so it imports neither crypto/x509 (which
 // brings net, net/url and the reflection-driven encoding/asn1) nor a PKCS#7
-// library, nor encoding/json, os/user, crypto/tls or text/template: the
-// root-verity-sig JSON is read by a small strict parser (veritysig.go).
-// What remains is crypto/rsa, crypto/ecdsa (whose NIST curves cost about
+// library, nor encoding/json, os/user, crypto/tls or text/template. What
+// remains is crypto/rsa, crypto/ecdsa (whose NIST curves cost about
 // 0.55 MB of the init), crypto/sha256, crypto/sha512, encoding/pem and
-// cryptobyte.
+// cryptobyte. What the rest of the init says of a signature (the signer,
+// the root-verity-sig JSON, the bounds) is in package veritysig, which
+// imports no cryptography, so that an init built without signature
+// support (verinit_nosig) does not import this package at all.
 //
 // # Signing (host side)
 //
@@ -194,7 +194,7 @@
 // crypto/x509, the way systemd-repart does (sign_verity_roothash:
 // PKCS7_DETACHED|PKCS7_NOATTR|PKCS7_BINARY), or, with a root version,
 // with signed attributes it encodes itself (smallstep/pkcs7 cannot write
-// the UUID OID), and checks each with Verify.
-// VeritySigJSON writes the root-verity-sig partition content like
-// systemd-repart: compact JSON, then NUL padding to a multiple of 4096.
+// the UUID OID), and checks each with Verify. veritysig.Marshal writes the
+// root-verity-sig partition content like systemd-repart: compact JSON, then
+// NUL padding to a multiple of 4096.
 package sig

@@ -13,9 +13,10 @@ import (
 	"testing"
 
 	"github.com/verinit/verinit/internal/fuzzseed"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
-var updateSeeds = flag.Bool("update-seeds", false, "regenerate testdata/fuzz-roots.pem and the FuzzVerify and FuzzParseVeritySigJSON seed corpora with openssl")
+var updateSeeds = flag.Bool("update-seeds", false, "regenerate testdata/fuzz-roots.pem and the FuzzVerify seeds and those of package veritysig's FuzzParse with openssl")
 
 // fuzzRoots returns the trusted certificates the committed FuzzVerify seeds
 // chain to.
@@ -117,50 +118,6 @@ func FuzzVerify(f *testing.F) {
 	})
 }
 
-// FuzzParseVeritySigJSON checks that the partition parser never panics,
-// that its errors are *FormatError within the input, and that what it
-// accepts keeps its invariants and round-trips through the writer. Seeds:
-// testdata/fuzz/FuzzParseVeritySigJSON and the cases below.
-func FuzzParseVeritySigJSON(f *testing.F) {
-	f.Add([]byte(repart(testRootHash, testFP, testSigB64)))
-	f.Add([]byte(`{"\u0072ootHash":"` + testRootHash + `","x":[1,{"y":null}],"signature":"\u002b\/8="}` + "\x00"))
-	f.Add([]byte(`{"rootHash":"ab","signature":"AA=="}`))
-	f.Add([]byte(`{"a":` + strings.Repeat("[", 33)))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		v, err := ParseVeritySigJSON(b)
-		if err != nil {
-			var fe *FormatError
-			if !errors.As(err, &fe) || !errors.Is(err, ErrMalformed) {
-				t.Fatalf("error %T %v is not a *FormatError matching ErrMalformed", err, err)
-			}
-			if fe.Offset < 0 || fe.Offset > int64(max(len(b), MaxVeritySigBytes)) {
-				t.Fatalf("error offset %d outside the input of %d bytes", fe.Offset, len(b))
-			}
-			if strings.ContainsAny(err.Error(), "\n\r\t") {
-				t.Fatalf("error is not one line: %q", err)
-			}
-			return
-		}
-		if _, err := normRootHash(v.RootHash); err != nil || strings.ToLower(v.RootHash) != v.RootHash {
-			t.Fatalf("accepted rootHash %q", v.RootHash)
-		}
-		if fp := v.CertificateFingerprint; fp != "" && (len(fp) != 64 || strings.ToLower(fp) != fp) {
-			t.Fatalf("accepted certificateFingerprint %q", fp)
-		}
-		if len(v.Signature) == 0 || len(v.Signature) > MaxSignatureBytes {
-			t.Fatalf("accepted a signature of %d bytes", len(v.Signature))
-		}
-		out := appendVeritySigJSON(nil, v.RootHash, v.CertificateFingerprint, v.Signature)
-		v2, err := ParseVeritySigJSON(out)
-		if err != nil {
-			t.Fatalf("own output does not parse: %v\n%q", err, out)
-		}
-		if v2.RootHash != v.RootHash || v2.CertificateFingerprint != v.CertificateFingerprint || !bytes.Equal(v2.Signature, v.Signature) {
-			t.Fatalf("round trip changed %s into %s", summary(v), summary(v2))
-		}
-	})
-}
-
 // TestFuzzSeedsVerify checks that the committed FuzzVerify seeds are what
 // testdata/README.md says: valid signatures over testRootHash that Verify
 // accepts with testdata/fuzz-roots.pem, so that fuzzing starts deep in the
@@ -202,8 +159,8 @@ func TestFuzzSeedsVerify(t *testing.T) {
 	if accepted < 9 || len(seeds)-accepted != len(refused) {
 		t.Errorf("%d accepted and %d refused FuzzVerify seeds; want at least 9 and %d", accepted, len(seeds)-accepted, len(refused))
 	}
-	for name, b := range readCorpus(t, "FuzzParseVeritySigJSON") {
-		v, err := ParseVeritySigJSON(b)
+	for name, b := range readCorpusIn(t, veritysigCorpus) {
+		v, err := veritysig.Parse(b)
 		if err != nil {
 			t.Errorf("seed %s: %v", name, err)
 			continue
@@ -214,11 +171,21 @@ func TestFuzzSeedsVerify(t *testing.T) {
 	}
 }
 
+// veritysigCorpus holds the seeds of package veritysig's FuzzParse:
+// root-verity-sig partitions carrying real signatures, which this
+// package's tests make and check.
+var veritysigCorpus = filepath.Join("..", "veritysig", "testdata", "fuzz", "FuzzParse")
+
 // readCorpus reads the []byte seeds of testdata/fuzz/<target>, in the
 // "go test fuzz v1" format fuzzseed writes.
 func readCorpus(t testing.TB, target string) map[string][]byte {
 	t.Helper()
-	dir := filepath.Join("testdata", "fuzz", target)
+	return readCorpusIn(t, filepath.Join("testdata", "fuzz", target))
+}
+
+// readCorpusIn reads the []byte seeds of the corpus directory dir.
+func readCorpusIn(t testing.TB, dir string) map[string][]byte {
+	t.Helper()
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -250,7 +217,7 @@ func TestWriteFuzzSeeds(t *testing.T) {
 	}
 	// Not the refused- and hostile- seeds, which TestWriteRefusedSeeds
 	// writes and which chain to no root.
-	os.RemoveAll(filepath.Join("testdata", "fuzz", "FuzzParseVeritySigJSON"))
+	os.RemoveAll(veritysigCorpus)
 	for name := range readCorpus(t, "FuzzVerify") {
 		if !strings.HasPrefix(name, "refused-") && !strings.HasPrefix(name, "hostile-") {
 			os.Remove(filepath.Join("testdata", "fuzz", "FuzzVerify", name))
@@ -278,13 +245,13 @@ func TestWriteFuzzSeeds(t *testing.T) {
 		fuzzseed.Write(t, "FuzzVerify", s.name, s.der)
 	}
 	small := cmsSign(t, "cms", ec.root, ec.hashF, "-noattr", "-nocerts")
-	part, err := VeritySigJSON(testRootHash, fingerprint(ec.root.cert), small)
+	part, err := veritysig.Marshal(testRootHash, fingerprint(ec.root.cert), small)
 	if err != nil {
 		t.Fatal(err)
 	}
 	text := bytes.TrimRight(part, "\x00")
-	fuzzseed.Write(t, "FuzzParseVeritySigJSON", "repart-style", append(text, make([]byte, 8)...))
+	fuzzseed.WriteIn(t, veritysigCorpus, "repart-style", append(text, make([]byte, 8)...))
 	b64 := string(text[bytes.Index(text, []byte(`"signature":"`))+13 : len(text)-2])
-	fuzzseed.Write(t, "FuzzParseVeritySigJSON", "spaces-unknown-members-escapes",
+	fuzzseed.WriteIn(t, veritysigCorpus, "spaces-unknown-members-escapes",
 		[]byte("{\n  \"version\": 1,\n  \"\\u0072ootHash\": \""+testRootHash+"\",\n  \"extra\": {\"list\": [1, -2.5e3, true, null, \"\\u00e9\"]},\n  \"signature\": \""+strings.ReplaceAll(b64, "/", `\/`)+"\"\n}\n"))
 }

@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // testRootHash is the root hash the tests sign: a SHA-256 root hash as
@@ -364,7 +366,7 @@ func trust(tb testing.TB, certs []*x509.Certificate) []*Certificate {
 // crypto/x509 verifier) on the same input and fails the test unless they
 // agree: both accept with the same signer, or both refuse with the same
 // sentinel. It returns Verify's result.
-func verifyBoth(tb testing.TB, der []byte, rootHash string, roots []*x509.Certificate, opts VerifyOptions) (*Signer, error) {
+func verifyBoth(tb testing.TB, der []byte, rootHash string, roots []*x509.Certificate, opts VerifyOptions) (*veritysig.Signer, error) {
 	tb.Helper()
 	s, err := Verify(der, rootHash, trust(tb, roots), opts)
 	os, oerr := oracleVerify(der, rootHash, roots, opts)
@@ -378,7 +380,7 @@ func verifyBoth(tb testing.TB, der []byte, rootHash string, roots []*x509.Certif
 var sentinels = []error{ErrMalformed, ErrUnsupported, ErrMismatch, ErrUntrusted}
 
 // disagreement describes how two verdicts differ, or returns "".
-func disagreement(s *Signer, err error, os *Signer, oerr error) string {
+func disagreement(s *veritysig.Signer, err error, os *veritysig.Signer, oerr error) string {
 	switch {
 	case err == nil && oerr == nil:
 		if *s != *os {

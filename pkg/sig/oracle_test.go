@@ -22,12 +22,14 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // oracleVerify is the old Verify: the same arguments (trusted
 // certificates parsed by crypto/x509), the same sentinels; it recovers from
 // a panic in the PKCS#7 library as ErrMalformed.
-func oracleVerify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (s *Signer, err error) {
+func oracleVerify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (s *veritysig.Signer, err error) {
 	defer func() {
 		if r := recover(); r != nil {
 			s, err = nil, fmt.Errorf("%w: PKCS#7 parser failed on this input: %v", ErrMalformed, r)
@@ -37,16 +39,16 @@ func oracleVerify(sigDER []byte, rootHashHex string, roots []*x509.Certificate, 
 }
 
 // oracleVerifyInner is oracleVerify without the recover.
-func oracleVerifyInner(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (*Signer, error) {
-	rootHash, err := normRootHash(rootHashHex)
+func oracleVerifyInner(sigDER []byte, rootHashHex string, roots []*x509.Certificate, opts VerifyOptions) (*veritysig.Signer, error) {
+	rootHash, err := veritysig.SignedText(rootHashHex)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case len(sigDER) == 0:
 		return nil, fmt.Errorf("%w: signature is empty", ErrMalformed)
-	case len(sigDER) > MaxSignatureBytes:
-		return nil, fmt.Errorf("%w: signature is %d bytes, more than the limit of %d", ErrMalformed, len(sigDER), MaxSignatureBytes)
+	case len(sigDER) > veritysig.MaxSignatureBytes:
+		return nil, fmt.Errorf("%w: signature is %d bytes, more than the limit of %d", ErrMalformed, len(sigDER), veritysig.MaxSignatureBytes)
 	}
 	for i, r := range roots {
 		if r == nil {
@@ -171,7 +173,7 @@ func oracleIsECDSA(oid asn1.ObjectIdentifier) bool {
 
 // oracleCheckKeyType checks that the signer certificate's key fits the signature
 // algorithm.
-func oracleCheckKeyType(c *x509.Certificate, sigAlg asn1.ObjectIdentifier, signer *Signer) error {
+func oracleCheckKeyType(c *x509.Certificate, sigAlg asn1.ObjectIdentifier, signer *veritysig.Signer) error {
 	switch c.PublicKey.(type) {
 	case *rsa.PublicKey:
 		if oracleIsRSA(sigAlg) {
@@ -241,9 +243,9 @@ func oracleIssuerString(raw []byte) string {
 	return strconv.Quote(n.String())
 }
 
-func oracleDescribe(c *x509.Certificate) *Signer {
+func oracleDescribe(c *x509.Certificate) *veritysig.Signer {
 	sum := sha256.Sum256(c.Raw)
-	return &Signer{
+	return &veritysig.Signer{
 		Subject:           c.Subject.String(),
 		FingerprintSHA256: hex.EncodeToString(sum[:]),
 		Issuer:            c.Issuer.String(),

@@ -11,41 +11,16 @@ import (
 	"fmt"
 	"math/big"
 	"strconv"
-	"strings"
 	"time"
 
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
-)
 
-// MaxSignatureBytes is the largest signature Verify parses, and the largest
-// decoded signature ParseVeritySigJSON accepts. A detached signature with an
-// RSA-4096 signer and two intermediate certificates is about 6 KiB; the cap
-// leaves room for long chains while bounding the work an attacker's DER can
-// cause (see doc.go).
-const MaxSignatureBytes = 64 << 10
+	"github.com/verinit/verinit/pkg/veritysig"
+)
 
 // maxCertificates bounds the certificates embedded in one signature, and so
 // the intermediates chain building considers.
 const maxCertificates = 8
-
-// maxRootHashHex is the longest root hash accepted: 64 bytes (SHA-512), the
-// kernel's HASH_MAX_DIGESTSIZE, as hex.
-const maxRootHashHex = 128
-
-// Signer describes the certificate that made a signature Verify accepted,
-// and the root version the signature carries.
-type Signer struct {
-	Subject           string // subject DN of the signer certificate, RFC 2253 style ("CN=...,O=...")
-	FingerprintSHA256 string // SHA-256 of the signer certificate's DER, lowercase hex, no colons
-	Issuer            string // issuer DN of the signer certificate, RFC 2253 style
-
-	// Version is the value of the signed root version attribute
-	// (OIDRootVersion, "verinit sign --version") when HasVersion is set;
-	// a signature without the attribute has HasVersion false and
-	// Version 0.
-	Version    uint64
-	HasVersion bool
-}
 
 // OIDRootVersion is the object identifier of the signed attribute that
 // binds a root version to a signature, "verinit root version": the UUID
@@ -100,21 +75,21 @@ func (o VerifyOptions) ChecksValidity() bool {
 //
 // Errors are one line and match ErrMalformed, ErrUnsupported, ErrMismatch or
 // ErrUntrusted with errors.Is.
-func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*Signer, error) {
+func Verify(sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*veritysig.Signer, error) {
 	return verify(&verifyWork{}, sigDER, rootHashHex, roots, opts)
 }
 
 // verify is Verify, counting its public-key work in w.
-func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*Signer, error) {
-	rootHash, err := normRootHash(rootHashHex)
+func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certificate, opts VerifyOptions) (*veritysig.Signer, error) {
+	rootHash, err := veritysig.SignedText(rootHashHex)
 	if err != nil {
 		return nil, err
 	}
 	switch {
 	case len(sigDER) == 0:
 		return nil, fmt.Errorf("%w: signature is empty", ErrMalformed)
-	case len(sigDER) > MaxSignatureBytes:
-		return nil, fmt.Errorf("%w: signature is %d bytes, more than the limit of %d", ErrMalformed, len(sigDER), MaxSignatureBytes)
+	case len(sigDER) > veritysig.MaxSignatureBytes:
+		return nil, fmt.Errorf("%w: signature is %d bytes, more than the limit of %d", ErrMalformed, len(sigDER), veritysig.MaxSignatureBytes)
 	}
 	for i, r := range roots {
 		if r == nil {
@@ -192,33 +167,6 @@ func verify(w *verifyWork, sigDER []byte, rootHashHex string, roots []*Certifica
 	}
 	signer.Version, signer.HasVersion = attrs.version, attrs.hasVersion
 	return signer, nil
-}
-
-// String returns the quoted subject and the fingerprint, e.g.
-// "CN=root signer" (sha256 3f5a…).
-func (s *Signer) String() string {
-	return strconv.Quote(s.Subject) + " (sha256 " + s.FingerprintSHA256 + ")"
-}
-
-// normRootHash lower-cases a root hash and checks that it is 1 to 64 bytes
-// of hex.
-func normRootHash(s string) (string, error) {
-	if s == "" {
-		return "", errors.New("sig: root hash is empty")
-	}
-	if len(s) > maxRootHashHex || len(s)%2 != 0 {
-		return "", fmt.Errorf("sig: root hash has %d hex digits, want an even number from 2 to %d", len(s), maxRootHashHex)
-	}
-	for i := 0; i < len(s); i++ {
-		if !isHex(s[i]) {
-			return "", fmt.Errorf("sig: root hash %q is not hex (byte %d)", s, i)
-		}
-	}
-	return strings.ToLower(s), nil
-}
-
-func isHex(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
 // digestAlgorithm is a SHA-2 digest Verify accepts.
@@ -321,7 +269,7 @@ func checkAlgorithms(digest, sigAlg []byte) (*digestAlgorithm, error) {
 
 // checkKeyType checks that the signer certificate's key fits the signature
 // algorithm.
-func checkKeyType(c *Certificate, sigAlg []byte, signer *Signer) error {
+func checkKeyType(c *Certificate, sigAlg []byte, signer *veritysig.Signer) error {
 	switch {
 	case c.rsaKey != nil:
 		if err := kernelRSASize(c); err != nil {
@@ -452,7 +400,7 @@ func uint64Integer(b []byte) (uint64, bool) {
 // the signed attributes after comparing their message digest with the
 // root hash text's, and a signed signing time against the signer's
 // validity.
-func checkSignature(w *verifyWork, si *signerInfo, attrs *signedAttributes, ee *Certificate, digest *digestAlgorithm, rootHash string, signer *Signer) error {
+func checkSignature(w *verifyWork, si *signerInfo, attrs *signedAttributes, ee *Certificate, digest *digestAlgorithm, rootHash string, signer *veritysig.Signer) error {
 	signed := []byte(rootHash)
 	if si.haveAttrs {
 		if subtle.ConstantTimeCompare(attrs.messageDigest, digest.sum(signed)) != 1 {
@@ -522,9 +470,9 @@ func issuerString(raw []byte) string {
 	return strconv.Quote(n.String())
 }
 
-func describe(c *Certificate) *Signer {
+func describe(c *Certificate) *veritysig.Signer {
 	sum := sha256.Sum256(c.Raw)
-	return &Signer{
+	return &veritysig.Signer{
 		Subject:           c.Subject,
 		FingerprintSHA256: hex.EncodeToString(sum[:]),
 		Issuer:            c.Issuer,

@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/smallstep/pkcs7"
+
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 var (
@@ -53,7 +55,7 @@ func TestVerifyAcceptsOpenSSL(t *testing.T) {
 						if err != nil {
 							t.Fatalf("Verify: %v", err)
 						}
-						want := &Signer{
+						want := &veritysig.Signer{
 							Subject:           "CN=verinit test " + string(k) + map[bool]string{false: " root signer", true: " leaf"}[chain],
 							FingerprintSHA256: fingerprint(signer.cert),
 							Issuer:            signer.cert.Issuer.String(),
@@ -287,7 +289,7 @@ func TestVerify(t *testing.T) {
 		},
 		{
 			name:    "too large",
-			sig:     func(t *testing.T, p *pki) []byte { return make([]byte, MaxSignatureBytes+1) },
+			sig:     func(t *testing.T, p *pki) []byte { return make([]byte, veritysig.MaxSignatureBytes+1) },
 			wantErr: ErrMalformed,
 			wantMsg: func(k keyType, p *pki, der []byte) string {
 				return "sig: malformed signature: signature is 65537 bytes, more than the limit of 65536"
@@ -551,10 +553,10 @@ func TestVerifyBadArguments(t *testing.T) {
 		roots      []*x509.Certificate
 		want       string
 	}{
-		{"empty root hash", "", []*x509.Certificate{p.root.cert}, "sig: root hash is empty"},
-		{"odd length", "abc", []*x509.Certificate{p.root.cert}, "sig: root hash has 3 hex digits, want an even number from 2 to 128"},
-		{"too long", strings.Repeat("ab", 65), []*x509.Certificate{p.root.cert}, "sig: root hash has 130 hex digits, want an even number from 2 to 128"},
-		{"not hex", "abzz", []*x509.Certificate{p.root.cert}, `sig: root hash "abzz" is not hex (byte 2)`},
+		{"empty root hash", "", []*x509.Certificate{p.root.cert}, "veritysig: root hash is empty"},
+		{"odd length", "abc", []*x509.Certificate{p.root.cert}, "veritysig: root hash has 3 hex digits, want an even number from 2 to 128"},
+		{"too long", strings.Repeat("ab", 65), []*x509.Certificate{p.root.cert}, "veritysig: root hash has 130 hex digits, want an even number from 2 to 128"},
+		{"not hex", "abzz", []*x509.Certificate{p.root.cert}, `veritysig: root hash "abzz" is not hex (byte 2)`},
 		{"nil root", testRootHash, []*x509.Certificate{p.root.cert, nil}, "sig: trusted certificate 1 is nil"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

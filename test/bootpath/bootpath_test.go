@@ -36,6 +36,7 @@ import (
 	"github.com/verinit/verinit/pkg/sig"
 	"github.com/verinit/verinit/pkg/sig/sign"
 	"github.com/verinit/verinit/pkg/status"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 // fixture is an A/B disk whose slots are signed, the certificate that
@@ -154,11 +155,11 @@ func bootPath(f fixture) error {
 		return err
 	}
 	// As the init reads it: the whole partition, padding and all.
-	content := make([]byte, min(sigSize, sig.MaxVeritySigBytes))
+	content := make([]byte, min(sigSize, veritysig.MaxPartitionBytes))
 	if _, err := io.ReadFull(io.NewSectionReader(sigPart, 0, sigSize), content); err != nil {
 		return err
 	}
-	vs, err := sig.ParseVeritySigJSON(content)
+	vs, err := veritysig.Parse(content)
 	if err != nil {
 		return err
 	}

@@ -11,7 +11,9 @@
 //     only verifies an RSA and an ECDSA signature with the standard
 //     library and makes a dm device with devmapper.go.
 //   - What each optional part of internal/feature costs: the stripped
-//     init built without it (its build tag), and without them all.
+//     init built without it (its build tag), and without them all. An
+//     init built without signatures must not import package sig nor the
+//     standard library's RSA and ECDSA (partImports).
 //   - The -top packages that add the most symbol bytes beyond the floor
 //     are listed (go tool nm -size on unstripped builds). Symbols are not
 //     the whole file: the function tables and type data that grow with
@@ -112,6 +114,9 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 	if maxBytes > 0 && st.Size() > maxBytes {
 		return fmt.Errorf("%s is larger than %d bytes", initBin, maxBytes)
 	}
+	if err := unlinkedParts(); err != nil {
+		return err
+	}
 	if err := optionalParts(build, dir, fl.Size()); err != nil {
 		return err
 	}
@@ -124,6 +129,38 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 	fmt.Printf("init over sizefloor, symbol bytes by package (%+.1f KB in all; the %d largest):\n", float64(total)/1000, top)
 	for _, l := range lines {
 		fmt.Println(l)
+	}
+	return nil
+}
+
+// partImports are packages an init built without an optional part (by
+// its build tag) must not import. A part's feature constant drops its
+// code, but not an import: the imported package's initializers stay
+// linked with all they reference. LVM and TPM leave a few hundred bytes
+// that way; signatures would leave crypto/rsa and crypto/ecdsa, whose
+// initializers reference every NIST curve (about 0.4 MB), so package sig
+// is reached only through files built without verinit_nosig.
+var partImports = map[string][]string{
+	"verinit_nosig": {"github.com/verinit/verinit/pkg/sig", "crypto/rsa", "crypto/ecdsa", "crypto/elliptic", "math/big"},
+}
+
+// unlinkedParts checks that the init built without each optional part
+// imports none of partImports.
+func unlinkedParts() error {
+	for _, p := range feature.Full().Parts() {
+		deps, err := output("go", "list", "-deps", "-tags", p.Tag, "./cmd/init")
+		if err != nil {
+			return err
+		}
+		var linked []string
+		for _, d := range strings.Fields(deps) {
+			if slices.Contains(partImports[p.Tag], d) {
+				linked = append(linked, d)
+			}
+		}
+		if len(linked) > 0 {
+			return fmt.Errorf("the init built without %s (-tags %s) still imports %s", p.Name, p.Tag, strings.Join(linked, " "))
+		}
 	}
 	return nil
 }

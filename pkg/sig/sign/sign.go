@@ -25,6 +25,7 @@ import (
 
 	"github.com/smallstep/pkcs7"
 	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 	"golang.org/x/crypto/cryptobyte"
 	cbasn1 "golang.org/x/crypto/cryptobyte/asn1"
 )
@@ -294,7 +295,7 @@ func lowerHex(s string) (string, error) {
 }
 
 // VeritySigJSON returns the content of a root-verity-sig partition for a
-// signature by cert (see sig.VeritySigJSON); the certificateFingerprint
+// signature by cert (see veritysig.Marshal); the certificateFingerprint
 // member is left out when cert is nil.
 func VeritySigJSON(rootHashHex string, cert *x509.Certificate, sigDER []byte) ([]byte, error) {
 	fp := ""
@@ -302,7 +303,7 @@ func VeritySigJSON(rootHashHex string, cert *x509.Certificate, sigDER []byte) ([
 		sum := sha256.Sum256(cert.Raw)
 		fp = hex.EncodeToString(sum[:])
 	}
-	return sig.VeritySigJSON(rootHashHex, fp, sigDER)
+	return veritysig.Marshal(rootHashHex, fp, sigDER)
 }
 
 // ParseCertificates parses every CERTIFICATE block of a PEM bundle with

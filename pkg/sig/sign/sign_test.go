@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/verinit/verinit/pkg/sig"
+	"github.com/verinit/verinit/pkg/veritysig"
 )
 
 const (
@@ -238,7 +239,7 @@ func TestVeritySigJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := sig.ParseVeritySigJSON(part)
+	v, err := veritysig.Parse(part)
 	if err != nil {
 		t.Fatal(err)
 	}

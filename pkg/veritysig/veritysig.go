@@ -1,4 +1,4 @@
-package sig
+package veritysig
 
 import (
 	"bytes"
@@ -8,10 +8,10 @@ import (
 	"unicode/utf8"
 )
 
-// MaxVeritySigBytes is the largest root-verity-sig partition content
-// ParseVeritySigJSON reads, the limit systemd applies (it refuses larger
-// partitions with EFBIG).
-const MaxVeritySigBytes = 4 << 20
+// MaxPartitionBytes is the largest root-verity-sig partition content
+// Parse reads, the limit systemd applies (it refuses larger partitions
+// with EFBIG).
+const MaxPartitionBytes = 4 << 20
 
 // maxJSONDepth bounds the nesting of unknown members' values, which are
 // skipped.
@@ -24,9 +24,9 @@ const maxKeyLen = 64
 // fingerprintHexLen is the length of a SHA-256 fingerprint in hex.
 const fingerprintHexLen = 64
 
-// VeritySig is the content of a DPS root-verity-sig (or usr-verity-sig)
+// Partition is the content of a DPS root-verity-sig (or usr-verity-sig)
 // partition.
-type VeritySig struct {
+type Partition struct {
 	// RootHash is the "rootHash" member: the root hash as lowercase hex,
 	// which is also the exact text the signature is over.
 	RootHash string
@@ -34,15 +34,15 @@ type VeritySig struct {
 	// CertificateFingerprint is the optional "certificateFingerprint"
 	// member: SHA-256 of the signer certificate's DER, lowercase hex, or ""
 	// when absent. It is informational (systemd does not read it); a caller
-	// may compare it with Signer.FingerprintSHA256 after Verify.
+	// may compare it with Signer.FingerprintSHA256 after verifying.
 	CertificateFingerprint string
 
 	// Signature is the "signature" member, base64-decoded: a DER PKCS#7
-	// detached signature over RootHash, for Verify.
+	// detached signature over RootHash, for sig.Verify.
 	Signature []byte
 }
 
-// ParseVeritySigJSON parses the content of a root-verity-sig partition: a
+// Parse parses the content of a root-verity-sig partition: a
 // flat JSON object followed by NUL padding, as the Discoverable Partitions
 // Specification ("Verity" section) defines and systemd-repart writes it
 // ({"rootHash":"…","certificateFingerprint":"…","signature":"…"}).
@@ -54,16 +54,16 @@ type VeritySig struct {
 // must be 64 lowercase hex digits; a member may not repeat. Members of other
 // names, which later revisions of the specification may add, are skipped
 // whatever their value (nested up to 32 levels). b may be at most
-// MaxVeritySigBytes long.
+// MaxPartitionBytes long.
 //
 // Errors are *FormatError and match ErrMalformed. Nothing is allocated in
 // proportion to the input except the signature: its decoded bytes (at most
 // MaxSignatureBytes) and, when its JSON text has escapes, an unescaped copy
 // of that text, which may be at most twice the base64 length (about 170
 // KiB).
-func ParseVeritySigJSON(b []byte) (VeritySig, error) {
-	if len(b) > MaxVeritySigBytes {
-		return VeritySig{}, &FormatError{Offset: MaxVeritySigBytes, Value: len(b), Msg: "partition content is larger than 4 MiB"}
+func Parse(b []byte) (Partition, error) {
+	if len(b) > MaxPartitionBytes {
+		return Partition{}, &FormatError{Offset: MaxPartitionBytes, Value: len(b), Msg: "partition content is larger than 4 MiB"}
 	}
 	// The padding is most of a partition (1 MiB from verinit disk
 	// create): find and check it a word at a time, not a byte.
@@ -72,7 +72,7 @@ func ParseVeritySigJSON(b []byte) (VeritySig, error) {
 		end = len(b)
 	}
 	if i := nonZero(b[end:]); i >= 0 {
-		return VeritySig{}, &FormatError{Offset: int64(end + i), Value: b[end+i], Msg: "non-NUL byte after the NUL padding began"}
+		return Partition{}, &FormatError{Offset: int64(end + i), Value: b[end+i], Msg: "non-NUL byte after the NUL padding began"}
 	}
 	p := jsonParser{b: b[:end]}
 	if !utf8.Valid(p.b) {
@@ -84,7 +84,7 @@ func ParseVeritySigJSON(b []byte) (VeritySig, error) {
 			}
 			off += n
 		}
-		return VeritySig{}, &FormatError{Offset: int64(off), Value: p.b[off], Msg: "text is not valid UTF-8"}
+		return Partition{}, &FormatError{Offset: int64(off), Value: p.b[off], Msg: "text is not valid UTF-8"}
 	}
 	return p.parse()
 }
@@ -128,8 +128,8 @@ func (p *jsonParser) consume(c byte) bool {
 	return false
 }
 
-func (p *jsonParser) parse() (VeritySig, error) {
-	var v VeritySig
+func (p *jsonParser) parse() (Partition, error) {
+	var v Partition
 	var seen [3]bool // rootHash, certificateFingerprint, signature
 	var sigOff int
 	var sigRaw []byte
@@ -465,37 +465,37 @@ func decodeSignature(raw []byte, off int) ([]byte, error) {
 	return sig[:n:n], nil
 }
 
-// veritySigAlign is the size the root-verity-sig partition content is
+// partitionAlign is the size the root-verity-sig partition content is
 // NUL-padded to a multiple of.
-const veritySigAlign = 4096
+const partitionAlign = 4096
 
-// VeritySigJSON returns the content of a root-verity-sig partition: the JSON
+// Marshal returns the content of a root-verity-sig partition: the JSON
 // object systemd-repart writes, {"rootHash":"…","certificateFingerprint":
 // "…","signature":"…"} without white space or newline, then NUL bytes up to
 // the next multiple of 4096 bytes. fingerprintSHA256 is the SHA-256 of the
 // signer certificate's DER as lowercase hex, or "" to leave the member out.
-// rootHashHex is lower-cased; sigDER is a signature Verify accepts.
-// ParseVeritySigJSON reads the result back.
-func VeritySigJSON(rootHashHex, fingerprintSHA256 string, sigDER []byte) ([]byte, error) {
-	rootHash, err := normRootHash(rootHashHex)
+// rootHashHex is lower-cased; sigDER is a signature sig.Verify accepts.
+// Parse reads the result back.
+func Marshal(rootHashHex, fingerprintSHA256 string, sigDER []byte) ([]byte, error) {
+	rootHash, err := SignedText(rootHashHex)
 	if err != nil {
 		return nil, err
 	}
 	if len(sigDER) == 0 || len(sigDER) > MaxSignatureBytes {
-		return nil, fmt.Errorf("sig: verity-sig: signature is %d bytes, want 1 to %d", len(sigDER), MaxSignatureBytes)
+		return nil, fmt.Errorf("veritysig: signature is %d bytes, want 1 to %d", len(sigDER), MaxSignatureBytes)
 	}
 	if fingerprintSHA256 != "" {
 		if _, err := lowerHex([]byte(fingerprintSHA256), 0, "certificateFingerprint", fingerprintHexLen, fingerprintHexLen); err != nil {
-			return nil, fmt.Errorf("sig: verity-sig: certificate fingerprint %q is not 64 lowercase hex digits", fingerprintSHA256)
+			return nil, fmt.Errorf("veritysig: certificate fingerprint %q is not 64 lowercase hex digits", fingerprintSHA256)
 		}
 	}
-	return appendVeritySigJSON(nil, rootHash, fingerprintSHA256, sigDER), nil
+	return appendJSON(nil, rootHash, fingerprintSHA256, sigDER), nil
 }
 
-// appendVeritySigJSON appends the padded partition content. rootHash and
+// appendJSON appends the padded partition content. rootHash and
 // fingerprint must be lowercase hex (fingerprint may be empty), so no JSON
 // escaping is needed.
-func appendVeritySigJSON(b []byte, rootHash, fingerprint string, sigDER []byte) []byte {
+func appendJSON(b []byte, rootHash, fingerprint string, sigDER []byte) []byte {
 	b = append(b, `{"rootHash":"`...)
 	b = append(b, rootHash...)
 	if fingerprint != "" {
@@ -505,8 +505,8 @@ func appendVeritySigJSON(b []byte, rootHash, fingerprint string, sigDER []byte) 
 	b = append(b, `","signature":"`...)
 	b = base64.StdEncoding.AppendEncode(b, sigDER)
 	b = append(b, `"}`...)
-	if r := len(b) % veritySigAlign; r != 0 {
-		b = append(b, make([]byte, veritySigAlign-r)...)
+	if r := len(b) % partitionAlign; r != 0 {
+		b = append(b, make([]byte, partitionAlign-r)...)
 	}
 	return b
 }
