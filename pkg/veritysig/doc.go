@@ -8,7 +8,7 @@
 // support (build tag verinit_nosig) can describe a root hash it trusts as
 // given without linking package sig: sig imports crypto/rsa and
 // crypto/ecdsa, whose package initializers reference every NIST curve,
-// so importing sig at all costs such an init about 0.5 MB.
+// so importing sig at all costs such an init about 0.4 MB.
 //
 // The JSON is read by a small strict parser over bytes, not encoding/json,
 // which the init does not link: see Parse for what it accepts, and the DPS

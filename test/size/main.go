@@ -136,7 +136,7 @@ func run(initBin string, maxBytes int64, forbid []string, top int) error {
 // partImports are packages an init built without an optional part (by
 // its build tag) must not import. A part's feature constant drops its
 // code, but not an import: the imported package's initializers stay
-// linked with all they reference. LVM and TPM leave a few hundred bytes
+// linked with all they reference. LVM and TPM leave about a kilobyte
 // that way; signatures would leave crypto/rsa and crypto/ecdsa, whose
 // initializers reference every NIST curve (about 0.4 MB), so package sig
 // is reached only through files built without verinit_nosig.
