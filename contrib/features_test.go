@@ -12,10 +12,7 @@ import (
 
 // featureTags are the build tags that drop the init's optional parts.
 func featureTags() []string {
-	var tags []string
-	for _, p := range feature.Full().Parts() {
-		tags = append(tags, p.Tag)
-	}
+	tags := feature.Build{}.DroppedTags()
 	slices.Sort(tags)
 	return tags
 }

@@ -20,15 +20,10 @@ func partNames(b feature.Build) []string {
 // droppedText says which parts an init was built without: "" for none,
 // else " (built without LVM, TPM: -tags verinit_nolvm,verinit_notpm)".
 func droppedText(b feature.Build) string {
-	dropped := b.Dropped()
-	if len(dropped) == 0 {
+	if b == feature.Full() {
 		return ""
 	}
-	var tags []string
-	for _, p := range dropped {
-		tags = append(tags, p.Tag)
-	}
-	return " (built without " + strings.Join(partNames(b), ", ") + ": -tags " + strings.Join(tags, ",") + ")"
+	return " (built without " + strings.Join(partNames(b), ", ") + ": -tags " + strings.Join(b.DroppedTags(), ",") + ")"
 }
 
 // checkInitParts refuses what the init at path, which carries b, cannot

@@ -81,6 +81,16 @@ func (b Build) Dropped() []Part {
 	return out
 }
 
+// DroppedTags lists the build tags of the parts b leaves out: the tags
+// that make b (FromTags).
+func (b Build) DroppedTags() []string {
+	var tags []string
+	for _, p := range b.Dropped() {
+		tags = append(tags, p.Tag)
+	}
+	return tags
+}
+
 // Tags lists the build tags of the parts this build dropped, for the
 // log: "" in a full build. (Constants, not a loop over Parts: the init
 // links no more than it prints.)

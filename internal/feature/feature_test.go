@@ -45,4 +45,9 @@ func TestFromTags(t *testing.T) {
 			t.Errorf("-tags %s drops %v, want %s", p.Tag, d, p.Name)
 		}
 	}
+	for _, b := range []Build{{}, {LVM: true}, {TPM: true, Sig: true}, Full()} {
+		if got := FromTags(b.DroppedTags()); got != b {
+			t.Errorf("FromTags(%+v.DroppedTags() = %q) = %+v", b, b.DroppedTags(), got)
+		}
+	}
 }

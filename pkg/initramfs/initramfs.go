@@ -469,9 +469,9 @@ type readerAt struct{ r io.ReaderAt }
 
 func (r readerAt) ReadAt(p []byte, off int64) (int, error) { return r.r.ReadAt(p, off) }
 
-// readInit reads the ELF header of the init, and what it carries. An init that is not ELF (a script, which the kernel
-// runs with the initramfs's /bin/sh) is not checked against the modules:
-// ok is false.
+// readInit reads the ELF header of the init, and what it carries. An
+// init that is not ELF (a script, which the kernel runs with the
+// initramfs's /bin/sh) is not checked against the modules: ok is false.
 func readInit(p string) (h elfarch.Header, ok bool, b feature.Build, err error) {
 	f, err := os.Open(p)
 	if err != nil {

@@ -47,15 +47,9 @@ func main() {
 }
 
 func run(initBin string, maxBytes int64, forbid []string, top int) error {
-	deps, err := output("go", "list", "-deps", "./cmd/init")
+	bad, err := initImports(forbid)
 	if err != nil {
 		return err
-	}
-	var bad []string
-	for _, p := range strings.Fields(deps) {
-		if slices.Contains(forbid, p) {
-			bad = append(bad, p)
-		}
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("bin/init links forbidden packages: %s", strings.Join(bad, " "))
@@ -148,21 +142,34 @@ var partImports = map[string][]string{
 // imports none of partImports.
 func unlinkedParts() error {
 	for _, p := range feature.Full().Parts() {
-		deps, err := output("go", "list", "-deps", "-tags", p.Tag, "./cmd/init")
+		if len(partImports[p.Tag]) == 0 {
+			continue
+		}
+		linked, err := initImports(partImports[p.Tag], p.Tag)
 		if err != nil {
 			return err
-		}
-		var linked []string
-		for _, d := range strings.Fields(deps) {
-			if slices.Contains(partImports[p.Tag], d) {
-				linked = append(linked, d)
-			}
 		}
 		if len(linked) > 0 {
 			return fmt.Errorf("the init built without %s (-tags %s) still imports %s", p.Name, p.Tag, strings.Join(linked, " "))
 		}
 	}
 	return nil
+}
+
+// initImports returns those of pkgs that cmd/init, built with tags,
+// imports directly or not.
+func initImports(pkgs []string, tags ...string) ([]string, error) {
+	deps, err := output("go", "list", "-deps", "-tags", strings.Join(tags, ","), "./cmd/init")
+	if err != nil {
+		return nil, err
+	}
+	var found []string
+	for _, d := range strings.Fields(deps) {
+		if slices.Contains(pkgs, d) {
+			found = append(found, d)
+		}
+	}
+	return found, nil
 }
 
 // optionalParts prints what each optional part adds to the stripped
@@ -190,15 +197,8 @@ func optionalParts(build func(out, pkg string, strip bool, tags ...string) error
 		}
 		costs = append(costs, fmt.Sprintf("%s %+d bytes (-tags %s)", p.Name, full-without, p.Tag))
 	}
-	tags := func(b feature.Build) []string {
-		var t []string
-		for _, p := range b.Dropped() {
-			t = append(t, p.Tag)
-		}
-		return t
-	}
 	// The floor checks signatures: only an init that does too compares.
-	all, comparable := tags(feature.Build{}), tags(feature.Build{Sig: true})
+	all, comparable := feature.Build{}.DroppedTags(), feature.Build{Sig: true}.DroppedTags()
 	lean, err := size("init-lean", comparable...)
 	if err != nil {
 		return err
