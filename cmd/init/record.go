@@ -44,7 +44,7 @@ func describeUsr(c config.Config) string {
 func policyRecord(p config.Policy) status.Policy {
 	return status.Policy{Verity: p.Verity.String(), Signature: p.Signature.String(), SHA1: p.SHA1.String(),
 		Shell: p.Shell.String(), UnverifiedRoot: p.UnverifiedRoot.String(), RootHashes: p.RootHashes, MinVersion: p.MinVersion,
-		TPM: p.TPM.String(), TPMPCR: p.PCR()}
+		TPM: p.TPM.String(), TPMPCR: p.PCR(), CmdlineKeys: p.CmdlineKeys.List()}
 }
 
 // rootSpec is how the root was named: root= (or its kin), or the

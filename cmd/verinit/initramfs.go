@@ -42,7 +42,7 @@ func runInitramfs(args []string, stdout, stderr io.Writer) error {
 	fs.Var(&hostDevs, "host-only-device", "with --host-only, trace block device `DEV` (and the file systems on it and its partitions) instead of the mounted root (repeatable; implies --host-only)")
 	fs.Var(&files, "file", "pack host file `SRC:DST` (repeatable)")
 	fs.Var(&certs, "cert", "pack the trusted certificate(s) in PEM `FILE` for root-hash signatures (repeatable)")
-	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed, unverified-root=allowed (a writable root beside a verified /usr); see docs/security.md")
+	fs.Var(&policies, "policy", "pack policy `KEY=VALUE`, which the kernel command line cannot weaken (repeatable): verity=required, signature=required, roothash=HEX[,HEX] (pins the root hash), min-version=N (the oldest signed root version), sha1=allowed, shell=allowed, unverified-root=allowed (a writable root beside a verified /usr), tpm=required, tpm-pcr=N, 'cmdline-keys=WORD ...' (the only words beyond the init's own that the command line may carry); see docs/security.md")
 	if err := parse(fs, args); err != nil {
 		return err
 	}

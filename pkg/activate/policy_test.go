@@ -141,6 +141,12 @@ func checkPolicyInvariant(t *testing.T, w *policyWorld, pc policyCase) bool {
 	if err != nil {
 		return false
 	}
+	if pol.CmdlineKeys.Listed {
+		words := cmdline.Parse(pc.line)
+		if v, ok := words.Lookup("init"); ok && v != "/sbin/init" || words.Flag("systemd.debug_shell") || len(words.InitArgs) > 0 {
+			t.Fatalf("%v: a word the policy %s does not list reaches the real init", pc, pol)
+		}
+	}
 	v := c.Verity
 	if v == nil {
 		if pol.Enforced() {
@@ -233,6 +239,7 @@ func genPolicyCase(rng *mrand.Rand, w *policyWorld) policyCase {
 			{"", "sha1=allowed", "sha1=refused"},
 			{"", "shell=allowed"},
 			{"", "", "", "roothash=" + hashes[0], "roothash=" + hashes[1] + "," + hashes[2]},
+			{"", "", "", "", "cmdline-keys=", "cmdline-keys=quiet init=/sbin/init"},
 		} {
 			if s := pick(kv...); s != "" {
 				p = append(p, s)
@@ -266,6 +273,7 @@ func genPolicyCase(rng *mrand.Rand, w *policyWorld) policyCase {
 		{"verinit.on_failure=shell", "verinit.on_failure=reboot"},
 		{"rootfstype=tmpfs", "rootfstype=squashfs", "rootflags=lowerdir=/", "rootflags=noatime"},
 		{"verinit.roothashsig=/sig"},
+		{"init=/bin/sh", "init=/sbin/init", "systemd.debug_shell", "quiet"}, // for the real init
 	}
 	for _, group := range lax {
 		if rng.IntN(3) == 0 {
@@ -281,6 +289,9 @@ func genPolicyCase(rng *mrand.Rand, w *policyWorld) policyCase {
 		words = append(words, "systemd.verity_root_options="+strings.Join(opts, ","))
 	}
 	rng.Shuffle(len(words), func(i, j int) { words[i], words[j] = words[j], words[i] })
+	if rng.IntN(8) == 0 {
+		words = append(words, "--", "emergency")
+	}
 	pc.line = strings.Join(words, " ")
 	pc.signature = rng.IntN(len(w.images)+2) - 2
 	return pc
@@ -298,7 +309,7 @@ func TestPolicyInvariant(t *testing.T) {
 	}
 	rng := mrand.New(mrand.NewPCG(17, 18))
 	booted, enforcedBooted := 0, 0
-	for range 4000 {
+	for range 6000 {
 		pc := genPolicyCase(rng, w)
 		if checkPolicyInvariant(t, w, pc) {
 			booted++
@@ -311,7 +322,7 @@ func TestPolicyInvariant(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("4000 cases: %d booted, %d of them under a policy requiring verity", booted, enforcedBooted)
+	t.Logf("6000 cases: %d booted, %d of them under a policy requiring verity", booted, enforcedBooted)
 	if enforcedBooted < 100 {
 		t.Errorf("only %d cases booted under an enforced policy: the generator no longer reaches the table", enforcedBooted)
 	}

@@ -28,6 +28,10 @@ type Cmdline struct {
 	// one, each as the kernel passes it to the init: "key=value" (quotes
 	// removed as for Param) or the bare word.
 	InitArgs []string
+	// Ignored are the words after a second bare "--": the kernel hands
+	// them to no one, but /proc/cmdline still shows them to whatever
+	// reads it, as systemd does.
+	Ignored []Param
 }
 
 // Parse splits a kernel command line, as read from /proc/cmdline, with the
@@ -35,8 +39,8 @@ type Cmdline struct {
 // newline is white space like any other; input after a NUL byte is ignored,
 // because the kernel's command line is a C string.
 func Parse(s string) *Cmdline {
-	params, initParams := split(s)
-	c := &Cmdline{Raw: s, Params: params}
+	params, initParams, ignored := split(s)
+	c := &Cmdline{Raw: s, Params: params, Ignored: ignored}
 	if len(initParams) > 0 {
 		c.InitArgs = make([]string, len(initParams))
 		for i, p := range initParams {
@@ -189,20 +193,24 @@ func isDashes(p Param) bool {
 
 // split runs the kernel's two parse_args passes of start_kernel: the
 // parameters up to the first bare "--", then the init's words up to the
-// next one.
-func split(s string) (params, initParams []Param) {
+// next one; the words after that are ignored.
+func split(s string) (params, initParams, ignored []Param) {
 	if i := strings.IndexByte(s, 0); i >= 0 {
 		s = s[:i]
 	}
 	s = skipSpaces(s)
-	afterDashes := false
+	afterDashes, ended := false, false
 	for s != "" {
 		p, n, _ := scan(s)
 		s = skipSpaces(s[n:])
-		if isDashes(p) {
-			if afterDashes {
-				break
-			}
+		switch {
+		case ended:
+			ignored = append(ignored, p)
+			continue
+		case isDashes(p) && afterDashes:
+			ended = true
+			continue
+		case isDashes(p):
 			afterDashes = true
 			continue
 		}
@@ -212,7 +220,7 @@ func split(s string) (params, initParams []Param) {
 			params = append(params, p)
 		}
 	}
-	return params, initParams
+	return params, initParams, ignored
 }
 
 // scan is next_arg from lib/cmdline.c on a string that starts a word. It

@@ -18,6 +18,7 @@ var parseTests = []struct {
 	in       string
 	params   []Param
 	initArgs []string
+	ignored  []Param
 }{
 	{name: "empty", in: ""},
 	{name: "only white space", in: " \t\n\v\f\r"},
@@ -101,6 +102,7 @@ var parseTests = []struct {
 		in:       "a -- b -- c",
 		params:   ps(flag("a")),
 		initArgs: []string{"b"},
+		ignored:  ps(flag("c")),
 	},
 	{name: "-- at the end", in: "a --\n", params: ps(flag("a"))},
 	{name: "-- at the start", in: "-- a", initArgs: []string{"a"}},
@@ -131,6 +133,9 @@ func TestParse(t *testing.T) {
 			}
 			if !slices.Equal(c.InitArgs, tt.initArgs) {
 				t.Errorf("Parse(%q).InitArgs = %q, want %q", tt.in, c.InitArgs, tt.initArgs)
+			}
+			if !slices.Equal(c.Ignored, tt.ignored) {
+				t.Errorf("Parse(%q).Ignored = %+v, want %+v", tt.in, c.Ignored, tt.ignored)
 			}
 			checkInvariants(t, tt.in)
 		})

@@ -28,7 +28,7 @@ func checkInvariants(t *testing.T, s string) {
 	if c.Raw != s {
 		t.Fatalf("Raw = %q, want the input %q", c.Raw, s)
 	}
-	params, initParams := split(s)
+	params, initParams, _ := split(s)
 
 	// 1. The result is what a literal transliteration of the kernel's C
 	// code computes on a NUL-terminated buffer.
@@ -109,7 +109,7 @@ func checkInvariants(t *testing.T, s string) {
 		}
 	}
 	rendered := strings.Join(words, " ")
-	p2, i2 := split(rendered)
+	p2, i2, _ := split(rendered)
 	if !slices.Equal(p2, params) || !slices.Equal(i2, initParams) {
 		t.Fatalf("Parse(%q) = %+v -- %+v, but its rendering %q parses to %+v -- %+v",
 			s, params, initParams, rendered, p2, i2)
@@ -135,7 +135,7 @@ func checkInvariants(t *testing.T, s string) {
 			continue
 		}
 		opts := c.ModuleParams(mod)
-		got, rest := split(strings.Join(opts, " "))
+		got, rest, _ := split(strings.Join(opts, " "))
 		if rest != nil || len(got) != len(opts) {
 			t.Fatalf("Parse(%q).ModuleParams(%q) = %q, reads back as %+v -- %+v", s, mod, opts, got, rest)
 		}

@@ -118,6 +118,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 		errs = append(errs, tabErr)
 	}
 	cfg.Policy = policy
+	errs = append(errs, policy.checkPassedOn(c)...)
 	r := &policed{c: c, policy: policy, errs: &errs}
 	if v, ok := r.Lookup("verinit.on_failure"); ok {
 		a, err := halt.ParseAction(v)
@@ -245,7 +246,7 @@ func Parse(c *cmdline.Cmdline, packed Packed) (Config, error) {
 			cfg.ReadOnly = false
 		}
 	}
-	if v, ok := r.Lookup("init"); ok {
+	if v, ok := r.Lookup("init"); ok && !policy.CmdlineKeys.refusesInit(v) {
 		if !strings.HasPrefix(v, "/") {
 			errs = append(errs, fmt.Errorf("init=%s: not an absolute path", v))
 		} else {

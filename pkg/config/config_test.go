@@ -2,6 +2,8 @@ package config
 
 import (
 	"reflect"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -131,6 +133,22 @@ func FuzzParse(f *testing.F) {
 		}
 		if err == nil && ((c.Root.Kind == 0 && !c.AutoRoot && c.Verity == nil) || len(c.Inits) == 0) {
 			t.Fatalf("no error but no root or init: %+v", c)
+		}
+		// Under an empty cmdline-keys=, a line that passes holds only
+		// the init's own keys: nothing for the real init alone.
+		words := cmdline.Parse(line)
+		if _, err := Parse(words, Packed{Policy: []byte("cmdline-keys=\n")}); err == nil {
+			if len(words.InitArgs) > 0 || len(words.Ignored) > 0 {
+				t.Fatalf("passed with words for the real init: %q %+v", words.InitArgs, words.Ignored)
+			}
+			for _, w := range words.Params {
+				mod, _, _ := strings.Cut(w.Key, ".")
+				own := cmdline.KeyEqual(mod, "dm_verity") || cmdline.KeyEqual(w.Key, "modprobe.blacklist") ||
+					slices.ContainsFunc(RuleKeys(), func(k string) bool { return cmdline.KeyEqual(k, w.Key) })
+				if !own || cmdline.KeyEqual(w.Key, "init") {
+					t.Fatalf("passed with %+v, not the init's own key", w)
+				}
+			}
 		}
 	})
 }

@@ -90,6 +90,9 @@ type Policy struct {
 	TPM Requirement
 	// TPMPCR is the PCR measured into; 0 means DefaultTPMPCR.
 	TPMPCR int
+	// CmdlineKeys lists the words of the command line beyond the init's
+	// own that may reach the real init (cmdline-keys=); unlisted, all do.
+	CmdlineKeys CmdlineKeys
 	// Packed reports that the policy came from the initramfs.
 	Packed bool
 }
@@ -174,6 +177,9 @@ func (p Policy) String() string {
 	if p.TPMPCR != 0 {
 		s += " tpm-pcr=" + strconv.Itoa(p.TPMPCR)
 	}
+	if p.CmdlineKeys.Listed {
+		s += ` cmdline-keys="` + p.CmdlineKeys.String() + `"`
+	}
 	return s
 }
 
@@ -195,8 +201,9 @@ const maxPins = 64
 // ParsePolicy reads a packed policy: "key=value" lines, '#' comments.
 // The keys: verity=, signature= and tpm= (required or optional), sha1=,
 // shell= and unverified-root= (allowed or refused), roothash=
-// (comma-separated hex root hashes), min-version= (a number) and tpm-pcr=
-// (the PCR the boot is measured into).
+// (comma-separated hex root hashes), min-version= (a number), tpm-pcr=
+// (the PCR the boot is measured into) and cmdline-keys= (the words of the
+// command line, beyond the init's own, that may reach the real init).
 func ParsePolicy(b []byte) (Policy, error) {
 	p := Policy{Packed: true}
 	lines, err := readKeyValues(b, "policy", "key=value", maxPolicyBytes)
@@ -245,8 +252,10 @@ func (p *Policy) set(key, value string) error {
 		p.TPM, err = parseRequirement(value)
 	case "tpm-pcr":
 		p.TPMPCR, err = parsePCR(value)
+	case "cmdline-keys":
+		p.CmdlineKeys, err = parseCmdlineKeys(value)
 	default:
-		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm or tpm-pcr)", key)
+		return fmt.Errorf("unknown key %q (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm, tpm-pcr or cmdline-keys)", key)
 	}
 	if err != nil {
 		return fmt.Errorf("%s=%s: %w", key, shown(value), err)
@@ -273,6 +282,9 @@ func (p Policy) Format() []byte {
 	}
 	if p.TPMPCR != 0 {
 		fmt.Fprintf(&b, "tpm-pcr=%d\n", p.TPMPCR)
+	}
+	if p.CmdlineKeys.Listed {
+		fmt.Fprintf(&b, "cmdline-keys=%s\n", p.CmdlineKeys)
 	}
 	return []byte(b.String())
 }

@@ -250,7 +250,7 @@ func TestParsePolicy(t *testing.T) {
 		{"roothash=xyz", Policy{}, "policy line 1: roothash=xyz: want hex root hashes (40 to 128 digits), separated by commas"},
 		{"min-version=-1", Policy{}, "policy line 1: min-version=-1: want a whole number below 2^63"},
 		{"verity=required\nverity=required", Policy{}, "policy line 2: verity given twice"},
-		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm or tpm-pcr)`},
+		{"colour=blue", Policy{}, `policy line 1: unknown key "colour" (want verity, signature, sha1, shell, unverified-root, roothash, min-version, tpm, tpm-pcr or cmdline-keys)`},
 		{"verity", Policy{}, `policy line 1: "verity": want key=value`},
 	}
 	for _, tc := range tests {

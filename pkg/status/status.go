@@ -104,6 +104,10 @@ type Policy struct {
 	MinVersion     uint64   // the oldest signed root version allowed; 0: none
 	TPM            string   // "required" or "optional"
 	TPMPCR         int      // the PCR measured into
+	// CmdlineKeys are the words beyond the init's own that the command
+	// line may carry (cmdline-keys=); nil when the policy lists none, and
+	// every word may.
+	CmdlineKeys []string
 }
 
 // TPM says what the init measured into the TPM.
@@ -257,6 +261,17 @@ func (s *Status) JSON() []byte {
 	w.num("min_version", int64(s.Policy.MinVersion))
 	w.str("tpm", s.Policy.TPM)
 	w.num("tpm_pcr", int64(s.Policy.TPMPCR))
+	w.key("cmdline_keys")
+	if s.Policy.CmdlineKeys == nil {
+		w.b = append(w.b, "null"...)
+	} else {
+		w.open('[')
+		for _, k := range s.Policy.CmdlineKeys {
+			w.elem()
+			w.quote(k)
+		}
+		w.close(']')
+	}
 	w.close('}')
 	w.key("tpm")
 	w.tpm(s.TPM)

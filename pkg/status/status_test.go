@@ -17,7 +17,8 @@ func TestJSONRoundTrip(t *testing.T) {
 		Verity: &Verity{Source: "systemd", Device: "/dev/mapper/root", DevNum: "253:0", DataDevice: "/dev/vda2", HashDevice: "/dev/vda3",
 			RootHash: "ab12", Algorithm: "sha256", Options: []string{"restart_on_corruption"}, Table: "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
 		Loader: &Loader{State: "set", PartUUID: "6b1d3c1e-a000-4000-8000-00000000000a"},
-		Policy: Policy{Verity: "required", Signature: "optional", SHA1: "refused", Shell: "allowed", UnverifiedRoot: "refused", RootHashes: []string{"ab12", "cd34"}, MinVersion: 3, TPM: "required", TPMPCR: 15},
+		Policy: Policy{Verity: "required", Signature: "optional", SHA1: "refused", Shell: "allowed", UnverifiedRoot: "refused", RootHashes: []string{"ab12", "cd34"}, MinVersion: 3, TPM: "required", TPMPCR: 15,
+			CmdlineKeys: []string{"console=ttyS0,115200", `x="a`}},
 		TPM: &TPM{State: "measured", Device: "/dev/tpmrm0", PCR: 15, Banks: []string{"sha1", "sha256"}, Events: 5,
 			Values: []Digest{{"sha1", "aa"}, {"sha256", "bb"}}},
 		Signature: &Signature{From: "verinit.roothashsig=base64:...", Subject: "CN=slot", Issuer: "CN=root", Fingerprint: "ab", Kernel: true, Version: &version},
@@ -49,7 +50,8 @@ func TestJSONRoundTrip(t *testing.T) {
 			"options": []any{"restart_on_corruption"}, "table": "0 8 verity 1 /dev/vda2 /dev/vda3 4096 4096 1 1 sha256 ab12 -"},
 		"loader": map[string]any{"state": "set", "partuuid": "6b1d3c1e-a000-4000-8000-00000000000a"},
 		"policy": map[string]any{"verity": "required", "signature": "optional", "sha1": "refused", "shell": "allowed", "unverified_root": "refused",
-			"root_hashes": []any{"ab12", "cd34"}, "min_version": 3.0, "tpm": "required", "tpm_pcr": 15.0},
+			"root_hashes": []any{"ab12", "cd34"}, "min_version": 3.0, "tpm": "required", "tpm_pcr": 15.0,
+			"cmdline_keys": []any{"console=ttyS0,115200", `x="a`}},
 		"tpm": map[string]any{"state": "measured", "device": "/dev/tpmrm0", "pcr": 15.0, "banks": []any{"sha1", "sha256"}, "skipped_banks": []any{},
 			"events": 5.0, "pcr_values": map[string]any{"sha1": "aa", "sha256": "bb"}, "error": ""},
 		"signature": map[string]any{"from": "verinit.roothashsig=base64:...", "subject": "CN=slot", "issuer": "CN=root", "fingerprint_sha256": "ab", "kernel": true, "version": 4.0},
@@ -90,6 +92,9 @@ func TestJSONEmpty(t *testing.T) {
 	}
 	if args, ok := got["init_args"].([]any); !ok || len(args) != 0 {
 		t.Errorf("init_args = %v, want []", got["init_args"])
+	}
+	if v, ok := got["policy"].(map[string]any)["cmdline_keys"]; !ok || v != nil {
+		t.Errorf("policy.cmdline_keys = %v, want null", v)
 	}
 }
 

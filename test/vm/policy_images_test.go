@@ -33,7 +33,17 @@ type policyImages struct {
 	// "rsa-sig" disk's partition PARTLABEL=b-v2-rsa.
 	aV1, bV2    string // base64 signatures
 	initrdMinV2 string
+
+	// initrdListed trusts the key, requires signatures and lists the
+	// words beyond the init's own that the command line may carry
+	// (cmdlineKeysListed).
+	initrdListed string
 }
+
+// cmdlineKeysListed is initrdListed's cmdline-keys=: the harness's
+// console= and panic=, the test root's verinit_test.read=, quiet, and
+// the root's own init.
+const cmdlineKeysListed = "console panic verinit_test.read quiet init=/sbin/init"
 
 // makePolicyImages makes a disk with a SHA-1 tree, signs it and slot A
 // of the blob disk with the trusted key, signs the A/B disk's slots with
@@ -95,12 +105,13 @@ func (e *env) makePolicyImages(p *policyImages) error {
 	if err := e.MakeDisk("rsa-sig", []vmtest.Part{{UUID: uuidRSASig, Name: "b-v2-rsa", Image: img("b-v2-rsa.p7s")}}); err != nil {
 		return err
 	}
-	p.initrdSHA1, p.initrdMinV2 = img("initrd-sha1.img"), img("initrd-min-v2.img")
+	p.initrdSHA1, p.initrdMinV2, p.initrdListed = img("initrd-sha1.img"), img("initrd-min-v2.img"), img("initrd-listed.img")
 	for _, i := range []struct {
 		out    string
 		policy string
 		certs  []string
-	}{{p.initrdSHA1, "sha1=allowed", []string{"trusted"}}, {p.initrdMinV2, "min-version=2", []string{"trusted", "trusted-rsa"}}} {
+	}{{p.initrdSHA1, "sha1=allowed", []string{"trusted"}}, {p.initrdMinV2, "min-version=2", []string{"trusted", "trusted-rsa"}},
+		{p.initrdListed, "cmdline-keys=" + cmdlineKeysListed, []string{"trusted"}}} {
 		args := []string{"initramfs", "-o", i.out, "--init", filepath.Join(e.dir, "bin", "init"), "--kernel-release", e.Release,
 			"--policy", "signature=required", "--policy", i.policy}
 		for _, c := range i.certs {

@@ -3,6 +3,7 @@
 package vm
 
 import (
+	"fmt"
 	"regexp"
 	"strings"
 	"testing"
@@ -71,6 +72,40 @@ func TestPolicy(t *testing.T) {
 				t.Errorf("status %s = %v, want %v", path, got, want)
 			}
 		}
+	})
+	// The real init reads the command line too: under cmdline-keys=,
+	// a word the initramfs does not list refuses the boot before
+	// anything is mounted, and the listed ones boot.
+	t.Run("cmdline-keys", func(t *testing.T) {
+		listed := `refused by the policy \(packed\) verity=required signature=required cmdline-keys="` + regexp.QuoteMeta(cmdlineKeysListed) +
+			`": the real init reads the command line too; only the words the initramfs lists in cmdline-keys= may reach it$`
+		for _, tc := range []struct{ name, extra, refused string }{
+			{"a shell as init", "init=/bin/sh", "init=/bin/sh"},
+			{"systemd's debug shell", "systemd.debug_shell", "systemd.debug_shell"},
+			{"an argument of the real init", "-- emergency", "-- emergency"},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				t.Parallel()
+				r := shared.bootWith(t, shared.policy(t).initrdListed, []string{"blob"}, blobA+" verinit_test.read="+blobPath+" "+tc.extra)
+				if r.Reached {
+					t.Errorf("the real init was reached")
+				}
+				vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?`+regexp.QuoteMeta(tc.refused)+`: `+listed)
+				vmtest.WantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
+			})
+		}
+		t.Run("the listed words boot", func(t *testing.T) {
+			t.Parallel()
+			r := shared.bootWith(t, shared.policy(t).initrdListed, []string{"blob"}, blobA+" verinit_test.read="+blobPath+" quiet init=/sbin/init")
+			if !r.Reached || r.Status == nil {
+				t.Fatalf("the real init was not reached or printed no status")
+			}
+			vmtest.WantLine(t, r.Console, regexp.QuoteMeta(vmtest.MarkerRead)+` ok sha256=`+shared.corrupt(t).sumGood+`$`)
+			got := vmtest.Field(r.Status, "policy", "cmdline_keys")
+			if want := strings.Fields(cmdlineKeysListed); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("status policy.cmdline_keys = %v, want %v", got, want)
+			}
+		})
 	})
 	t.Run("a packed root hash is not replaced", func(t *testing.T) {
 		t.Parallel()

@@ -21,7 +21,7 @@ type Decision struct {
 
 // NotRead are the inputs explained here that package config does not
 // read: the module loader, the kernel and the real init do.
-var NotRead = []string{"MODULE.PARAM=VALUE", "modprobe.blacklist", "gpt", "-- ARGS", "environment (GODEBUG, GOGC, ...)"}
+var NotRead = []string{"MODULE.PARAM=VALUE", "modprobe.blacklist", "gpt", "-- ARGS", "any other word", "environment (GODEBUG, GOGC, ...)"}
 
 // PolicyDocs returns the explanation of every policy decision, in the
 // order docs/security.md lists them.
@@ -34,6 +34,10 @@ func PolicyDocs() []Decision {
 	slot := "recorded in status.json and passed on; decides nothing"
 	wait := "how long to wait for devices: availability, not integrity"
 	usrDevice := "names a device of /usr: only the dm-verity device built over it, checked against usrhash=, is mounted"
+	// The words the init does not decide itself are the packed list's.
+	listed := func(allowed string) string {
+		return allowed + "; with `cmdline-keys=` packed, only the words it lists"
+	}
 	opt := func(name string) string { return config.VerityOptionsKey + "=" + name }
 	return []Decision{
 		{"root", anyValue, device},
@@ -45,7 +49,8 @@ func PolicyDocs() []Decision {
 			"an option could name another device (erofs device=, ext4 journal_path=) or a directory (overlay lowerdir=) to read from; only options that change how the verified device is read are allowed"},
 		{"ro", anyValue, "the dm-verity device is read-only whatever they say"},
 		{"rw", anyValue, "the dm-verity device is read-only whatever they say"},
-		{"init", anyValue, "a path resolved inside the verified root"},
+		{"init", listed(anyValue) + " (`init` any path, `init=/sbin/init` that one)",
+			"a path resolved inside the verified root, but it chooses the program the real system starts with: `init=/bin/sh` is a root shell without a password"},
 		{"roothash", "one of the pinned root hashes when the initramfs pins any (`--policy roothash=`, `dm-verity.env`, `/etc/veritytab`); else any, and under signature=required only a signed one boots",
 			"a root hash packed into the initramfs cannot be replaced from the command line"},
 		{"systemd.verity_root_data", anyValue, device},
@@ -102,11 +107,13 @@ func PolicyDocs() []Decision {
 		{opt("fec-roots"), anyValue, fec},
 		{opt("root-hash-signature"), anyValue, "a signature is checked against the packed certificates"},
 		{"dm_verity.PARAM", strings.Join(config.DMVerityParams, ", "), "another dm-verity parameter could change what the target checks"},
-		{"MODULE.PARAM=VALUE", anyValue, "driver settings, which the kernel gives built-in drivers itself; the module loader passes them on as modprobe would"},
+		{"MODULE.PARAM=VALUE", listed(anyValue), "driver settings, which the kernel gives built-in drivers itself; the module loader passes them on as modprobe would"},
 		{"modprobe.blacklist", anyValue, "a module not loaded can only make the boot fail"},
-		{"gpt", anyValue, "the kernel's own partition scanning; verinit reads the same backup table"},
-		{"-- ARGS", anyValue, "arguments of the real init, passed on unchanged; it reads the command line itself"},
-		{"environment (GODEBUG, GOGC, ...)", "cleared for the init, passed on to the real init unchanged",
+		{"gpt", listed(anyValue), "the kernel's own partition scanning; verinit reads the same backup table"},
+		{"-- ARGS", listed(anyValue) + " (and those after a second `--`, which only /proc/cmdline shows)", "arguments of the real init, passed on unchanged; it reads the command line itself"},
+		{"any other word", listed(anyValue) + "; a policy that packs the list applies it whether or not it requires verity",
+			"the kernel's keys (`console=`, `quiet`) and the real init's: it reads /proc/cmdline itself, so that `systemd.debug_shell`, `systemd.unit=emergency.target` or `systemd.mount-extra=` would hand the verified system to whoever writes the command line. Pack the words the product needs, e.g. `--policy 'cmdline-keys=console=ttyS0,115200 quiet'`"},
+		{"environment (GODEBUG, GOGC, ...)", "cleared for the init, passed on to the real init unchanged (the kernel makes it of words `KEY=VALUE` it does not know, which `cmdline-keys=` must list)",
 			"GODEBUG and the like would change the init's own runtime and crypto (GODEBUG=rsa1024min=0 accepts RSA keys of any size)"},
 	}
 }
