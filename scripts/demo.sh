@@ -19,9 +19,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 3650 
 	-subj "/CN=verinit demo release key" -keyout "$work/release.key" -out "$work/release.pem" 2>/dev/null
 echo "$work/release.pem: $(openssl x509 -in "$work/release.pem" -noout -subject)"
 
-step "initramfs for kernel $release (policy: signed root hash required)"
+step "initramfs for kernel $release (policy: signed root hash required; no words for the real init but console= and panic=)"
 bin/verinit initramfs -o "$work/initrd.img" --init bin/init --kernel-release "$release" \
-	--cert "$work/release.pem" --policy signature=required
+	--cert "$work/release.pem" --policy signature=required --policy 'cmdline-keys=console panic'
 
 step "root file system (busybox)"
 root="$work/rootfs"
@@ -81,6 +81,21 @@ for i in 0 1; do
 	fi
 	summary+=("slot $slot: /dev/mapper/root over $data, verity root hash $root_hash, signed by $signer, /init to real init ${total} ms")
 done
+
+# Whoever can write the boot loader's environment adds init=/bin/sh to
+# slot A's genuine, signed command line: a root shell in a verified root.
+step "boot slot A with init=/bin/sh added, as an attacker who can write the boot loader's environment would"
+log="$work/console-attack.log"
+timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nodefaults -display none -serial stdio -no-reboot \
+	-kernel "$kernel" -initrd "$work/initrd.img" \
+	-append "console=ttyS0 panic=-1 ${cmdlines[0]} init=/bin/sh" \
+	-drive "file=$disk,format=raw,if=virtio" | tr -d '\r' > "$log" || true
+grep -E 'verinit: .*(config|failure)' "$log" | sed -e 's/^\[ *[0-9.]*\] //'
+if grep -q "DEMO: real init" "$log" || ! grep -q 'init=/bin/sh: refused by the policy' "$log"; then
+	echo "demo: init=/bin/sh was not refused; console: $log" >&2
+	exit 1
+fi
+summary+=("slot A with init=/bin/sh: refused before anything was mounted, then rebooted (the boot loader falls back)")
 
 step "summary"
 printf '%s\n' "${summary[@]}"
