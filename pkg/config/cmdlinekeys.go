@@ -139,5 +139,14 @@ func (p Policy) checkPassedOn(c *cmdline.Cmdline) []error {
 			refuse(w, "-- -- ")
 		}
 	}
+	// systemd splits /proc/cmdline itself, grouping words in single
+	// quotes as well as double ones; the kernel knows only double. With
+	// a single quote, `console='"' systemd.debug_shell '"'` is one
+	// word, console=, to the kernel and to this check, but three to
+	// systemd. Without one the two split alike.
+	if strings.ContainsRune(c.Raw, '\'') {
+		errs = append(errs, &RefusedError{Key: "a single quote (')", Policy: p,
+			Reason: "systemd groups words in single quotes, the kernel does not, so the real init would split the command line into words this check never saw"})
+	}
 	return errs
 }

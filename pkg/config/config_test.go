@@ -135,20 +135,71 @@ func FuzzParse(f *testing.F) {
 			t.Fatalf("no error but no root or init: %+v", c)
 		}
 		// Under an empty cmdline-keys=, a line that passes holds only
-		// the init's own keys: nothing for the real init alone.
+		// the init's own keys, as the kernel splits it and as systemd
+		// does: nothing for the real init alone.
 		words := cmdline.Parse(line)
 		if _, err := Parse(words, Packed{Policy: []byte("cmdline-keys=\n")}); err == nil {
 			if len(words.InitArgs) > 0 || len(words.Ignored) > 0 {
 				t.Fatalf("passed with words for the real init: %q %+v", words.InitArgs, words.Ignored)
 			}
+			own := func(key string) bool {
+				mod, _, _ := strings.Cut(key, ".")
+				return !cmdline.KeyEqual(key, "init") && (cmdline.KeyEqual(mod, "dm_verity") || cmdline.KeyEqual(key, "modprobe.blacklist") ||
+					slices.ContainsFunc(RuleKeys(), func(k string) bool { return cmdline.KeyEqual(k, key) }))
+			}
 			for _, w := range words.Params {
-				mod, _, _ := strings.Cut(w.Key, ".")
-				own := cmdline.KeyEqual(mod, "dm_verity") || cmdline.KeyEqual(w.Key, "modprobe.blacklist") ||
-					slices.ContainsFunc(RuleKeys(), func(k string) bool { return cmdline.KeyEqual(k, w.Key) })
-				if !own || cmdline.KeyEqual(w.Key, "init") {
+				if !own(w.Key) {
 					t.Fatalf("passed with %+v, not the init's own key", w)
+				}
+			}
+			for _, w := range systemdWords(line) {
+				// The kernel also splits at \v, \f and 0xA0: a key that
+				// holds one is no key systemd knows.
+				key, _, _ := strings.Cut(w, "=")
+				kernelSplit := strings.IndexByte(key, '\v') >= 0 || strings.IndexByte(key, '\f') >= 0 || strings.IndexByte(key, 0xa0) >= 0
+				if !own(key) && w != "--" && !kernelSplit {
+					t.Fatalf("passed, but systemd reads the word %q", w)
 				}
 			}
 		}
 	})
+}
+
+// systemdWords splits a command line as systemd reads /proc/cmdline
+// (proc_cmdline_parse: extract_first_word with EXTRACT_UNQUOTE,
+// EXTRACT_RELAX and EXTRACT_RETAIN_ESCAPE): white space (" \t\n\r")
+// outside quotes separates words, single and double quotes group and
+// are removed, a quote left open runs to the end, backslashes are plain.
+func systemdWords(s string) []string {
+	if i := strings.IndexByte(s, 0); i >= 0 {
+		s = s[:i] // the kernel's command line is a C string
+	}
+	var words []string
+	var word strings.Builder
+	inWord := false
+	var quote byte
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case quote != 0 && c == quote:
+			quote = 0
+		case quote != 0:
+			word.WriteByte(c)
+		case c == '\'' || c == '"':
+			quote, inWord = c, true
+		case strings.IndexByte(" \t\n\r", c) >= 0:
+			if inWord {
+				words = append(words, word.String())
+				word.Reset()
+				inWord = false
+			}
+		default:
+			word.WriteByte(c)
+			inWord = true
+		}
+	}
+	if inWord {
+		words = append(words, word.String())
+	}
+	return words
 }

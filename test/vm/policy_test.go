@@ -77,12 +77,16 @@ func TestPolicy(t *testing.T) {
 	// a word the initramfs does not list refuses the boot before
 	// anything is mounted, and the listed ones boot.
 	t.Run("cmdline-keys", func(t *testing.T) {
-		listed := `refused by the policy \(packed\) verity=required signature=required cmdline-keys="` + regexp.QuoteMeta(cmdlineKeysListed) +
-			`": the real init reads the command line too; only the words the initramfs lists in cmdline-keys= may reach it$`
-		for _, tc := range []struct{ name, extra, refused string }{
-			{"a shell as init", "init=/bin/sh", "init=/bin/sh"},
-			{"systemd's debug shell", "systemd.debug_shell", "systemd.debug_shell"},
-			{"an argument of the real init", "-- emergency", "-- emergency"},
+		listed := `refused by the policy \(packed\) verity=required signature=required cmdline-keys="` + regexp.QuoteMeta(cmdlineKeysListed) + `": `
+		unlisted := "the real init reads the command line too; only the words the initramfs lists in cmdline-keys= may reach it$"
+		for _, tc := range []struct{ name, extra, refused, why string }{
+			{"a shell as init", "init=/bin/sh", "init=/bin/sh", unlisted},
+			{"systemd's debug shell", "systemd.debug_shell", "systemd.debug_shell", unlisted},
+			{"an argument of the real init", "-- emergency", "-- emergency", unlisted},
+			// One word to the kernel (rauc.slot=, the init's own),
+			// three to systemd, which groups single quotes too.
+			{"a word systemd splits apart", `rauc.slot='"' systemd.debug_shell '"'`, "a single quote (')",
+				"systemd groups words in single quotes, the kernel does not, so the real init would split the command line into words this check never saw$"},
 		} {
 			t.Run(tc.name, func(t *testing.T) {
 				t.Parallel()
@@ -90,7 +94,7 @@ func TestPolicy(t *testing.T) {
 				if r.Reached {
 					t.Errorf("the real init was reached")
 				}
-				vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?`+regexp.QuoteMeta(tc.refused)+`: `+listed)
+				vmtest.WantLine(t, r.Console, `verinit: \[config \+\d+ms\] (kernel command line: )?`+regexp.QuoteMeta(tc.refused)+`: `+listed+tc.why)
 				vmtest.WantLine(t, r.Console, `verinit: \[failure \+\d+ms\] rebooting in 0s$`)
 			})
 		}
