@@ -432,19 +432,19 @@ func escapeModulePath(p string) string {
 
 // bbExpand expands ${VAR} from vars (repeatedly, for nested values) and
 // the one inline-Python form the layer uses, ${@'A' if d.getVar('V')
-// else 'B'}. An unknown variable fails the test: every one the image
-// commands use must be known here.
+// else 'B'} (A in single or double quotes). An unknown variable fails the
+// test: every one the image commands use must be known here.
 func bbExpand(t *testing.T, s string, vars map[string]string) string {
 	t.Helper()
-	cond := regexp.MustCompile(`\$\{@'((?:[^'$]|\$\{[^}]*\})*)' if d\.getVar\('([A-Z_]+)'\) else '([^']*)'\}`)
+	cond := regexp.MustCompile(`\$\{@(?:'((?:[^'$]|\$\{[^}]*\})*)'|"((?:[^"$]|\$\{[^}]*\})*)") if d\.getVar\('([A-Z_]+)'\) else '([^']*)'\}`)
 	ref := regexp.MustCompile(`\$\{([A-Za-z_][A-Za-z0-9_]*)\}`)
 	for range 10 {
 		s = cond.ReplaceAllStringFunc(s, func(m string) string {
 			p := cond.FindStringSubmatch(m)
-			if vars[p[2]] != "" {
-				return p[1]
+			if vars[p[3]] != "" {
+				return p[1] + p[2] // one of them is empty
 			}
-			return p[3]
+			return p[4]
 		})
 		next := ref.ReplaceAllStringFunc(s, func(m string) string {
 			name := ref.FindStringSubmatch(m)[1]
@@ -528,9 +528,13 @@ func TestYoctoImageCommands(t *testing.T) {
 		"VERINIT_SIGN_KEY": key, "VERINIT_SIGN_CERT": cert,
 	}
 	// The class's values, as BitBake would assign them (?= keeps a value set above).
-	for _, v := range []string{"VERINIT_DM_VERITY_DIR", "VERINIT_DM_VERITY_ENV", "VERINIT_POLICY"} {
+	for _, v := range []string{"VERINIT_DM_VERITY_DIR", "VERINIT_DM_VERITY_ENV", "VERINIT_POLICY", "VERINIT_CMDLINE_KEYS"} {
 		vars[v] = class.value(v)
 	}
+	if vars["VERINIT_CMDLINE_KEYS"] != "" {
+		t.Errorf("VERINIT_CMDLINE_KEYS defaults to %q, want empty: every word passes", vars["VERINIT_CMDLINE_KEYS"])
+	}
+	vars["VERINIT_CMDLINE_KEYS"] = "console=ttyS0,115200 quiet" // as local.conf sets it
 	vars["VERINIT_INITRAMFS_ARGS"] = image.value("VERINIT_INITRAMFS_ARGS") + " " + class.all("VERINIT_INITRAMFS_ARGS")
 	stage := strings.TrimSpace(class.all("do_image_cpio[prefuncs]"))
 	script := "set -e\nbbfatal() { echo \"bbfatal: $*\" >&2; exit 1; }\n" +
@@ -555,8 +559,8 @@ func TestYoctoImageCommands(t *testing.T) {
 	if got := string(files[config.VerityEnvPath]); got != env.String() {
 		t.Errorf("%s = %q, want the verity image's env", config.VerityEnvPath, got)
 	}
-	if p := string(files[config.PolicyPath]); !strings.Contains(p, "signature=required") {
-		t.Errorf("%s = %q, want signature=required", config.PolicyPath, p)
+	if p := string(files[config.PolicyPath]); !strings.Contains(p, "signature=required") || !strings.Contains(p, "\ncmdline-keys=console=ttyS0,115200 quiet\n") {
+		t.Errorf("%s = %q, want signature=required and VERINIT_CMDLINE_KEYS' cmdline-keys=", config.PolicyPath, p)
 	}
 	if got := string(files["/etc/verinit/certs/00-release.pem"]); got != readFile(t, cert) {
 		t.Errorf("the certificate is not packed: %q", got)

@@ -18,6 +18,12 @@
 # then refuses a dm-verity.env or root that the key did not sign.
 # Without them the policy is verity=required.
 #
+# VERINIT_CMDLINE_KEYS lists the words, beyond the init's own keys, that the
+# kernel command line may carry ("console=ttyS0,115200 quiet"; see
+# docs/security.md, cmdline-keys=): the real init reads the command line
+# too, and any other word (init=/bin/sh, systemd.debug_shell) then refuses
+# the boot. Empty, the default: every word passes.
+#
 # verinit-initramfs.bb inherits this class when DM_VERITY_IMAGE is set.
 # In local.conf, as for meta-security's dm-verity-image-initramfs:
 #   DM_VERITY_IMAGE = "core-image-minimal"
@@ -31,12 +37,14 @@ VERINIT_DM_VERITY_ENV ?= "${STAGING_VERITY_DIR}/${DM_VERITY_IMAGE}.${DM_VERITY_I
 VERINIT_SIGN_KEY ?= ""
 VERINIT_SIGN_CERT ?= ""
 VERINIT_POLICY ?= "${@'signature=required' if d.getVar('VERINIT_SIGN_KEY') else 'verity=required'}"
+VERINIT_CMDLINE_KEYS ?= ""
 VERINIT_DM_VERITY_DIR = "${WORKDIR}/verinit-dm-verity"
 
 VERINIT_INITRAMFS_ARGS += "\
     --file ${VERINIT_DM_VERITY_DIR}/dm-verity.env:/usr/share/misc/dm-verity.env \
     ${@'--file ${VERINIT_DM_VERITY_DIR}/dm-verity.env.p7s:/usr/share/misc/dm-verity.env.p7s --cert ${VERINIT_SIGN_CERT}' if d.getVar('VERINIT_SIGN_KEY') else ''} \
     --policy ${VERINIT_POLICY} \
+    ${@"--policy 'cmdline-keys=${VERINIT_CMDLINE_KEYS}'" if d.getVar('VERINIT_CMDLINE_KEYS') else ''} \
 "
 
 verinit_dm_verity_stage () {
