@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/verinit/verinit/pkg/cmdline"
 	"github.com/verinit/verinit/pkg/config"
 	"github.com/verinit/verinit/pkg/image"
 	"github.com/verinit/verinit/pkg/initramfs"
@@ -280,8 +281,9 @@ func TestBuildrootPostImage(t *testing.T) {
 	if !bytes.Equal(files["/init"], initBytes) {
 		t.Errorf("/init is not the verinit package's init (%d bytes, want %d)", len(files["/init"]), len(initBytes))
 	}
-	if p := string(files[config.PolicyPath]); !strings.Contains(p, "signature=required") {
-		t.Errorf("%s = %q, want signature=required", config.PolicyPath, p)
+	policy := files[config.PolicyPath]
+	if p := string(policy); !strings.Contains(p, "signature=required") || !strings.Contains(p, "\ncmdline-keys=console panic\n") {
+		t.Errorf("%s = %q, want signature=required and cmdline-keys=console panic", config.PolicyPath, p)
 	}
 	cert := readFile(t, filepath.Join(images, "verinit-dev.pem"))
 	if got := string(files["/etc/verinit/certs/00-verinit-dev.pem"]); got != cert {
@@ -307,6 +309,14 @@ func TestBuildrootPostImage(t *testing.T) {
 		}
 		if strings.Contains(" "+line, " root=") {
 			t.Errorf("slot %s command line names root=: %s", slot, line)
+		}
+		// The packed policy lets every word of it through, and refuses
+		// one more for the real init.
+		if _, err := config.Parse(cmdline.Parse(line), config.Packed{Policy: policy}); err != nil {
+			t.Errorf("slot %s command line under the packed policy: %v", slot, err)
+		}
+		if _, err := config.Parse(cmdline.Parse(line+" init=/bin/sh"), config.Packed{Policy: policy}); err == nil || !strings.Contains(err.Error(), "init=/bin/sh: refused by the policy (packed)") {
+			t.Errorf("slot %s command line with init=/bin/sh: %v, want refused", slot, err)
 		}
 		content := filepath.Join(dir, "roothash-"+slot)
 		if err := os.WriteFile(content, []byte(hash), 0o644); err != nil {

@@ -4,7 +4,8 @@
 #   1. packs the initramfs: the verinit package's init as /init, the
 #      kernel's storage, dm-verity and squashfs modules (when built as
 #      modules), the release certificate and the policy
-#      signature=required;
+#      signature=required, cmdline-keys=console panic (the only words
+#      beyond verinit's own the command line may carry: it writes them);
 #   2. writes an A/B disk image with 'verinit disk create': per slot the
 #      squashfs root in a Discoverable Partitions root partition and its
 #      dm-verity hash tree in the paired root-verity partition;
@@ -97,7 +98,7 @@ fi
 # unpack it, and the target kernel's .config is not visible from here.
 # --arch: an init built for another machine is refused, modules or not.
 "$verinit" initramfs -o "$images/initramfs.cpio.gz" --compression gzip --init "$init" --arch "$goarch" "${modules[@]}" \
-	--cert "$cert" --policy signature=required
+	--cert "$cert" --policy signature=required --policy 'cmdline-keys=console panic'
 
 # 2. The A/B disk image.
 "$verinit" disk create "$images/disk.img" --rootfs "$rootfs" --slots "$slots" --arch "$arch" >"$images/disk.txt"
