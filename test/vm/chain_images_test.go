@@ -294,10 +294,14 @@ func (e *env) buildChain(c *chainImages, tg chainTarget) error {
 		return err
 	}
 
-	// The initramfs trusts the verity key and requires signatures.
+	// The initramfs trusts the verity key and requires signatures, and
+	// lets through no word for the kernel or the real init but console=
+	// and the words the boot loaders add themselves: GRUB's BOOT_IMAGE=
+	// and systemd-boot's initrd= for a Type #1 entry (without them the
+	// init refuses each, naming it).
 	initrd := p("initrd")
 	if _, err := e.verinitOut("initramfs", "-o", initrd, "--init", tg.init, "--modules-dir", tg.modules,
-		"--cert", p("verity.pem"), "--policy", "signature=required"); err != nil {
+		"--cert", p("verity.pem"), "--policy", "signature=required", "--policy", chainCmdlineKeys); err != nil {
 		return err
 	}
 	c.factory = map[string]chainFactory{}
@@ -447,6 +451,9 @@ func (e *env) chainFactory(dir, loader, initrd string, tg chainTarget, sdboot ch
 	tg.h.AddImage("chain-"+loader, disk, false)
 	return f, nil
 }
+
+// chainCmdlineKeys is the chain initramfs's cmdline-keys=.
+const chainCmdlineKeys = `cmdline-keys=console BOOT_IMAGE=/linux initrd=\initrd`
 
 // grubStub is what --print grub says to build into a standalone GRUB.
 const grubStub = "search --no-floppy --set=root --file /EFI/BOOT/grubenv\nconfigfile /EFI/BOOT/grub.cfg\n"
