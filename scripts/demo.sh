@@ -47,6 +47,15 @@ bin/verinit disk create "$disk" --rootfs "$root" | tee "$work/disk.txt"
 mapfile -t cmdlines < <(sed -n 's/^  cmdline *//p' "$work/disk.txt")
 mapfile -t hashes < <(sed -n 's/^  root hash *//p' "$work/disk.txt")
 
+# boot LOG CMDLINE boots the disk under QEMU with the initramfs, writing
+# the console to LOG, as a boot loader passing CMDLINE would.
+boot() {
+	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nodefaults -display none -serial stdio -no-reboot \
+		-kernel "$kernel" -initrd "$work/initrd.img" \
+		-append "console=ttyS0 panic=-1 $2" \
+		-drive "file=$disk,format=raw,if=virtio" | tr -d '\r' > "$1" || true
+}
+
 summary=()
 for i in 0 1; do
 	# The boot loader passes the slot's root hash with its signature.
@@ -55,10 +64,7 @@ for i in 0 1; do
 	slot=$(echo "${cmdlines[$i]}" | sed -n 's/.*rauc\.slot=\([^ ]*\).*/\1/p')
 	step "boot slot $slot: ${cmdlines[$i]}"
 	log="$work/console-$slot.log"
-	timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nodefaults -display none -serial stdio -no-reboot \
-		-kernel "$kernel" -initrd "$work/initrd.img" \
-		-append "console=ttyS0 panic=-1 ${cmdlines[$i]}" \
-		-drive "file=$disk,format=raw,if=virtio" | tr -d '\r' > "$log" || true
+	boot "$log" "${cmdlines[$i]}"
 	# The init's lines and the real init's, without kernel timestamps;
 	# the module list in status.json is shortened.
 	grep -E 'verinit: |DEMO:|^\{' "$log" | sed -e 's/^\[ *[0-9.]*\] //' \
@@ -86,10 +92,7 @@ done
 # slot A's genuine, signed command line: a root shell in a verified root.
 step "boot slot A with init=/bin/sh added, as an attacker who can write the boot loader's environment would"
 log="$work/console-attack.log"
-timeout 300 qemu-system-x86_64 -accel tcg -m 512 -nodefaults -display none -serial stdio -no-reboot \
-	-kernel "$kernel" -initrd "$work/initrd.img" \
-	-append "console=ttyS0 panic=-1 ${cmdlines[0]} init=/bin/sh" \
-	-drive "file=$disk,format=raw,if=virtio" | tr -d '\r' > "$log" || true
+boot "$log" "${cmdlines[0]} init=/bin/sh"
 grep -E 'verinit: .*(config|failure)' "$log" | sed -e 's/^\[ *[0-9.]*\] //'
 if grep -q "DEMO: real init" "$log" || ! grep -q 'init=/bin/sh: refused by the policy' "$log"; then
 	echo "demo: init=/bin/sh was not refused; console: $log" >&2
