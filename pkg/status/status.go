@@ -205,13 +205,7 @@ func (s *Status) JSON() []byte {
 		w.str("lv", lv.LV)
 		w.str("device", lv.Device)
 		w.str("devnum", lv.DevNum)
-		w.key("table")
-		w.open('[')
-		for _, l := range lv.Table {
-			w.elem()
-			w.quote(l)
-		}
-		w.close(']')
+		w.strs("table", lv.Table)
 		w.close('}')
 	}
 	w.close(']')
@@ -251,38 +245,21 @@ func (s *Status) JSON() []byte {
 	w.str("sha1", s.Policy.SHA1)
 	w.str("shell", s.Policy.Shell)
 	w.str("unverified_root", s.Policy.UnverifiedRoot)
-	w.key("root_hashes")
-	w.open('[')
-	for _, h := range s.Policy.RootHashes {
-		w.elem()
-		w.quote(h)
-	}
-	w.close(']')
+	w.strs("root_hashes", s.Policy.RootHashes)
 	w.num("min_version", int64(s.Policy.MinVersion))
 	w.str("tpm", s.Policy.TPM)
 	w.num("tpm_pcr", int64(s.Policy.TPMPCR))
-	w.key("cmdline_keys")
 	if s.Policy.CmdlineKeys == nil {
+		w.key("cmdline_keys")
 		w.b = append(w.b, "null"...)
 	} else {
-		w.open('[')
-		for _, k := range s.Policy.CmdlineKeys {
-			w.elem()
-			w.quote(k)
-		}
-		w.close(']')
+		w.strs("cmdline_keys", s.Policy.CmdlineKeys)
 	}
 	w.close('}')
 	w.key("tpm")
 	w.tpm(s.TPM)
 	w.str("init", s.Init)
-	w.key("init_args")
-	w.open('[')
-	for _, a := range s.InitArgs {
-		w.elem()
-		w.quote(a)
-	}
-	w.close(']')
+	w.strs("init_args", s.InitArgs)
 	w.key("modules")
 	w.open('[')
 	for _, m := range s.Modules {
@@ -362,6 +339,17 @@ func (w *writer) key(k string) {
 
 func (w *writer) str(k, v string) { w.key(k); w.quote(v) }
 
+// strs writes k and the array of strings vs: [] when vs is empty.
+func (w *writer) strs(k string, vs []string) {
+	w.key(k)
+	w.open('[')
+	for _, v := range vs {
+		w.elem()
+		w.quote(v)
+	}
+	w.close(']')
+}
+
 func (w *writer) num(k string, v int64) { w.key(k); w.b = strconv.AppendInt(w.b, v, 10) }
 
 func (w *writer) boolean(k string, v bool) { w.key(k); w.b = strconv.AppendBool(w.b, v) }
@@ -413,20 +401,8 @@ func (w *writer) tpm(t *TPM) {
 	w.str("state", t.State)
 	w.str("device", t.Device)
 	w.num("pcr", int64(t.PCR))
-	w.key("banks")
-	w.open('[')
-	for _, b := range t.Banks {
-		w.elem()
-		w.quote(b)
-	}
-	w.close(']')
-	w.key("skipped_banks")
-	w.open('[')
-	for _, b := range t.Skipped {
-		w.elem()
-		w.quote(b)
-	}
-	w.close(']')
+	w.strs("banks", t.Banks)
+	w.strs("skipped_banks", t.Skipped)
 	w.num("events", int64(t.Events))
 	w.key("pcr_values")
 	w.open('{')
@@ -454,13 +430,7 @@ func (w *writer) verity(v *Verity) {
 		w.num("hash_offset", int64(v.HashOffset))
 		w.str("root_hash", v.RootHash)
 		w.str("algorithm", v.Algorithm)
-		w.key("options")
-		w.open('[')
-		for _, o := range v.Options {
-			w.elem()
-			w.quote(o)
-		}
-		w.close(']')
+		w.strs("options", v.Options)
 		w.str("table", v.Table)
 		w.close('}')
 	}
