@@ -31,6 +31,7 @@ const maxCmdlineKeys = 256
 // itself is refused: its own rule decides it (init= excepted).
 func parseCmdlineKeys(value string) (CmdlineKeys, error) {
 	k := CmdlineKeys{Listed: true}
+	rs := rules()
 	for _, w := range strings.Fields(value) {
 		key, v, hasValue := strings.Cut(w, "=")
 		switch {
@@ -38,7 +39,7 @@ func parseCmdlineKeys(value string) (CmdlineKeys, error) {
 			return k, fmt.Errorf("%q: want KEY or KEY=VALUE, without quotes", w)
 		case key == "--":
 			return k, fmt.Errorf("%q: the words after -- are listed as any other", w)
-		case !k.governs(key):
+		case !k.governs(key, rs):
 			return k, fmt.Errorf("%s: the init reads this key itself and decides it by its own rule (docs/security.md)", shown(key))
 		}
 		k.Words = append(k.Words, cmdline.Param{Key: key, Value: v, HasValue: hasValue})
@@ -95,17 +96,18 @@ func (k CmdlineKeys) refusesInit(path string) bool {
 }
 
 // governs reports whether the list decides key: every key but those the
-// init reads itself and decides by a rule of its own (the keys of
-// rules(), the dm_verity module's parameters, modprobe.blacklist=).
-// init= is the list's: it names the program the real system starts with.
-func (CmdlineKeys) governs(key string) bool {
+// init reads itself and decides by a rule of its own (the keys of rs,
+// which is rules(), the dm_verity module's parameters,
+// modprobe.blacklist=). init= is the list's: it names the program the
+// real system starts with.
+func (CmdlineKeys) governs(key string, rs []rule) bool {
 	if cmdline.KeyEqual(key, "init") {
 		return true
 	}
 	if mod, _, ok := strings.Cut(key, "."); ok && cmdline.KeyEqual(mod, "dm_verity") || cmdline.KeyEqual(key, "modprobe.blacklist") {
 		return false
 	}
-	return !slices.ContainsFunc(rules(), func(r rule) bool { return cmdline.KeyEqual(r.key, key) })
+	return !slices.ContainsFunc(rs, func(r rule) bool { return cmdline.KeyEqual(r.key, key) })
 }
 
 // cmdlineKeysReason says why cmdline-keys= refuses a word.
@@ -120,11 +122,12 @@ func (p Policy) checkPassedOn(c *cmdline.Cmdline) []error {
 		return nil
 	}
 	var errs []error
+	rs := rules()
 	refuse := func(w cmdline.Param, where string) {
 		errs = append(errs, &RefusedError{Key: where + word(w), Policy: p, Reason: cmdlineKeysReason})
 	}
 	for _, w := range c.Params {
-		if p.CmdlineKeys.governs(w.Key) && !p.CmdlineKeys.allows(w) {
+		if p.CmdlineKeys.governs(w.Key, rs) && !p.CmdlineKeys.allows(w) {
 			refuse(w, "")
 		}
 	}
