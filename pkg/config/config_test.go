@@ -114,15 +114,9 @@ func TestParse(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	f.Fuzz(func(t *testing.T, line string) {
 		c, err := Parse(cmdline.Parse(line), Packed{})
-		if err != nil {
-			// Parse joins one error per bad key; each is one line.
-			if j, ok := err.(interface{ Unwrap() []error }); ok {
-				for _, e := range j.Unwrap() {
-					checkOneLine(t, e)
-				}
-			} else {
-				checkOneLine(t, err)
-			}
+		// Parse joins one error per bad key; each is one line.
+		for _, e := range flatten(err) {
+			checkOneLine(t, e)
 		}
 		// Whatever the input, the failure policy must be usable.
 		if _, perr := halt.ParseAction(string(c.OnFailure)); perr != nil {
